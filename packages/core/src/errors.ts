@@ -1,0 +1,43 @@
+/** Every error code core raises, one per failure. */
+export const ErrorCodes = {
+  ERR_PLUGIN_DUPLICATE: 'a plugin with this name is already registered',
+  ERR_PLUGIN_PLATFORM: 'the plugin does not run on this platform',
+  ERR_PLUGIN_CORE_MAJOR: 'the plugin was built for another major version of @sockscope/core',
+  ERR_PLUGIN_INVALID: 'the export is not a sockscope plugin',
+  ERR_PLUGIN_NOT_FOUND: 'no plugin with this name is registered',
+  ERR_PLUGIN_LOAD: 'the plugin package could not be loaded',
+  ERR_PLUGIN_CREATE: 'the plugin failed to start',
+  ERR_CONFIG_INVALID: 'the configuration is invalid',
+  ERR_COLLECTOR_TIMEOUT: 'the collector did not finish in time',
+  ERR_COLLECTOR_UNAVAILABLE: 'the kernel interface the collector reads is unavailable',
+} as const;
+
+/** A code from {@link ErrorCodes}. */
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** An error with a stable code, safe to show to an operator as one line. */
+export class SockscopeError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: ErrorCode;
+  /** Extra lines (e.g. every config error as `path: message`). */
+  readonly details: readonly string[];
+
+  constructor(code: ErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SockscopeError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True for errors raised with a sockscope code. */
+export function isSockscopeError(err: unknown): err is SockscopeError {
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_');
+}
+
+/** A one-line message for any thrown value. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,120 @@
+import type { CollectorDefinition } from '../contracts/collector.js';
+import type { EnricherDefinition } from '../contracts/enricher.js';
+import { CORE_MAJOR, type PluginKind } from '../contracts/plugin.js';
+import type { SinkDefinition } from '../contracts/sink.js';
+import { SockscopeError, errorMessage } from '../errors.js';
+import { closest } from '../config/did-you-mean.js';
+
+/** Any plugin definition. */
+export type PluginDefinition = CollectorDefinition<any> | EnricherDefinition<any> | SinkDefinition<any>;
+
+/** Loads a module by package name; the app supplies one so resolution starts from the app. */
+export type ModuleImporter = (packageName: string) => Promise<unknown>;
+
+const KINDS: readonly PluginKind[] = ['collector', 'enricher', 'sink'];
+
+/** Holds built-in and third-party plugins and refuses the ones that cannot work here. */
+export class PluginRegistry {
+  private readonly plugins = new Map<string, { def: PluginDefinition; source: string }>();
+
+  constructor(private readonly platform: NodeJS.Platform = process.platform) {}
+
+  /** Registers a definition; throws a coded error naming the plugin when it cannot run here. */
+  register(candidate: unknown, source = 'built-in'): PluginDefinition {
+    const def = assertPlugin(candidate, source);
+    const key = `${def.kind}:${def.name}`;
+    const existing = this.plugins.get(key);
+    if (existing) {
+      throw new SockscopeError('ERR_PLUGIN_DUPLICATE', `${def.kind} "${def.name}" from ${source} is already registered by ${existing.source}`);
+    }
+    if (def.coreMajor !== CORE_MAJOR) {
+      throw new SockscopeError(
+        'ERR_PLUGIN_CORE_MAJOR',
+        `${def.kind} "${def.name}" from ${source} was built for @sockscope/core major ${def.coreMajor}, this is major ${CORE_MAJOR}: upgrade the plugin or sockscope`,
+      );
+    }
+    this.plugins.set(key, { def, source });
+    return def;
+  }
+
+  /** Throws ERR_PLUGIN_PLATFORM when the plugin does not run on this platform. */
+  assertPlatform(def: PluginDefinition): void {
+    if (!fitsPlatform(def, this.platform)) {
+      throw new SockscopeError(
+        'ERR_PLUGIN_PLATFORM',
+        `${def.kind} "${def.name}" runs on ${def.platforms.join(', ')}, not on ${this.platform}: disable it in the config`,
+      );
+    }
+  }
+
+  /** Loads a third-party package whose default export is a plugin (or an array of plugins) and registers it. */
+  async load(packageName: string, importer: ModuleImporter): Promise<PluginDefinition[]> {
+    let mod: unknown;
+    try {
+      mod = await importer(packageName);
+    } catch (err) {
+      throw new SockscopeError('ERR_PLUGIN_LOAD', `plugin package "${packageName}" could not be loaded: ${errorMessage(err)} (is it installed next to sockscope?)`, [], { cause: err });
+    }
+    const exported = (mod as { default?: unknown } | null)?.default ?? mod;
+    const list = Array.isArray(exported) ? exported : [exported];
+    return list.map((p) => this.register(p, `package "${packageName}"`));
+  }
+
+  /** Looks a plugin up by kind and name; unknown names get a "did you mean". */
+  get<K extends PluginKind>(kind: K, name: string): Extract<PluginDefinition, { kind: K }> {
+    const entry = this.plugins.get(`${kind}:${name}`);
+    if (!entry) {
+      const names = this.list(kind).map((d) => d.name);
+      const hint = closest(name, names);
+      throw new SockscopeError(
+        'ERR_PLUGIN_NOT_FOUND',
+        `no ${kind} named "${name}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${names.join(', ') || 'none'}`,
+      );
+    }
+    return entry.def as Extract<PluginDefinition, { kind: K }>;
+  }
+
+  /** True when a plugin of that kind and name is registered. */
+  has(kind: PluginKind, name: string): boolean {
+    return this.plugins.has(`${kind}:${name}`);
+  }
+
+  /** Every registered plugin of a kind, in registration order. */
+  list<K extends PluginKind>(kind: K): Extract<PluginDefinition, { kind: K }>[] {
+    return [...this.plugins.values()].filter((e) => e.def.kind === kind).map((e) => e.def as Extract<PluginDefinition, { kind: K }>);
+  }
+
+  /** Plugins of a kind that are on by default and fit this platform. */
+  defaults<K extends PluginKind>(kind: K): Extract<PluginDefinition, { kind: K }>[] {
+    return this.list(kind).filter((d) => d.defaultEnabled && fitsPlatform(d, this.platform));
+  }
+
+  /** The platform this registry checks against. */
+  get currentPlatform(): NodeJS.Platform {
+    return this.platform;
+  }
+}
+
+/** True when a plugin runs on the given platform. */
+export function fitsPlatform(def: PluginDefinition, platform: NodeJS.Platform): boolean {
+  return def.platforms.includes('any') || (def.platforms as readonly string[]).includes(platform);
+}
+
+function assertPlugin(candidate: unknown, source: string): PluginDefinition {
+  const c = candidate as Partial<PluginDefinition> | null;
+  const problems: string[] = [];
+  if (!c || typeof c !== 'object') {
+    throw new SockscopeError('ERR_PLUGIN_INVALID', `${source} does not export a sockscope plugin: got ${c === null ? 'null' : typeof c}; export default defineCollector({...}), defineEnricher({...}) or defineSink({...})`);
+  }
+  if (typeof c.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(c.name)) problems.push('name must be a kebab-case string');
+  if (!c.kind || !KINDS.includes(c.kind)) problems.push(`kind must be one of ${KINDS.join(', ')}`);
+  if (!Array.isArray(c.platforms) || c.platforms.length === 0) problems.push('platforms must be a non-empty array');
+  if (typeof c.coreMajor !== 'number') problems.push('coreMajor must be a number');
+  if (!c.configSchema || typeof c.configSchema !== 'object') problems.push('configSchema must be a JSON Schema object');
+  if (typeof (c as { create?: unknown }).create !== 'function') problems.push('create must be a function');
+  if (problems.length > 0) {
+    const label = typeof c.name === 'string' ? `"${c.name}" from ${source}` : source;
+    throw new SockscopeError('ERR_PLUGIN_INVALID', `${label} is not a sockscope plugin: ${problems.join('; ')}`, problems);
+  }
+  return c as PluginDefinition;
+}

@@ -1,0 +1,102 @@
+/** Counters and facts of one network interface. */
+export interface InterfaceStats {
+  /** Interface name (the `device` label). */
+  device: string;
+  /**
+   * Counters from /proc/net/dev (or if_data) keyed by node_exporter's suffix, without
+   * `_total`: `receive_bytes`, `receive_packets`, `receive_errs`, `receive_drop`,
+   * `receive_fifo`, `receive_frame`, `receive_compressed`, `receive_multicast`,
+   * `transmit_bytes`, `transmit_packets`, `transmit_errs`, `transmit_drop`, `transmit_fifo`,
+   * `transmit_colls`, `transmit_carrier`, `transmit_compressed`.
+   */
+  counters: Record<string, number>;
+  /** Facts from /sys/class/net/<device>, each absent when unreadable. */
+  info?: InterfaceInfo;
+}
+
+/** Facts about an interface, from /sys/class/net or its platform's equivalent. */
+export interface InterfaceInfo {
+  /** Hardware address. */
+  address?: string;
+  /** Broadcast address. */
+  broadcast?: string;
+  /** Operational state (up, down, unknown…). */
+  operstate?: string;
+  /** Duplex (full, half) when the driver reports it. */
+  duplex?: string;
+  /** Interface alias. */
+  ifalias?: string;
+  /** Interface index. */
+  ifindex?: number;
+  /** Link type number (ARPHRD_*). */
+  type?: number;
+  /** Link speed in bytes per second. */
+  speedBytes?: number;
+  /** MTU in bytes. */
+  mtu?: number;
+  /** 1 when the carrier is present. */
+  carrier?: number;
+  /** Carrier up+down changes. */
+  carrierChanges?: number;
+  /** Carrier up changes. */
+  carrierUpChanges?: number;
+  /** Carrier down changes. */
+  carrierDownChanges?: number;
+  /** Transmit queue length. */
+  txQueueLen?: number;
+  /** Interface flags (IFF_*). */
+  flags?: number;
+  /** Name of the interface's admin-up flag set. */
+  up?: boolean;
+}
+
+/** Per-CPU packet processing counters from /proc/net/softnet_stat. */
+export interface SoftnetStats {
+  /** CPU number. */
+  cpu: number;
+  /** Packets processed. */
+  processed: number;
+  /** Packets dropped because the backlog was full. */
+  dropped: number;
+  /** Times net_rx_action ran out of budget or time. */
+  timesSqueezed: number;
+  /** Packets received through RPS (received_rps). */
+  receivedRps?: number;
+  /** Times the flow limit was hit. */
+  flowLimitCount?: number;
+  /** Backlog length at read time, when the kernel reports it. */
+  backlogLen?: number;
+}
+
+/** Connection tracking table state. */
+export interface ConntrackStats {
+  /** Entries in the table. */
+  entries?: number;
+  /** Table size limit. */
+  limit?: number;
+  /** Summed per-CPU statistics from /proc/net/stat/nf_conntrack, keyed by column name. */
+  stats?: Record<string, number>;
+}
+
+/** Host-wide network counters, shaped after the kernel files they come from. */
+export interface HostStats {
+  /** Per-interface counters and facts. */
+  interfaces?: InterfaceStats[];
+  /**
+   * Protocol counters keyed like /proc/net/snmp, /proc/net/snmp6 and /proc/net/netstat:
+   * `{ Tcp: { RetransSegs: 12 }, TcpExt: { ListenOverflows: 0 }, Ip6: { InReceives: 4 } }`.
+   */
+  protocols?: Record<string, Record<string, number>>;
+  /**
+   * Socket statistics keyed like /proc/net/sockstat(6): `{ TCP: { inuse, orphan, tw, alloc, mem },
+   * UDP: { inuse, mem }, sockets: { used }, TCP6: { inuse } }`. `mem` is in pages as the kernel
+   * reports it; `mem_bytes` (pages × page size) sits beside it when known.
+   */
+  sockstat?: Record<string, Record<string, number>>;
+  /** Connection tracking. */
+  conntrack?: ConntrackStats;
+  /** Per-CPU softnet counters. */
+  softnet?: SoftnetStats[];
+  /** TCP connections per state, for platforms that count them directly (FreeBSD). */
+  tcpStates?: Record<string, number>;
+}

@@ -1,0 +1,2 @@
+export * from './validate-record.js';
+export * from './collector-suite.js';

@@ -18,8 +18,11 @@ export function renderSocketCounts(sockets: readonly SocketRecord[]): MetricFami
     name: 'sockscope_sockets',
     help: 'Sockets seen in the last collection, by protocol, address family and state.',
     type: 'gauge',
-    unit: '{socket}',
-    otelName: 'system.network.connection.count',
+    otel: {
+      name: 'system.network.connection.count',
+      unit: '{connection}',
+      labelMap: { protocol: 'network.transport', family: 'network.type', state: 'network.connection.state' },
+    },
     samples,
   };
 }

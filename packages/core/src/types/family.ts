@@ -34,12 +34,27 @@ export interface MetricFamily {
   help: string;
   /** Metric type. */
   type: MetricType;
-  /** Unit in UCUM for OTLP (`s`, `By`, `{packet}`), when known. */
-  unit?: string;
-  /** OpenTelemetry name, when the family has one. */
-  otelName?: string;
+  /** How the family maps onto OpenTelemetry; absent for families OTLP does not export. */
+  otel?: OtelMapping;
   /** Samples of a gauge, counter or untyped family. */
   samples?: Sample[];
   /** Series of a histogram family. */
   histograms?: HistogramSample[];
+}
+
+/**
+ * How a family is published over OTLP. Several Prometheus families may share one OTel name
+ * (e.g. receive and transmit bytes both become `system.network.io`), told apart by `attributes`.
+ */
+export interface OtelMapping {
+  /** OpenTelemetry metric name, e.g. `system.network.io`. */
+  name: string;
+  /** Unit in UCUM: `s`, `By`, `{packet}`, `{connection}`. */
+  unit: string;
+  /** Constant attributes added to every point, e.g. `{ "network.io.direction": "receive" }`. */
+  attributes?: Labels;
+  /** Prometheus label name → OTel attribute name (`device` → `network.interface.name`); unmapped labels keep their name. */
+  labelMap?: Readonly<Record<string, string>>;
+  /** Counters published as OTel sums are monotonic; set false for up-down sums. */
+  monotonic?: boolean;
 }

@@ -8,3 +8,4 @@ export * from './registry/registry.js';
 export * from './pipeline/run-collectors.js';
 export * from './pipeline/pipeline.js';
 export * from './render/sockets.js';
+export * from './render/status.js';

@@ -40,6 +40,8 @@ export interface SinkContext<C> extends PluginContext<C> {
   build: BuildInfo;
   /** Health facts of other sinks, merged into /health by sinks that serve it. */
   health: HealthRegistry;
+  /** Families other parts of the agent publish about themselves (e.g. OTLP export counters). */
+  extraFamilies?: () => MetricFamily[];
 }
 
 /** Lets sinks publish their own health facts (e.g. OTLP's last export error). */

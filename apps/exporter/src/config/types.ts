@@ -1,0 +1,20 @@
+/** A plugin's entry in `collectors`, `enrichers` or `sinks`. */
+export type PluginEntry = { enabled?: boolean } & Record<string, unknown>;
+
+/** The native config after validation (defaults applied). */
+export interface AgentConfig {
+  /** Third-party plugin packages to load. */
+  plugins: string[];
+  /** Collection cycle settings. */
+  collection: { timeout: string | number; min_interval: string | number };
+  /** Collector configs by name. */
+  collectors: Record<string, PluginEntry>;
+  /** Enricher configs by name. */
+  enrichers: Record<string, PluginEntry>;
+  /** Sink configs by name. */
+  sinks: Record<string, PluginEntry>;
+  /** Logging defaults (flags override). */
+  log?: { level?: string; format?: string };
+  /** Flow metrics config (core's flows schema). */
+  flows?: Record<string, unknown>;
+}

@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { defineSink, errorMessage, renderCollectorStatus, type SinkContext } from '@sockscope/core';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { TEXT_CONTENT_TYPE, serializeFamilies } from './exposition.js';
+import { healthDocument } from './health.js';
+import { indexPage } from './index-page.js';
+import { parseListenAddress } from './listen-address.js';
+import { prometheusSinkSchema, type PrometheusSinkConfig } from './config.js';
+
+const gzip = promisify(gzipCb);
+
+/** The Prometheus pull sink: `/metrics`, `/health` and `/`. */
+export const prometheusSink = defineSink<PrometheusSinkConfig>({
+  name: 'prometheus',
+  description: 'Serves /metrics (Prometheus text format), /health and an index page over HTTP',
+  platforms: ['any'],
+  defaultEnabled: true,
+  configSchema: prometheusSinkSchema,
+  create: (ctx) => createPrometheusSink(ctx),
+});
+
+/** A running Prometheus sink, with the address it actually bound. */
+export interface PrometheusSinkInstance {
+  /** Binds the listen address. */
+  start(): Promise<void>;
+  /** Stops accepting, finishes in-flight scrapes, closes the server. */
+  stop(): Promise<void>;
+  /** The bound address, after start. */
+  address(): { host: string; port: number } | undefined;
+}
+
+/** Builds the sink: one prom-client registry for self and process metrics, the pipeline for the rest. */
+export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): PrometheusSinkInstance {
+  const { config, pipeline, build, logger } = ctx;
+  const listen = parseListenAddress(config.listen_address);
+  const self = new Registry();
+  if (config.process_metrics) collectDefaultMetrics({ register: self });
+  const buildInfo = new Gauge({
+    name: 'sockscope_build_info',
+    help: 'A metric with a constant 1 labelled by the version of sockscope, Node.js, platform and architecture.',
+    labelNames: ['version', 'nodeversion', 'platform', 'arch'],
+    registers: [self],
+  });
+  buildInfo.set({ version: build.version, nodeversion: build.nodeVersion, platform: build.platform, arch: build.arch }, 1);
+
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+
+  async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rendered = await pipeline.collect();
+    const body =
+      serializeFamilies([...rendered.families, ...renderCollectorStatus(rendered.snapshot), ...(ctx.extraFamilies?.() ?? [])]) +
+      (await self.metrics());
+    const wantsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+    const headers: Record<string, string> = { 'content-type': TEXT_CONTENT_TYPE };
+    if (wantsGzip) {
+      headers['content-encoding'] = 'gzip';
+      res.writeHead(200, headers).end(await gzip(body));
+    } else {
+      res.writeHead(200, headers).end(body);
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    if (path === config.metrics_path) return metrics(req, res);
+    if (path === '/health') {
+      const doc = healthDocument(pipeline, ctx.health.all(), build);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(doc, null, 2)}\n`);
+      return;
+    }
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(indexPage(build.version, config.metrics_path));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${config.metrics_path}, /health or /\n`);
+  }
+
+  return {
+    async start() {
+      const srv = (ctx.createServer ?? createServer)((req, res) => {
+        handle(req, res).catch((err: unknown) => {
+          logger.error('request failed', { path: req.url, err: errorMessage(err) });
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`error: ${errorMessage(err)}\n`);
+        });
+      });
+      server = srv;
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => {
+          const where = `${listen.host ?? '*'}:${listen.port}`;
+          if (err.code === 'EADDRINUSE') reject(new Error(`cannot listen on ${where}: the port is already in use (pick another with --web.listen-address)`));
+          else if (err.code === 'EACCES') reject(new Error(`cannot listen on ${where}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)`));
+          else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new Error(`cannot listen on ${where}: no such local address`));
+          else reject(new Error(`cannot listen on ${where}: ${err.message}`));
+        };
+        srv.once('error', onError);
+        srv.listen({ host: listen.host, port: listen.port }, () => {
+          srv.off('error', onError);
+          resolve();
+        });
+      });
+      const a = this.address();
+      logger.info('listening', { address: a ? `${a.host}:${a.port}` : '' });
+    },
+    stop() {
+      if (!server) return Promise.resolve();
+      const srv = server;
+      stopping ??= new Promise<void>((resolve) => {
+        // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed now.
+        srv.close(() => resolve());
+        srv.closeIdleConnections();
+      });
+      return stopping;
+    },
+    address() {
+      const a = server?.address();
+      if (!a || typeof a === 'string') return undefined;
+      return { host: a.address, port: a.port };
+    },
+  };
+}

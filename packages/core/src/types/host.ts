@@ -48,6 +48,20 @@ export interface InterfaceInfo {
   flags?: number;
   /** Name of the interface's admin-up flag set. */
   up?: boolean;
+  /** Index of the interface this one is linked to (iflink). */
+  iflink?: number;
+  /** How the hardware address was assigned (addr_assign_type). */
+  addressAssignType?: number;
+  /** How the name was assigned (name_assign_type), when the kernel knows. */
+  nameAssignType?: number;
+  /** 1 when the interface is dormant. */
+  dormant?: number;
+  /** Network device group (netdev_group). */
+  netDevGroup?: number;
+  /** Device port id (dev_id). */
+  devId?: number;
+  /** Link mode (link_mode). */
+  linkMode?: number;
 }
 
 /** Per-CPU packet processing counters from /proc/net/softnet_stat. */
@@ -60,6 +74,8 @@ export interface SoftnetStats {
   dropped: number;
   /** Times net_rx_action ran out of budget or time. */
   timesSqueezed: number;
+  /** Always 0 on kernels since 4.x; kept because node_exporter publishes it (cpu_collision). */
+  cpuCollision?: number;
   /** Packets received through RPS (received_rps). */
   receivedRps?: number;
   /** Times the flow limit was hit. */

@@ -1,0 +1,102 @@
+import type { HostStats } from '@sockscope/core';
+import type { ResolvedHostConfig } from './config.js';
+import { readInterfaces } from './interfaces.js';
+import { parseConntrackStat, parseSingleValue } from './parse/conntrack.js';
+import { parseSnmp, type ProtocolCounters } from './parse/snmp.js';
+import { parseSnmp6 } from './parse/snmp6.js';
+import { parseSockstat, type SockstatCounts } from './parse/sockstat.js';
+import { parseSoftnet } from './parse/softnet.js';
+import type { Parsed } from './parse/text.js';
+import { readKernelFile } from './read.js';
+
+/** Host counters of one collection, and what was wrong on the way. */
+export interface HostReading {
+  /** What could be read; parts whose files are absent or unreadable are left out. */
+  host: HostStats;
+  /** One line per problem, naming the file (and line) it came from. */
+  warnings: string[];
+}
+
+/**
+ * Reads every host file once. Each file is independent: an absent file leaves its part out,
+ * a malformed one adds a warning and publishes the rows that did parse, and nothing throws
+ * except an abort.
+ */
+export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal: AbortSignal): Promise<HostReading> {
+  const warnings: string[] = [];
+  const proc = cfg.procfsPath;
+  const read = async <T>(rel: string, parse: (text: string) => Parsed<T>): Promise<T | undefined> => {
+    const path = `${proc}/${rel}`;
+    const out = await readKernelFile(path, signal);
+    if ('absent' in out) return undefined;
+    if ('error' in out) {
+      warnings.push(out.error);
+      return undefined;
+    }
+    try {
+      const parsed = parse(out.text);
+      for (const p of parsed.problems) warnings.push(`${path} ${p}`);
+      return parsed.value;
+    } catch (err) {
+      warnings.push(`${path}: parser failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+
+  const [interfaces, snmp, netstat, snmp6, sockstat, sockstat6, count, max, ctStat, softnet] = await Promise.all([
+    readInterfaces(cfg, signal, warnings),
+    read('net/snmp', parseSnmp),
+    read('net/netstat', parseSnmp),
+    read('net/snmp6', parseSnmp6),
+    read('net/sockstat', parseSockstat),
+    read('net/sockstat6', parseSockstat),
+    read('sys/net/netfilter/nf_conntrack_count', parseSingleValue),
+    read('sys/net/netfilter/nf_conntrack_max', parseSingleValue),
+    read('net/stat/nf_conntrack', parseConntrackStat),
+    read('net/softnet_stat', parseSoftnet),
+  ]);
+
+  const host: HostStats = {};
+  if (interfaces) host.interfaces = interfaces;
+  const protocols = filterProtocols([netstat, snmp, snmp6], cfg);
+  if (protocols) host.protocols = protocols;
+  const socks = withMemBytes([sockstat, sockstat6], pageSize);
+  if (socks) host.sockstat = socks;
+  if (count !== undefined || max !== undefined || ctStat !== undefined) {
+    host.conntrack = {};
+    if (count !== undefined) host.conntrack.entries = count;
+    if (max !== undefined) host.conntrack.limit = max;
+    if (ctStat !== undefined) host.conntrack.stats = ctStat;
+  }
+  if (softnet) host.softnet = softnet;
+  return { host, warnings };
+}
+
+function filterProtocols(parts: ReadonlyArray<ProtocolCounters | undefined>, cfg: ResolvedHostConfig): ProtocolCounters | undefined {
+  let out: ProtocolCounters | undefined;
+  for (const part of parts) {
+    if (!part) continue;
+    out ??= {};
+    for (const [proto, row] of Object.entries(part)) {
+      for (const [field, v] of Object.entries(row)) {
+        if (cfg.keepNetstatField(`${proto}_${field}`)) (out[proto] ??= {})[field] = v;
+      }
+    }
+  }
+  return out;
+}
+
+// node_exporter publishes `<PROTO>_mem_bytes` = pages × page size beside every `mem`.
+function withMemBytes(parts: ReadonlyArray<SockstatCounts | undefined>, pageSize: number): SockstatCounts | undefined {
+  let out: SockstatCounts | undefined;
+  for (const part of parts) {
+    if (!part) continue;
+    out ??= {};
+    for (const [proto, row] of Object.entries(part)) {
+      const copy = { ...row };
+      if (copy.mem !== undefined) copy.mem_bytes = copy.mem * pageSize;
+      out[proto] = { ...out[proto], ...copy };
+    }
+  }
+  return out;
+}

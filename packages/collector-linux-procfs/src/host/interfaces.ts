@@ -1,0 +1,55 @@
+import type { InterfaceStats } from '@sockscope/core';
+import type { ResolvedHostConfig } from './config.js';
+import { parseNetDev } from './parse/net-dev.js';
+import { parseSysClassNet, SYS_CLASS_NET_FILES, type SysClassNetFile } from './parse/sys-class-net.js';
+import { listInterfaceDirs, readAttribute, readKernelFile } from './read.js';
+
+/**
+ * Reads /proc/net/dev and /sys/class/net/* into one list of interfaces, filtered by the
+ * config. Either source may be missing (sysfs not mounted in a container): the other still
+ * publishes. Problems go to `warnings`, each naming the file.
+ */
+export async function readInterfaces(cfg: ResolvedHostConfig, signal: AbortSignal, warnings: string[]): Promise<InterfaceStats[] | undefined> {
+  const byName = new Map<string, InterfaceStats>();
+  const entry = (device: string): InterfaceStats => {
+    let s = byName.get(device);
+    if (!s) byName.set(device, (s = { device, counters: {} }));
+    return s;
+  };
+
+  const devPath = `${cfg.procfsPath}/net/dev`;
+  const dev = await readKernelFile(devPath, signal);
+  if ('text' in dev) {
+    const parsed = parseNetDev(dev.text);
+    for (const p of parsed.problems) warnings.push(`${devPath} ${p}`);
+    for (const row of parsed.value) if (cfg.keepInterface(row.device)) entry(row.device).counters = row.counters;
+  } else if ('error' in dev) {
+    warnings.push(dev.error);
+  }
+  const inNetDev = new Set(byName.keys());
+
+  const classDir = `${cfg.sysfsPath}/class/net`;
+  const names = (await listInterfaceDirs(classDir))?.filter((n) => cfg.keepInterface(n)) ?? [];
+  const parsed = await Promise.all(
+    names.map(async (name) => {
+      const dir = `${classDir}/${name}`;
+      const contents = await Promise.all(SYS_CLASS_NET_FILES.map((f) => readAttribute(`${dir}/${f}`, signal)));
+      const files: Partial<Record<SysClassNetFile, string>> = {};
+      SYS_CLASS_NET_FILES.forEach((f, i) => {
+        const c = contents[i];
+        if (c !== undefined) files[f] = c;
+      });
+      return { name, dir, result: parseSysClassNet(files) };
+    }),
+  );
+  for (const { name, dir, result } of parsed) {
+    for (const p of result.problems) warnings.push(`${dir}/${p}`);
+    const s = entry(name);
+    s.info = result.value.info;
+    // node_exporter's netdev (netlink mode) publishes rx_nohandler with the /proc/net/dev counters.
+    if (result.value.rxNohandler !== undefined && inNetDev.has(name)) s.counters.receive_nohandler = result.value.rxNohandler;
+  }
+
+  if (byName.size === 0 && !('text' in dev)) return undefined;
+  return [...byName.values()].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+}

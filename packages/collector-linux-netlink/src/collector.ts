@@ -1,0 +1,135 @@
+import type { Collector, CollectorResult, PluginContext, SocketRecord } from '@sockscope/core';
+import type { NetlinkCollectorConfig } from './config.js';
+import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
+import { runDump, type DumpOptions, type DumpRequest } from './dump.js';
+import { problemLine, unavailableError } from './errors.js';
+import { ownNamespace, resolveNamespaces, type NamespaceTarget } from './namespaces.js';
+import { statesMask } from './request.js';
+
+/** Loads the unsafe layer; only here, so importing the package never loads koffi. */
+async function loadFfi(): Promise<FfiModule> {
+  try {
+    return await import('./ffi/index.js');
+  } catch (err) {
+    throw unavailableError('loading koffi', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** Creates a running collector: fails with ERR_COLLECTOR_UNAVAILABLE when netlink is refused. */
+export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollectorConfig>, dumpOptions: DumpOptions = {}): Promise<Collector> {
+  if (ctx.platform !== 'linux') throw unavailableError('platform check', `platform ${ctx.platform} is not linux`);
+  const ffi = await loadFfi();
+  const own = ownNamespace();
+  const first = openDiagSocket(ffi);
+  if (!(first instanceof DiagSocket)) throw unavailableError(first.step, first.errnoName);
+  const { config } = ctx;
+  const sockets = new Map<number, DiagSocket>([[own.inode, first]]);
+  const requests: DumpRequest[] = [];
+  const mask = statesMask(config.states);
+  for (const protocol of config.protocols ?? ['tcp', 'udp']) {
+    for (const family of config.families ?? ['ipv4', 'ipv6']) requests.push({ protocol, family, stateMask: mask });
+  }
+  let closed = false;
+  // One collection at a time: a dump owns its socket until DONE, and a timed-out collection
+  // may still be unwinding when the next one starts.
+  let queue: Promise<unknown> = Promise.resolve();
+
+  /** The socket for a namespace, opened on first use (entering it with setns) and then reused. */
+  function socketFor(ns: NamespaceTarget, warnings: string[]): DiagSocket | undefined {
+    const cached = sockets.get(ns.inode);
+    if (cached && !cached.broken) return cached;
+    cached?.close();
+    sockets.delete(ns.inode);
+    const opened = openDiagSocket(ffi, ns.path);
+    if (opened instanceof DiagSocket) {
+      sockets.set(ns.inode, opened);
+      return opened;
+    }
+    const label = ns.name ?? ns.path ?? 'own';
+    if (opened.errnoName === 'EPERM') {
+      ctx.reportOnce(
+        'netns-permission',
+        `linux-netlink: cannot enter network namespace ${label} (${opened.step}: EPERM); ` +
+          'grant CAP_SYS_ADMIN to see other namespaces. Dumping the agent\'s own namespace only.',
+      );
+    } else if (opened.errnoName !== 'ENOENT' || ns.name) {
+      // A process that exits between the /proc walk and open() is normal; a named namespace is not.
+      warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${label}: ${opened.step} failed with ${opened.errnoName}`));
+    }
+    return undefined;
+  }
+
+  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, out: SocketRecord[], result: Required<Pick<CollectorResult, 'warnings'>> & CollectorResult, signal: AbortSignal): Promise<void> {
+    for (const req of requests) {
+      const start = out.length;
+      let outcome = await runDump(sock, req, out, signal, dumpOptions);
+      if (outcome.interrupted) {
+        // The table changed under the dump: records may be missing or doubled. Try once more.
+        out.length = start;
+        outcome = await runDump(sock, req, out, signal, dumpOptions);
+        if (outcome.interrupted) {
+          result.inconsistent = true;
+          result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
+        }
+      }
+      result.warnings.push(...outcome.problems);
+      if (sock.broken) break;
+    }
+    for (let i = 0; i < out.length; i++) {
+      const r = out[i] as SocketRecord;
+      r.netns = ns.inode;
+      if (ns.name) r.netnsName = ns.name;
+    }
+  }
+
+  async function collectOnce(signal: AbortSignal): Promise<CollectorResult> {
+    const result: CollectorResult & { warnings: string[] } = { sockets: [], warnings: [] };
+    const all = result.sockets as SocketRecord[];
+    const { targets, missing } = resolveNamespaces(config.namespaces ?? 'own');
+    for (const name of missing) result.warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`));
+    const reached: NamespaceTarget[] = [];
+    const live = new Set<number>();
+    for (const ns of targets) {
+      const sock = socketFor(ns, result.warnings);
+      if (!sock) continue;
+      live.add(ns.inode);
+      reached.push(ns);
+      const part: SocketRecord[] = [];
+      await dumpNamespace(ns, sock, part, result, signal);
+      for (const r of part) all.push(r);
+    }
+    // A named list none of which could be entered still shows the agent's own sockets.
+    if (reached.length === 0 && targets.length > 0 && !targets.some((t) => t.inode === own.inode)) {
+      const sock = socketFor(own, result.warnings);
+      if (sock) {
+        live.add(own.inode);
+        await dumpNamespace(own, sock, all, result, signal);
+      }
+    }
+    // An open netlink socket pins its namespace: let go of namespaces that are gone.
+    for (const [ino, sock] of sockets) {
+      if (ino !== own.inode && !live.has(ino) && !targets.some((t) => t.inode === ino)) {
+        sock.close();
+        sockets.delete(ino);
+      }
+    }
+    if (result.warnings.length === 0) delete (result as CollectorResult).warnings;
+    return result;
+  }
+
+  return {
+    collect(signal: AbortSignal): Promise<CollectorResult> {
+      if (closed) return Promise.resolve({ sockets: [], warnings: ['linux-netlink: collect() after close()'] });
+      const run = queue.then(() => collectOnce(signal));
+      queue = run.catch(() => undefined);
+      return run;
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await queue;
+      for (const sock of sockets.values()) sock.close();
+      sockets.clear();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { NLA_TYPE_MASK } from './constants.js';
+
+/** Called for each attribute: its type (flag bits stripped) and where its value lies. */
+export type AttributeVisitor = (type: number, valueOffset: number, valueLength: number) => void;
+
+/**
+ * Walks the rtattr list in `buf[start, end)`. Returns a description of the first malformed
+ * attribute (the walk stops there), or undefined when the list is well formed.
+ */
+export function forEachAttribute(buf: Buffer, start: number, end: number, visit: AttributeVisitor): string | undefined {
+  let off = start;
+  while (end - off >= 4) {
+    const len = buf.readUInt16LE(off);
+    const type = buf.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    if (len < 4 || len > end - off) return `attribute ${type} at byte ${off} claims ${len} bytes, ${end - off} are left`;
+    visit(type, off + 4, len - 4);
+    off += (len + 3) & ~3;
+  }
+  return undefined;
+}
+
+/** Reads a NUL-terminated (or attribute-bounded) ASCII string, e.g. INET_DIAG_CONG. */
+export function readCString(buf: Buffer, off: number, len: number): string {
+  let end = off;
+  const limit = off + len;
+  while (end < limit && buf[end] !== 0) end++;
+  return buf.toString('latin1', off, end);
+}

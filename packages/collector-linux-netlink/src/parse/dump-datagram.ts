@@ -1,0 +1,54 @@
+import type { Protocol, SocketRecord } from '@sockscope/core';
+import { SOCK_DIAG_BY_FAMILY } from './constants.js';
+import { scanDatagram } from './netlink-messages.js';
+import { parseDiagMessage } from './socket-record.js';
+
+/** What one datagram contributed to a dump. */
+export interface DatagramOutcome {
+  /** Socket records parsed (already pushed into the caller's array). */
+  parsed: number;
+  /** The dump answering `seq` is over (DONE or ERROR seen). */
+  done: boolean;
+  /** Positive errno the kernel ended the dump with; 0 when none. */
+  errno: number;
+  /** The kernel flagged NLM_F_DUMP_INTR: the socket table changed during the dump. */
+  interrupted: boolean;
+  /** Messages left over from an earlier request (another sequence number), skipped. */
+  stale: number;
+  /** Malformed parts, one line each. */
+  problems: string[];
+}
+
+/**
+ * Parses one received datagram of a sock_diag dump for request `seq`, appending a record per
+ * reply to `into`. Pure and total: malformed input becomes `problems`, never an exception.
+ */
+export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, into: SocketRecord[]): DatagramOutcome {
+  const scan = scanDatagram(buf, length);
+  const out: DatagramOutcome = { parsed: 0, done: false, errno: 0, interrupted: scan.interrupted, stale: 0, problems: [] };
+  if (scan.truncated) out.problems.push(`truncated datagram: ${scan.truncated}`);
+  if (scan.overrun) out.problems.push('NLMSG_OVERRUN: the kernel dropped messages');
+  for (const m of scan.messages) {
+    if (m.seq !== seq) {
+      out.stale++;
+      continue;
+    }
+    if (m.type !== SOCK_DIAG_BY_FAMILY) {
+      out.problems.push(`unexpected netlink message type ${m.type}`);
+      continue;
+    }
+    const parsed = parseDiagMessage(buf, m.payloadOffset, m.payloadLength, protocol);
+    if (parsed.problem) out.problems.push(parsed.problem);
+    if (parsed.record) {
+      into.push(parsed.record);
+      out.parsed++;
+    }
+  }
+  if (scan.done) {
+    if (scan.endSeq === seq) {
+      out.done = true;
+      out.errno = scan.errno;
+    } else out.stale++;
+  }
+  return out;
+}

@@ -9,3 +9,4 @@ export * from './pipeline/run-collectors.js';
 export * from './pipeline/pipeline.js';
 export * from './render/sockets.js';
 export * from './render/status.js';
+export * from './render/host.js';

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { HostStats } from '../types/host.js';
+import type { MetricFamily } from '../types/family.js';
+import { renderHostFamilies } from './host.js';
+
+// Values taken from this host's own /proc/net and /sys/class/net (eth0, lo and a down ifb0).
+const host: HostStats = {
+  interfaces: [
+    {
+      device: 'eth0',
+      counters: { receive_bytes: 205859611, receive_packets: 6121, receive_errs: 0, receive_drop: 1, receive_fifo: 0, transmit_bytes: 464031, transmit_packets: 4214, transmit_errs: 2, transmit_drop: 0, receive_nohandler: 0 },
+      info: { address: '02:fc:00:00:00:01', broadcast: 'ff:ff:ff:ff:ff:ff', operstate: 'up', duplex: 'unknown', ifalias: '', ifindex: 4, iflink: 4, type: 1, speedBytes: -125000, mtu: 1400, carrier: 1, carrierChanges: 2, carrierUpChanges: 1, carrierDownChanges: 1, txQueueLen: 1000, flags: 4099, up: true, addressAssignType: 0, nameAssignType: 1, dormant: 0, netDevGroup: 0, devId: 0, linkMode: 0 },
+    },
+    {
+      device: 'ifb0',
+      counters: { receive_bytes: 0, transmit_bytes: 0 },
+      info: { address: 'da:bb:e6:6f:75:0e', broadcast: 'ff:ff:ff:ff:ff:ff', operstate: 'down', ifalias: '', ifindex: 2, iflink: 2, type: 1, mtu: 1500, carrierChanges: 0, txQueueLen: 32, flags: 130, addressAssignType: 1, netDevGroup: 0, devId: 0, linkMode: 0 },
+    },
+    { device: 'lo', counters: { receive_bytes: 33417 }, info: { operstate: 'unknown', address: '00:00:00:00:00:00', mtu: 65536, flags: 9, type: 772 } },
+    { device: 'gone', counters: {} },
+  ],
+  protocols: { Tcp: { RetransSegs: 12, MaxConn: -1 }, Ip6: { InOctets: 9 } },
+  sockstat: { sockets: { used: 16 }, TCP: { inuse: 4, mem: 372, mem_bytes: 372 * 4096 }, FRAG6: { inuse: 0, memory: 0 } },
+  conntrack: { entries: 3, limit: 262144, stats: { found: 1, invalid: 2, ignore: 3, insert: 4, insert_failed: 5, drop: 6, early_drop: 7, search_restart: 8, new: 99, clashres: 99 } },
+  softnet: [
+    { cpu: 1, processed: 6147, dropped: 0, timesSqueezed: 0, cpuCollision: 0, receivedRps: 0, flowLimitCount: 0, backlogLen: 0 },
+    { cpu: 0, processed: 8, dropped: 0, timesSqueezed: 0 },
+  ],
+};
+
+const families = renderHostFamilies(host);
+const byName = new Map(families.map((f) => [f.name, f]));
+const fam = (name: string): MetricFamily => {
+  const f = byName.get(name);
+  if (!f) throw new Error(`no family ${name}; have ${[...byName.keys()].join(', ')}`);
+  return f;
+};
+const values = (name: string): Record<string, number> =>
+  Object.fromEntries((fam(name).samples ?? []).map((s) => [Object.values(s.labels).join(',') || '-', s.value]));
+
+describe('renderHostFamilies', () => {
+  it('publishes each family once, sorted by name like node_exporter', () => {
+    const names = families.map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual([...names].sort());
+    expect(families.every((f) => (f.samples ?? []).length > 0)).toBe(true);
+  });
+
+  it('renders /proc/net/dev counters as node_network_<dir>_<col>_total{device}', () => {
+    const f = fam('node_network_receive_bytes_total');
+    expect(f).toMatchObject({ type: 'counter', help: 'Network device statistic receive_bytes.' });
+    expect(values('node_network_receive_bytes_total')).toEqual({ eth0: 205859611, ifb0: 0, lo: 33417 });
+    expect(values('node_network_receive_nohandler_total')).toEqual({ eth0: 0 });
+    expect(byName.has('node_network_receive_colls_total')).toBe(false);
+  });
+
+  it('maps bytes, packets, drops and errors onto the OpenTelemetry system.network.* metrics', () => {
+    const dev = { device: 'network.interface.name' };
+    expect(fam('node_network_receive_bytes_total').otel).toEqual({ name: 'system.network.io', unit: 'By', attributes: { 'network.io.direction': 'receive' }, labelMap: dev });
+    expect(fam('node_network_transmit_bytes_total').otel?.attributes).toEqual({ 'network.io.direction': 'transmit' });
+    expect(fam('node_network_transmit_packets_total').otel).toMatchObject({ name: 'system.network.packet.count', unit: '{packet}' });
+    expect(fam('node_network_receive_drop_total').otel).toMatchObject({ name: 'system.network.packet.dropped', unit: '{packet}' });
+    expect(fam('node_network_transmit_errs_total').otel).toMatchObject({ name: 'system.network.errors', unit: '{error}' });
+    expect(fam('node_network_receive_fifo_total').otel).toBeUndefined();
+    expect(fam('node_network_up').otel).toBeUndefined();
+  });
+
+  it('renders node_network_info with node_exporter labels, adminstate from IFF_UP', () => {
+    const f = fam('node_network_info');
+    expect(f.type).toBe('gauge');
+    const eth0 = f.samples?.find((s) => s.labels.device === 'eth0');
+    expect(eth0).toEqual({
+      labels: { address: '02:fc:00:00:00:01', adminstate: 'up', broadcast: 'ff:ff:ff:ff:ff:ff', device: 'eth0', duplex: 'unknown', ifalias: '', operstate: 'up' },
+      value: 1,
+    });
+    expect(f.samples?.find((s) => s.labels.device === 'ifb0')?.labels).toMatchObject({ adminstate: 'down', duplex: '' });
+    // An interface with no sysfs directory has counters only.
+    expect(f.samples?.map((s) => s.labels.device)).toEqual(['eth0', 'ifb0', 'lo']);
+  });
+
+  it('renders sysfs properties only where the kernel gave them', () => {
+    expect(values('node_network_up')).toEqual({ eth0: 1, ifb0: 0, lo: 0 });
+    expect(values('node_network_carrier')).toEqual({ eth0: 1 });
+    expect(values('node_network_speed_bytes')).toEqual({ eth0: -125000 });
+    expect(values('node_network_flags')).toEqual({ eth0: 4099, ifb0: 130, lo: 9 });
+    expect(values('node_network_protocol_type')).toEqual({ eth0: 1, ifb0: 1, lo: 772 });
+    expect(values('node_network_iface_id')).toEqual({ eth0: 4, ifb0: 2 });
+    expect(fam('node_network_carrier_changes_total').type).toBe('counter');
+    expect(fam('node_network_mtu_bytes')).toMatchObject({ type: 'gauge', help: 'Network device property: mtu_bytes' });
+    expect(values('node_network_name_assign_type')).toEqual({ eth0: 1 });
+  });
+
+  it('renders netstat counters untyped, sockstat as gauges with node_exporter HELP', () => {
+    expect(fam('node_netstat_Tcp_RetransSegs')).toMatchObject({ type: 'untyped', help: 'Statistic TcpRetransSegs.' });
+    expect(values('node_netstat_Tcp_MaxConn')).toEqual({ '-': -1 });
+    expect(values('node_netstat_Ip6_InOctets')).toEqual({ '-': 9 });
+    expect(fam('node_sockstat_sockets_used')).toMatchObject({ type: 'gauge', help: 'Number of IPv4 sockets in use.' });
+    expect(fam('node_sockstat_TCP_mem_bytes').help).toBe('Number of TCP sockets in state mem_bytes.');
+    expect(values('node_sockstat_TCP_mem_bytes')).toEqual({ '-': 1523712 });
+    expect(values('node_sockstat_FRAG6_memory')).toEqual({ '-': 0 });
+  });
+
+  it('renders conntrack entries, limit and only the eight statistics node_exporter knows', () => {
+    expect(values('node_nf_conntrack_entries')).toEqual({ '-': 3 });
+    expect(values('node_nf_conntrack_entries_limit')).toEqual({ '-': 262144 });
+    const stats = families.filter((f) => f.name.startsWith('node_nf_conntrack_stat_')).map((f) => f.name);
+    expect(stats).toHaveLength(8);
+    expect(byName.has('node_nf_conntrack_stat_new')).toBe(false);
+    expect(values('node_nf_conntrack_stat_search_restart')).toEqual({ '-': 8 });
+    expect(fam('node_nf_conntrack_stat_drop').type).toBe('gauge');
+  });
+
+  it('renders softnet per CPU, skipping columns an older kernel does not print', () => {
+    expect(values('node_softnet_processed_total')).toEqual({ '0': 8, '1': 6147 });
+    expect(fam('node_softnet_processed_total').samples?.[0]?.labels).toEqual({ cpu: '0' });
+    expect(values('node_softnet_received_rps_total')).toEqual({ '1': 0 });
+    expect(fam('node_softnet_backlog_len').type).toBe('gauge');
+    expect(fam('node_softnet_times_squeezed_total').type).toBe('counter');
+  });
+
+  it('renders nothing for an empty host and keeps odd kernel names valid', () => {
+    expect(renderHostFamilies({})).toEqual([]);
+    const odd = renderHostFamilies({ protocols: { 'Odd-Proto': { 'a.b': 1 } } });
+    expect(odd.map((f) => f.name)).toEqual(['node_netstat_Odd_Proto_a_b']);
+  });
+});

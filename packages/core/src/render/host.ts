@@ -1,0 +1,181 @@
+import type { MetricFamily, MetricType, OtelMapping, Sample } from '../types/family.js';
+import type { HostStats, InterfaceInfo, InterfaceStats, SoftnetStats } from '../types/host.js';
+
+// Names, label names, types and HELP follow node_exporter (netdev, netclass, netstat, sockstat,
+// conntrack, softnet collectors) so existing dashboards and alert rules keep working.
+
+const DEVICE_TO_OTEL = { device: 'network.interface.name' } as const;
+
+/** /proc/net/dev counters that have an OpenTelemetry semantic-convention metric. */
+const NETDEV_OTEL: Readonly<Record<string, OtelMapping>> = {
+  receive_bytes: io('system.network.io', 'By', 'receive'),
+  transmit_bytes: io('system.network.io', 'By', 'transmit'),
+  receive_packets: io('system.network.packet.count', '{packet}', 'receive'),
+  transmit_packets: io('system.network.packet.count', '{packet}', 'transmit'),
+  receive_drop: io('system.network.packet.dropped', '{packet}', 'receive'),
+  transmit_drop: io('system.network.packet.dropped', '{packet}', 'transmit'),
+  receive_errs: io('system.network.errors', '{error}', 'receive'),
+  transmit_errs: io('system.network.errors', '{error}', 'transmit'),
+};
+
+function io(name: string, unit: string, direction: 'receive' | 'transmit'): OtelMapping {
+  return { name, unit, attributes: { 'network.io.direction': direction }, labelMap: DEVICE_TO_OTEL };
+}
+
+/** netclass property families: name suffix, type, and the fact they publish (absent facts publish nothing). */
+const NETCLASS: ReadonlyArray<readonly [string, MetricType, keyof InterfaceInfo]> = [
+  ['address_assign_type', 'gauge', 'addressAssignType'],
+  ['carrier', 'gauge', 'carrier'],
+  ['carrier_changes_total', 'counter', 'carrierChanges'],
+  ['carrier_up_changes_total', 'counter', 'carrierUpChanges'],
+  ['carrier_down_changes_total', 'counter', 'carrierDownChanges'],
+  ['device_id', 'gauge', 'devId'],
+  ['dormant', 'gauge', 'dormant'],
+  ['flags', 'gauge', 'flags'],
+  ['iface_id', 'gauge', 'ifindex'],
+  ['iface_link', 'gauge', 'iflink'],
+  ['iface_link_mode', 'gauge', 'linkMode'],
+  ['mtu_bytes', 'gauge', 'mtu'],
+  ['name_assign_type', 'gauge', 'nameAssignType'],
+  ['net_dev_group', 'gauge', 'netDevGroup'],
+  ['speed_bytes', 'gauge', 'speedBytes'],
+  ['transmit_queue_length', 'gauge', 'txQueueLen'],
+  ['protocol_type', 'gauge', 'type'],
+];
+
+/** conntrack statistics node_exporter publishes, with its HELP. */
+const CONNTRACK_STATS: ReadonlyArray<readonly [string, string]> = [
+  ['found', 'Number of searched entries which were successful.'],
+  ['invalid', 'Number of packets seen which can not be tracked.'],
+  ['ignore', 'Number of packets seen which are already connected to a conntrack entry.'],
+  ['insert', 'Number of entries inserted into the list.'],
+  ['insert_failed', 'Number of entries for which list insertion was attempted but failed.'],
+  ['drop', 'Number of packets dropped due to conntrack failure.'],
+  ['early_drop', 'Number of dropped conntrack entries to make room for new ones, if maximum table size was reached.'],
+  ['search_restart', 'Number of conntrack table lookups which had to be restarted due to hashtable resizes.'],
+];
+
+/** softnet families: name, type, HELP, and the per-CPU field. */
+const SOFTNET: ReadonlyArray<readonly [string, MetricType, string, keyof SoftnetStats]> = [
+  ['processed_total', 'counter', 'Number of processed packets', 'processed'],
+  ['dropped_total', 'counter', 'Number of dropped packets', 'dropped'],
+  ['times_squeezed_total', 'counter', 'Number of times processing packets ran out of quota', 'timesSqueezed'],
+  ['cpu_collision_total', 'counter', 'Number of collision occur while obtaining device lock while transmitting', 'cpuCollision'],
+  ['received_rps_total', 'counter', 'Number of times cpu woken up received_rps', 'receivedRps'],
+  ['flow_limit_count_total', 'counter', 'Number of times flow limit has been reached', 'flowLimitCount'],
+  ['backlog_len', 'gauge', 'Softnet backlog status', 'backlogLen'],
+];
+
+/**
+ * Renders host counters as node_exporter's families: `node_network_*`, `node_netstat_*`,
+ * `node_sockstat_*`, `node_nf_conntrack_*` and `node_softnet_*`, sorted by name. A part of
+ * HostStats that is absent renders nothing; a family with no samples is left out.
+ */
+export function renderHostFamilies(host: HostStats): MetricFamily[] {
+  const out: MetricFamily[] = [];
+  if (host.interfaces) renderInterfaces(host.interfaces, out);
+  if (host.protocols) {
+    for (const [proto, row] of Object.entries(host.protocols)) {
+      for (const [field, value] of Object.entries(row)) {
+        // untyped, as node_exporter: the files mix counters (InSegs) with gauges (CurrEstab, Forwarding).
+        out.push(single(`node_netstat_${proto}_${field}`, `Statistic ${proto}${field}.`, 'untyped', value));
+      }
+    }
+  }
+  if (host.sockstat) {
+    for (const [proto, row] of Object.entries(host.sockstat)) {
+      for (const [field, value] of Object.entries(row)) {
+        const help = proto === 'sockets' && field === 'used' ? 'Number of IPv4 sockets in use.' : `Number of ${proto} sockets in state ${field}.`;
+        out.push(single(`node_sockstat_${proto}_${field}`, help, 'gauge', value));
+      }
+    }
+  }
+  const ct = host.conntrack;
+  if (ct?.entries !== undefined) out.push(single('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', ct.entries));
+  if (ct?.limit !== undefined) out.push(single('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', 'gauge', ct.limit));
+  if (ct?.stats) {
+    for (const [key, help] of CONNTRACK_STATS) {
+      const v = ct.stats[key];
+      if (v !== undefined) out.push(single(`node_nf_conntrack_stat_${key}`, help, 'gauge', v));
+    }
+  }
+  if (host.softnet) {
+    const cpus = [...host.softnet].sort((a, b) => a.cpu - b.cpu);
+    for (const [suffix, type, help, key] of SOFTNET) {
+      const samples: Sample[] = [];
+      for (const s of cpus) {
+        const v = s[key];
+        if (v !== undefined) samples.push({ labels: { cpu: String(s.cpu) }, value: v });
+      }
+      if (samples.length > 0) out.push({ name: `node_softnet_${suffix}`, help, type, samples });
+    }
+  }
+  for (const f of out) f.name = metricName(f.name);
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]): void {
+  const byDevice = [...ifaces].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  const counterKeys = new Set<string>();
+  for (const i of byDevice) for (const k of Object.keys(i.counters)) counterKeys.add(k);
+  for (const key of counterKeys) {
+    const samples: Sample[] = [];
+    for (const i of byDevice) {
+      const v = i.counters[key];
+      if (v !== undefined) samples.push({ labels: { device: i.device }, value: v });
+    }
+    const family: MetricFamily = { name: `node_network_${key}_total`, help: `Network device statistic ${key}.`, type: 'counter', samples };
+    const otel = NETDEV_OTEL[key];
+    if (otel) family.otel = otel;
+    out.push(family);
+  }
+
+  const withInfo = byDevice.filter((i): i is InterfaceStats & { info: InterfaceInfo } => i.info !== undefined);
+  if (withInfo.length === 0) return;
+  out.push({
+    name: 'node_network_up',
+    help: "Value is 1 if operstate is 'up', 0 otherwise.",
+    type: 'gauge',
+    samples: withInfo.map((i) => ({ labels: { device: i.device }, value: i.info.operstate === 'up' ? 1 : 0 })),
+  });
+  out.push({
+    name: 'node_network_info',
+    help: 'Non-numeric data from /sys/class/net/<iface>, value is always 1.',
+    type: 'gauge',
+    samples: withInfo.map(({ device, info }) => ({
+      labels: {
+        address: info.address ?? '',
+        adminstate: info.flags === undefined ? 'unknown' : (info.flags & 1) === 1 ? 'up' : 'down',
+        broadcast: info.broadcast ?? '',
+        device,
+        duplex: info.duplex ?? '',
+        ifalias: info.ifalias ?? '',
+        operstate: info.operstate ?? '',
+      },
+      value: 1,
+    })),
+  });
+  for (const [suffix, type, key] of NETCLASS) {
+    const samples: Sample[] = [];
+    for (const i of withInfo) {
+      const v = i.info[key];
+      if (typeof v === 'number') samples.push({ labels: { device: i.device }, value: v });
+    }
+    if (samples.length > 0) out.push({ name: `node_network_${suffix}`, help: `Network device property: ${suffix}`, type, samples });
+  }
+}
+
+function single(name: string, help: string, type: MetricType, value: number): MetricFamily {
+  return { name, help, type, samples: [{ labels: {}, value }] };
+}
+
+// Kernel field names are alphanumeric today; keep a future odd character from producing an
+// exposition line Prometheus rejects.
+function metricName(name: string): string {
+  let ok = true;
+  for (let i = 0; i < name.length && ok; i++) {
+    const c = name.charCodeAt(i);
+    ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58;
+  }
+  return ok ? name : name.replace(/[^a-zA-Z0-9_:]/g, '_');
+}

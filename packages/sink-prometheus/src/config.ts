@@ -22,6 +22,7 @@ export const prometheusSinkSchema = {
 } as const;
 
 declare module '@sockscope/core' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
   interface SinkContext<C> {
     /** Builds the HTTP(S) server; the app passes one for TLS and basic auth. */
     createServer?: (listener: RequestListener) => Server;

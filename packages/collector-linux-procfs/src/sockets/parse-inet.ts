@@ -1,0 +1,154 @@
+import { tcpStateName, type Endpoint, type SocketRecord, type TcpInfo } from '@sockscope/core';
+import { decodeAddressWords, formatIPv4, formatIPv6 } from './address.js';
+import { LineCursor, forEachLine } from './scan.js';
+
+/** A line the parser skipped, with why. */
+export interface ParseProblem {
+  /** 1-based line number in the file. */
+  line: number;
+  /** What is wrong with it. */
+  message: string;
+}
+
+/** Records parsed from one table, plus the lines that could not be read. */
+export interface TableParse {
+  /** One record per well-formed line. */
+  sockets: SocketRecord[];
+  /** Malformed lines, skipped. */
+  problems: ParseProblem[];
+}
+
+/** Options of {@link parseInetTable}. */
+export interface InetTableOptions {
+  /** Transport the file lists. */
+  protocol: 'tcp' | 'udp' | 'raw';
+  /** `ipv4` for tcp/udp/raw, `ipv6` for tcp6/udp6/raw6. */
+  family: 'ipv4' | 'ipv6';
+  /** Byte order of the host that printed the file (default: little endian, as on x86 and arm64). */
+  littleEndian?: boolean;
+}
+
+// USER_HZ is 100 on every Linux ABI: /proc prints timers as clock_t ticks of 10 ms.
+const MS_PER_TICK = 10;
+const COLON = 58;
+// tcp_info reports an unset ssthresh as TCP_INFINITE_SSTHRESH; /proc prints -1 for it.
+const INFINITE_SSTHRESH = 0x7fffffff;
+
+/**
+ * Parses /proc/net/{tcp,udp,raw}{,6} (the header line is skipped). A malformed line becomes a
+ * problem and is skipped; the others are still returned.
+ */
+export function parseInetTable(buf: Uint8Array, opts: InetTableOptions): TableParse {
+  const sockets: SocketRecord[] = [];
+  const problems: ParseProblem[] = [];
+  const words = opts.family === 'ipv4' ? 1 : 4;
+  const cur = new LineCursor(buf);
+  const addr = new Uint8Array(16);
+  const names = new Map<string, string>();
+  const littleEndian = opts.littleEndian ?? true;
+
+  const readEndpoint = (): Endpoint | string => {
+    const start = cur.pos;
+    if (cur.end - start < words * 8 + 1 || buf[start + words * 8] !== COLON) return 'address is not kernel hex';
+    const k = key(buf, start, words * 8);
+    let address = names.get(k);
+    if (address === undefined) {
+      if (!decodeAddressWords(buf, start, words, littleEndian, addr)) return 'address is not kernel hex';
+      address = words === 1 ? formatIPv4(addr) : formatIPv6(addr);
+      names.set(k, address);
+    }
+    cur.pos = start + words * 8 + 1;
+    const port = cur.hex(4);
+    if (port < 0 || !cur.atFieldEnd()) return 'port is not 1-4 hex digits';
+    return { address, port };
+  };
+
+  forEachLine(buf, (start, end, lineNo) => {
+    cur.reset(start, end);
+    if (!cur.skipBlanks()) return;
+    const first = buf[cur.pos] ?? 0;
+    if (lineNo === 1 && (first < 48 || first > 57)) return; // the header
+    const fail = (message: string) => void problems.push({ line: lineNo, message });
+
+    if (cur.dec() < 0 || !cur.expect(COLON)) return fail('no slot number ("N:")');
+    cur.skipBlanks();
+    const local = readEndpoint();
+    if (typeof local === 'string') return fail(`local ${local}`);
+    cur.skipBlanks();
+    const remote = readEndpoint();
+    if (typeof remote === 'string') return fail(`remote ${remote}`);
+    cur.skipBlanks();
+    const st = cur.hex(2);
+    if (st < 0) return fail('state is not 2 hex digits');
+    cur.skipBlanks();
+    const tx = cur.hex(8);
+    if (tx < 0 || !cur.expect(COLON)) return fail('tx_queue is not 8 hex digits');
+    const rx = cur.hex(8);
+    if (rx < 0) return fail('rx_queue is not 8 hex digits');
+    cur.skipBlanks();
+    const timerKind = cur.hex(2);
+    if (timerKind < 0 || !cur.expect(COLON)) return fail('timer is not "tr:when"');
+    let when = cur.hex(16);
+    if (when < 0) return fail('timer expiry is not hex');
+    if (when >= 2 ** 63) when -= 2 ** 64; // pre-4.x kernels printed an overdue timer as a negative long
+    cur.skipBlanks();
+    const retransmits = cur.hex(8);
+    if (retransmits < 0) return fail('retrnsmt is not hex');
+    cur.skipBlanks();
+    const uid = cur.dec(0xffffffff);
+    if (uid < 0) return fail('uid is not a 32-bit decimal');
+    cur.skipBlanks();
+    const timeout = cur.signedDec();
+    if (Number.isNaN(timeout)) return fail('timeout is not a decimal');
+    cur.skipBlanks();
+    const inode = cur.dec();
+    if (inode < 0 || !cur.atFieldEnd()) return fail('inode is not a decimal in range');
+
+    const rec: SocketRecord = {
+      protocol: opts.protocol,
+      family: opts.family,
+      state: tcpStateName(st),
+      local,
+      remote,
+      inode,
+      uid,
+      recvQueue: rx,
+      sendQueue: tx,
+    };
+    if (timerKind !== 0 || retransmits !== 0) rec.timer = { kind: timerKind, expiresMs: when * MS_PER_TICK, retransmits };
+    if (opts.protocol === 'tcp') {
+      const tcp = readTcpTail(cur, rec.state === 'LISTEN');
+      if (tcp) rec.tcp = { ...tcp, retransmits, probes: timeout };
+    }
+    sockets.push(rec);
+  });
+  return { sockets, problems };
+}
+
+// Full sockets append: refcount, pointer, rto, ato, (quick<<1)|pingpong, cwnd, ssthresh
+// (tcp4_seq_show / tcp6 get_tcp6_sock). TIME_WAIT and request sockets stop after the pointer.
+function readTcpTail(cur: LineCursor, listening: boolean): TcpInfo | undefined {
+  cur.skipBlanks();
+  if (cur.dec() < 0) return undefined;
+  cur.skipBlanks();
+  cur.skipField(); // the %pK pointer, zeros without CAP_SYSLOG
+  cur.skipBlanks();
+  const rto = cur.dec();
+  cur.skipBlanks();
+  const ato = cur.dec();
+  cur.skipBlanks();
+  const quick = cur.dec();
+  cur.skipBlanks();
+  const cwnd = cur.dec();
+  cur.skipBlanks();
+  const ssthresh = cur.signedDec();
+  if (rto < 0 || ato < 0 || quick < 0 || cwnd < 0 || Number.isNaN(ssthresh)) return undefined;
+  const info: TcpInfo = { rtoUs: rto * MS_PER_TICK * 1000, atoUs: ato * MS_PER_TICK * 1000, sndCwnd: cwnd };
+  // on a listener the last column is the fastopen queue length, not ssthresh
+  if (!listening) info.sndSsthresh = ssthresh < 0 ? INFINITE_SSTHRESH : ssthresh;
+  return info;
+}
+
+function key(buf: Uint8Array, start: number, len: number): string {
+  return String.fromCharCode.apply(null, buf.subarray(start, start + len) as unknown as number[]);
+}

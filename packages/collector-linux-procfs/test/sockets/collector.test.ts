@@ -1,0 +1,109 @@
+import { testContext, describeCollectorConformance } from '@sockscope/test-utils';
+import { compileConfigSchema } from '@sockscope/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linuxProcfsSocketsCollector, type LinuxProcfsSocketsConfig } from '../../src/sockets/plugin.js';
+import { fdInode, handleFd, ownSocketInodes, tcpPair, udpPair, type TcpPair } from './loopback.js';
+
+const malformedTree = new URL('../fixtures/sockets/malformed', import.meta.url).pathname;
+const config: LinuxProcfsSocketsConfig = { procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'unix'] };
+
+describeCollectorConformance({
+  definition: linuxProcfsSocketsCollector,
+  config,
+  live: process.platform === 'linux',
+  brokenConfig: { procfs_path: malformedTree, tables: ['tcp', 'tcp6', 'udp', 'udp6', 'unix'] },
+});
+
+const collect = async (cfg: LinuxProcfsSocketsConfig = config) => {
+  const c = await linuxProcfsSocketsCollector.create(testContext(cfg));
+  try {
+    return await c.collect(new AbortController().signal);
+  } finally {
+    await c.close();
+  }
+};
+
+describe('linux-procfs-sockets config', () => {
+  it('defaults to the four inet tables under /proc', () => {
+    const value: Record<string, unknown> = {};
+    expect(compileConfigSchema(linuxProcfsSocketsCollector.configSchema)(value)).toEqual([]);
+    expect(value).toEqual({ procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6'] });
+  });
+
+  it('names an unknown table', () => {
+    const errors = compileConfigSchema(linuxProcfsSocketsCollector.configSchema)({ tables: ['tcp', 'sctp'] });
+    expect(errors).toEqual([expect.stringContaining('tables[1]: must be one of')]);
+  });
+
+  it('refuses to start without procfs, saying which path', async () => {
+    await expect(Promise.resolve().then(() => linuxProcfsSocketsCollector.create(testContext({ procfs_path: '/nonexistent-procfs', tables: ['tcp'] })))).rejects.toMatchObject({
+      code: 'ERR_COLLECTOR_UNAVAILABLE',
+      message: expect.stringContaining('/nonexistent-procfs/net'),
+    });
+  });
+});
+
+describe('linux-procfs-sockets on a malformed tree', () => {
+  it('publishes the good lines and warns with file and line for each bad one', async () => {
+    const r = await collect({ procfs_path: malformedTree, tables: ['tcp', 'tcp6', 'udp', 'unix'] });
+    expect(r.sockets?.length).toBe(10 + 5 + 4 + 10);
+    expect(r.warnings).toContain(`${malformedTree}/net/tcp:14: inode is not a decimal in range; line skipped`);
+    expect(r.warnings).toContain(`${malformedTree}/net/tcp6:7: remote address is not kernel hex; line skipped`);
+    expect(r.warnings?.filter((w) => w.startsWith(`${malformedTree}/net/tcp:`))).toHaveLength(5);
+  });
+
+  it('skips a table the kernel does not have without a warning', async () => {
+    const r = await collect({ procfs_path: malformedTree, tables: ['raw6', 'udp6'] });
+    expect(r.warnings).toBeUndefined();
+    expect(r.sockets?.map((s) => s.local.port)).toEqual([47013]);
+  });
+});
+
+describe.runIf(process.platform === 'linux')('linux-procfs-sockets on live loopback sockets', () => {
+  let v4: TcpPair;
+  let v6: TcpPair;
+  let dual: TcpPair;
+  let udp4: Awaited<ReturnType<typeof udpPair>>;
+  let udp6: Awaited<ReturnType<typeof udpPair>>;
+  beforeAll(async () => {
+    [v4, v6, dual, udp4, udp6] = await Promise.all([tcpPair('127.0.0.1'), tcpPair('::1'), tcpPair('::'), udpPair('udp4'), udpPair('udp6')]);
+  });
+  afterAll(async () => {
+    await Promise.all([v4.close(), v6.close(), dual.close()]);
+    udp4.close();
+    udp6.close();
+  });
+
+  it('finds our TCP listeners and both ends of each connection with the inodes /proc/self/fd shows', async () => {
+    const { sockets = [] } = await collect();
+    for (const [pair, family, address] of [[v4, 'ipv4', '127.0.0.1'], [v6, 'ipv6', '::1']] as const) {
+      const listener = sockets.find((s) => s.protocol === 'tcp' && s.state === 'LISTEN' && s.local.port === pair.port);
+      expect(listener).toMatchObject({ family, local: { address, port: pair.port }, inode: fdInode(handleFd(pair.server)), uid: 0 });
+      const client = sockets.find((s) => s.inode === fdInode(handleFd(pair.client)));
+      expect(client).toMatchObject({ state: 'ESTABLISHED', family, remote: { address, port: pair.port }, local: { port: pair.client.localPort } });
+      const accepted = sockets.find((s) => s.inode === fdInode(handleFd(pair.accepted)));
+      expect(accepted).toMatchObject({ state: 'ESTABLISHED', local: { port: pair.port }, remote: { port: pair.client.localPort } });
+    }
+  });
+
+  it('shows an IPv4 client of a dual-stack listener as a v4-mapped IPv6 socket', async () => {
+    const { sockets = [] } = await collect();
+    expect(sockets.find((s) => s.state === 'LISTEN' && s.local.port === dual.port)?.local.address).toBe('::');
+    const accepted = sockets.find((s) => s.inode === fdInode(handleFd(dual.accepted)));
+    expect(accepted).toMatchObject({ family: 'ipv6', local: { address: '::ffff:127.0.0.1', port: dual.port }, remote: { address: '::ffff:127.0.0.1' } });
+    expect(sockets.find((s) => s.inode === fdInode(handleFd(dual.client)))).toMatchObject({ family: 'ipv4', remote: { address: '127.0.0.1', port: dual.port } });
+  });
+
+  it('finds our UDP sockets, bound (CLOSE) and connected (ESTABLISHED)', async () => {
+    const { sockets = [] } = await collect();
+    const mine = ownSocketInodes();
+    for (const [pair, address] of [[udp4, '127.0.0.1'], [udp6, '::1']] as const) {
+      const bound = sockets.find((s) => s.protocol === 'udp' && s.local.port === pair.port && s.state === 'CLOSE');
+      expect(bound).toMatchObject({ local: { address }, remote: { port: 0 } });
+      expect(mine.has(bound?.inode ?? -1)).toBe(true);
+      const connected = sockets.find((s) => s.protocol === 'udp' && s.remote.port === pair.port && s.remote.address === address);
+      expect(connected?.state).toBe('ESTABLISHED');
+      expect(mine.has(connected?.inode ?? -1)).toBe(true);
+    }
+  });
+});

@@ -1,0 +1,117 @@
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
+import { errorMessage, type Sink, type SinkContext } from '@sockscope/core';
+import type { OtlpSinkConfig } from './config-schema.js';
+import { createMetricExporter } from './exporter.js';
+import { ExportQueue, type ExportOutcome } from './export-queue.js';
+import { resolveOtlpConfig, type ResolvedOtlpConfig } from './resolve-config.js';
+import type { Env } from './otel-env.js';
+import { buildResource } from './resource.js';
+import { OTLP_HEALTH_COMPONENT } from './self-metrics.js';
+import { SeriesStarts } from './series-starts.js';
+import { familiesToMetricData } from './to-metric-data.js';
+
+/** A running OTLP sink, with the internals tests and /health look at. */
+export interface OtlpSink extends Sink {
+  /** The settings in force. */
+  readonly config: ResolvedOtlpConfig;
+  /** The export queue of the current run (undefined before the first start). */
+  readonly queue: ExportQueue | undefined;
+}
+
+/**
+ * Pushes the shared pipeline to an OTLP/HTTP collector on its own timer: each tick asks the
+ * pipeline for a snapshot (sharing a collection in flight with the Prometheus sink), converts its
+ * families and hands the batch to a bounded export queue. A failing collector or pipeline is
+ * reported in /health and the log, never thrown.
+ */
+export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = process.env): OtlpSink {
+  const cfg = resolveOtlpConfig(ctx.config, env);
+  const resource: Resource = buildResource(cfg.resourceAttributes, ctx.build, ctx.platform);
+  const scope = { name: '@sockscope/sink-otlp', version: ctx.build.version };
+  const starts = new SeriesStarts();
+  const health = { lastSuccess: null as string | null, lastError: null as string | null, lastErrorAt: null as string | null };
+  let exporter: PushMetricExporter | undefined;
+  let queue: ExportQueue | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let collecting: Promise<void> | undefined;
+  let failing = false;
+
+  const publish = () =>
+    ctx.health.set(OTLP_HEALTH_COMPONENT, {
+      endpoint: cfg.endpoint,
+      protocol: cfg.protocol,
+      intervalSeconds: cfg.intervalMs / 1000,
+      ...health,
+      exports: { ...(queue?.counts ?? { success: 0, failure: 0, dropped: 0 }) },
+      waiting: queue?.waitingCount ?? 0,
+      series: starts.size,
+    });
+
+  const fail = (error: string) => {
+    health.lastError = error;
+    health.lastErrorAt = new Date().toISOString();
+    // One warning per outage, not one per interval.
+    if (!failing) ctx.logger.warn(`OTLP export to ${cfg.endpoint} failing: ${error}`);
+    failing = true;
+  };
+
+  const onOutcome = (outcome: ExportOutcome) => {
+    if (outcome.ok) {
+      health.lastSuccess = new Date().toISOString();
+      if (failing) ctx.logger.info(`OTLP export to ${cfg.endpoint} recovered`);
+      failing = false;
+    } else {
+      fail(outcome.error ?? 'export failed');
+    }
+    publish();
+  };
+
+  const tick = () => {
+    // A tick that finds the previous collection still running skips: the pipeline is slower than
+    // the interval and stacking collections would not make it faster.
+    if (collecting || !queue) return;
+    const q = queue;
+    collecting = (async () => {
+      try {
+        const rendered = await ctx.pipeline.collect();
+        const metrics = familiesToMetricData(rendered.families, { nowMs: rendered.snapshot.timestamp, starts, report: ctx.reportOnce });
+        const batch: ResourceMetrics = { resource, scopeMetrics: [{ scope, metrics }] };
+        q.submit(batch);
+      } catch (err) {
+        fail(`collection failed: ${errorMessage(err)}`);
+      } finally {
+        collecting = undefined;
+        publish();
+      }
+    })();
+  };
+
+  return {
+    config: cfg,
+    get queue() {
+      return queue;
+    },
+    async start() {
+      if (timer) return;
+      exporter = createMetricExporter(cfg);
+      queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome);
+      timer = setInterval(tick, cfg.intervalMs);
+      timer.unref();
+      publish();
+      ctx.logger.info(`OTLP export to ${cfg.endpoint} (${cfg.protocol}) every ${cfg.intervalMs / 1000} s`);
+      tick();
+    },
+    async stop() {
+      if (!timer) return;
+      clearInterval(timer);
+      timer = undefined;
+      // Finish what is in flight: the running collection's batch is still exported.
+      await collecting;
+      await queue?.drain();
+      await exporter?.shutdown();
+      exporter = undefined;
+      publish();
+    },
+  };
+}

@@ -132,7 +132,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     agent = await startAgent({ config, registry, logger, build: buildInfo(), render: createRenderer() });
   } catch (err) {
     printError(io, err);
-    return 1;
+    return isSockscopeError(err) && err.code === 'ERR_CONFIG_INVALID' ? 2 : 1;
   }
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {

@@ -1,0 +1,113 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { httpGet, runCli, startCli } from './run-cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sockscope-cli-'));
+function configFile(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at /);
+
+describe('sockscope CLI', () => {
+  it('prints --help and --version', async () => {
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('sockscope check-config FILE');
+    const version = await runCli(['--version']);
+    expect(version.code).toBe(0);
+    expect(version.stdout).toMatch(/^sockscope \d+\.\d+\.\d+ \(node /);
+  });
+
+  it('rejects a bad flag with one line, a suggestion and exit 2', async () => {
+    const r = await runCli(['--web.listen-adress', ':1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('sockscope: unknown flag --web.listen-adress (did you mean --web.listen-address?); see sockscope --help\n');
+  });
+
+  it('rejects bad flag values with one line each', async () => {
+    expect((await runCli(['--log.level', 'loud'])).stderr).toBe('sockscope: --log.level loud: must be one of debug, info, warn, error\n');
+    expect((await runCli(['--port', 'http'])).stderr).toBe('sockscope: --port http: must be a port number 0-65535\n');
+    expect((await runCli(['--config'])).stderr).toBe('sockscope: flag --config needs a value; see sockscope --help\n');
+    expect((await runCli(['serv'])).stderr).toMatch(/^sockscope: unknown command "serv" \(did you mean "serve"\?\)/);
+  });
+
+  it('check-config prints every error at once as path: message and exits 2', async () => {
+    const file = configFile(
+      'bad.yaml',
+      ['colectors: {}', 'collection:', '  timeout: soon', 'sinks:', '  prometheus:', '    listen_adress: ":9"', '    process_metrics: "yes"'].join('\n'),
+    );
+    const r = await runCli(['check-config', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('colectors: unknown key (did you mean "collectors"?)');
+    expect(r.stderr).toContain('sinks.prometheus.listen_adress: unknown key (did you mean "listen_address"?)');
+    expect(r.stderr).toContain('sinks.prometheus.process_metrics: must be boolean');
+    expect(r.stderr).toContain('collection.timeout: must match pattern');
+    noStack(r.stderr);
+  });
+
+  it('check-config accepts a valid file with exit 0', async () => {
+    const file = configFile('good.yaml', 'sinks:\n  prometheus:\n    listen_address: "127.0.0.1:9999"\n');
+    const r = await runCli(['check-config', file]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(`${file}: valid\n`);
+    expect(r.code).toBe(0);
+  });
+
+  it('reports an unreadable or broken config file in one line, exit 2', async () => {
+    const missing = await runCli(['--config', join(dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`sockscope: cannot read config file ${join(dir, 'nope.yaml')}: no such file\n`);
+    const broken = await runCli(['check-config', configFile('broken.yaml', 'sinks: [\n')]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/is not valid YAML\n {2}.*broken\.yaml:\d+:\d+: /);
+    noStack(broken.stderr);
+  });
+
+  it('refuses an unknown third-party plugin package by name', async () => {
+    const r = await runCli(['check-config', configFile('plugin.yaml', 'plugins: [sockscope-plugin-does-not-exist]\n')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^sockscope: plugin package "sockscope-plugin-does-not-exist" could not be loaded: /);
+  });
+
+  it('serves /metrics with a third-party plugin loaded by package name, then stops cleanly on SIGTERM', async () => {
+    const file = configFile('serve.yaml', 'plugins: [sockscope-plugin-port-range]\ncollectors:\n  port-range: {}\n');
+    const cli = await startCli(['--config', file], { cwd: process.cwd() });
+    try {
+      const metrics = await httpGet(cli.port, '/metrics');
+      expect(metrics.status).toBe(200);
+      expect(metrics.body).toMatch(/sockscope_example_ephemeral_port_range\{bound="lower"\} \d+/);
+      expect(metrics.body).toContain('sockscope_scrape_collector_success{collector="port-range"} 1');
+      if (existsSync('/usr/bin/promtool')) {
+        expect(execFileSync('/usr/bin/promtool', ['check', 'metrics'], { input: metrics.body }).toString()).toBe('');
+      }
+      const health = JSON.parse((await httpGet(cli.port, '/health')).body);
+      expect(health.status).toBe('ok');
+    } finally {
+      expect(await cli.stop('SIGTERM')).toBe(0);
+    }
+    expect(cli.stderr()).toContain('"msg":"shutting down","signal":"SIGTERM"');
+  });
+
+  it('exits 1 with one line when the port is busy', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const file = configFile('busy.yaml', 'plugins: [sockscope-plugin-port-range]\ncollectors:\n  port-range: {}\n');
+      const r = await runCli(['--config', file, '--web.listen-address', `127.0.0.1:${port}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('sockscope:'))).toEqual([
+        `sockscope: cannot listen on 127.0.0.1:${port}: the port is already in use (pick another with --web.listen-address)`,
+      ]);
+      noStack(r.stderr);
+    } finally {
+      blocker.close();
+    }
+  });
+});

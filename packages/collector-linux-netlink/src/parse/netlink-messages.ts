@@ -57,7 +57,7 @@ export function scanDatagram(buf: Buffer, length: number = buf.length): Datagram
     const payloadLength = len - NLMSG_HDRLEN;
     if (type === NLMSG_DONE || type === NLMSG_ERROR) {
       // Both carry an int: 0 or a negative errno. An ERROR without one is itself malformed.
-      const code = payloadLength >= 4 ? buf.readInt32LE(payloadOffset) : type === NLMSG_ERROR ? -1 : 0;
+      const code = payloadLength >= 4 ? buf.readInt32LE(payloadOffset) : 0;
       scan.errno = code < 0 ? -code : 0;
       scan.done = true;
       scan.endSeq = seq;

@@ -10,3 +10,4 @@ export * from './pipeline/pipeline.js';
 export * from './render/sockets.js';
 export * from './render/status.js';
 export * from './render/host.js';
+export * from './enrichers/direction.js';

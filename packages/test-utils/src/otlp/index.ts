@@ -1,0 +1,3 @@
+export * from './receiver.js';
+export * from './points.js';
+export * from './otlp-schema.js';

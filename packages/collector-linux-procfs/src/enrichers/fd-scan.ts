@@ -1,0 +1,63 @@
+import { readdirSync, readlinkSync } from 'node:fs';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { linkInode } from './proc-files.js';
+
+/** What one pass over /proc/*\/fd found. */
+export interface SocketOwners {
+  /** Socket inode → owning pid, for the inodes asked about. */
+  owners: Map<number, number>;
+  /** Processes whose fd directory we were not allowed to read (EACCES/EPERM). */
+  denied: number;
+  /** Processes scanned. */
+  scanned: number;
+}
+
+// Yield to the event loop now and then so a scrape of a busy host does not freeze the agent.
+const PIDS_PER_SLICE = 64;
+
+/**
+ * Maps socket inodes to pids with one pass over every /proc/<pid>/fd (readlink `socket:[N]`).
+ * An inode held by pid 1 and another process goes to the other one: systemd keeps the
+ * listening sockets of socket-activated services open, and the service is the real owner.
+ */
+export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<number>, signal: AbortSignal): Promise<SocketOwners> {
+  const owners = new Map<number, number>();
+  let denied = 0;
+  let scanned = 0;
+  if (wanted.size === 0) return { owners, denied, scanned };
+  const entries = readdirSync(procfs);
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0 && i % PIDS_PER_SLICE === 0) {
+      await yieldToLoop();
+      signal.throwIfAborted();
+    }
+    const name = entries[i] ?? '';
+    const c = name.charCodeAt(0);
+    if (c < 49 || c > 57) continue; // pids only (no leading zero)
+    const pid = Number(name);
+    const dir = `${procfs}/${name}/fd`;
+    let fds: string[];
+    try {
+      fds = readdirSync(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM') denied++;
+      // anything else (ENOENT/ESRCH: the process exited) only means this pid owns nothing now
+      continue;
+    }
+    scanned++;
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = readlinkSync(`${dir}/${fd}`);
+      } catch {
+        continue; // closed since readdir, or the process exited
+      }
+      const inode = linkInode(target, 'socket');
+      if (inode < 0 || !wanted.has(inode)) continue;
+      const prev = owners.get(inode);
+      if (prev === undefined || (prev === 1 && pid !== 1)) owners.set(inode, pid);
+    }
+  }
+  return { owners, denied, scanned };
+}

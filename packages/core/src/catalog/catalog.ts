@@ -1,0 +1,239 @@
+import type { OtelMapping } from '../types/family.js';
+import type { MetricCatalogEntry } from './types.js';
+
+/**
+ * Our label names → OpenTelemetry semantic-convention attributes. Every label a folding
+ * strategy or an aggregate can produce is here; `direction`, `unit` and the packed `flow`
+ * label have no semconv attribute and keep their names.
+ */
+export const flowLabelMap: Readonly<Record<string, string>> = Object.freeze({
+  src: 'network.local.address',
+  src_port: 'network.local.port',
+  local_port: 'network.local.port',
+  dst: 'network.peer.address',
+  dst_port: 'network.peer.port',
+  pid: 'process.pid',
+  process: 'process.executable.name',
+  container_id: 'container.id',
+  pod_uid: 'k8s.pod.uid',
+  protocol: 'network.transport',
+  family: 'network.type',
+  state: 'network.connection.state',
+});
+
+const otel = (name: string, unit: string, extra: Partial<OtelMapping> = {}): OtelMapping => ({
+  name,
+  unit,
+  labelMap: flowLabelMap,
+  ...extra,
+});
+
+const ssHelp = {
+  rtt: 'tcp socket perflow rtt stats',
+  cwnd: 'tcp socket perflow congestionwindow stats',
+  rate: 'tcp socket perflow delivery rate stats',
+  segsIn: 'tcp socket perflow data segments in',
+  segsOut: 'tcp socket perflow data segments out',
+  hist: 'tcp flowslatency outline',
+};
+
+/**
+ * Every metric sockscope derives from socket records, in output order. Per-flow families get
+ * the folding strategy's labels; aggregates are bounded by construction. The RTT histogram is
+ * named `sockscope_tcp_rtt_histogram_seconds` so that it cannot collide with the per-flow
+ * gauge family `sockscope_tcp_rtt_seconds` (a histogram of that name would expose
+ * `sockscope_tcp_rtt_seconds_bucket` beside a gauge of the base name, which Prometheus
+ * rejects as one name with two types).
+ */
+export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze([
+  {
+    id: 'tcp_rtt',
+    kind: 'gauge',
+    unit: 'seconds',
+    help: 'Smoothed TCP round-trip time of the flow (worst of the folded sockets).',
+    prometheus: 'sockscope_tcp_rtt_seconds',
+    otel: otel('sockscope.tcp.rtt', 's'),
+    scope: 'flow',
+    source: { path: 'tcp.rttUs', scale: 1e-6 },
+    merge: 'max',
+    defaultOn: true,
+    compat: { name: 'tcp_rtt', help: ssHelp.rtt, scale: 1000, otel: otel('sockscope.compat.tcp.rtt', 'ms') },
+  },
+  {
+    id: 'tcp_min_rtt',
+    kind: 'gauge',
+    unit: 'seconds',
+    help: 'Minimum TCP round-trip time seen by the flow (best of the folded sockets).',
+    prometheus: 'sockscope_tcp_min_rtt_seconds',
+    otel: otel('sockscope.tcp.min_rtt', 's'),
+    scope: 'flow',
+    source: { path: 'tcp.minRttUs', scale: 1e-6 },
+    merge: 'min',
+    defaultOn: true,
+  },
+  {
+    id: 'tcp_cwnd',
+    kind: 'gauge',
+    unit: 'segments',
+    help: 'TCP congestion window of the flow (smallest of the folded sockets).',
+    prometheus: 'sockscope_tcp_cwnd_segments',
+    otel: otel('sockscope.tcp.cwnd', '{segment}'),
+    scope: 'flow',
+    source: { path: 'tcp.sndCwnd', scale: 1 },
+    merge: 'min',
+    defaultOn: true,
+    compat: { name: 'tcp_cwnd', help: ssHelp.cwnd, scale: 1, otel: otel('sockscope.compat.tcp.cwnd', '{segment}') },
+  },
+  {
+    id: 'tcp_delivery_rate',
+    kind: 'gauge',
+    unit: 'bytes_per_second',
+    help: 'TCP delivery rate of the flow (sum over the folded sockets).',
+    prometheus: 'sockscope_tcp_delivery_rate_bytes_per_second',
+    otel: otel('sockscope.tcp.delivery_rate', 'By/s'),
+    scope: 'flow',
+    source: { path: 'tcp.deliveryRate', scale: 1 },
+    merge: 'sum',
+    defaultOn: true,
+    compat: {
+      name: 'tcp_delivery_rate',
+      help: ssHelp.rate,
+      scale: 1,
+      omitZero: true,
+      otel: otel('sockscope.compat.tcp.delivery_rate', 'By/s'),
+    },
+  },
+  counter('tcp_retransmits', 'sockscope_tcp_retransmits_total', 'tcp.totalRetrans', 'segments', 'TCP segments retransmitted by the flow.', 'sockscope.tcp.retransmits', '{segment}'),
+  counter('tcp_bytes_acked', 'sockscope_tcp_bytes_acked_total', 'tcp.bytesAcked', 'bytes', 'Bytes the peer acknowledged.', 'sockscope.tcp.bytes_acked', 'By'),
+  counter('tcp_bytes_received', 'sockscope_tcp_bytes_received_total', 'tcp.bytesReceived', 'bytes', 'Bytes received in order.', 'sockscope.tcp.bytes_received', 'By'),
+  counter('tcp_bytes_sent', 'sockscope_tcp_bytes_sent_total', 'tcp.bytesSent', 'bytes', 'Bytes sent, retransmissions included.', 'sockscope.tcp.bytes_sent', 'By'),
+  counter('tcp_bytes_retransmitted', 'sockscope_tcp_bytes_retransmitted_total', 'tcp.bytesRetrans', 'bytes', 'Bytes retransmitted.', 'sockscope.tcp.bytes_retransmitted', 'By'),
+  {
+    ...counter('tcp_data_segments_in', 'sockscope_tcp_data_segments_in_total', 'tcp.dataSegsIn', 'segments', 'TCP segments carrying data received.', 'sockscope.tcp.data_segments_in', '{segment}'),
+    compat: { name: 'tcp_data_segs_in', help: ssHelp.segsIn, scale: 1, otel: otel('sockscope.compat.tcp.data_segs_in', '{segment}') },
+  },
+  {
+    ...counter('tcp_data_segments_out', 'sockscope_tcp_data_segments_out_total', 'tcp.dataSegsOut', 'segments', 'TCP segments carrying data sent.', 'sockscope.tcp.data_segments_out', '{segment}'),
+    compat: { name: 'tcp_data_segs_out', help: ssHelp.segsOut, scale: 1, otel: otel('sockscope.compat.tcp.data_segs_out', '{segment}') },
+  },
+  queue('socket_receive_queue', 'sockscope_socket_receive_queue_bytes', 'recvQueue', 'Bytes waiting in the receive queue (sum over the folded sockets).', 'sockscope.socket.receive_queue'),
+  queue('socket_send_queue', 'sockscope_socket_send_queue_bytes', 'sendQueue', 'Bytes waiting in the send queue (sum over the folded sockets).', 'sockscope.socket.send_queue'),
+  {
+    id: 'flow_sockets',
+    kind: 'gauge',
+    unit: 'sockets',
+    help: 'Sockets folded into each flow series (off by default: use it to see what folding merged).',
+    prometheus: 'sockscope_flow_sockets',
+    otel: otel('sockscope.flow.sockets', '{socket}'),
+    scope: 'flow',
+    aggregate: 'flow_count',
+    merge: 'sum',
+    defaultOn: false,
+  },
+  {
+    id: 'sockets',
+    kind: 'gauge',
+    unit: 'sockets',
+    help: 'Sockets seen in the last collection, by protocol, address family and state.',
+    prometheus: 'sockscope_sockets',
+    otel: otel('system.network.connection.count', '{connection}', {
+      labelMap: { protocol: 'network.transport', family: 'network.type', state: 'network.connection.state' },
+    }),
+    scope: 'aggregate',
+    aggregate: 'socket_count',
+    labels: ['protocol', 'family', 'state'],
+    merge: 'sum',
+    defaultOn: true,
+  },
+  {
+    id: 'tcp_listen_queue_length',
+    kind: 'gauge',
+    unit: 'connections',
+    help: 'Connections waiting to be accepted on a TCP listening port (sum over its listeners).',
+    prometheus: 'sockscope_tcp_listen_queue_length',
+    otel: otel('sockscope.tcp.listen_queue.length', '{connection}'),
+    scope: 'aggregate',
+    aggregate: 'listen_queue',
+    source: { path: 'recvQueue', scale: 1 },
+    labels: ['local_port', 'process'],
+    merge: 'sum',
+    defaultOn: true,
+  },
+  {
+    id: 'tcp_listen_queue_limit',
+    kind: 'gauge',
+    unit: 'connections',
+    help: 'Accept backlog limit of a TCP listening port (sum over its listeners).',
+    prometheus: 'sockscope_tcp_listen_queue_limit',
+    otel: otel('sockscope.tcp.listen_queue.limit', '{connection}'),
+    scope: 'aggregate',
+    aggregate: 'listen_queue',
+    source: { path: 'sendQueue', scale: 1 },
+    labels: ['local_port', 'process'],
+    merge: 'sum',
+    defaultOn: true,
+  },
+  {
+    id: 'tcp_rtt_histogram',
+    kind: 'histogram',
+    unit: 'seconds',
+    help: 'Round-trip times of every selected TCP flow, each observed once per collection (cumulative).',
+    prometheus: 'sockscope_tcp_rtt_histogram_seconds',
+    otel: otel('sockscope.tcp.rtt.distribution', 's'),
+    scope: 'aggregate',
+    aggregate: 'rtt_histogram',
+    source: { path: 'tcp.rttUs', scale: 1e-6 },
+    labels: [],
+    merge: 'sum',
+    defaultOn: true,
+    compat: { name: 'tcp_rtt_hist_ms', help: ssHelp.hist, scale: 1000, otel: otel('sockscope.compat.tcp.rtt_hist', 'ms') },
+  },
+  {
+    id: 'series_dropped',
+    kind: 'gauge',
+    unit: 'series',
+    help: 'Per-flow series folded into the "other" series by max_series in the last collection, by family.',
+    prometheus: 'sockscope_series_dropped',
+    otel: otel('sockscope.series.dropped', '{series}'),
+    scope: 'aggregate',
+    aggregate: 'series_dropped',
+    labels: ['family'],
+    merge: 'sum',
+    defaultOn: true,
+  },
+] satisfies MetricCatalogEntry[]);
+
+function counter(id: string, prometheus: string, path: string, unit: string, help: string, otelName: string, ucum: string): MetricCatalogEntry {
+  return {
+    id,
+    kind: 'counter',
+    unit,
+    help,
+    prometheus,
+    otel: otel(otelName, ucum, { monotonic: true }),
+    scope: 'flow',
+    source: { path, scale: 1 },
+    merge: 'sum',
+    defaultOn: true,
+  };
+}
+
+function queue(id: string, prometheus: string, path: string, help: string, otelName: string): MetricCatalogEntry {
+  return {
+    id,
+    kind: 'gauge',
+    unit: 'bytes',
+    help,
+    prometheus,
+    otel: otel(otelName, 'By'),
+    scope: 'flow',
+    source: { path, scale: 1 },
+    merge: 'sum',
+    defaultOn: true,
+  };
+}
+
+/** The catalog entry with this id, or undefined. */
+export function catalogEntry(id: string): MetricCatalogEntry | undefined {
+  return metricCatalog.find((e) => e.id === id);
+}

@@ -1,0 +1,90 @@
+import { catalogEntry } from '../catalog/catalog.js';
+import type { MetricCatalogEntry } from '../catalog/types.js';
+import type { MetricFamily, Sample } from '../types/family.js';
+import type { SocketRecord } from '../types/socket.js';
+
+const PROTOCOLS = ['tcp', 'udp', 'raw', 'unix'] as const;
+const FAMILIES = ['ipv4', 'ipv6', 'unix'] as const;
+const STATES = [
+  'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
+  'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'UNKNOWN',
+] as const;
+const indexOf = (list: readonly string[]): Record<string, number> => Object.fromEntries(list.map((v, i) => [v, i]));
+const P = indexOf(PROTOCOLS);
+const F = indexOf(FAMILIES);
+const S = indexOf(STATES);
+
+function entry(id: string): MetricCatalogEntry {
+  const e = catalogEntry(id);
+  if (!e) throw new Error(`metric catalog lacks ${id}`);
+  return e;
+}
+
+/** A family shell (name, help, type, otel) from a catalog entry. */
+export function familyOf(e: MetricCatalogEntry, compat = false): MetricFamily {
+  const c = compat ? e.compat : undefined;
+  return { name: c?.name ?? e.prometheus, help: c?.help ?? e.help, type: e.kind, otel: c?.otel ?? e.otel };
+}
+
+/**
+ * `sockscope_sockets{protocol,family,state}` over every socket of the snapshot (not only the
+ * selected ones: it is the host's socket table at a glance). Counting goes through a dense
+ * array indexed by the three enums, so there is no string building per socket.
+ */
+export function renderSocketCounts(sockets: readonly SocketRecord[]): MetricFamily {
+  const counts = new Float64Array(PROTOCOLS.length * FAMILIES.length * STATES.length);
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i] as SocketRecord;
+    const p = P[s.protocol];
+    const f = F[s.family];
+    const st = S[s.state] ?? (S.UNKNOWN as number);
+    if (p === undefined || f === undefined) continue;
+    const k = (p * FAMILIES.length + f) * STATES.length + st;
+    counts[k] = (counts[k] as number) + 1;
+  }
+  const samples: Sample[] = [];
+  for (let p = 0; p < PROTOCOLS.length; p++) {
+    for (let f = 0; f < FAMILIES.length; f++) {
+      for (let st = 0; st < STATES.length; st++) {
+        const v = counts[(p * FAMILIES.length + f) * STATES.length + st] as number;
+        if (v > 0) samples.push({ labels: { protocol: PROTOCOLS[p] as string, family: FAMILIES[f] as string, state: STATES[st] as string }, value: v });
+      }
+    }
+  }
+  return { ...familyOf(entry('sockets')), samples };
+}
+
+/** TCP listening sockets by port and process: accept queue length and limit, summed over listeners (reuseport, v4+v6). */
+export function renderListenQueues(sockets: readonly SocketRecord[], wantLength: boolean, wantLimit: boolean): MetricFamily[] {
+  const groups = new Map<string, { port: number; process: string; length: number; limit: number }>();
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i] as SocketRecord;
+    if (s.state !== 'LISTEN' || s.protocol !== 'tcp') continue;
+    const proc = s.process?.comm ?? '';
+    const key = `${s.local.port}\u0001${proc}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { port: s.local.port, process: proc, length: 0, limit: 0 }));
+    g.length += s.recvQueue;
+    g.limit += s.sendQueue;
+  }
+  const sorted = [...groups.values()].sort((a, b) => a.port - b.port || (a.process < b.process ? -1 : 1));
+  const out: MetricFamily[] = [];
+  const emit = (id: string, pick: (g: (typeof sorted)[number]) => number) =>
+    out.push({
+      ...familyOf(entry(id)),
+      samples: sorted.map((g) => ({ labels: { local_port: String(g.port), process: g.process }, value: pick(g) })),
+    });
+  if (wantLength) emit('tcp_listen_queue_length', (g) => g.length);
+  if (wantLimit) emit('tcp_listen_queue_limit', (g) => g.limit);
+  return out;
+}
+
+/** Local ports of TCP listeners: a flow whose local port is one of these was accepted (inbound). */
+export function listeningPorts(sockets: readonly SocketRecord[]): Uint8Array {
+  const set = new Uint8Array(65536);
+  for (let i = 0; i < sockets.length; i++) {
+    const s = sockets[i] as SocketRecord;
+    if (s.state === 'LISTEN' && s.protocol === 'tcp') set[s.local.port] = 1;
+  }
+  return set;
+}

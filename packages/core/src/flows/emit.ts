@@ -1,0 +1,59 @@
+import type { MetricCatalogEntry } from '../catalog/types.js';
+import type { MetricFamily, Sample } from '../types/family.js';
+import { familyOf } from './aggregates.js';
+import { gaugeValue, type Series } from './series.js';
+
+/** What the renderer decided once at construction, needed to write families out. */
+export interface FlowPlan {
+  /** Enabled catalog entries in catalog order. */
+  enabled: readonly MetricCatalogEntry[];
+  /** Per-flow gauge entries, by slot. */
+  gauges: readonly MetricCatalogEntry[];
+  /** Per-flow counter entries, by slot. */
+  counters: readonly MetricCatalogEntry[];
+  /** Merge code per gauge slot. */
+  gaugeMerge: Int8Array;
+  /** Output under prometheus_ss_exporter names and units. */
+  compat: boolean;
+  /** Number of gauge slots. */
+  G: number;
+  /** Number of counter slots. */
+  C: number;
+}
+
+/**
+ * Writes the per-flow families in catalog order: one sample per active series that had a
+ * value this collection, then the `other` series when max_series folded some away. Counters
+ * output their running totals (monotonic per label set). Values arrive already in the output
+ * unit (the renderer compiles compat readers with the compat scale).
+ */
+export function emitFlowFamilies(plan: FlowPlan, kept: readonly Series[], other: Series | undefined): MetricFamily[] {
+  const { G, C, compat } = plan;
+  const all = other ? [...kept, other] : kept;
+  const out: MetricFamily[] = [];
+  for (const e of plan.enabled) {
+    if (e.scope !== 'flow') continue;
+    const omitZero = compat && e.compat?.omitZero === true;
+    const samples: Sample[] = [];
+    if (e.aggregate === 'flow_count') {
+      for (const g of all) samples.push({ labels: g.labels, value: g.count });
+    } else if (e.kind === 'gauge') {
+      const j = plan.gauges.indexOf(e);
+      const merge = plan.gaugeMerge[j] as number;
+      for (const g of all) {
+        if ((g.buf[G + j] as number) === 0) continue;
+        const v = gaugeValue(g.buf, G, j, merge);
+        if (omitZero && v === 0) continue;
+        samples.push({ labels: g.labels, value: v });
+      }
+    } else {
+      const j = plan.counters.indexOf(e);
+      for (const g of all) {
+        if ((g.buf[2 * G + C + j] as number) === 0) continue;
+        samples.push({ labels: g.labels, value: g.buf[2 * G + 2 * C + j] as number });
+      }
+    }
+    out.push({ ...familyOf(e, compat), samples });
+  }
+  return out;
+}

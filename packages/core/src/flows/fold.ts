@@ -1,0 +1,99 @@
+import type { Labels } from '../types/family.js';
+import type { SocketRecord } from '../types/socket.js';
+import type { FoldingStrategy, LabelStyle } from './schema.js';
+
+/** Turns a socket into its series key and, once per new series, its labels. */
+export interface FlowKeyer {
+  /** Label names every series of this strategy carries. */
+  readonly labelNames: readonly string[];
+  /** The series key: a plain string join (separate labels) or the packed flow label itself. */
+  key(s: SocketRecord, inbound: boolean): string;
+  /** Labels of a new series (called once per key, not per socket). */
+  labels(s: SocketRecord, inbound: boolean, key: string): Labels;
+  /** Labels of the series that collects flows over max_series: every value `other`. */
+  readonly otherLabels: Labels;
+}
+
+/** Value of a series' label when flows over max_series are merged into it. */
+export const OTHER = 'other';
+
+const SEP = '\u0001';
+const comm = (s: SocketRecord): string => s.process?.comm ?? '';
+const pid = (s: SocketRecord): string => (s.process ? String(s.process.pid) : '');
+const dstPacked = (s: SocketRecord): string => `(DST#${s.remote.address}|${s.remote.port})`;
+const rawPacked = (s: SocketRecord): string => `(SRC#${s.local.address}|${s.local.port})${dstPacked(s)}`;
+
+interface Strategy {
+  names: readonly string[];
+  key(s: SocketRecord, inbound: boolean): string;
+  labels(s: SocketRecord, inbound: boolean): Record<string, string>;
+  /**
+   * prometheus_ss_exporter's packed form: `(SRC#ip|port)(DST#ip|port)` and `(pid)(DST#ip|port)`
+   * exactly as it writes them (falling back to the raw form when the pid is unknown, as it
+   * does); the strategies it lacks pack their labels the same way.
+   */
+  packed(s: SocketRecord, inbound: boolean): string;
+}
+
+const strategies: Record<FoldingStrategy, Strategy> = {
+  raw_endpoint: {
+    names: ['src', 'src_port', 'dst', 'dst_port'],
+    key: (s) => s.local.address + SEP + s.local.port + SEP + s.remote.address + SEP + s.remote.port,
+    labels: (s) => ({ src: s.local.address, src_port: String(s.local.port), dst: s.remote.address, dst_port: String(s.remote.port) }),
+    packed: rawPacked,
+  },
+  pid_condensed: {
+    names: ['pid', 'process', 'dst', 'dst_port'],
+    key: (s) => pid(s) + SEP + comm(s) + SEP + s.remote.address + SEP + s.remote.port,
+    labels: (s) => ({ pid: pid(s), process: comm(s), dst: s.remote.address, dst_port: String(s.remote.port) }),
+    packed: (s) => (s.process ? `(${s.process.pid})${dstPacked(s)}` : rawPacked(s)),
+  },
+  peer: {
+    names: ['process', 'dst', 'dst_port'],
+    key: (s) => comm(s) + SEP + s.remote.address + SEP + s.remote.port,
+    labels: (s) => ({ process: comm(s), dst: s.remote.address, dst_port: String(s.remote.port) }),
+    packed: (s) => `(${comm(s)})${dstPacked(s)}`,
+  },
+  service: {
+    // Inbound flows fold onto the port they were accepted on; outbound onto where they go.
+    names: ['direction', 'process', 'local_port', 'dst', 'dst_port'],
+    key: (s, inbound) =>
+      inbound ? 'i' + SEP + comm(s) + SEP + s.local.port : 'o' + SEP + comm(s) + SEP + s.remote.address + SEP + s.remote.port,
+    labels: (s, inbound) =>
+      inbound
+        ? { direction: 'inbound', process: comm(s), local_port: String(s.local.port), dst: '', dst_port: '' }
+        : { direction: 'outbound', process: comm(s), local_port: '', dst: s.remote.address, dst_port: String(s.remote.port) },
+    packed: (s, inbound) => (inbound ? `(${comm(s)})(SVC#${s.local.port})` : `(${comm(s)})${dstPacked(s)}`),
+  },
+  process: {
+    names: ['process'],
+    key: (s) => comm(s),
+    labels: (s) => ({ process: comm(s) }),
+    packed: (s) => `(${comm(s)})`,
+  },
+  container: {
+    names: ['container_id', 'pod_uid', 'unit'],
+    key: (s) => (s.container?.id ?? '') + SEP + (s.container?.podUid ?? '') + SEP + (s.container?.systemdUnit ?? ''),
+    labels: (s) => ({ container_id: s.container?.id ?? '', pod_uid: s.container?.podUid ?? '', unit: s.container?.systemdUnit ?? '' }),
+    packed: (s) => `(CTR#${s.container?.id ?? ''})(POD#${s.container?.podUid ?? ''})(UNIT#${s.container?.systemdUnit ?? ''})`,
+  },
+};
+
+/** The keyer of a folding strategy in a label style. */
+export function createFlowKeyer(folding: FoldingStrategy, style: LabelStyle): FlowKeyer {
+  const st = strategies[folding];
+  if (style === 'flow') {
+    return {
+      labelNames: ['flow'],
+      key: st.packed,
+      labels: (_s, _i, key) => Object.freeze({ flow: key }),
+      otherLabels: Object.freeze({ flow: OTHER }),
+    };
+  }
+  return {
+    labelNames: st.names,
+    key: st.key,
+    labels: (s, inbound) => Object.freeze(st.labels(s, inbound)),
+    otherLabels: Object.freeze(Object.fromEntries(st.names.map((n) => [n, OTHER]))),
+  };
+}

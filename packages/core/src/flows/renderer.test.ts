@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { metricCatalog } from '../catalog/catalog.js';
+import type { HistogramSample, MetricFamily, Sample } from '../types/family.js';
+import { createFlowRenderer } from './renderer.js';
+import { listener, snapshotOf, tcpSocket } from './sockets.fixture.js';
+
+const fam = (out: MetricFamily[], name: string): MetricFamily => {
+  const f = out.find((x) => x.name === name);
+  if (!f) throw new Error(`no family ${name} in ${out.map((x) => x.name).join(', ')}`);
+  return f;
+};
+const value = (f: MetricFamily, labels: Record<string, string>): number | undefined =>
+  f.samples?.find((s: Sample) => Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+
+describe('createFlowRenderer defaults', () => {
+  it('emits the default families in catalog order, each with its otel mapping', () => {
+    const r = createFlowRenderer();
+    const out = r.render(snapshotOf([tcpSocket(), listener(80)]));
+    const expected = metricCatalog.filter((e) => e.defaultOn).map((e) => e.prometheus);
+    expect(out.map((f) => f.name)).toEqual(expected);
+    for (const f of out) {
+      const e = metricCatalog.find((x) => x.prometheus === f.name);
+      expect(f.otel).toEqual(e?.otel);
+      expect(f.type).toBe(e?.kind);
+    }
+  });
+
+  it('folds with service by default: inbound by listening port, outbound by peer', () => {
+    const r = createFlowRenderer();
+    const out = r.render(
+      snapshotOf([
+        listener(80),
+        tcpSocket({ local: { address: '10.0.0.1', port: 80 }, remote: { address: '10.9.0.1', port: 50001 }, process: { pid: 7, comm: 'nginx' }, tcp: { rttUs: 2000 } }),
+        tcpSocket({ local: { address: '10.0.0.1', port: 80 }, remote: { address: '10.9.0.2', port: 50002 }, process: { pid: 7, comm: 'nginx' }, tcp: { rttUs: 5000 } }),
+        tcpSocket({ local: { address: '10.0.0.1', port: 41000 }, remote: { address: '10.5.0.5', port: 5432 }, process: { pid: 7, comm: 'nginx' }, tcp: { rttUs: 300 } }),
+      ]),
+    );
+    const rtt = fam(out, 'sockscope_tcp_rtt_seconds');
+    expect(rtt.samples).toHaveLength(2);
+    expect(value(rtt, { direction: 'inbound', local_port: '80', process: 'nginx' })).toBe(0.005);
+    expect(value(rtt, { direction: 'outbound', dst: '10.5.0.5', dst_port: '5432' })).toBe(0.0003);
+    // delivery rate sums, cwnd takes the minimum
+    expect(value(fam(out, 'sockscope_tcp_delivery_rate_bytes_per_second'), { direction: 'inbound' })).toBe(2000);
+    expect(value(fam(out, 'sockscope_tcp_listen_queue_limit'), { local_port: '80' })).toBe(128);
+  });
+
+  it('skips listeners and TIME_WAIT for per-flow families but counts them in sockscope_sockets', () => {
+    const r = createFlowRenderer({ folding: 'raw_endpoint' });
+    const out = r.render(snapshotOf([listener(22), tcpSocket({ state: 'TIME_WAIT', tcp: undefined }), tcpSocket()]));
+    expect(fam(out, 'sockscope_tcp_rtt_seconds').samples).toHaveLength(1);
+    expect(value(fam(out, 'sockscope_sockets'), { state: 'TIME_WAIT' })).toBe(1);
+    expect(value(fam(out, 'sockscope_sockets'), { state: 'LISTEN' })).toBe(1);
+  });
+});
+
+describe('counters across collections', () => {
+  it('stay monotonic per label set as sockets come and go', () => {
+    const r = createFlowRenderer({ folding: 'peer' });
+    const peer = { address: '10.7.7.7', port: 443 };
+    const a = (segs: number) => tcpSocket({ cookie: 1n, local: { address: '10.0.0.1', port: 40001 }, remote: peer, process: { pid: 1, comm: 'curl' }, tcp: { dataSegsOut: segs } });
+    const b = (segs: number) => tcpSocket({ cookie: 2n, local: { address: '10.0.0.1', port: 40002 }, remote: peer, process: { pid: 1, comm: 'curl' }, tcp: { dataSegsOut: segs } });
+    const c = (segs: number) => tcpSocket({ inode: 77, local: { address: '10.0.0.1', port: 40003 }, remote: peer, process: { pid: 1, comm: 'curl' }, tcp: { dataSegsOut: segs } });
+    const seq = [[a(10), b(5)], [a(12)], [a(13), c(100)], [c(150)], [c(160), b(1)], []];
+    const seen: number[] = [];
+    let t = 1_700_000_000_000;
+    for (const sockets of seq) {
+      const out = r.render(snapshotOf(sockets, (t += 15_000)));
+      const v = value(fam(out, 'sockscope_tcp_data_segments_out_total'), { process: 'curl', dst: '10.7.7.7' });
+      if (v !== undefined) seen.push(v);
+    }
+    // 15 → +2 (a) → +1 (a) +100 (c new) → +50 (c; a gone) → +10 (c) +1 (b is new again)
+    expect(seen).toEqual([15, 17, 118, 168, 179]);
+  });
+
+  it('treats a counter that goes down under the same key as a new socket', () => {
+    const r = createFlowRenderer({ folding: 'process' });
+    const s = (n: number) => tcpSocket({ cookie: 9n, process: { pid: 1, comm: 'x' }, tcp: { bytesAcked: BigInt(n) } });
+    r.render(snapshotOf([s(1000)]));
+    const out = r.render(snapshotOf([s(10)]));
+    expect(value(fam(out, 'sockscope_tcp_bytes_acked_total'), { process: 'x' })).toBe(1010);
+  });
+});
+
+describe('RTT histogram', () => {
+  it('is cumulative across collections, each flow observed once per collection', () => {
+    const r = createFlowRenderer({ histogram_buckets: [0.001, 0.01, 0.1] });
+    const flows = [tcpSocket({ tcp: { rttUs: 500 } }), tcpSocket({ cookie: 3n, tcp: { rttUs: 5000 } }), tcpSocket({ cookie: 4n, tcp: { rttUs: 500_000 } })];
+    const h1 = fam(r.render(snapshotOf(flows)), 'sockscope_tcp_rtt_histogram_seconds').histograms?.[0] as HistogramSample;
+    expect(h1.counts).toEqual([1, 2, 2]);
+    expect(h1.count).toBe(3);
+    const h2 = fam(r.render(snapshotOf(flows.slice(0, 2))), 'sockscope_tcp_rtt_histogram_seconds').histograms?.[0] as HistogramSample;
+    expect(h2.counts).toEqual([2, 4, 4]);
+    expect(h2.count).toBe(5);
+    expect(h2.sum).toBeCloseTo(0.0005 * 2 + 0.005 * 2 + 0.5, 12);
+    expect(h2.bounds).toEqual([0.001, 0.01, 0.1]);
+  });
+});

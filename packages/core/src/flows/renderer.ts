@@ -1,0 +1,189 @@
+import { metricCatalog } from '../catalog/catalog.js';
+import { compileSource, type SourceReader } from '../catalog/source.js';
+import type { MetricCatalogEntry } from '../catalog/types.js';
+import { compileSelection } from '../selection/compile.js';
+import type { ResolveHost } from '../selection/hosts.js';
+import type { MetricFamily } from '../types/family.js';
+import type { Snapshot } from '../types/snapshot.js';
+import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
+import { familyOf, listeningPorts, renderListenQueues, renderSocketCounts } from './aggregates.js';
+import { createFlowKeyer } from './fold.js';
+import { CumulativeHistogram } from './histogram.js';
+import { resolveFlowsConfig, type FlowsConfig } from './schema.js';
+import { emitFlowFamilies, type FlowPlan } from './emit.js';
+import { MERGE, Series, mergeGauge, mergeSeriesGauge, splitByCap } from './series.js';
+
+/** What the app injects into the flow renderer. */
+export interface FlowRendererDeps {
+  /** Resolves selection host names (the app passes node:dns); default resolves nothing. */
+  resolveHost?: ResolveHost;
+  /** Clock for the host TTL, ms. */
+  now?: () => number;
+  /** A series with no socket for this long is forgotten (its counters restart if it returns), ms. Default 10 min. */
+  retentionMs?: number;
+}
+
+/** Turns snapshots into flow metric families; keeps counter totals and histograms across calls. */
+export interface FlowRenderer {
+  /** Renders one snapshot: per-flow families, aggregates, histogram, series_dropped, in catalog order. */
+  render(snapshot: Snapshot): MetricFamily[];
+  /** Resolves once background host-name resolution in flight has finished. */
+  settled(): Promise<void>;
+  /** Conditions worth one log line (e.g. host names with no resolver). */
+  notices(): readonly string[];
+  /** The resolved config, defaults filled. */
+  readonly config: Readonly<FlowsConfig>;
+}
+
+// Listeners, TIME_WAIT and request minisockets have no tcp_info worth a series (ss shows the
+// same set by default); sockscope_sockets and the listen-queue families count them.
+const NOT_FLOW: Partial<Record<SocketState, true>> = { LISTEN: true, CLOSE: true, TIME_WAIT: true, SYN_RECV: true, NEW_SYN_RECV: true };
+
+/** Creates a stateful renderer for a `flows:` config (validated here, defaults filled). */
+export function createFlowRenderer(input: Partial<FlowsConfig> | FlowsConfig = {}, deps: FlowRendererDeps = {}): FlowRenderer {
+  const config = resolveFlowsConfig(input);
+  const compat = config.compat === 'prometheus_ss_exporter';
+  const on = (e: MetricCatalogEntry) => config.families[e.id] === true;
+  const enabled = metricCatalog.filter(on);
+  const gauges = enabled.filter((e) => e.scope === 'flow' && e.kind === 'gauge' && e.source);
+  const counters = enabled.filter((e) => e.scope === 'flow' && e.kind === 'counter' && e.source);
+  const G = gauges.length;
+  const C = counters.length;
+  const reader = (e: MetricCatalogEntry): SourceReader =>
+    compileSource(e.source as NonNullable<MetricCatalogEntry['source']>, compat && e.compat ? e.compat.scale : 1);
+  const gaugeReaders = gauges.map(reader);
+  const counterReaders = counters.map(reader);
+  const gaugeMerge = Int8Array.from(gauges, (e) => MERGE[e.merge]);
+  const keyer = createFlowKeyer(config.folding, compat ? 'flow' : config.label_style);
+  const selection = compileSelection(config.selection, { resolveHost: deps.resolveHost, now: deps.now });
+  const histEntry = enabled.find((e) => e.aggregate === 'rtt_histogram');
+  const histScale = compat ? (histEntry?.compat?.scale ?? 1) : 1;
+  const hist = histEntry ? new CumulativeHistogram(config.histogram_buckets.map((b) => Number((b * histScale).toPrecision(12)))) : undefined;
+  const rttUs = compileSource({ path: 'tcp.rttUs', scale: 1 });
+  const histReader = histEntry ? compileSource(histEntry.source as NonNullable<MetricCatalogEntry['source']>, histScale) : undefined;
+  const retransReader = compileSource({ path: 'tcp.totalRetrans', scale: 1 });
+  const byRtt = config.top_k === 'rtt';
+  const needListen = config.folding === 'service' || Boolean(config.selection.include.directions?.length || config.selection.exclude.directions?.length);
+  const retentionMs = deps.retentionMs ?? 600_000;
+  const plan: FlowPlan = { enabled, gauges, counters, gaugeMerge, compat, G, C };
+
+  const series = new Map<string, Series>();
+  const sockets = new Map<bigint | string, { gen: number; last: Float64Array }>();
+  const other = new Series('\u0000other', keyer.otherLabels, G, C);
+  let gen = 0;
+  const notices: string[] = [];
+  if (!deps.resolveHost && (config.selection.include.hosts?.length || config.selection.exclude.hosts?.length)) {
+    notices.push('flows.selection: host names are configured but no resolver was given; they match nothing');
+  }
+
+  const render = (snapshot: Snapshot): MetricFamily[] => {
+    gen++;
+    selection.tick();
+    const at = snapshot.timestamp;
+    const list = snapshot.sockets;
+    const listen = needListen ? listeningPorts(list) : undefined;
+    const active: Series[] = [];
+    for (let i = 0; i < list.length; i++) {
+      const s = list[i] as SocketRecord;
+      if (s.protocol !== 'tcp' || NOT_FLOW[s.state]) continue;
+      let dir: Direction | undefined = s.direction;
+      if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
+      if (!selection.all && !selection.matches(s, dir)) continue;
+      const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
+      const key = keyer.key(s, inbound);
+      let g = series.get(key);
+      if (g === undefined) series.set(key, (g = new Series(key, keyer.labels(s, inbound, key), G, C)));
+      if (g.gen !== gen) {
+        g.begin(gen, at, G, C);
+        active.push(g);
+      }
+      g.count++;
+      const buf = g.buf;
+      for (let j = 0; j < G; j++) {
+        const v = (gaugeReaders[j] as SourceReader)(s);
+        if (v !== undefined) mergeGauge(buf, G, j, gaugeMerge[j] as number, v);
+      }
+      if (C > 0) addCounterDeltas(s, buf);
+      if (hist && histReader) {
+        const r = histReader(s);
+        if (r !== undefined) hist.observe(r);
+      }
+      if (byRtt) {
+        const r = rttUs(s) ?? 0;
+        if (r > g.score) g.score = r;
+      } else g.score += retransReader(s) ?? 0;
+    }
+    if (C > 0) for (const [id, st] of sockets) if (st.gen !== gen) sockets.delete(id);
+
+    const { kept, folded } = splitByCap(active, config.max_series);
+    for (const g of kept) applyDeltas(g.buf);
+    if (folded.length > 0) foldIntoOther(folded, at);
+    const dropped = countDropped(folded);
+    for (const [key, g] of series) if (at - g.seenAt > retentionMs && g.gen !== gen) series.delete(key);
+
+    const out = emitFlowFamilies(plan, kept, folded.length > 0 ? other : undefined);
+    for (const e of enabled) {
+      if (e.scope === 'flow') continue;
+      if (e.aggregate === 'socket_count') out.push(renderSocketCounts(list));
+      else if (e.id === 'tcp_listen_queue_length') out.push(...renderListenQueues(list, true, false));
+      else if (e.id === 'tcp_listen_queue_limit') out.push(...renderListenQueues(list, false, true));
+    }
+    if (hist && histEntry) out.push({ ...familyOf(histEntry, compat), histograms: [hist.sample()] });
+    const droppedEntry = enabled.find((e) => e.aggregate === 'series_dropped');
+    if (droppedEntry) {
+      const samples = [...gauges, ...counters, ...enabled.filter((e) => e.aggregate === 'flow_count')]
+        .map((e) => ({ labels: { family: compat && e.compat ? e.compat.name : e.prometheus }, value: dropped.get(e.id) ?? 0 }))
+        // under the compat profile the family appears only when something was dropped
+        .filter((smp) => !compat || smp.value > 0);
+      if (!compat || samples.length > 0) out.push({ ...familyOf(droppedEntry), samples });
+    }
+    return out;
+  };
+
+  function addCounterDeltas(s: SocketRecord, buf: Float64Array): void {
+    const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
+    let st = sockets.get(id);
+    if (st === undefined) sockets.set(id, (st = { gen, last: new Float64Array(C).fill(NaN) }));
+    st.gen = gen;
+    const last = st.last;
+    for (let j = 0; j < C; j++) {
+      const v = (counterReaders[j] as SourceReader)(s);
+      if (v === undefined) continue;
+      const prev = last[j] as number;
+      // first sighting counts the whole value; a value going down means a reused key: start over
+      const d = prev !== prev || v < prev ? v : v - prev;
+      last[j] = v;
+      buf[2 * G + j] = (buf[2 * G + j] as number) + d;
+      buf[2 * G + C + j] = (buf[2 * G + C + j] as number) + 1;
+    }
+  }
+
+  function applyDeltas(buf: Float64Array): void {
+    for (let j = 0; j < C; j++) buf[2 * G + 2 * C + j] = (buf[2 * G + 2 * C + j] as number) + (buf[2 * G + j] as number);
+  }
+
+  function foldIntoOther(folded: readonly Series[], at: number): void {
+    other.begin(gen, at, G, C);
+    const into = other.buf;
+    for (const g of folded) {
+      other.count += g.count;
+      for (let j = 0; j < G; j++) mergeSeriesGauge(into, g.buf, G, j, gaugeMerge[j] as number);
+      for (let j = 0; j < C; j++) {
+        into[2 * G + j] = (into[2 * G + j] as number) + (g.buf[2 * G + j] as number);
+        into[2 * G + C + j] = (into[2 * G + C + j] as number) + (g.buf[2 * G + C + j] as number);
+      }
+    }
+    applyDeltas(into);
+  }
+
+  function countDropped(folded: readonly Series[]): Map<string, number> {
+    const m = new Map<string, number>();
+    if (folded.length === 0) return m;
+    gauges.forEach((e, j) => m.set(e.id, folded.filter((g) => (g.buf[G + j] as number) > 0).length));
+    counters.forEach((e, j) => m.set(e.id, folded.filter((g) => (g.buf[2 * G + C + j] as number) > 0).length));
+    m.set('flow_sockets', folded.length);
+    return m;
+  }
+
+  return { render, settled: () => selection.settled(), notices: () => notices, config };
+}

@@ -1,0 +1,110 @@
+import { metricCatalog } from '../catalog/catalog.js';
+import { compileConfigSchema, type ConfigValidator } from '../config/validate.js';
+import { SockscopeError } from '../errors.js';
+import { selectionSchema, type SelectionConfig } from '../selection/schema.js';
+import { validateSelection } from '../selection/validate.js';
+
+/** How sockets fold into series; see the `folding` description in {@link flowsConfigSchema}. */
+export type FoldingStrategy = 'raw_endpoint' | 'pid_condensed' | 'peer' | 'service' | 'process' | 'container';
+
+/** Separate labels, or prometheus_ss_exporter's packed `flow` label. */
+export type LabelStyle = 'separate' | 'flow';
+
+/** The native `flows:` config section, defaults filled. */
+export interface FlowsConfig {
+  /** Catalog id → on/off. */
+  families: Record<string, boolean>;
+  /** Folding strategy. */
+  folding: FoldingStrategy;
+  /** Label style of per-flow families. */
+  label_style: LabelStyle;
+  /** Most series per per-flow family, the `other` series included. */
+  max_series: number;
+  /** Which flows keep their own series when over max_series: the worst by this. */
+  top_k: 'rtt' | 'retransmits';
+  /** RTT histogram upper bounds, seconds, ascending. */
+  histogram_buckets: number[];
+  /** Output profile. */
+  compat: 'none' | 'prometheus_ss_exporter';
+  /** Which sockets count. */
+  selection: SelectionConfig;
+}
+
+/** Default RTT histogram bounds in seconds: 100 µs (loopback, LAN) to 5 s (satellite, bufferbloat). */
+export const defaultRttBuckets: readonly number[] = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+const familyDefaults = Object.fromEntries(metricCatalog.map((e) => [e.id, e.defaultOn]));
+
+/** JSON Schema (draft-07) of the native `flows:` section; every default is filled by validation. */
+export const flowsConfigSchema = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    families: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'which catalog metrics are on, by id',
+      default: familyDefaults,
+      properties: Object.fromEntries(
+        metricCatalog.map((e) => [e.id, { type: 'boolean', default: e.defaultOn, description: `${e.prometheus}: ${e.help}` }]),
+      ),
+    },
+    folding: {
+      enum: ['raw_endpoint', 'pid_condensed', 'peer', 'service', 'process', 'container'],
+      default: 'service',
+      description:
+        'raw_endpoint: src, src_port, dst, dst_port | pid_condensed: pid, process, dst, dst_port | ' +
+        'peer: process, dst, dst_port | service: inbound by local listening port, outbound by dst and dst_port, with the process | ' +
+        'process: process name | container: container_id, pod_uid, unit',
+    },
+    label_style: {
+      enum: ['separate', 'flow'],
+      default: 'separate',
+      description: 'separate labels, or one packed flow label like (SRC#ip|port)(DST#ip|port)',
+    },
+    max_series: { type: 'integer', minimum: 1, default: 10000, description: 'most series per per-flow family, "other" included' },
+    top_k: { enum: ['rtt', 'retransmits'], default: 'rtt', description: 'over max_series, the worst flows by this keep their series' },
+    histogram_buckets: {
+      type: 'array',
+      items: { type: 'number', exclusiveMinimum: 0 },
+      minItems: 1,
+      default: [...defaultRttBuckets],
+      description: 'RTT histogram upper bounds in seconds, ascending',
+    },
+    compat: { enum: ['none', 'prometheus_ss_exporter'], default: 'none' },
+    selection: selectionSchema,
+  },
+} as const;
+
+let validator: ConfigValidator | undefined;
+
+/** Checks what JSON Schema cannot (CIDR, port ranges, regexes, bucket order); lines are `path: message`. */
+export function validateFlowsConfig(cfg: Partial<FlowsConfig> | undefined, pathPrefix = 'flows'): string[] {
+  if (!cfg || typeof cfg !== 'object') return [];
+  const errors = validateSelection(cfg.selection, `${pathPrefix}.selection`);
+  const b = cfg.histogram_buckets;
+  if (Array.isArray(b)) {
+    for (let i = 1; i < b.length; i++) {
+      if (!((b[i] as number) > (b[i - 1] as number))) {
+        errors.push(`${pathPrefix}.histogram_buckets[${i}]: bounds must be strictly ascending (${b[i]} follows ${b[i - 1]})`);
+        break;
+      }
+    }
+  }
+  return errors;
+}
+
+/** Validates a `flows:` section (schema, then semantic checks), fills defaults, returns a fresh copy. Throws ERR_CONFIG_INVALID. */
+export function resolveFlowsConfig(input: unknown, pathPrefix = 'flows'): FlowsConfig {
+  const copy = structuredClone(input ?? {}) as Partial<FlowsConfig>;
+  validator ??= compileConfigSchema(flowsConfigSchema);
+  const errors = validator(copy).map((l) => (l.startsWith('(root)') ? pathPrefix + l.slice(6) : `${pathPrefix}.${l}`));
+  if (errors.length === 0) errors.push(...validateFlowsConfig(copy, pathPrefix));
+  if (errors.length > 0) {
+    throw new SockscopeError('ERR_CONFIG_INVALID', `${pathPrefix}: ${errors.length} error${errors.length > 1 ? 's' : ''}`, errors);
+  }
+  return copy as FlowsConfig;
+}

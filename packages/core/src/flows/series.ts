@@ -1,0 +1,82 @@
+import type { MergeKind } from '../catalog/types.js';
+import type { Labels } from '../types/family.js';
+
+/** Merge kinds as small integers for the hot loop. */
+export const MERGE = { sum: 0, max: 1, min: 2, mean: 3, last: 4 } as const satisfies Record<MergeKind, number>;
+
+/**
+ * One folded series, kept across collections (its counter totals must survive). All numbers
+ * live in one Float64Array laid out as [gauge values G | gauge counts G | counter deltas C |
+ * counter counts C | counter totals C], so a new series is two allocations, not ten.
+ */
+export class Series {
+  /** Series key (label join or packed flow label). */
+  readonly key: string;
+  /** Its labels, built once. */
+  readonly labels: Labels;
+  /** Generation (collection number) it was last active in. */
+  gen = -1;
+  /** Snapshot time it was last active, ms. */
+  seenAt = 0;
+  /** Sockets folded into it in this collection. */
+  count = 0;
+  /** top_k score in this collection (worst RTT or retransmits). */
+  score = 0;
+  /** The numbers; see the class comment. */
+  readonly buf: Float64Array;
+
+  constructor(key: string, labels: Labels, g: number, c: number) {
+    this.key = key;
+    this.labels = labels;
+    this.buf = new Float64Array(2 * g + 3 * c);
+  }
+
+  /** Clears the per-collection scratch (everything but the totals) and marks it active. */
+  begin(gen: number, at: number, g: number, c: number): void {
+    this.gen = gen;
+    this.seenAt = at;
+    this.count = 0;
+    this.score = 0;
+    this.buf.fill(0, 0, 2 * g + 2 * c);
+  }
+}
+
+/** Folds one gauge value into slot j of a series. */
+export function mergeGauge(buf: Float64Array, g: number, j: number, merge: number, v: number): void {
+  const n = buf[g + j] as number;
+  const cur = buf[j] as number;
+  if (n === 0 || merge === MERGE.last) buf[j] = v;
+  else if (merge === MERGE.max) buf[j] = v > cur ? v : cur;
+  else if (merge === MERGE.min) buf[j] = v < cur ? v : cur;
+  else buf[j] = cur + v; // sum, and mean (divided by the count at output)
+  buf[g + j] = n + 1;
+}
+
+/** Folds slot j of `from` (already merged) into `into`: used when a series goes to `other`. */
+export function mergeSeriesGauge(into: Float64Array, from: Float64Array, g: number, j: number, merge: number): void {
+  const n = from[g + j] as number;
+  if (n === 0) return;
+  const v = from[j] as number;
+  const m = into[g + j] as number;
+  if (m === 0 || merge === MERGE.last) into[j] = v;
+  else if (merge === MERGE.max) into[j] = Math.max(into[j] as number, v);
+  else if (merge === MERGE.min) into[j] = Math.min(into[j] as number, v);
+  else into[j] = (into[j] as number) + v;
+  into[g + j] = m + n;
+}
+
+/** The output value of gauge slot j. */
+export function gaugeValue(buf: Float64Array, g: number, j: number, merge: number): number {
+  const v = buf[j] as number;
+  return merge === MERGE.mean ? v / (buf[g + j] as number) : v;
+}
+
+/**
+ * Picks which of `active` keep their own series: all when within `max`, else the `max - 1`
+ * with the highest score (the `other` series takes the last slot). Returns the folded ones.
+ */
+export function splitByCap(active: Series[], max: number): { kept: Series[]; folded: Series[] } {
+  if (active.length <= max) return { kept: active, folded: [] };
+  const sorted = active.slice().sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1));
+  return { kept: sorted.slice(0, max - 1), folded: sorted.slice(max - 1) };
+}

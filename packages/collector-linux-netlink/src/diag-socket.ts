@@ -50,7 +50,17 @@ function failure(ffi: FfiModule, step: string, errno: number): OpenFailure {
 
 function socketHere(ffi: FfiModule): DiagSocket | OpenFailure {
   const r = ffi.sysSocket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-  return r.errno ? failure(ffi, 'socket(AF_NETLINK, NETLINK_SOCK_DIAG)', r.errno) : new DiagSocket(ffi, r.value);
+  if (r.errno) return failure(ffi, 'socket(AF_NETLINK, NETLINK_SOCK_DIAG)', r.errno);
+  // Binding to port id 0 lets the kernel pick one now rather than on the first send, so a
+  // refusal shows at create() and the socket is listed in /proc/net/netlink from the start.
+  const addr = Buffer.alloc(12);
+  addr.writeUInt16LE(AF_NETLINK, 0);
+  const b = ffi.sysBind(r.value, addr);
+  if (b.errno) {
+    ffi.sysClose(r.value);
+    return failure(ffi, 'bind(AF_NETLINK)', b.errno);
+  }
+  return new DiagSocket(ffi, r.value);
 }
 
 /**

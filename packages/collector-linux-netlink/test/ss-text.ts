@@ -30,6 +30,7 @@ function endpoint(text: string): { address: string; port: number } {
 
 /** Parses ss's two-line records (the second line starts with a tab). */
 export function parseSsOutput(text: string): Map<bigint, SsSocket> {
+  const NETIDS = new Set(['tcp', 'udp', 'raw', 'u_str', 'u_dgr', 'u_seq', 'mptcp', 'sctp']);
   const out = new Map<bigint, SsSocket>();
   let last: SsSocket | undefined;
   for (const line of text.split('\n')) {
@@ -39,6 +40,8 @@ export function parseSsOutput(text: string): Map<bigint, SsSocket> {
       continue;
     }
     const f = line.trim().split(/\s+/);
+    // With a single protocol (ss -t) there is no Netid column.
+    if (!NETIDS.has(f[0] ?? '')) f.unshift('tcp');
     const [netid = '', state = '', rq = '0', sq = '0', local = '', peer = ''] = f;
     const s: SsSocket = { netid, state, recvQ: Number(rq), sendQ: Number(sq), local: endpoint(local), peer: endpoint(peer), inode: 0, cookie: -1n, info: new Map() };
     for (const tok of f.slice(6)) {

@@ -2,6 +2,7 @@
 // loaded only once a collector is created on Linux.
 export { errnoName, errnoValue, type SyscallResult } from './libc.js';
 export { sysSocket } from './socket.js';
+export { sysBind } from './bind.js';
 export { sysSend } from './send.js';
 export { sysRecv, sysRecvAsync } from './recv.js';
 export { sysSetns } from './setns.js';

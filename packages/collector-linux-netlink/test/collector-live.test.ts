@@ -1,0 +1,150 @@
+import { execFileSync } from 'node:child_process';
+import { isSockscopeError, type SocketRecord } from '@sockscope/core';
+import { testContext } from '@sockscope/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linuxNetlinkCollector, type NetlinkCollectorConfig } from '../src/index.js';
+import { inodeOf, openPair, openSockDiagSockets, openUdp, type LoopbackPair } from './loopback.js';
+import { parseSsOutput } from './ss-text.js';
+
+// Real sockets on loopback, read back through the real kernel. Other processes share this
+// namespace, so every assertion picks our sockets out by port and inode.
+process.noDeprecation = true;
+let v4: LoopbackPair;
+let v6: LoopbackPair;
+const udp: Awaited<ReturnType<typeof openUdp>>[] = [];
+
+beforeAll(async () => {
+  v4 = await openPair('127.0.0.1');
+  v6 = await openPair('::1');
+  udp.push(await openUdp('udp4', '127.0.0.1'), await openUdp('udp6', '::1'));
+});
+
+afterAll(async () => {
+  await v4?.close();
+  await v6?.close();
+  for (const s of udp) s.close();
+});
+
+async function collect(config: NetlinkCollectorConfig = {}) {
+  const c = await linuxNetlinkCollector.create(testContext(config));
+  try {
+    return await c.collect(new AbortController().signal);
+  } finally {
+    await c.close();
+  }
+}
+
+const byInode = (sockets: SocketRecord[] | undefined, inode: number) => sockets?.find((s) => s.inode === inode);
+
+describe('a live dump', () => {
+  it('finds the listener and both ends of an IPv4 and an IPv6 connection with ports, states and inodes', async () => {
+    const r = await collect();
+    expect(r.warnings).toBeUndefined();
+    for (const [pair, family, addr] of [[v4, 'ipv4', '127.0.0.1'], [v6, 'ipv6', '::1']] as const) {
+      const listener = byInode(r.sockets, inodeOf(pair.server));
+      expect(listener).toMatchObject({ protocol: 'tcp', family, state: 'LISTEN', local: { address: addr, port: pair.port }, sendQueue: 32, recvQueue: 0 });
+      const client = byInode(r.sockets, inodeOf(pair.client));
+      expect(client).toMatchObject({ state: 'ESTABLISHED', family, local: { address: addr, port: pair.client.localPort }, remote: { address: addr, port: pair.port } });
+      const server = byInode(r.sockets, inodeOf(pair.accepted));
+      expect(server).toMatchObject({ state: 'ESTABLISHED', local: { port: pair.port }, remote: { port: pair.client.localPort } });
+      expect(client?.uid).toBe(process.getuid?.());
+      expect(client?.cookie).not.toBe(server?.cookie);
+      // tcp_info of a connection that just moved 64 KiB.
+      const t = client?.tcp;
+      expect(t?.rttUs).toBeGreaterThan(0);
+      expect(t?.rttUs).toBeLessThan(1_000_000);
+      expect(t?.sndCwnd).toBeGreaterThan(0);
+      expect(t?.bytesAcked).toBeGreaterThanOrEqual(64n * 1024n);
+      expect(t?.bytesReceived).toBe(1000n);
+      expect(t?.segsOut).toBeGreaterThan(1);
+      expect(t?.dataSegsOut).toBeGreaterThan(0);
+      expect(t?.deliveryRate).toBeGreaterThan(0n);
+      expect(client?.congestion).toMatch(/^[a-z]+$/);
+      expect(client?.memory?.rcvbuf).toBeGreaterThan(0);
+      expect(client?.shutdown).toBe(0);
+      expect(client?.netns).toBeGreaterThan(0);
+    }
+  });
+
+  it('finds bound UDP sockets in state CLOSE, with v6only on the IPv6 one', async () => {
+    const r = await collect({ protocols: ['udp'] });
+    expect(r.sockets?.every((s) => s.protocol === 'udp')).toBe(true);
+    const [u4, u6] = udp;
+    expect(byInode(r.sockets, inodeOf(u4 as never))).toMatchObject({ family: 'ipv4', state: 'CLOSE', local: { port: u4?.address().port } });
+    expect(byInode(r.sockets, inodeOf(u6 as never))).toMatchObject({ family: 'ipv6', state: 'CLOSE', v6only: true, local: { address: '::1', port: u6?.address().port } });
+    expect(byInode(r.sockets, inodeOf(u6 as never))?.tcp).toBeUndefined();
+  });
+
+  it('lets the kernel filter by state and family', async () => {
+    const r = await collect({ states: ['LISTEN'], families: ['ipv6'], protocols: ['tcp'] });
+    expect(r.sockets?.length).toBeGreaterThan(0);
+    expect(r.sockets?.every((s) => s.state === 'LISTEN' && s.family === 'ipv6')).toBe(true);
+    expect(byInode(r.sockets, inodeOf(v6.server))).toBeDefined();
+    expect(byInode(r.sockets, inodeOf(v4.server))).toBeUndefined();
+  });
+
+  it('every socket inode this process holds in /proc/self/fd shows up in the dump', async () => {
+    const r = await collect();
+    const ours = [v4.server, v4.client, v4.accepted, v6.server, v6.client, v6.accepted].map(inodeOf);
+    const dumped = new Set(r.sockets?.map((s) => s.inode));
+    expect(ours.filter((i) => !dumped.has(i))).toEqual([]);
+  });
+
+  it('agrees with ss -tinemH on rtt, cwnd, bytes_acked, segs_out and delivery_rate', async () => {
+    const r = await collect({ protocols: ['tcp'] });
+    const ss = parseSsOutput(execFileSync('/usr/bin/ss', ['-tinemH', `( sport = :${v4.port} or dport = :${v4.port} or sport = :${v6.port} or dport = :${v6.port} )`], { encoding: 'utf8' }));
+    const mine = [v4.client, v4.accepted, v6.client, v6.accepted].map((s) => byInode(r.sockets, inodeOf(s)));
+    expect(mine.every(Boolean)).toBe(true);
+    for (const rec of mine) {
+      const s = ss.get(rec?.cookie ?? -1n);
+      expect(s, `ss has cookie ${rec?.cookie}`).toBeDefined();
+      const t = rec?.tcp ?? {};
+      // The connection is idle, yet the two reads are a few ms apart: allow values that moved
+      // a little (rtt samples, delayed acks), never a different order of magnitude.
+      const near = (a: number, b: number, rel = 0.5) => Math.abs(a - b) <= rel * Math.max(a, b) + 1;
+      const [rttMs = 0, rttvarMs = 0] = s?.info.get('rtt') ?? [];
+      expect(near(rttMs * 1000, t.rttUs ?? 0), `rtt ${rttMs} ms vs ${t.rttUs} us`).toBe(true);
+      expect(near(rttvarMs * 1000, t.rttvarUs ?? 0, 1)).toBe(true);
+      expect(s?.info.get('cwnd')?.[0]).toBe(t.sndCwnd);
+      const acked = s?.info.get('bytes_acked')?.[0] ?? 0;
+      expect(acked).toBeGreaterThanOrEqual(Number(t.bytesAcked));
+      expect(acked - Number(t.bytesAcked)).toBeLessThan(1000);
+      const segsOut = s?.info.get('segs_out')?.[0] ?? 0;
+      expect(segsOut - (t.segsOut ?? 0)).toBeGreaterThanOrEqual(0);
+      expect(segsOut - (t.segsOut ?? 0)).toBeLessThan(5);
+      const rate = s?.info.get('delivery_rate')?.[0] ?? 0;
+      expect(near(rate, Number(t.deliveryRate ?? 0n) * 8)).toBe(true);
+      expect(s?.inode).toBe(rec?.inode);
+      expect(s?.congestion).toBe(rec?.congestion);
+    }
+  });
+
+  it('reuses one netlink socket across collections, replaces it after an aborted one, and closes it', async () => {
+    const before = openSockDiagSockets();
+    const c = await linuxNetlinkCollector.create(testContext<NetlinkCollectorConfig>({ protocols: ['tcp'] }));
+    try {
+      expect(openSockDiagSockets()).toBe(before + 1);
+      const first = await c.collect(new AbortController().signal);
+      const second = await c.collect(new AbortController().signal);
+      expect(openSockDiagSockets()).toBe(before + 1);
+      expect(first.sockets?.length).toBeGreaterThan(0);
+      expect(byInode(second.sockets, inodeOf(v4.client))).toBeDefined();
+      const aborted = new AbortController();
+      aborted.abort(new Error('shutting down'));
+      await expect(c.collect(aborted.signal)).rejects.toThrow('shutting down');
+      const after = await c.collect(new AbortController().signal);
+      expect(after.warnings).toBeUndefined();
+      expect(byInode(after.sockets, inodeOf(v6.client))).toBeDefined();
+      expect(openSockDiagSockets()).toBe(before + 1);
+    } finally {
+      await c.close();
+    }
+    expect(openSockDiagSockets()).toBe(before);
+  });
+
+  it('refuses to start off Linux with ERR_COLLECTOR_UNAVAILABLE, so the registry falls back', async () => {
+    const err = await Promise.resolve(linuxNetlinkCollector.create(testContext({}, 'freebsd'))).catch((e: unknown) => e);
+    expect(isSockscopeError(err) && err.code).toBe('ERR_COLLECTOR_UNAVAILABLE');
+    expect(linuxNetlinkCollector.fallback).toBe('linux-procfs-sockets');
+  });
+});

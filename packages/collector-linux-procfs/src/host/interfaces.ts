@@ -1,8 +1,10 @@
 import type { InterfaceStats } from '@sockscope/core';
 import type { ResolvedHostConfig } from './config.js';
 import { parseNetDev } from './parse/net-dev.js';
-import { parseSysClassNet, SYS_CLASS_NET_FILES, type SysClassNetFile } from './parse/sys-class-net.js';
-import { listInterfaceDirs, readAttribute, readKernelFile } from './read.js';
+import { parseSysClassNet, SYS_CLASS_NET_FILES } from './parse/sys-class-net.js';
+import { listInterfaceDirs, readAttributesSync, readKernelFile, yieldToEventLoop } from './read.js';
+
+const YIELD_EVERY = 8;
 
 /**
  * Reads /proc/net/dev and /sys/class/net/* into one list of interfaces, filtered by the
@@ -30,24 +32,18 @@ export async function readInterfaces(cfg: ResolvedHostConfig, signal: AbortSigna
 
   const classDir = `${cfg.sysfsPath}/class/net`;
   const names = (await listInterfaceDirs(classDir))?.filter((n) => cfg.keepInterface(n)) ?? [];
-  const parsed = await Promise.all(
-    names.map(async (name) => {
-      const dir = `${classDir}/${name}`;
-      const contents = await Promise.all(SYS_CLASS_NET_FILES.map((f) => readAttribute(`${dir}/${f}`, signal)));
-      const files: Partial<Record<SysClassNetFile, string>> = {};
-      SYS_CLASS_NET_FILES.forEach((f, i) => {
-        const c = contents[i];
-        if (c !== undefined) files[f] = c;
-      });
-      return { name, dir, result: parseSysClassNet(files) };
-    }),
-  );
-  for (const { name, dir, result } of parsed) {
-    for (const p of result.problems) warnings.push(`${dir}/${p}`);
+  for (let i = 0; i < names.length; i++) {
+    // Sysfs is read synchronously (see readAttributesSync); give the event loop a turn every few interfaces.
+    if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
+    signal.throwIfAborted();
+    const name = names[i] as string;
+    const dir = `${classDir}/${name}`;
+    const { value, problems } = parseSysClassNet(readAttributesSync(dir, SYS_CLASS_NET_FILES));
+    for (const p of problems) warnings.push(`${dir}/${p}`);
     const s = entry(name);
-    s.info = result.value.info;
+    s.info = value.info;
     // node_exporter's netdev (netlink mode) publishes rx_nohandler with the /proc/net/dev counters.
-    if (result.value.rxNohandler !== undefined && inNetDev.has(name)) s.counters.receive_nohandler = result.value.rxNohandler;
+    if (value.rxNohandler !== undefined && inNetDev.has(name)) s.counters.receive_nohandler = value.rxNohandler;
   }
 
   if (byName.size === 0 && !('text' in dev)) return undefined;

@@ -1,0 +1,85 @@
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { SockscopeError } from '@sockscope/core';
+import { parseDocument } from 'yaml';
+import { createBasicAuth, type BasicAuthCheck } from './basic-auth.js';
+import type { WebConfig } from './schema.js';
+import { tlsSetup } from './tls.js';
+import { validateWebConfig } from './validate.js';
+
+/** Builds the HTTP(S) server the Prometheus sink listens on. */
+export type ServerFactory = (listener: RequestListener) => Server;
+
+/**
+ * Reads a `--web.config.file` (exporter-toolkit format: `tls_server_config`, `basic_auth_users`,
+ * `http_server_config.headers`) and returns a server factory: HTTPS when TLS is configured,
+ * basic auth on every path when users are listed. Throws ERR_CONFIG_INVALID with every problem
+ * as `path: message`; an empty file yields a plain HTTP server, as in exporter-toolkit.
+ */
+export async function loadWebConfig(path: string): Promise<ServerFactory> {
+  const config = await readWebConfig(path);
+  return serverFactory(config, dirname(path));
+}
+
+/** Reads and validates a web config file. */
+export async function readWebConfig(path: string): Promise<WebConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new SockscopeError('ERR_CONFIG_INVALID', `cannot read web config file ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const doc = parseDocument(text, { uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const lines = doc.errors.map((e) => `${path}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    throw new SockscopeError('ERR_CONFIG_INVALID', `web config file ${path} is not valid YAML`, lines);
+  }
+  const raw: unknown = doc.toJS() ?? {};
+  const { config, errors } = validateWebConfig(raw);
+  if (errors.length > 0) {
+    throw new SockscopeError('ERR_CONFIG_INVALID', `web config file ${path}: ${errors.length} error${errors.length > 1 ? 's' : ''}`, errors);
+  }
+  return config;
+}
+
+/** Turns a validated web config into a server factory; relative file names resolve against baseDir. */
+export async function serverFactory(config: WebConfig, baseDir: string): Promise<ServerFactory> {
+  const users = config.basic_auth_users ?? {};
+  const auth = Object.keys(users).length > 0 ? createBasicAuth(users) : undefined;
+  const headers = Object.entries(config.http_server_config?.headers ?? {});
+  const tls = config.tls_server_config ? await tlsSetup(config.tls_server_config, baseDir) : undefined;
+  return (listener) => {
+    const guarded = guard(listener, auth, headers);
+    if (!tls) return createHttpServer(guarded);
+    const server = createHttpsServer(tls.options, guarded);
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (!tls.acceptsClient(socket)) socket.destroy();
+    });
+    return server;
+  };
+}
+
+function guard(listener: RequestListener, auth: BasicAuthCheck | undefined, headers: readonly [string, string][]): RequestListener {
+  return (req, res) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
+    if (!auth) {
+      listener(req, res);
+      return;
+    }
+    auth(req).then(
+      (ok) => {
+        if (ok) return listener(req, res);
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="sockscope", charset="UTF-8"', 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('Unauthorized\n');
+      },
+      () => {
+        res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+        res.end('authentication failed\n');
+      },
+    );
+  };
+}

@@ -37,6 +37,7 @@ export const processEnricher = defineEnricher<ProcessEnricherConfig>({
   create(ctx) {
     const procfs = ctx.config.procfs_path ?? '/proc';
     let cache = new LruCache<string, ProcessInfo>(ctx.config.cache_size ?? 8192);
+    let reportedDenied = false;
 
     const describe = (pid: number): ProcessInfo | undefined => {
       const dir = `${procfs}/${pid}`;
@@ -65,7 +66,10 @@ export const processEnricher = defineEnricher<ProcessEnricherConfig>({
         const wanted = new Set<number>();
         for (const s of sockets) if (s.inode > 0 && !s.process) wanted.add(s.inode);
         const { owners, denied } = await scanSocketOwners(procfs, wanted, signal);
-        if (denied > 0) ctx.reportOnce('process:fd-permission', FD_PERMISSION_NOTICE);
+        if (denied > 0 && !reportedDenied) {
+          reportedDenied = true;
+          ctx.reportOnce('process:fd-permission', FD_PERMISSION_NOTICE);
+        }
         const byPid = new Map<number, ProcessInfo | undefined>();
         const warnings: string[] = [];
         for (const s of sockets) {

@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
+import net from 'node:net';
+import { directionEnricher, type SocketRecord } from '@sockscope/core';
+import { testContext } from '@sockscope/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerEnricher } from '../../src/enrichers/container.js';
+import { parseCgroup } from '../../src/enrichers/parse-cgroup.js';
+import { linkInode, parseStat } from '../../src/enrichers/proc-files.js';
+import { processEnricher } from '../../src/enrichers/process.js';
+import { linuxProcfsSocketsCollector } from '../../src/sockets/plugin.js';
+import { fdInode, handleFd, tcpPair, type TcpPair } from '../sockets/loopback.js';
+
+// A child process listens on loopback (TCP v4 and v6, UDP); the test process connects to it.
+// Collector → process → container → direction must then name each socket's owner and way.
+const CHILD = `
+const net = require('node:net'), dgram = require('node:dgram');
+const t4 = net.createServer(), t6 = net.createServer(), u = dgram.createSocket('udp4');
+t4.listen(0, '127.0.0.1', () => t6.listen({ port: 0, host: '::1', ipv6Only: true }, () => u.bind(0, '127.0.0.1', () =>
+  process.stdout.write(JSON.stringify({ t4: t4.address().port, t6: t6.address().port, u: u.address().port }) + '\\n'))));
+process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
+`;
+
+async function enrichedSnapshot(): Promise<SocketRecord[]> {
+  const collector = await linuxProcfsSocketsCollector.create(testContext({ procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6'] }));
+  const signal = new AbortController().signal;
+  const { sockets = [] } = await collector.collect(signal);
+  for (const def of [processEnricher, containerEnricher] as const) {
+    const e = await def.create(testContext({ procfs_path: '/proc', cache_size: 8192 }));
+    expect(await e.enrich(sockets, signal)).toEqual({});
+  }
+  await (await directionEnricher.create(testContext({}))).enrich(sockets, signal);
+  return sockets;
+}
+
+describe.runIf(process.platform === 'linux')('process, container and direction enrichment of live loopback sockets', () => {
+  let child: ChildProcess;
+  let ports: { t4: number; t6: number; u: number };
+  let to4: net.Socket;
+  let to6: net.Socket;
+  let own: TcpPair;
+  let sockets: SocketRecord[];
+  const ownNetns = linkInode(readlinkSync('/proc/self/ns/net'), 'net');
+
+  beforeAll(async () => {
+    child = spawn(process.execPath, ['-e', CHILD, 'sockscope-live-child'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    ports = JSON.parse(await new Promise<string>((ok) => child.stdout?.once('data', (d: Buffer) => ok(d.toString()))));
+    const connect = (host: string, port: number) => new Promise<net.Socket>((ok) => { const c = net.connect({ host, port }, () => ok(c)); });
+    [to4, to6, own] = await Promise.all([connect('127.0.0.1', ports.t4), connect('::1', ports.t6), tcpPair('127.0.0.1')]);
+    sockets = await enrichedSnapshot();
+  });
+  afterAll(async () => {
+    to4?.destroy();
+    to6?.destroy();
+    await own?.close();
+    child?.stdin?.end();
+    await new Promise((ok) => (child.exitCode !== null ? ok(null) : child.once('exit', ok)));
+  });
+
+  it("names the child as the owner of its listeners, with comm, cmdline, ppid, uid and start time", () => {
+    const startTime = parseStat(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))?.startTime;
+    for (const [protocol, port] of [['tcp', ports.t4], ['tcp', ports.t6], ['udp', ports.u]] as const) {
+      const s = sockets.find((x) => x.protocol === protocol && x.local.port === port && x.remote.port === 0);
+      expect(s?.process).toMatchObject({ pid: child.pid, ppid: process.pid, comm: 'node', uid: 0, startTime });
+      expect(s?.process?.cmdline).toContain('sockscope-live-child');
+      expect(s?.direction).toBe('listen');
+    }
+  });
+
+  it('gives each end of a connection to its own process, with the inode /proc/self/fd shows', () => {
+    const myComm = readFileSync('/proc/self/comm', 'utf8').trim();
+    for (const [client, port] of [[to4, ports.t4], [to6, ports.t6]] as const) {
+      const mine = sockets.find((s) => s.inode === fdInode(handleFd(client)));
+      expect(mine).toMatchObject({ state: 'ESTABLISHED', remote: { port }, process: { pid: process.pid, comm: myComm }, direction: 'local' });
+      const theirs = sockets.find((s) => s.local.port === port && s.remote.port === client.localPort);
+      expect(theirs).toMatchObject({ state: 'ESTABLISHED', process: { pid: child.pid }, direction: 'local' });
+    }
+    const accepted = sockets.find((s) => s.inode === fdInode(handleFd(own.accepted)));
+    expect(accepted?.process?.pid).toBe(process.pid);
+  });
+
+  it('puts every socket in a network namespace and the owners in their cgroup', () => {
+    const childCgroup = parseCgroup(readFileSync(`/proc/${child.pid}/cgroup`, 'utf8'));
+    const listener = sockets.find((s) => s.local.port === ports.t4 && s.state === 'LISTEN');
+    expect(listener?.container).toEqual(childCgroup);
+    expect(listener?.netns).toBe(ownNetns);
+    expect(sockets.every((s) => s.netns === ownNetns)).toBe(true);
+  });
+});

@@ -1,5 +1,5 @@
 import { errorMessage, parseDuration } from '@sockscope/core';
-import type { OtlpProtocolName, OtlpSinkConfig } from './config-schema.js';
+import type { OtlpSinkConfig } from './config-schema.js';
 import { OtlpSinkError } from './errors.js';
 import { envMillis, envValue, parseKeyValueList, type Env } from './otel-env.js';
 

@@ -1,0 +1,188 @@
+import { hostname } from 'node:os';
+import { renderSocketCounts, type MetricFamily } from '@sockscope/core';
+import { controlledPipeline, renderedSnapshot, sinkTestContext, socketRecordProblems, startOtlpReceiver, type OtlpReceiver, type ReceivedExport } from '@sockscope/test-utils';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { OtlpSinkConfig } from './config-schema.js';
+import { openRealSockets } from './real-sockets.test-helper.js';
+import { otlpSelfFamilies } from './self-metrics.js';
+import { createOtlpSink, type OtlpSink } from './sink.js';
+import { flowFamilies, hostFamilies, prometheusOnly } from './test-families.js';
+
+let receiver: OtlpReceiver;
+const running: OtlpSink[] = [];
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterAll(() => receiver.stop());
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((s) => s.stop()));
+  receiver.respondWith(undefined);
+  receiver.release();
+  await receiver.restart();
+});
+
+function startSink(families: () => MetricFamily[], config: OtlpSinkConfig) {
+  const pipeline = controlledPipeline(async () => renderedSnapshot(families()));
+  const ctx = sinkTestContext<OtlpSinkConfig>({ metricsEndpoint: receiver.metricsUrl, interval: '40ms', timeout: '300ms', ...config }, pipeline);
+  const sink = createOtlpSink(ctx, {});
+  running.push(sink);
+  return { sink, ctx, pipeline, started: sink.start() };
+}
+
+/** What the receiver must hold for a family sample: OTel name, unit and attributes as strings. */
+function expectedPoints(families: readonly MetricFamily[]) {
+  return families.flatMap((f) => {
+    const otel = f.otel;
+    if (!otel) return [];
+    const attrs = (labels: Record<string, string>) => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of Object.entries(labels)) out[otel.labelMap?.[k] ?? k] = v;
+      return { ...out, ...otel.attributes };
+    };
+    const samples = (f.samples ?? []).map((s) => ({ metric: otel.name, unit: otel.unit, attributes: attrs(s.labels), value: s.value, histogram: undefined as unknown }));
+    const hists = (f.histograms ?? []).map((h) => ({ metric: otel.name, unit: otel.unit, attributes: attrs(h.labels), value: undefined, histogram: { count: h.count, sum: h.sum } }));
+    return [...samples, ...hists];
+  });
+}
+
+const asStrings = (a: Record<string, unknown>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, String(v)]));
+
+function latestSince(count: number): Promise<ReceivedExport> {
+  return receiver.waitForExports(count).then((all) => all[all.length - 1] as ReceivedExport);
+}
+
+describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback, %s', (protocol) => {
+  it('exports every mapped family the Prometheus sink renders, with names, units, attributes, temporality and values', async () => {
+    const sockets = await openRealSockets(3);
+    try {
+      expect(sockets.records.flatMap(socketRecordProblems)).toEqual([]);
+      const families = [...hostFamilies(), ...flowFamilies([40001, 40002]), renderSocketCounts(sockets.records), prometheusOnly];
+      const before = receiver.exports.length;
+      startSink(() => families, { protocol, headers: { authorization: 'Bearer t0ken' } });
+      const got = await latestSince(before + 1);
+
+      expect(got.protocol).toBe(protocol);
+      expect(got.headers.authorization).toBe('Bearer t0ken');
+      expect(got.resource).toMatchObject({ 'service.name': 'sockscope', 'service.version': '0.0.0-test', 'host.name': hostname(), 'os.type': process.platform });
+
+      const expected = expectedPoints(families);
+      expect(got.points).toHaveLength(expected.length);
+      for (const e of expected) {
+        const p = got.points.find((q) => q.metric === e.metric && JSON.stringify(asStrings(q.attributes)) === JSON.stringify(asStrings(e.attributes)));
+        expect(p, `${e.metric} ${JSON.stringify(e.attributes)}`).toBeDefined();
+        expect(p?.unit).toBe(e.unit);
+        if (e.histogram) expect(p?.histogram).toMatchObject(e.histogram);
+        else expect(p?.value).toBe(e.value);
+      }
+      expect(got.points.some((p) => p.metric.startsWith('sockscope_build'))).toBe(false);
+
+      const io = got.points.filter((p) => p.metric === 'system.network.io');
+      expect(io.map((p) => [p.type, p.temporality, p.monotonic])).toEqual(Array(4).fill(['sum', 2, true]));
+      expect(io.every((p) => p.valueKind === 'int' && BigInt(p.startTimeUnixNano ?? 0) > 0n)).toBe(true);
+
+      const conns = got.points.filter((p) => p.metric === 'system.network.connection.count');
+      expect(conns.find((p) => p.attributes['network.connection.state'] === 'ESTABLISHED' && p.attributes['network.transport'] === 'tcp')?.value).toBe(6);
+      expect(conns.find((p) => p.attributes['network.type'] === 'ipv6')?.value).toBe(1);
+      expect(conns.every((p) => p.type === 'gauge' && p.unit === '{connection}')).toBe(true);
+
+      const rtt = got.points.find((p) => p.metric === 'sockscope.flow.rtt');
+      expect(rtt).toMatchObject({ type: 'gauge', unit: 's', valueKind: 'double', value: 0.000125 });
+      expect(rtt?.attributes['network.peer.port']).toBeTypeOf('number');
+      const hist = got.points.find((p) => p.metric === 'sockscope.flow.rtt_distribution');
+      expect(hist).toMatchObject({ type: 'histogram', temporality: 2, histogram: { count: 4, sum: 0.0123, bucketCounts: [2, 1, 0, 1], explicitBounds: [0.001, 0.01, 0.1] } });
+    } finally {
+      await sockets.close();
+    }
+  });
+});
+
+describe('OTLP sink series lifetime', () => {
+  it('drops a per-flow series that ended from the next export and keeps the start of the ones that go on', async () => {
+    let ports = [50001, 50002];
+    let bytes = 100;
+    const before = receiver.exports.length;
+    startSink(() => flowFamilies(ports, bytes), {});
+    const first = await latestSince(before + 1);
+    const startOf = (e: ReceivedExport, port: number) =>
+      e.points.find((p) => p.metric === 'sockscope.flow.bytes_acked' && p.attributes['network.peer.port'] === port)?.startTimeUnixNano;
+    expect(startOf(first, 50002)).toBeDefined();
+    ports = [50001];
+    bytes = 300;
+    const seen = receiver.exports.length;
+    await vi.waitFor(() => expect(receiver.exports.slice(seen).some((e) => !startOf(e, 50002))).toBe(true), { timeout: 5000 });
+    const later = receiver.exports.at(-1) as ReceivedExport;
+    expect(later.points.filter((p) => p.attributes['network.peer.port'] === 50002)).toEqual([]);
+    expect(startOf(later, 50001)).toBe(startOf(first, 50001));
+    expect(later.points.find((p) => p.metric === 'sockscope.flow.bytes_acked')?.value).toBe(300);
+  });
+});
+
+describe('OTLP sink when the collector fails', () => {
+  it('counts failures while the collector is gone, keeps at most one batch waiting, and recovers after a restart', async () => {
+    const before = receiver.exports.length;
+    const { sink, ctx } = startSink(() => hostFamilies(), {});
+    await receiver.waitForExports(before + 1);
+    await receiver.stop();
+    await vi.waitFor(() => expect(sink.queue?.counts.failure).toBeGreaterThanOrEqual(2), { timeout: 8000 });
+    const health = ctx.health.all().otlp as { lastError: string; lastSuccess: string; exports: { failure: number } };
+    expect(health.lastError).toMatch(/ECONNREFUSED|connect|retryable/i);
+    expect(health.exports.failure).toBeGreaterThanOrEqual(2);
+    expect(ctx.logger.lines.filter((l) => l.startsWith('warn: OTLP export'))).toHaveLength(1);
+
+    const down = receiver.exports.length;
+    await receiver.restart();
+    await receiver.waitForExports(down + 2);
+    await vi.waitFor(() => expect((ctx.health.all().otlp as { lastSuccess: string }).lastSuccess > health.lastSuccess).toBe(true), { timeout: 5000 });
+    expect(sink.queue?.maxWaiting).toBeLessThanOrEqual(1);
+    expect(ctx.logger.lines).toContain(`info: OTLP export to ${receiver.metricsUrl} recovered`);
+  });
+
+  it('drops the older waiting batch when the collector hangs past the deadline, and counts it', async () => {
+    const before = receiver.exports.length;
+    const { sink, ctx } = startSink(() => hostFamilies(), { interval: '20ms', timeout: '250ms' });
+    await receiver.waitForExports(before + 1);
+    receiver.hold();
+    await vi.waitFor(
+      () => {
+        expect(sink.queue?.counts.failure).toBeGreaterThanOrEqual(1);
+        expect(sink.queue?.counts.dropped).toBeGreaterThanOrEqual(3);
+      },
+      { timeout: 8000 },
+    );
+    expect(sink.queue?.maxWaiting).toBe(1);
+    expect(sink.queue?.waitingCount).toBeLessThanOrEqual(1);
+    receiver.release();
+    const resumed = receiver.exports.length;
+    await receiver.waitForExports(resumed + 1);
+
+    const [family] = otlpSelfFamilies(ctx.health);
+    expect(family?.name).toBe('sockscope_otlp_exports_total');
+    const counts = Object.fromEntries((family?.samples ?? []).map((s) => [s.labels.result, s.value]));
+    expect(counts.failure).toBeGreaterThanOrEqual(1);
+    expect(counts.dropped).toBeGreaterThanOrEqual(3);
+    expect(counts.success).toBeGreaterThanOrEqual(1);
+  });
+
+  it('counts a collector that answers 503 as a failure with the status in the last error', async () => {
+    const before = receiver.exports.length;
+    const { sink, ctx } = startSink(() => hostFamilies(), {});
+    await receiver.waitForExports(before + 1);
+    receiver.respondWith(503);
+    await vi.waitFor(() => expect(sink.queue?.counts.failure).toBeGreaterThanOrEqual(1), { timeout: 8000 });
+    expect(receiver.refused.some((r) => r.status === 503)).toBe(true);
+    expect(String((ctx.health.all().otlp as { lastError: string }).lastError)).not.toBe('');
+    receiver.respondWith(undefined);
+    await receiver.waitForExports(receiver.exports.length + 1);
+  });
+
+  it('reports a failing pipeline in /health and keeps exporting once it recovers', async () => {
+    const before = receiver.exports.length;
+    const { ctx, pipeline } = startSink(() => hostFamilies(), {});
+    await receiver.waitForExports(before + 1);
+    pipeline.answer(() => Promise.reject(new Error('netlink: EPERM')));
+    await vi.waitFor(() => expect((ctx.health.all().otlp as { lastError: string }).lastError).toBe('collection failed: netlink: EPERM'), { timeout: 5000 });
+    pipeline.answer(async () => renderedSnapshot(hostFamilies()));
+    await receiver.waitForExports(receiver.exports.length + 1);
+  });
+});

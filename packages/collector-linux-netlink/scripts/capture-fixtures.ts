@@ -99,7 +99,7 @@ note('udp4-connected', u4c, { protocol: 'udp', family: 'ipv4', state: 'ESTABLISH
 note('udp6-bound', u6, { protocol: 'udp', family: 'ipv6', state: 'CLOSE', local: ep('::1', 40006), v6only: true });
 
 // Enough extra connections that the IPv4 TCP dump spans more than one datagram.
-const bulk = await listen(40007, '127.0.0.1');
+await listen(40007, '127.0.0.1');
 const bulkClients: net.Socket[] = [];
 for (let i = 0; i < 60; i++) bulkClients.push(await connect(40007, '127.0.0.1'));
 await settle();

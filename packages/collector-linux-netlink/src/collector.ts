@@ -30,6 +30,7 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     for (const family of config.families ?? ['ipv4', 'ipv6']) requests.push({ protocol, family, stateMask: mask });
   }
   let closed = false;
+  let permissionReported = false;
   // One collection at a time: a dump owns its socket until DONE, and a timed-out collection
   // may still be unwinding when the next one starts.
   let queue: Promise<unknown> = Promise.resolve();
@@ -47,6 +48,8 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     }
     const label = ns.name ?? ns.path ?? 'own';
     if (opened.errnoName === 'EPERM') {
+      if (permissionReported) return undefined;
+      permissionReported = true;
       ctx.reportOnce(
         'netns-permission',
         `linux-netlink: cannot enter network namespace ${label} (${opened.step}: EPERM); ` +

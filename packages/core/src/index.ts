@@ -24,3 +24,5 @@ export * from './flows/schema.js';
 export * from './flows/fold.js';
 export * from './flows/histogram.js';
 export * from './flows/renderer.js';
+export * from './compat/ss-exporter-schema.js';
+export * from './compat/translate.js';

@@ -1,0 +1,106 @@
+// Exporters under test as separate processes: the sockscope CLI with a temp config, and Debian's
+// prometheus-node-exporter; both scraped over HTTP on loopback.
+import { execFile } from 'node:child_process';
+import { request } from 'node:http';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { spawnTracked, stopChild } from './children.mjs';
+import { BenchError } from './flags.mjs';
+import { sleep } from './measure.mjs';
+
+/** Writes a config (JSON is valid YAML) into `dir` and checks it with `sockscope check-config`; throws when invalid. */
+export async function writeCheckedConfig(cli, dir, name, config) {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, JSON.stringify(config, null, 2) + '\n');
+  const { code, stdout, stderr } = await new Promise((resolve) => {
+    execFile(process.execPath, [cli, 'check-config', file], (err, stdout, stderr) => resolve({ code: err ? (err.code ?? 1) : 0, stdout, stderr }));
+  });
+  if (code !== 0) {
+    throw new BenchError(
+      `the bench's "${name}" config is not valid for this sockscope build (sockscope check-config exited ${code}).\n` +
+        `config ${file}:\n${JSON.stringify(config, null, 2)}\n` +
+        `check-config said:\n${(stderr + stdout).trim()}\n` +
+        'Fix the config in apps/exporter/bench/lib/configs.mjs to match the current config schema.',
+    );
+  }
+  return file;
+}
+
+/** One GET of `url`, body read fully (no compression): `{ ms, bytes, series }`; series = non-comment lines. */
+export function scrape(url, timeoutMs = 120_000) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const req = request(url, { headers: { 'accept-encoding': 'identity' }, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const ms = performance.now() - start;
+        const body = Buffer.concat(chunks);
+        if (res.statusCode !== 200) return reject(new BenchError(`GET ${url}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 300)}`));
+        resolve({ ms, bytes: body.length, series: countSeries(body.toString('utf8')) });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new BenchError(`GET ${url}: no answer within ${timeoutMs / 1000} s`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Number of sample lines in a Prometheus text exposition. */
+export function countSeries(text) {
+  let n = 0;
+  for (const line of text.split('\n')) if (line !== '' && line[0] !== '#') n++;
+  return n;
+}
+
+/** `{ rssMb, peakMb }` of a process from /proc/<pid>/status (VmRSS, VmHWM). */
+export function memoryOf(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Starts an exporter process and waits until `url` answers 200. Resolves to
+ * `{ pid, url, stop() }`; if it exits first, rejects with what it printed.
+ */
+export async function startExporter(label, file, args, url, { startupMs = 30_000 } = {}) {
+  const child = spawnTracked(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (c) => (log = (log + c).slice(-4000)));
+  const deadline = Date.now() + startupMs;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new BenchError(`${label} exited during startup (${child.exitCode ?? child.signalCode}):\n${log.trim()}`);
+    }
+    try {
+      await scrape(url, 5000);
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        await stopChild(child);
+        throw new BenchError(`${label} did not answer ${url} within ${startupMs / 1000} s:\n${log.trim()}`);
+      }
+      await sleep(100);
+    }
+  }
+  return {
+    pid: child.pid, // `sh -c ... exec` keeps the pid: this is the exporter itself
+    url,
+    log: () => log,
+    stop: () => stopChild(child),
+  };
+}
+
+/** Starts the sockscope CLI (`node cli.js --config FILE`) listening on 127.0.0.1:port. */
+export function startSockscope(label, cli, configFile, port) {
+  const args = [cli, '--config', configFile, '--web.listen-address', `127.0.0.1:${port}`, '--log.level', 'warn'];
+  return startExporter(label, process.execPath, args, `http://127.0.0.1:${port}/metrics`);
+}
+
+/** Starts prometheus-node-exporter on 127.0.0.1:port with extra flags (e.g. to pick collectors). */
+export function startNodeExporter(label, bin, port, flags = []) {
+  return startExporter(label, bin, [`--web.listen-address=127.0.0.1:${port}`, ...flags], `http://127.0.0.1:${port}/metrics`);
+}

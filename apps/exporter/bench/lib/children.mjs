@@ -1,0 +1,58 @@
+// Every process the bench starts is tracked here and ended on exit, Ctrl-C, or an error.
+import { spawn } from 'node:child_process';
+
+const live = new Set();
+let installed = false;
+
+/**
+ * Spawns `file args` through `sh` with the open-file limit raised to the hard limit (a holder
+ * keeps up to 20,000 sockets open), tracks it, and returns the child.
+ */
+export function spawnTracked(file, args, options = {}) {
+  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', file, ...args], options);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  installHandlers();
+  return child;
+}
+
+/** Ends one child: SIGTERM, then SIGKILL after `graceMs`; resolves when it has exited. */
+export function stopChild(child, graceMs = 5000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Ends every tracked child that is still running. */
+export async function stopAll() {
+  await Promise.all([...live].map((c) => stopChild(c, 2000)));
+}
+
+/** Kills every tracked child right now (for `exit`, where nothing asynchronous runs). */
+function killAllNow() {
+  for (const c of live) {
+    try {
+      c.kill('SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function installHandlers() {
+  if (installed) return;
+  installed = true;
+  process.once('exit', killAllNow);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.once(signal, () => {
+      process.stderr.write(`\nbench: ${signal}, stopping ${live.size} child process(es)\n`);
+      stopAll().finally(() => process.exit(130));
+    });
+  }
+}

@@ -1,0 +1,38 @@
+// The temp configs the bench runs the sockscope CLI with. Each is checked with
+// `sockscope check-config` before use, so a schema change fails the bench with a clear message.
+
+// Every scrape collects afresh (no cached snapshot) and a 30k-connection collection is never cut short.
+const collection = { min_interval: '0s', timeout: '60s' };
+
+/** Enough series for every socket of the largest run (two sockets per connection, plus listeners). */
+export const MAX_SERIES = 1_000_000;
+
+/** Per-flow metrics for every flow: one series per socket (src, src_port, dst, dst_port). */
+export const rawEndpointConfig = () => ({
+  collection,
+  flows: { folding: 'raw_endpoint', max_series: MAX_SERIES },
+});
+
+/** Per-flow metrics folded by peer (process, dst, dst_port). */
+export const peerConfig = () => ({
+  collection,
+  flows: { folding: 'peer', max_series: MAX_SERIES },
+});
+
+/** Host metrics only: the procfs host collector, no socket collector and no enrichers. */
+export const hostOnlyConfig = () => ({
+  collection,
+  collectors: { 'linux-procfs': {}, 'linux-netlink': { enabled: false } },
+  enrichers: { process: { enabled: false }, container: { enabled: false } },
+});
+
+/** node_exporter's collectors that cover what sockscope's host collector does. */
+export const NODE_EXPORTER_NET_FLAGS = [
+  '--collector.disable-defaults',
+  '--collector.netdev',
+  '--collector.netclass',
+  '--collector.netstat',
+  '--collector.sockstat',
+  '--collector.conntrack',
+  '--collector.softnet',
+];

@@ -1,0 +1,120 @@
+// A holder process: keeps loopback TCP connections open for the bench, as the server side
+// (`holder.mjs server HOST PORT`) or the client side (`holder.mjs client HOST PORT`).
+// It reads one command per line on stdin and answers each with one JSON line on stdout;
+// it exits when stdin closes, so it cannot outlive the bench.
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+
+const [role, host, portText] = process.argv.slice(2);
+const port = Number(portText);
+if ((role !== 'server' && role !== 'client') || !host || !(port > 0)) {
+  process.stderr.write('usage: holder.mjs server|client HOST PORT\n');
+  process.exit(2);
+}
+
+const open = new Set(); // insertion order: the first is the oldest (closed first when churning)
+let errors = 0;
+let lastError = '';
+let opened = 0;
+let closed = 0;
+let churnTimer;
+const reply = (obj) => process.stdout.write(JSON.stringify({ role, port, open: open.size, errors, lastError, opened, closed, ...obj }) + '\n');
+const noteError = (err) => {
+  errors++;
+  lastError = err.code ?? err.message;
+};
+
+function keep(socket) {
+  open.add(socket);
+  opened++;
+  socket.on('error', noteError);
+  socket.on('data', () => {}); // read and drop the client's greeting
+  socket.once('close', () => {
+    if (open.delete(socket)) closed++;
+  });
+}
+
+/** Opens one connection; resolves true once it is established. */
+function connectOne() {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.once('connect', () => {
+      socket.removeListener('error', fail);
+      keep(socket);
+      socket.write('hello\n'); // a few bytes each way make tcp_info's byte counters non-zero
+      resolve(true);
+    });
+    const fail = (err) => {
+      noteError(err);
+      socket.destroy();
+      resolve(false);
+    };
+    socket.once('error', fail);
+  });
+}
+
+/** Opens `count` connections, at most 256 handshakes in flight. */
+async function openMany(count) {
+  let started = 0;
+  const worker = async () => {
+    while (started < count) {
+      started++;
+      await connectOne();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(256, count) }, worker));
+}
+
+/** Every 100 ms closes the oldest rate/10 connections and opens as many new ones. */
+function churn(perSecond) {
+  clearInterval(churnTimer);
+  if (perSecond <= 0) return;
+  const step = Math.max(1, Math.round(perSecond / 10));
+  let inFlight = 0;
+  churnTimer = setInterval(() => {
+    let n = 0;
+    for (const s of open) {
+      if (n++ >= step) break;
+      open.delete(s);
+      closed++;
+      s.destroy();
+    }
+    if (inFlight > step * 5) return; // the kernel is not keeping up: do not pile up handshakes
+    for (let i = 0; i < step; i++) {
+      inFlight++;
+      connectOne().finally(() => inFlight--);
+    }
+  }, 100);
+}
+
+async function handle(line) {
+  const [cmd, arg] = line.trim().split(/\s+/);
+  if (cmd === 'status') return reply({});
+  if (role === 'client' && cmd === 'open') {
+    await openMany(Number(arg));
+    return reply({});
+  }
+  if (role === 'client' && cmd === 'churn') {
+    churn(Number(arg));
+    return reply({});
+  }
+  return reply({ error: `unknown command "${line.trim()}" for a ${role} holder` });
+}
+
+const lines = createInterface({ input: process.stdin });
+let chain = Promise.resolve();
+lines.on('line', (line) => {
+  chain = chain.then(() => handle(line));
+});
+lines.on('close', () => process.exit(0));
+
+if (role === 'server') {
+  const server = net.createServer(keep);
+  server.on('error', (err) => {
+    reply({ error: `listen ${host}:${port}: ${err.message}` });
+    process.exit(1);
+  });
+  server.listen({ host, port, backlog: 65535 }, () => reply({ listening: true }));
+} else {
+  reply({ ready: true });
+}

@@ -1,0 +1,82 @@
+// Timing helpers: medians over runs after a warm-up, timed child processes, progress lines.
+import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+
+const t0 = performance.now();
+
+/** Writes a progress line to stderr, prefixed with the time since the bench started. */
+export function progress(message) {
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(6)} s] ${message}\n`);
+}
+
+/** Median of a list of numbers (mean of the middle two for an even count). */
+export function median(values) {
+  const xs = [...values].sort((a, b) => a - b);
+  if (xs.length === 0) return NaN;
+  const mid = xs.length >> 1;
+  return xs.length % 2 ? xs[mid] : (xs[mid - 1] + xs[mid]) / 2;
+}
+
+/** `{ median, min, max, runs }` of a list of numbers. */
+export function summarize(values) {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values), runs: values.length };
+}
+
+/**
+ * Calls `fn` `warmup` times (discarded), then `runs` times; `fn` resolves to an object of
+ * numbers (e.g. `{ ms, bytes }`). Resolves to `{ key: summarize(values) }` per key.
+ */
+export async function sample(label, { runs, warmup }, fn) {
+  for (let i = 0; i < warmup; i++) {
+    progress(`${label}: warm-up ${i + 1}/${warmup}`);
+    await fn();
+  }
+  const results = [];
+  for (let i = 0; i < runs; i++) {
+    progress(`${label}: run ${i + 1}/${runs}`);
+    results.push(await fn());
+  }
+  const keys = Object.keys(results[0] ?? {});
+  return Object.fromEntries(keys.map((k) => [k, summarize(results.map((r) => r[k]))]));
+}
+
+/** Runs a command to completion, reading all of its output; resolves `{ ms, bytes }` (spawn to exit). */
+export function timeCommand(file, args) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let bytes = 0;
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (bytes += chunk.length));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const ms = performance.now() - start;
+      if (code !== 0) reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+      else resolve({ ms, bytes });
+    });
+  });
+}
+
+/**
+ * Watches the event loop with a 1 ms timer and keeps the longest gap between two ticks: a
+ * synchronous stretch of work shows up as a gap that long. `stop()` returns the gap in ms.
+ */
+export function startStallMonitor() {
+  let last = performance.now();
+  let longest = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(longest, performance.now() - last);
+    },
+  };
+}
+
+/** Resolves after `ms` milliseconds. */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,54 @@
+// Isolation: the bench re-runs itself inside a private network namespace (loopback only) and,
+// by default, a private pid namespace so that every process it starts dies with it.
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { BenchError } from './flags.mjs';
+
+const INSIDE = 'SOCKSCOPE_BENCH_INSIDE';
+
+/** True in the copy of the bench that runs inside the private namespaces. */
+export function insideNamespace() {
+  return process.env[INSIDE] === '1';
+}
+
+/**
+ * Runs this script again under `unshare --net` (plus `--pid --fork --mount-proc --kill-child`
+ * unless `pidns` is false) and resolves to its exit code. Needs root.
+ */
+export function reexecInNamespace(script, argv, { pidns = true } = {}) {
+  if (process.getuid?.() !== 0) throw new BenchError('the bench must run as root: it creates a private network namespace with unshare --net (try sudo pnpm bench)');
+  const ns = pidns ? ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'] : ['--net', '--fork', '--kill-child'];
+  const child = spawn('unshare', [...ns, process.execPath, script, ...argv], { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } });
+  // Ctrl-C reaches the whole foreground group; the inner bench cleans up and exits by itself.
+  const ignore = () => {};
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, ignore);
+  return new Promise((resolve, reject) => {
+    child.once('error', (err) => reject(new BenchError(`cannot run unshare (util-linux): ${err.message}`)));
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/**
+ * Brings loopback up and widens the namespace's own sysctls for many connections; refuses to
+ * go on when the namespace has any interface besides lo (the traffic must stay private).
+ */
+export function prepareNamespace() {
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  const links = execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).trim().split('\n');
+  const names = links.map((l) => l.split(':')[1]?.trim());
+  if (names.length !== 1 || names[0] !== 'lo') {
+    throw new BenchError(`expected a private network namespace with only lo, found: ${names.join(', ')}; refusing to open connections here`);
+  }
+  // Per-namespace sysctls: they change nothing outside this namespace.
+  writeSysctl('net/ipv4/ip_local_port_range', '1024 65535');
+  writeSysctl('net/core/somaxconn', '65535');
+  writeSysctl('net/ipv4/tcp_max_syn_backlog', '65535');
+}
+
+function writeSysctl(name, value) {
+  try {
+    writeFileSync(`/proc/sys/${name}`, value);
+  } catch (err) {
+    process.stderr.write(`bench: cannot set ${name} (${err.code}); continuing with ${readFileSync(`/proc/sys/${name}`, 'utf8').trim()}\n`);
+  }
+}

@@ -37,7 +37,9 @@ function parseAll(buf: Buffer): number {
     for (const rec of l.records) {
       for (const layout of layouts) {
         const t = kind === 'tcp' ? parseXtcpcb(rec, layout.xtcpcb) : parseXinpcb(rec);
-        if (!('error' in t)) 'inp' in t ? tcpSocket(t, layout.major) : udpSocket(t);
+        if ('error' in t) continue;
+        if ('inp' in t) tcpSocket(t, layout.major);
+        else udpSocket(t);
       }
     }
   }

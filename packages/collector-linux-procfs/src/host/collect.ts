@@ -62,10 +62,10 @@ export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal
   if (protocols) host.protocols = protocols;
   const socks = withMemBytes([sockstat, sockstat6], pageSize);
   if (socks) host.sockstat = socks;
-  if (count !== undefined || max !== undefined || ctStat !== undefined) {
-    host.conntrack = {};
-    if (count !== undefined) host.conntrack.entries = count;
-    if (max !== undefined) host.conntrack.limit = max;
+  // node_exporter's conntrack collector publishes nothing unless both sysctls read (the module is
+  // loaded in this namespace); the per-CPU statistics come only with them.
+  if (count !== undefined && max !== undefined) {
+    host.conntrack = { entries: count, limit: max };
     if (ctStat !== undefined) host.conntrack.stats = ctStat;
   }
   if (softnet) host.softnet = softnet;

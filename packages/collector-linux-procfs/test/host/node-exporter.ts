@@ -17,8 +17,11 @@ export interface RunningExporter {
   stop(): Promise<void>;
 }
 
-/** Starts node_exporter with the netdev, netclass, netstat, sockstat, conntrack and softnet collectors only. */
-export async function startNodeExporter(): Promise<RunningExporter> {
+/**
+ * Starts node_exporter with the netdev, netclass, netstat, sockstat, conntrack and softnet
+ * collectors only; `extraArgs` may point it at other trees (`--path.procfs`, `--path.sysfs`).
+ */
+export async function startNodeExporter(extraArgs: readonly string[] = []): Promise<RunningExporter> {
   const port = await freePort();
   const child = spawn(
     NODE_EXPORTER,
@@ -34,6 +37,7 @@ export async function startNodeExporter(): Promise<RunningExporter> {
       '--collector.sockstat',
       '--collector.conntrack',
       '--collector.softnet',
+      ...extraArgs,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );

@@ -27,7 +27,10 @@ export async function writeCheckedConfig(cli, dir, name, config) {
   return file;
 }
 
-/** One GET of `url`, body read fully (no compression): `{ ms, bytes, series }`; series = non-comment lines. */
+/**
+ * One GET of `url`, body read fully (no compression): `{ ms, bytes, series, durations }`;
+ * series = non-comment lines, durations = sockscope's own per-collector times in ms.
+ */
 export function scrape(url, timeoutMs = 120_000) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
@@ -38,7 +41,8 @@ export function scrape(url, timeoutMs = 120_000) {
         const ms = performance.now() - start;
         const body = Buffer.concat(chunks);
         if (res.statusCode !== 200) return reject(new BenchError(`GET ${url}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 300)}`));
-        resolve({ ms, bytes: body.length, series: countSeries(body.toString('utf8')) });
+        const text = body.toString('utf8');
+        resolve({ ms, bytes: body.length, series: countSeries(text), durations: collectorDurations(text) });
       });
       res.on('error', reject);
     });
@@ -53,6 +57,13 @@ export function countSeries(text) {
   let n = 0;
   for (const line of text.split('\n')) if (line !== '' && line[0] !== '#') n++;
   return n;
+}
+
+/** `sockscope_scrape_collector_duration_seconds{collector}` of an exposition as `{ collector: ms }`. */
+export function collectorDurations(text) {
+  const out = {};
+  for (const m of text.matchAll(/^sockscope_scrape_collector_duration_seconds\{[^}]*collector="([^"]+)"[^}]*\} (\S+)/gm)) out[m[1]] = Number(m[2]) * 1000;
+  return out;
 }
 
 /** `{ rssMb, peakMb }` of a process from /proc/<pid>/status (VmRSS, VmHWM). */

@@ -19,6 +19,12 @@ export const peerConfig = () => ({
   flows: { folding: 'peer', max_series: MAX_SERIES },
 });
 
+/** The soak's agent: a series per flow (by default), so churn keeps adding and dropping series. */
+export const soakConfig = (folding = 'raw_endpoint') => ({
+  collection: { min_interval: '0s', timeout: '30s' },
+  flows: { folding, max_series: MAX_SERIES },
+});
+
 /** Host metrics only: the procfs host collector, no socket collector and no enrichers. */
 export const hostOnlyConfig = () => ({
   collection,

@@ -24,7 +24,7 @@ export function summarize(values) {
 
 /**
  * Calls `fn` `warmup` times (discarded), then `runs` times; `fn` resolves to an object of
- * numbers (e.g. `{ ms, bytes }`). Resolves to `{ key: summarize(values) }` per key.
+ * numbers (e.g. `{ ms, bytes }`). Resolves to `{ key: summarize(values) }` per numeric key.
  */
 export async function sample(label, { runs, warmup }, fn) {
   for (let i = 0; i < warmup; i++) {
@@ -36,7 +36,8 @@ export async function sample(label, { runs, warmup }, fn) {
     progress(`${label}: run ${i + 1}/${runs}`);
     results.push(await fn());
   }
-  const keys = Object.keys(results[0] ?? {});
+  // Numeric keys only, and only those every run reported (e.g. a self-metric an exporter lacks).
+  const keys = Object.keys(results[0] ?? {}).filter((k) => results.every((r) => typeof r[k] === 'number' && !Number.isNaN(r[k])));
   return Object.fromEntries(keys.map((k) => [k, summarize(results.map((r) => r[k]))]));
 }
 

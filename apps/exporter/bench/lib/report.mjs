@@ -32,7 +32,8 @@ const ROWS = [
 
 function scrapeNotes(r) {
   const mem = r.memory ? `, RSS ${r.memory.rssMb.toFixed(0)} MB (peak ${r.memory.peakMb.toFixed(0)} MB)` : '';
-  return `${int(r.series)} series, ${mb(r.bytes)}${mem}`;
+  const inside = r.agentNetlinkMs ? `, inside: netlink ${ms(r.agentNetlinkMs)}${r.agentProcessMs ? `, process ${ms(r.agentProcessMs)}` : ''}` : '';
+  return `${int(r.series)} series, ${mb(r.bytes)}${mem}${inside}`;
 }
 
 const med = (stat, which = 'median') => (stat ? stat[which] : NaN);

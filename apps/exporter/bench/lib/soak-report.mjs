@@ -1,0 +1,66 @@
+// Reads a soak's per-second samples: RSS at start, middle and end, the leak verdict, and how
+// collection time drifted from the first minute to the last.
+import { median } from './measure.mjs';
+
+/** Median of `key` over the samples whose time lies in [from, to) seconds. */
+function windowMedian(samples, key, from, to) {
+  const values = samples.filter((s) => s.t >= from && s.t < to && Number.isFinite(s[key])).map((s) => s[key]);
+  return { value: median(values), samples: values.length };
+}
+
+/**
+ * Summarizes a soak of `seconds`: RSS as the median of a window (5% of the run, at least 5 s)
+ * at start, middle and end; "no leak" when the end is within 10% of the middle; collection
+ * time as the median of the first and last minute (or fifth of the run, when shorter).
+ */
+export function summarizeSoak(samples, seconds) {
+  const half = Math.max(2.5, seconds * 0.025);
+  const rss = {
+    start: windowMedian(samples, 'rssMb', 0, 2 * half),
+    middle: windowMedian(samples, 'rssMb', seconds / 2 - half, seconds / 2 + half),
+    end: windowMedian(samples, 'rssMb', seconds - 2 * half, seconds + 1),
+  };
+  const growth = rss.end.value / rss.middle.value - 1;
+  const edge = Math.min(60, seconds / 5);
+  const keys = ['scrapeMs', ...new Set(samples.flatMap((s) => Object.keys(s.collectorMs ?? {})).map((k) => `collector:${k}`))];
+  const drift = Object.fromEntries(keys.map((key) => {
+    const pick = (s) => (key === 'scrapeMs' ? s.scrapeMs : s.collectorMs?.[key.slice(10)]);
+    const first = median(samples.filter((s) => s.t < edge).map(pick).filter(Number.isFinite));
+    const last = median(samples.filter((s) => s.t >= seconds - edge).map(pick).filter(Number.isFinite));
+    return [key, { firstMs: first, lastMs: last, change: last / first - 1 }];
+  }));
+  return {
+    rss,
+    rssGrowthEndVsMiddle: growth,
+    verdict: Number.isFinite(growth) ? (growth <= 0.1 ? 'no leak' : 'possible leak') : 'not measured',
+    driftWindowSeconds: edge,
+    drift,
+  };
+}
+
+const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+
+/** The soak's summary as text lines (printed) and Markdown (written). */
+export function soakText(result) {
+  const s = result.summary;
+  const lines = [
+    `soak: ${result.seconds} s, ${result.options.connections} connections held, churn ${result.options.churn}/s (measured ${result.churnPerSecond.toFixed(0)}/s), ${result.scrapes} scrapes (${result.failedScrapes} failed, ${result.lateScrapes} late)`,
+    `RSS start ${s.rss.start.value.toFixed(1)} MB, middle ${s.rss.middle.value.toFixed(1)} MB, end ${s.rss.end.value.toFixed(1)} MB (end vs middle ${pct(s.rssGrowthEndVsMiddle)}): ${s.verdict}`,
+    `peak RSS ${result.peakRssMb.toFixed(1)} MB; series at the end ${result.lastSeries}`,
+  ];
+  for (const [key, d] of Object.entries(s.drift)) {
+    lines.push(`${key === 'scrapeMs' ? 'scrape latency' : key.replace('collector:', 'collector ')}: first ${s.driftWindowSeconds} s median ${d.firstMs.toFixed(1)} ms, last ${s.driftWindowSeconds} s median ${d.lastMs.toFixed(1)} ms (${pct(d.change)})`);
+  }
+  return lines;
+}
+
+/** The Markdown report of a soak. */
+export function soakMarkdown(result) {
+  const m = result.machine;
+  const out = ['# sockscope soak', '', `- date: ${m.date}`, `- machine: ${m.cores} cores, ${m.cpuModel}; kernel ${m.kernel}; node ${m.node}`,
+    `- load average at start: ${m.loadavg.join(', ')}; at end: ${result.loadavgEnd.join(', ')}`,
+    `- config: flows.folding ${result.options.folding}, every scrape collects afresh (collection.min_interval 0s)`];
+  if (result.options.note) out.push('', `> **Note:** ${result.options.note}`);
+  out.push('', ...soakText(result).map((l) => `- ${l}`), '', '## Reproduce', '', '```sh', `sudo pnpm bench:soak${result.options.argv.length ? ' ' + result.options.argv.join(' ') : ''}`, '```', '');
+  return out.join('\n');
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// `pnpm bench:soak`: connection churn while /metrics is scraped every second, to see whether
+// sockscope's memory or collection time grows over time. See --help.
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
+import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
+import { stopAll } from './lib/children.mjs';
+import { createHolderPool } from './lib/holders.mjs';
+import { progress, sleep } from './lib/measure.mjs';
+import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
+import { soakConfig } from './lib/configs.mjs';
+import { machineInfo, writeResults } from './lib/report.mjs';
+import { soakMarkdown, soakText, summarizeSoak } from './lib/soak-report.mjs';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const SPEC = {
+  minutes: { kind: 'number', default: 10, meta: 'N', help: 'how long to soak (e.g. 1 for a quick check)' },
+  connections: { kind: 'int', default: 2000, min: 1, max: 100_000, meta: 'N', help: 'connections held open throughout' },
+  churn: { kind: 'int', default: 500, min: 0, max: 5000, meta: 'N', help: 'connections closed and opened per second' },
+  interval: { kind: 'number', default: 1, meta: 'SECONDS', help: 'time between scrapes' },
+  folding: { kind: 'string', default: 'raw_endpoint', meta: 'STRATEGY', help: 'flows.folding of the agent (raw_endpoint: a series per socket, the most churn)' },
+  cli: { kind: 'string', default: join(here, '..', 'dist', 'cli.js'), meta: 'FILE', help: 'the built sockscope CLI' },
+  out: { kind: 'string', default: join(here, 'results'), meta: 'DIR', help: 'where soak-latest.json and .md go' },
+  name: { kind: 'string', default: 'soak-latest', meta: 'NAME', help: 'base name of the result files' },
+  note: { kind: 'string', default: '', meta: 'TEXT', help: 'a note for the Markdown report' },
+  no_pidns: { kind: 'bool', default: false, help: 'do not add a private pid namespace' },
+};
+const USAGE = 'usage: pnpm bench:soak [flags]   (as root; or node apps/exporter/bench/soak.mjs [flags] after pnpm build)';
+
+async function main(argv) {
+  const opts = parseFlags(argv, SPEC);
+  if (opts.help) return void process.stdout.write(helpText(USAGE, SPEC));
+  if (!insideNamespace()) {
+    if (!existsSync(opts.cli)) throw new BenchError(`the sockscope CLI is not built (${opts.cli} is missing): run pnpm build, or use pnpm bench:soak which builds first`);
+    return reexecInNamespace(fileURLToPath(import.meta.url), argv, { pidns: !opts.no_pidns });
+  }
+  prepareNamespace();
+  const tmp = mkdtempSync(join(tmpdir(), 'sockscope-soak-'));
+  const pool = createHolderPool();
+  let exporter;
+  try {
+    const file = await writeCheckedConfig(opts.cli, tmp, 'soak', soakConfig(opts.folding));
+    exporter = await startSockscope('sockscope', opts.cli, file, 9600);
+    progress(`opening ${opts.connections} connections`);
+    await pool.grow(opts.connections);
+    await pool.churn(opts.churn);
+    const machine = machineInfo();
+    const seconds = opts.minutes * 60;
+    const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000);
+    await pool.churn(0);
+    const closed = (await pool.status()).filter((s) => s.role === 'client').reduce((n, s) => n + s.closed, 0);
+    const result = {
+      machine,
+      loadavgEnd: machineInfo().loadavg,
+      options: { ...opts, argv },
+      seconds,
+      scrapes: samples.length,
+      failedScrapes: failed,
+      lateScrapes: late,
+      churnPerSecond: closed / seconds,
+      peakRssMb: memoryOf(exporter.pid).peakMb,
+      lastSeries: samples.at(-1)?.series ?? 0,
+      summary: summarizeSoak(samples, seconds),
+      samples,
+    };
+    process.stdout.write(soakText(result).join('\n') + '\n');
+    progress(`wrote ${writeResults(opts.out, opts.name, result, soakMarkdown(result)).join(' and ')}`);
+    return 0;
+  } finally {
+    await exporter?.stop();
+    await pool.close();
+    await stopAll();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Scrapes every `intervalMs` for `seconds`, sampling the agent's RSS after each scrape. */
+async function scrapeLoop(exporter, seconds, intervalMs) {
+  const samples = [];
+  let failed = 0;
+  let late = 0;
+  const start = performance.now();
+  const maxScrapes = Math.ceil((seconds * 1000) / intervalMs) + 1;
+  for (let i = 0; i < maxScrapes && performance.now() - start < seconds * 1000; i++) {
+    const wait = start + i * intervalMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    else if (i > 0) late++; // the previous scrape took longer than the interval
+    let r;
+    try {
+      r = await scrape(exporter.url, 30_000);
+    } catch (err) {
+      failed++;
+      progress(`scrape ${i + 1} failed: ${err.message}`);
+      if (failed > 10 && failed > samples.length / 10) throw new BenchError(`too many failed scrapes (${failed}); the agent's log:\n${exporter.log()}`);
+      continue;
+    }
+    let memory;
+    try {
+      memory = memoryOf(exporter.pid);
+    } catch {
+      throw new BenchError(`the agent exited during the soak; its log:\n${exporter.log()}`);
+    }
+    const t = (performance.now() - start) / 1000;
+    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: memory.rssMb, collectorMs: r.durations });
+    if (i % 10 === 0) progress(`soak ${t.toFixed(0)}/${seconds} s: RSS ${memory.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
+  }
+  return { samples, failed, late };
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code ?? 0),
+  async (err) => {
+    await stopAll();
+    process.stderr.write(err instanceof BenchError ? `bench:soak: ${err.message}\n` : `bench:soak failed: ${err.stack ?? err}\n`);
+    process.exit(err instanceof BenchError ? 2 : 1);
+  },
+);

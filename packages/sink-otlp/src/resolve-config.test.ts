@@ -41,6 +41,12 @@ describe('resolveOtlpConfig', () => {
     expect(resolveOtlpConfig({ endpoint: 'http://cfg:4318', metricsEndpoint: 'http://cfg2:1/m' }, env).endpoint).toBe('http://cfg2:1/m');
   });
 
+  it('turns on for an endpoint in the config block too', () => {
+    expect(resolveOtlpConfig({ endpoint: 'http://c:4318' }, {}).enabled).toBe(true);
+    expect(resolveOtlpConfig({ metricsEndpoint: 'http://c:4318/v1/metrics' }, {}).enabled).toBe(true);
+    expect(resolveOtlpConfig({ protocol: 'http/json' }, {}).enabled).toBe(false);
+  });
+
   it('lets enabled: false in config switch off a sink the environment would turn on', () => {
     expect(resolveOtlpConfig({ enabled: false }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }).enabled).toBe(false);
     expect(resolveOtlpConfig({ enabled: true }, {}).enabled).toBe(true);

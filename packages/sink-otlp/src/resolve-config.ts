@@ -47,8 +47,10 @@ export function otlpEnabledByEnv(env: Env): boolean {
  * error naming the key or variable when a value cannot be used.
  */
 export function resolveOtlpConfig(config: OtlpSinkConfig, env: Env): ResolvedOtlpConfig {
+  // An endpoint in the config block is as clear a request as the endpoint variable.
+  const configured = config.endpoint !== undefined || config.metricsEndpoint !== undefined;
   return {
-    enabled: config.enabled ?? otlpEnabledByEnv(env),
+    enabled: config.enabled ?? (configured || otlpEnabledByEnv(env)),
     endpoint: resolveEndpoint(config, env),
     headers: {
       ...parseKeyValueList(envValue(env, 'OTEL_EXPORTER_OTLP_HEADERS'), 'OTEL_EXPORTER_OTLP_HEADERS'),

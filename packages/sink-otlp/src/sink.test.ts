@@ -186,3 +186,16 @@ describe('OTLP sink when the collector fails', () => {
     await receiver.waitForExports(receiver.exports.length + 1);
   });
 });
+
+describe('OTLP sink switched off', () => {
+  it('does not collect or export when resolved disabled', async () => {
+    const pipeline = controlledPipeline();
+    const ctx = sinkTestContext<OtlpSinkConfig>({ enabled: false, metricsEndpoint: receiver.metricsUrl, interval: '20ms' }, pipeline);
+    const sink = createOtlpSink(ctx, {});
+    await sink.start();
+    await sink.stop();
+    expect(pipeline.collects).toBe(0);
+    expect(sink.queue).toBeUndefined();
+    expect(ctx.logger.lines).toContain('info: OTLP export is off: set OTEL_EXPORTER_OTLP_ENDPOINT or sinks.otlp.endpoint to turn it on');
+  });
+});

@@ -94,6 +94,10 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
     },
     async start() {
       if (timer) return;
+      if (!cfg.enabled) {
+        ctx.logger.info('OTLP export is off: set OTEL_EXPORTER_OTLP_ENDPOINT or sinks.otlp.endpoint to turn it on');
+        return;
+      }
       exporter = createMetricExporter(cfg);
       queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome);
       timer = setInterval(tick, cfg.intervalMs);

@@ -126,15 +126,16 @@ export function parseCidr(text: string): IpNetwork | string {
   const addrText = slash < 0 ? text : text.slice(0, slash);
   const ip = parseIp(addrText);
   if (!ip) return `"${text}" is not an IPv4 or IPv6 address or network`;
-  const max = ip.version === 4 ? 32 : 128;
+  const v4Text = parseIPv4(addrText) >= 0;
+  const max = v4Text ? 32 : 128;
   let prefix = max;
   if (slash >= 0) {
     const p = text.slice(slash + 1);
     prefix = /^\d{1,3}$/.test(p) ? Number(p) : NaN;
     if (!(prefix >= 0 && prefix <= max)) return `"${text}" has an invalid prefix length (0 to ${max})`;
-    // an IPv4-mapped IPv6 network keeps its meaning as IPv4
-    if (ip.version === 4 && parseIPv4(addrText) < 0) prefix = Math.max(0, prefix - 96);
   }
+  // an IPv4-mapped IPv6 network keeps its meaning as IPv4
+  if (ip.version === 4 && !v4Text) prefix = Math.max(0, prefix - 96);
   if (ip.version === 4) {
     const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
     return { version: 4, v4: (ip.v4 & mask) >>> 0, v4mask: mask };

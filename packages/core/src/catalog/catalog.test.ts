@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { tcpSocket } from '../flows/sockets.fixture.js';
+import { flowLabelMap, metricCatalog } from './catalog.js';
+import { compileSource } from './source.js';
+
+describe('metricCatalog', () => {
+  it('has the issue\'s default per-flow families and always-safe aggregates, on by default', () => {
+    expect(metricCatalog.filter((e) => e.defaultOn).map((e) => e.prometheus)).toEqual([
+      'sockscope_tcp_rtt_seconds',
+      'sockscope_tcp_min_rtt_seconds',
+      'sockscope_tcp_cwnd_segments',
+      'sockscope_tcp_delivery_rate_bytes_per_second',
+      'sockscope_tcp_retransmits_total',
+      'sockscope_tcp_bytes_acked_total',
+      'sockscope_tcp_bytes_received_total',
+      'sockscope_tcp_bytes_sent_total',
+      'sockscope_tcp_bytes_retransmitted_total',
+      'sockscope_tcp_data_segments_in_total',
+      'sockscope_tcp_data_segments_out_total',
+      'sockscope_socket_receive_queue_bytes',
+      'sockscope_socket_send_queue_bytes',
+      'sockscope_sockets',
+      'sockscope_tcp_listen_queue_length',
+      'sockscope_tcp_listen_queue_limit',
+      'sockscope_tcp_rtt_histogram_seconds',
+      'sockscope_series_dropped',
+    ]);
+  });
+
+  it('has unique ids and valid, non-colliding Prometheus names', () => {
+    const ids = metricCatalog.map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // a histogram exposes _bucket/_sum/_count: none of those may be another family's name
+    const exposed = metricCatalog.flatMap((e) => (e.kind === 'histogram' ? [e.prometheus, `${e.prometheus}_bucket`, `${e.prometheus}_sum`, `${e.prometheus}_count`] : [e.prometheus]));
+    expect(new Set(exposed).size).toBe(exposed.length);
+    for (const e of metricCatalog) {
+      expect(e.prometheus).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/);
+      expect(e.prometheus.endsWith('_total')).toBe(e.kind === 'counter');
+    }
+  });
+
+  it('says where every per-flow value comes from, and each path reads a real field', () => {
+    const s = tcpSocket({ recvQueue: 7, sendQueue: 9 });
+    for (const e of metricCatalog) {
+      if (e.scope !== 'flow' || e.aggregate === 'flow_count') continue;
+      expect(e.source, e.id).toBeDefined();
+      expect(compileSource(e.source as NonNullable<typeof e.source>)(s), e.id).toBeTypeOf('number');
+    }
+  });
+
+  it('maps every label to an OTel semantic-convention attribute where one exists', () => {
+    expect(flowLabelMap).toMatchObject({
+      src: 'network.local.address',
+      src_port: 'network.local.port',
+      dst: 'network.peer.address',
+      dst_port: 'network.peer.port',
+      pid: 'process.pid',
+      process: 'process.executable.name',
+      container_id: 'container.id',
+      pod_uid: 'k8s.pod.uid',
+      protocol: 'network.transport',
+      family: 'network.type',
+      state: 'network.connection.state',
+    });
+    for (const e of metricCatalog) {
+      expect(e.otel.name).toMatch(/^[a-z][a-z0-9_.]*$/);
+      expect(e.otel.unit.length).toBeGreaterThan(0);
+      if (e.compat) expect(e.compat.otel.unit).not.toBe('');
+    }
+  });
+
+  it('carries the prometheus_ss_exporter names for the metrics it has', () => {
+    expect(metricCatalog.filter((e) => e.compat).map((e) => [e.compat?.name, e.kind])).toEqual([
+      ['tcp_rtt', 'gauge'],
+      ['tcp_cwnd', 'gauge'],
+      ['tcp_delivery_rate', 'gauge'],
+      ['tcp_data_segs_in', 'counter'],
+      ['tcp_data_segs_out', 'counter'],
+      ['tcp_rtt_hist_ms', 'histogram'],
+    ]);
+  });
+});
+
+describe('compileSource', () => {
+  it('scales to base units exactly and reads bigints', () => {
+    const s = tcpSocket({ tcp: { rttUs: 38, bytesAcked: 123456789012n } });
+    expect(compileSource({ path: 'tcp.rttUs', scale: 1e-6 })(s)).toBe(0.000038);
+    expect(compileSource({ path: 'tcp.rttUs', scale: 1e-6 }, 1000)(s)).toBe(0.038);
+    expect(compileSource({ path: 'tcp.bytesAcked', scale: 1 })(s)).toBe(123456789012);
+    expect(compileSource({ path: 'tcp.rttUs', scale: 1 })({ ...s, tcp: undefined })).toBeUndefined();
+    expect(() => compileSource({ path: 'a.b.c', scale: 1 })).toThrow(/deeper than two levels/);
+  });
+});

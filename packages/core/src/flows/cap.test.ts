@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import type { MetricFamily } from '../types/family.js';
+import type { SocketRecord } from '../types/socket.js';
+import { createFlowRenderer } from './renderer.js';
+import type { FoldingStrategy } from './schema.js';
+import { prng, randomSockets, snapshotOf, tcpSocket } from './sockets.fixture.js';
+
+const get = (out: MetricFamily[], name: string) => out.find((f) => f.name === name);
+const flowsIn = (sockets: readonly SocketRecord[]) =>
+  sockets.filter((s) => s.protocol === 'tcp' && !['LISTEN', 'CLOSE', 'TIME_WAIT', 'SYN_RECV', 'NEW_SYN_RECV'].includes(s.state));
+
+describe('max_series', () => {
+  const ten = Array.from({ length: 10 }, (_, i) =>
+    tcpSocket({ cookie: BigInt(i + 1), local: { address: '10.0.0.1', port: 40000 + i }, tcp: { rttUs: (i + 1) * 1000, totalRetrans: 10 - i, dataSegsOut: 1 } }),
+  );
+
+  it('keeps the worst flows by rtt and sums the rest into "other"', () => {
+    const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 4, families: { flow_sockets: true } });
+    const out = r.render(snapshotOf(ten));
+    const rtt = get(out, 'sockscope_tcp_rtt_seconds')?.samples ?? [];
+    expect(rtt.map((s) => [s.labels.src_port, s.value])).toEqual([
+      ['40009', 0.01],
+      ['40008', 0.009],
+      ['40007', 0.008],
+      ['other', 0.007], // rtt merges with max: the worst of the folded flows
+    ]);
+    expect(get(out, 'sockscope_flow_sockets')?.samples?.at(-1)?.value).toBe(7);
+    expect(get(out, 'sockscope_tcp_data_segments_out_total')?.samples?.at(-1)?.value).toBe(7);
+    const dropped = get(out, 'sockscope_series_dropped')?.samples ?? [];
+    expect(dropped.find((s) => s.labels.family === 'sockscope_tcp_rtt_seconds')?.value).toBe(7);
+    expect(dropped.find((s) => s.labels.family === 'sockscope_flow_sockets')?.value).toBe(7);
+  });
+
+  it('keeps the worst flows by retransmits when top_k says so', () => {
+    const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 3, top_k: 'retransmits' });
+    const ports = get(r.render(snapshotOf(ten)), 'sockscope_tcp_retransmits_total')?.samples?.map((s) => s.labels.src_port);
+    expect(ports).toEqual(['40000', '40001', 'other']);
+  });
+
+  it('reports zero dropped series when within the cap', () => {
+    const out = createFlowRenderer({ folding: 'raw_endpoint' }).render(snapshotOf(ten));
+    const dropped = get(out, 'sockscope_series_dropped')?.samples ?? [];
+    expect(dropped.length).toBe(13);
+    expect(dropped.every((s) => s.value === 0)).toBe(true);
+  });
+});
+
+describe('properties over random socket sets (seeded)', () => {
+  const strategies: FoldingStrategy[] = ['raw_endpoint', 'pid_condensed', 'peer', 'service', 'process', 'container'];
+
+  it('folding never loses a socket and never exceeds the cap', () => {
+    for (let seed = 1; seed <= 120; seed++) {
+      const rand = prng(seed);
+      const sockets = randomSockets(rand, 1 + Math.floor(rand() * 400));
+      const folding = strategies[seed % strategies.length] as FoldingStrategy;
+      const max = 1 + Math.floor(rand() * 60);
+      const r = createFlowRenderer({ folding, max_series: max, label_style: seed % 2 ? 'flow' : 'separate', families: { flow_sockets: true } });
+      const out = r.render(snapshotOf(sockets));
+      const counts = get(out, 'sockscope_flow_sockets')?.samples ?? [];
+      const ctx = `seed ${seed} ${folding} max ${max}`;
+      expect(counts.reduce((a, s) => a + s.value, 0), ctx).toBe(flowsIn(sockets).length);
+      const segs = get(out, 'sockscope_tcp_data_segments_out_total')?.samples ?? [];
+      expect(segs.reduce((a, s) => a + s.value, 0), ctx).toBe(flowsIn(sockets).reduce((a, s) => a + (s.tcp?.dataSegsOut ?? 0), 0));
+      for (const f of out) if (f.samples && f.name !== 'sockscope_series_dropped' && f.name !== 'sockscope_sockets') expect(f.samples.length, `${ctx} ${f.name}`).toBeLessThanOrEqual(max);
+      const keys = counts.map((s) => JSON.stringify(s.labels));
+      expect(new Set(keys).size, ctx).toBe(keys.length);
+    }
+  });
+
+  it('every counter series is monotonic while sockets come, go and grow', () => {
+    for (let seed = 1; seed <= 30; seed++) {
+      const rand = prng(1000 + seed);
+      const pool = randomSockets(rand, 200);
+      const folding = strategies[seed % strategies.length] as FoldingStrategy;
+      const r = createFlowRenderer({ folding, max_series: 5 + Math.floor(rand() * 40), top_k: seed % 2 ? 'rtt' : 'retransmits' });
+      const last = new Map<string, number>();
+      for (let round = 0; round < 8; round++) {
+        const live = pool
+          .filter(() => rand() < 0.6)
+          .map((s) => {
+            // counters of live sockets grow; rtt moves so top_k reshuffles
+            const grown = { ...s, tcp: { ...s.tcp, dataSegsOut: (s.tcp?.dataSegsOut ?? 0) + Math.floor(rand() * 50), rttUs: Math.floor(rand() * 100_000) } };
+            pool[pool.indexOf(s)] = grown;
+            return grown;
+          });
+        const out = r.render(snapshotOf(live, 1_700_000_000_000 + round * 15_000));
+        for (const s of get(out, 'sockscope_tcp_data_segments_out_total')?.samples ?? []) {
+          const k = JSON.stringify(s.labels);
+          expect(s.value, `seed ${seed} round ${round} ${k}`).toBeGreaterThanOrEqual(last.get(k) ?? 0);
+          last.set(k, s.value);
+        }
+      }
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { tcpStateName, type Protocol, type SocketRecord } from '@sockscope/core';
 import { formatIPv4, formatIPv6 } from './address.js';
-import { forEachAttribute, readCString } from './attributes.js';
-import { AF_INET, AF_INET6, INET_DIAG, INET_DIAG_MSG_LEN } from './constants.js';
+import { readCString } from './attributes.js';
+import { AF_INET, AF_INET6, INET_DIAG, INET_DIAG_MSG_LEN, NLA_TYPE_MASK } from './constants.js';
 import { parseSocketMemory } from './socket-memory.js';
 import { parseTcpInfo } from './tcp-info.js';
 
@@ -41,26 +41,37 @@ export function parseDiagMessage(buf: Buffer, off: number, len: number, protocol
     // idiag_expires is unsigned on current kernels (clamped at 0); older ones sent negatives.
     record.timer = { kind: timerKind, expiresMs: buf.readInt32LE(off + 52), retransmits: timerRetrans };
   }
-  const problem = forEachAttribute(buf, off + INET_DIAG_MSG_LEN, off + len, (type, at, n) => {
+  // The attribute walk of forEachAttribute, inlined: this runs once per socket.
+  const end = off + len;
+  let at = off + INET_DIAG_MSG_LEN;
+  let problem: string | undefined;
+  while (end - at >= 4) {
+    const alen = buf.readUInt16LE(at);
+    const type = buf.readUInt16LE(at + 2) & NLA_TYPE_MASK;
+    if (alen < 4 || alen > end - at) {
+      problem = `attribute ${type} at byte ${at} claims ${alen} bytes, ${end - at} are left`;
+      break;
+    }
+    const v = at + 4;
+    const n = alen - 4;
     switch (type) {
       case INET_DIAG.INFO:
-        if (protocol === 'tcp' && n > 0) record.tcp = parseTcpInfo(buf, at, n);
+        if (protocol === 'tcp' && n > 0) record.tcp = parseTcpInfo(buf, v, n);
         break;
       case INET_DIAG.CONG:
-        if (n > 0) record.congestion = readCString(buf, at, n);
+        if (n > 0) record.congestion = readCString(buf, v, n);
         break;
-      case INET_DIAG.SKMEMINFO: {
-        const memory = parseSocketMemory(buf, at, n);
-        if (memory) record.memory = memory;
+      case INET_DIAG.SKMEMINFO:
+        record.memory = parseSocketMemory(buf, v, n);
         break;
-      }
       case INET_DIAG.SHUTDOWN:
-        if (n >= 1) record.shutdown = buf[at];
+        if (n >= 1) record.shutdown = buf[v];
         break;
       case INET_DIAG.SKV6ONLY:
-        if (n >= 1) record.v6only = buf[at] !== 0;
+        if (n >= 1) record.v6only = buf[v] !== 0;
         break;
     }
-  });
+    at += (alen + 3) & ~3;
+  }
   return problem ? { record, problem } : { record };
 }

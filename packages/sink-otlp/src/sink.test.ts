@@ -199,3 +199,15 @@ describe('OTLP sink switched off', () => {
     expect(ctx.logger.lines).toContain('info: OTLP export is off: set OTEL_EXPORTER_OTLP_ENDPOINT or sinks.otlp.endpoint to turn it on');
   });
 });
+
+describe('OTLP sink stop', () => {
+  it('does not wait forever for a pipeline that never answers', async () => {
+    const pipeline = controlledPipeline(() => new Promise(() => {}));
+    const ctx = sinkTestContext<OtlpSinkConfig>({ metricsEndpoint: receiver.metricsUrl, interval: '1m', timeout: '100ms' }, pipeline);
+    const sink = createOtlpSink(ctx, {});
+    await sink.start();
+    expect(pipeline.collects).toBe(1);
+    await sink.stop();
+    expect(sink.queue?.counts).toEqual({ success: 0, failure: 0, dropped: 0 });
+  });
+});

@@ -1,5 +1,6 @@
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, type Sink, type SinkContext } from '@sockscope/core';
 import type { OtlpSinkConfig } from './config-schema.js';
 import { createMetricExporter } from './exporter.js';
@@ -110,12 +111,17 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
       if (!timer) return;
       clearInterval(timer);
       timer = undefined;
-      // Finish what is in flight: the running collection's batch is still exported.
-      await collecting;
+      // Finish what is in flight: the running collection's batch is still exported. A pipeline
+      // that never answers must not hold shutdown, so that wait is bounded by the export deadline.
+      if (collecting) await Promise.race([collecting, delay(cfg.timeoutMs)]);
       await queue?.drain();
       await exporter?.shutdown();
       exporter = undefined;
       publish();
     },
   };
+}
+
+function delay(ms: number): Promise<void> {
+  return sleep(ms, undefined, { ref: false });
 }

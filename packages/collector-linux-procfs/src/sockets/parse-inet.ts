@@ -1,5 +1,5 @@
 import { tcpStateName, type Endpoint, type SocketRecord, type TcpInfo } from '@sockscope/core';
-import { decodeAddressWords, formatIPv4, formatIPv6 } from './address.js';
+import { decodeAddressWords, formatIPv4, formatIPv6, hexDigit } from './address.js';
 import { LineCursor, forEachLine } from './scan.js';
 
 /** A line the parser skipped, with why. */
@@ -42,15 +42,16 @@ export function parseInetTable(buf: Uint8Array, opts: InetTableOptions): TablePa
   const sockets: SocketRecord[] = [];
   const problems: ParseProblem[] = [];
   const words = opts.family === 'ipv4' ? 1 : 4;
+  const text = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const cur = new LineCursor(buf);
   const addr = new Uint8Array(16);
-  const names = new Map<string, string>();
+  const names = new Map<string | number, string>();
   const littleEndian = opts.littleEndian ?? true;
 
   const readEndpoint = (): Endpoint | string => {
     const start = cur.pos;
     if (cur.end - start < words * 8 + 1 || buf[start + words * 8] !== COLON) return 'address is not kernel hex';
-    const k = key(buf, start, words * 8);
+    const k = words === 1 ? hexKey(buf, start) : latin1(text, start, start + 32);
     let address = names.get(k);
     if (address === undefined) {
       if (!decodeAddressWords(buf, start, words, littleEndian, addr)) return 'address is not kernel hex';
@@ -68,66 +69,62 @@ export function parseInetTable(buf: Uint8Array, opts: InetTableOptions): TablePa
     if (!cur.skipBlanks()) return;
     const first = buf[cur.pos] ?? 0;
     if (lineNo === 1 && (first < 48 || first > 57)) return; // the header
-    const fail = (message: string) => void problems.push({ line: lineNo, message });
-
-    if (cur.dec() < 0 || !cur.expect(COLON)) return fail('no slot number ("N:")');
-    cur.skipBlanks();
-    const local = readEndpoint();
-    if (typeof local === 'string') return fail(`local ${local}`);
-    cur.skipBlanks();
-    const remote = readEndpoint();
-    if (typeof remote === 'string') return fail(`remote ${remote}`);
-    cur.skipBlanks();
-    const st = cur.hex(2);
-    if (st < 0) return fail('state is not 2 hex digits');
-    cur.skipBlanks();
-    const tx = cur.hex(8);
-    if (tx < 0 || !cur.expect(COLON)) return fail('tx_queue is not 8 hex digits');
-    const rx = cur.hex(8);
-    if (rx < 0) return fail('rx_queue is not 8 hex digits');
-    cur.skipBlanks();
-    const timerKind = cur.hex(2);
-    if (timerKind < 0 || !cur.expect(COLON)) return fail('timer is not "tr:when"');
-    let when = cur.hex(16);
-    if (when < 0) return fail('timer expiry is not hex');
-    if (when >= 2 ** 63) when -= 2 ** 64; // pre-4.x kernels printed an overdue timer as a negative long
-    cur.skipBlanks();
-    const retransmits = cur.hex(8);
-    if (retransmits < 0) return fail('retrnsmt is not hex');
-    cur.skipBlanks();
-    const uid = cur.dec(0xffffffff);
-    if (uid < 0) return fail('uid is not a 32-bit decimal');
-    cur.skipBlanks();
-    const timeout = cur.signedDec();
-    if (Number.isNaN(timeout)) return fail('timeout is not a decimal');
-    cur.skipBlanks();
-    const inode = cur.dec();
-    if (inode < 0 || !cur.atFieldEnd()) return fail('inode is not a decimal in range');
-
-    const rec: SocketRecord = {
-      protocol: opts.protocol,
-      family: opts.family,
-      state: tcpStateName(st),
-      local,
-      remote,
-      inode,
-      uid,
-      recvQueue: rx,
-      sendQueue: tx,
-    };
-    if (timerKind !== 0 || retransmits !== 0) rec.timer = { kind: timerKind, expiresMs: when * MS_PER_TICK, retransmits };
-    if (opts.protocol === 'tcp') {
-      const tcp = readTcpTail(cur, rec.state === 'LISTEN');
-      if (tcp) rec.tcp = { ...tcp, retransmits, probes: timeout };
-    }
-    sockets.push(rec);
+    const rec = readLine(cur, readEndpoint, opts.protocol, opts.family);
+    if (typeof rec === 'string') problems.push({ line: lineNo, message: rec });
+    else sockets.push(rec);
   });
   return { sockets, problems };
 }
 
+/** Reads one data line; returns the record or what is wrong with the line. */
+function readLine(cur: LineCursor, readEndpoint: () => Endpoint | string, protocol: InetTableOptions['protocol'], family: InetTableOptions['family']): SocketRecord | string {
+  if (cur.dec() < 0 || !cur.expect(COLON)) return 'no slot number ("N:")';
+  cur.skipBlanks();
+  const local = readEndpoint();
+  if (typeof local === 'string') return `local ${local}`;
+  cur.skipBlanks();
+  const remote = readEndpoint();
+  if (typeof remote === 'string') return `remote ${remote}`;
+  cur.skipBlanks();
+  const st = cur.hex(2);
+  if (st < 0) return 'state is not 2 hex digits';
+  cur.skipBlanks();
+  const tx = cur.hex(8);
+  if (tx < 0 || !cur.expect(COLON)) return 'tx_queue is not 8 hex digits';
+  const rx = cur.hex(8);
+  if (rx < 0) return 'rx_queue is not 8 hex digits';
+  cur.skipBlanks();
+  const timerKind = cur.hex(2);
+  if (timerKind < 0 || !cur.expect(COLON)) return 'timer is not "tr:when"';
+  let when = cur.hex(16);
+  if (when < 0) return 'timer expiry is not hex';
+  if (when >= 2 ** 63) when -= 2 ** 64; // pre-4.x kernels printed an overdue timer as a negative long
+  cur.skipBlanks();
+  const retransmits = cur.hex(8);
+  if (retransmits < 0) return 'retrnsmt is not hex';
+  cur.skipBlanks();
+  const uid = cur.dec(0xffffffff);
+  if (uid < 0) return 'uid is not a 32-bit decimal';
+  cur.skipBlanks();
+  const timeout = cur.signedDec();
+  if (Number.isNaN(timeout)) return 'timeout is not a decimal';
+  cur.skipBlanks();
+  const inode = cur.dec();
+  if (inode < 0 || !cur.atFieldEnd()) return 'inode is not a decimal in range';
+
+  const state = tcpStateName(st);
+  const rec: SocketRecord = { protocol, family, state, local, remote, inode, uid, recvQueue: rx, sendQueue: tx };
+  if (timerKind !== 0 || retransmits !== 0) rec.timer = { kind: timerKind, expiresMs: when * MS_PER_TICK, retransmits };
+  if (protocol === 'tcp') {
+    const tcp = readTcpTail(cur, state === 'LISTEN', retransmits, timeout);
+    if (tcp) rec.tcp = tcp;
+  }
+  return rec;
+}
+
 // Full sockets append: refcount, pointer, rto, ato, (quick<<1)|pingpong, cwnd, ssthresh
 // (tcp4_seq_show / tcp6 get_tcp6_sock). TIME_WAIT and request sockets stop after the pointer.
-function readTcpTail(cur: LineCursor, listening: boolean): TcpInfo | undefined {
+function readTcpTail(cur: LineCursor, listening: boolean, retransmits: number, probes: number): TcpInfo | undefined {
   cur.skipBlanks();
   if (cur.dec() < 0) return undefined;
   cur.skipBlanks();
@@ -143,12 +140,24 @@ function readTcpTail(cur: LineCursor, listening: boolean): TcpInfo | undefined {
   cur.skipBlanks();
   const ssthresh = cur.signedDec();
   if (rto < 0 || ato < 0 || quick < 0 || cwnd < 0 || Number.isNaN(ssthresh)) return undefined;
-  const info: TcpInfo = { rtoUs: rto * MS_PER_TICK * 1000, atoUs: ato * MS_PER_TICK * 1000, sndCwnd: cwnd };
+  const info: TcpInfo = { rtoUs: rto * MS_PER_TICK * 1000, atoUs: ato * MS_PER_TICK * 1000, sndCwnd: cwnd, retransmits, probes };
   // on a listener the last column is the fastopen queue length, not ssthresh
   if (!listening) info.sndSsthresh = ssthresh < 0 ? INFINITE_SSTHRESH : ssthresh;
   return info;
 }
 
-function key(buf: Uint8Array, start: number, len: number): string {
-  return String.fromCharCode.apply(null, buf.subarray(start, start + len) as unknown as number[]);
+// Cache keys for address text: an IPv4 word as its number (-1 when not hex: never cached,
+// decodeAddressWords then refuses it), an IPv6 address as its 32 hex characters.
+function hexKey(buf: Uint8Array, start: number): number {
+  let v = 0;
+  for (let i = start; i < start + 8; i++) {
+    const d = hexDigit(buf[i] ?? 0);
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+function latin1(buf: Buffer, start: number, end: number): string {
+  return buf.toString('latin1', start, end);
 }

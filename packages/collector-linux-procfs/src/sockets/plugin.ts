@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { join } from 'node:path';
 import { SockscopeError, defineCollector, errorMessage, type CollectorResult, type SocketRecord } from '@sockscope/core';
 import { parseInetTable, type TableParse } from './parse-inet.js';
 import { parseUnixTable } from './parse-unix.js';
+import { WholeFileReader } from './read-whole.js';
 
 /** A /proc/net socket table the collector can read. */
 export type SocketTable = 'tcp' | 'tcp6' | 'udp' | 'udp6' | 'raw' | 'raw6' | 'unix';
@@ -63,6 +63,7 @@ export const linuxProcfsSocketsCollector = defineCollector<LinuxProcfsSocketsCon
       throw new SockscopeError('ERR_COLLECTOR_UNAVAILABLE', `cannot read ${netDir}: ${errorMessage(err)} (is procfs mounted there? set procfs_path)`, [], { cause: err });
     }
     const littleEndian = endianness() === 'LE';
+    const reader = new WholeFileReader();
 
     return {
       async collect(signal): Promise<CollectorResult> {
@@ -75,7 +76,7 @@ export const linuxProcfsSocketsCollector = defineCollector<LinuxProcfsSocketsCon
           const file = join(netDir, table);
           let buf: Buffer;
           try {
-            buf = await readFile(file, { signal });
+            buf = await reader.read(file, signal);
           } catch (err) {
             if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
               ctx.logger.debug(`${file} is absent (protocol not built into this kernel)`);
@@ -86,6 +87,7 @@ export const linuxProcfsSocketsCollector = defineCollector<LinuxProcfsSocketsCon
             continue;
           }
           const parsed = parseSocketTable(table, buf, littleEndian);
+          reader.release(buf);
           for (const s of parsed.sockets) {
             // the kernel walks live hash chains: a socket that moves mid-read shows up twice
             if (s.inode !== 0) {

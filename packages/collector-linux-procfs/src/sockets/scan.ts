@@ -103,7 +103,8 @@ export function forEachLine(buf: Uint8Array, each: (start: number, end: number, 
   let lineNo = 1;
   const len = buf.length;
   while (start < len) {
-    let end = buf.indexOf(10, start);
+    // the typed-array builtin: Buffer's own indexOf takes a slower generic path
+    let end = Uint8Array.prototype.indexOf.call(buf, 10, start);
     if (end < 0) end = len;
     if (end > start) each(start, end, lineNo);
     start = end + 1;

@@ -25,8 +25,11 @@ describe('freebsd-sysctl plugin definition', () => {
     expect(reg.defaults('collector').map((d) => d.name)).toEqual(['freebsd-sysctl']);
   });
 
-  it('create() off FreeBSD fails with a coded error instead of loading koffi', () => {
+  it('create() off FreeBSD fails with a coded error, and koffi\'s native module is never loaded', () => {
     expect(() => freebsdSysctlCollector.create(testContext({}, 'linux'))).toThrow(expect.objectContaining({ code: 'ERR_COLLECTOR_UNAVAILABLE', message: expect.stringMatching(/cannot run on linux/) }));
+    const report = process.report.getReport() as unknown as { sharedObjects: string[] };
+    expect(report.sharedObjects.length).toBeGreaterThan(0);
+    expect(report.sharedObjects.filter((so) => so.includes('koffi'))).toEqual([]);
   });
 });
 

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { isSockscopeError, type SocketRecord } from '@sockscope/core';
 import { testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNetlinkCollector } from '../src/collector.js';
 import { linuxNetlinkCollector, type NetlinkCollectorConfig } from '../src/index.js';
 import { inodeOf, openPair, openSockDiagSockets, openUdp, type LoopbackPair } from './loopback.js';
 import { parseSsOutput } from './ss-text.js';
@@ -140,6 +141,37 @@ describe('a live dump', () => {
       await c.close();
     }
     expect(openSockDiagSockets()).toBe(before);
+  });
+
+  it('yields to the event loop between datagrams of a dump, and async recv reads the same sockets', async () => {
+    // 60 more connections, so the dump spans several datagrams.
+    const extra = await Promise.all(Array.from({ length: 30 }, () => openPair('127.0.0.1', 1)));
+    try {
+      const config: NetlinkCollectorConfig = { protocols: ['tcp'], families: ['ipv4'] };
+      const sync = await createNetlinkCollector(testContext(config), { sliceMs: 0 });
+      let ticks = 0;
+      let running = true;
+      const tick = () => {
+        ticks++;
+        if (running) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const a = await sync.collect(new AbortController().signal);
+      running = false;
+      await sync.close();
+      expect(a.sockets?.length).toBeGreaterThan(90);
+      expect(ticks).toBeGreaterThanOrEqual(2);
+      const asyncC = await createNetlinkCollector(testContext(config), { asyncRecv: true });
+      const b = await asyncC.collect(new AbortController().signal);
+      await asyncC.close();
+      const ours = extra.flatMap((p) => [p.client, p.accepted]).map(inodeOf);
+      for (const r of [a, b]) {
+        const seen = new Set(r.sockets?.map((s) => s.inode));
+        expect(ours.filter((i) => !seen.has(i))).toEqual([]);
+      }
+    } finally {
+      await Promise.all(extra.map((p) => p.close()));
+    }
   });
 
   it('refuses to start off Linux with ERR_COLLECTOR_UNAVAILABLE, so the registry falls back', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { forEachAttribute } from '../src/parse/attributes.js';
 import { INET_DIAG } from '../src/parse/constants.js';
 import { scanDatagram } from '../src/parse/netlink-messages.js';
+import { parseTcpInfo, parseTcpInfoByTable } from '../src/parse/tcp-info.js';
 import { DUMP_SEQ, fixture, manifest, parseCapturedDump, ssText } from './fixtures.js';
 import { parseSsOutput } from './ss-text.js';
 
@@ -146,6 +147,21 @@ describe('the raw layout of this kernel', () => {
       if (type === INET_DIAG.INFO) lengths.push(len);
     });
     expect(lengths).toEqual([280]);
+  });
+
+  it('the one-shape fast path and the field-by-field path agree on every captured tcp_info', () => {
+    let compared = 0;
+    for (const f of [...(manifest.files.tcp4 ?? []), ...(manifest.files.tcp6 ?? [])]) {
+      const buf = fixture(f);
+      for (const m of scanDatagram(buf).messages) {
+        forEachAttribute(buf, m.payloadOffset + 72, m.payloadOffset + m.payloadLength, (type, at, len) => {
+          if (type !== INET_DIAG.INFO) return;
+          expect(parseTcpInfo(buf, at, len)).toStrictEqual(parseTcpInfoByTable(buf, at, len));
+          compared++;
+        });
+      }
+    }
+    expect(compared).toBe(all.filter((r) => r.protocol === 'tcp' && r.state !== 'TIME_WAIT').length);
   });
 
   it('an unknown address family is refused with NLMSG_ERROR EINVAL, which ends the dump', () => {

@@ -84,6 +84,9 @@ describe.runIf(process.platform === 'linux')('process, container and direction e
     const listener = sockets.find((s) => s.local.port === ports.t4 && s.state === 'LISTEN');
     expect(listener?.container).toEqual(childCgroup);
     expect(listener?.netns).toBe(ownNetns);
-    expect(sockets.every((s) => s.netns === ownNetns)).toBe(true);
+    // other jobs on this host own sockets too: look only at this test's two processes
+    const ours = sockets.filter((s) => s.process?.pid === process.pid || s.process?.pid === child.pid);
+    expect(ours.length).toBeGreaterThanOrEqual(7);
+    expect(ours.every((s) => s.netns === ownNetns)).toBe(true);
   });
 });

@@ -84,7 +84,9 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback,
       const conns = got.points.filter((p) => p.metric === 'system.network.connection.count');
       expect(conns.find((p) => p.attributes['network.connection.state'] === 'ESTABLISHED' && p.attributes['network.transport'] === 'tcp')?.value).toBe(6);
       expect(conns.find((p) => p.attributes['network.type'] === 'ipv6')?.value).toBe(1);
-      expect(conns.every((p) => p.type === 'gauge' && p.unit === '{connection}')).toBe(true);
+      // A gauge the catalog marks monotonic: false is published as an up-down sum (semconv UpDownCounter).
+      const connShape = renderSocketCounts([]).otel?.monotonic === false ? 'sum' : 'gauge';
+      expect(conns.every((p) => p.type === connShape && p.unit === '{connection}' && p.monotonic !== true)).toBe(true);
 
       const rtt = got.points.find((p) => p.metric === 'sockscope.flow.rtt');
       expect(rtt).toMatchObject({ type: 'gauge', unit: 's', valueKind: 'double', value: 0.000125 });

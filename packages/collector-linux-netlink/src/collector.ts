@@ -35,8 +35,11 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
   // may still be unwinding when the next one starts.
   let queue: Promise<unknown> = Promise.resolve();
 
-  /** The socket for a namespace, opened on first use (entering it with setns) and then reused. */
-  function socketFor(ns: NamespaceTarget, warnings: string[]): DiagSocket | undefined {
+  /**
+   * The socket for a namespace, opened on first use (entering it with setns) and then reused;
+   * `denied` when entering it needs a capability the agent lacks.
+   */
+  function socketFor(ns: NamespaceTarget, warnings: string[]): DiagSocket | 'denied' | undefined {
     const cached = sockets.get(ns.inode);
     if (cached && !cached.broken) return cached;
     cached?.close();
@@ -48,13 +51,14 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     }
     const label = ns.name ?? ns.path ?? 'own';
     if (opened.errnoName === 'EPERM') {
-      if (permissionReported) return undefined;
+      if (permissionReported) return 'denied';
       permissionReported = true;
       ctx.reportOnce(
         'netns-permission',
         `linux-netlink: cannot enter network namespace ${label} (${opened.step}: EPERM); ` +
           'grant CAP_SYS_ADMIN to see other namespaces. Dumping the agent\'s own namespace only.',
       );
+      return 'denied';
     } else if (opened.errnoName !== 'ENOENT' || ns.name) {
       // A process that exits between the /proc walk and open() is normal; a named namespace is not.
       warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${label}: ${opened.step} failed with ${opened.errnoName}`));
@@ -62,7 +66,9 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     return undefined;
   }
 
-  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, out: SocketRecord[], result: Required<Pick<CollectorResult, 'warnings'>> & CollectorResult, signal: AbortSignal): Promise<void> {
+  /** Runs every requested dump in one namespace; returns its records, tagged with the namespace. */
+  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, result: CollectorResult & { warnings: string[] }, signal: AbortSignal): Promise<SocketRecord[]> {
+    const out: SocketRecord[] = [];
     for (const req of requests) {
       const start = out.length;
       let outcome = await runDump(sock, req, out, signal, dumpOptions);
@@ -75,14 +81,14 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
           result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
         }
       }
-      result.warnings.push(...outcome.problems);
+      for (const p of outcome.problems) result.warnings.push(p);
       if (sock.broken) break;
     }
-    for (let i = 0; i < out.length; i++) {
-      const r = out[i] as SocketRecord;
+    for (const r of out) {
       r.netns = ns.inode;
       if (ns.name) r.netnsName = ns.name;
     }
+    return out;
   }
 
   async function collectOnce(signal: AbortSignal): Promise<CollectorResult> {
@@ -90,23 +96,21 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     const all = result.sockets as SocketRecord[];
     const { targets, missing } = resolveNamespaces(config.namespaces ?? 'own');
     for (const name of missing) result.warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`));
-    const reached: NamespaceTarget[] = [];
     const live = new Set<number>();
+    let denied = false;
     for (const ns of targets) {
       const sock = socketFor(ns, result.warnings);
-      if (!sock) continue;
+      if (sock === 'denied') denied = true;
+      if (!(sock instanceof DiagSocket)) continue;
       live.add(ns.inode);
-      reached.push(ns);
-      const part: SocketRecord[] = [];
-      await dumpNamespace(ns, sock, part, result, signal);
-      for (const r of part) all.push(r);
+      for (const r of await dumpNamespace(ns, sock, result, signal)) all.push(r);
     }
-    // A named list none of which could be entered still shows the agent's own sockets.
-    if (reached.length === 0 && targets.length > 0 && !targets.some((t) => t.inode === own.inode)) {
+    // Without CAP_SYS_ADMIN the agent's own sockets are still worth showing.
+    if (denied && !live.has(own.inode)) {
       const sock = socketFor(own, result.warnings);
-      if (sock) {
+      if (sock instanceof DiagSocket) {
         live.add(own.inode);
-        await dumpNamespace(own, sock, all, result, signal);
+        for (const r of await dumpNamespace(own, sock, result, signal)) all.push(r);
       }
     }
     // An open netlink socket pins its namespace: let go of namespaces that are gone.

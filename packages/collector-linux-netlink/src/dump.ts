@@ -38,6 +38,7 @@ export interface DumpOptions {
 
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
+const MAX_MALFORMED_LINES = 5;
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -62,6 +63,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
   }
   const EAGAIN = ffi.errnoValue('EAGAIN');
   const EINTR = ffi.errnoValue('EINTR');
+  let malformed = 0;
   let sliceStart = performance.now();
   let idleSince = sliceStart;
   for (;;) {
@@ -97,8 +99,12 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
     }
     const d = parseDumpDatagram(buffer, length, seq, req.protocol, into);
     if (d.interrupted) out.interrupted = true;
-    for (const p of d.problems) out.problems.push(problemLine('ERR_NETLINK_MALFORMED', `${what} dump: ${p}`));
+    for (const p of d.problems) {
+      // A damaged dump could report every message: keep the first few, count the rest.
+      if (++malformed <= MAX_MALFORMED_LINES) out.problems.push(problemLine('ERR_NETLINK_MALFORMED', `${what} dump: ${p}`));
+    }
     if (d.done) {
+      if (malformed > MAX_MALFORMED_LINES) out.problems.push(problemLine('ERR_NETLINK_MALFORMED', `${what} dump: ${malformed - MAX_MALFORMED_LINES} more malformed parts`));
       if (d.errno) out.problems.push(problemLine('ERR_NETLINK_DUMP', `${what} dump: the kernel answered ${ffi.errnoName(d.errno)}`));
       return out;
     }

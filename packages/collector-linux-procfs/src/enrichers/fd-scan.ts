@@ -25,6 +25,7 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
   let denied = 0;
   let scanned = 0;
   if (wanted.size === 0) return { owners, denied, scanned };
+  signal.throwIfAborted();
   const entries = readdirSync(procfs);
   for (let i = 0; i < entries.length; i++) {
     if (i > 0 && i % PIDS_PER_SLICE === 0) {

@@ -110,6 +110,13 @@ describe('processEnricher on a hand-made proc tree', () => {
     expect(ctx.notices).toEqual([]);
   });
 
+  it('gives up when the collection is aborted (timeout or shutdown)', async () => {
+    root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
+    proc(90, 'x', 1, [900]);
+    const e = await processEnricher.create(testContext({ procfs_path: root, cache_size: 8 }));
+    await expect(e.enrich([socket(900)], AbortSignal.abort(new Error('collector timed out')))).rejects.toThrow('collector timed out');
+  });
+
   it('does not scan at all when no socket has an inode to look up', async () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     const r = await scanSocketOwners(join(root, 'absent'), new Set(), new AbortController().signal);

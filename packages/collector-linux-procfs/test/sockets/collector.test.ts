@@ -52,6 +52,12 @@ describe('linux-procfs-sockets on a malformed tree', () => {
     expect(r.warnings?.filter((w) => w.startsWith(`${malformedTree}/net/tcp:`))).toHaveLength(5);
   });
 
+  it('gives up when the collection is aborted', async () => {
+    const c = await linuxProcfsSocketsCollector.create(testContext(config));
+    await expect(c.collect(AbortSignal.abort(new Error('timed out')))).rejects.toThrow('timed out');
+    await c.close();
+  });
+
   it('skips a table the kernel does not have without a warning', async () => {
     const r = await collect({ procfs_path: malformedTree, tables: ['raw6', 'udp6'] });
     expect(r.warnings).toBeUndefined();

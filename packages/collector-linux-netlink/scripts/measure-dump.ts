@@ -40,9 +40,11 @@ console.log(`opened ${N} connections in ${((performance.now() - t0) / 1000).toFi
 await new Promise((r) => setTimeout(r, 500));
 
 // The machine is shared: wall time includes waiting for a CPU, so CPU time is reported too.
-let gcMax = 0;
+// GC pauses, kept with their start time: only those inside a collection count (not the
+// forced gc() between runs).
+const gcPauses: { start: number; duration: number }[] = [];
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+  for (const e of list.getEntries()) gcPauses.push({ start: e.startTime, duration: e.duration });
 }).observe({ entryTypes: ['gc'] });
 
 async function measure(label: string, config: NetlinkCollectorConfig, asyncRecv: boolean, runs = 9) {
@@ -53,7 +55,7 @@ async function measure(label: string, config: NetlinkCollectorConfig, asyncRecv:
   let stallP99 = 0;
   let count = 0;
   let rssGrowth = 0;
-  gcMax = 0;
+  const windows: [number, number][] = [];
   for (let i = 0; i < runs; i++) {
     (globalThis as { gc?: () => void }).gc?.();
     const rss0 = process.memoryUsage().rss;
@@ -63,6 +65,7 @@ async function measure(label: string, config: NetlinkCollectorConfig, asyncRecv:
     const t = performance.now();
     const r = await c.collect(new AbortController().signal);
     times.push(performance.now() - t);
+    windows.push([t, performance.now()]);
     const dc = process.cpuUsage(c0);
     cpu.push((dc.user + dc.system) / 1000);
     h.disable();
@@ -72,6 +75,8 @@ async function measure(label: string, config: NetlinkCollectorConfig, asyncRecv:
     count = r.sockets?.length ?? 0;
   }
   await c.close();
+  await new Promise((r) => setTimeout(r, 50)); // let the observer deliver the last entries
+  const gcMax = Math.max(0, ...gcPauses.filter((g) => windows.some(([a, b]) => g.start >= a && g.start <= b)).map((g) => g.duration));
   console.log(
     `${label.padEnd(34)} sockets ${count}  wall median ${median(times).toFixed(1)} / min ${Math.min(...times).toFixed(1)} ms  ` +
       `CPU median ${median(cpu).toFixed(1)} ms  stall max ${stallMax.toFixed(1)} ms (p99 ${stallP99.toFixed(1)}, longest GC ${gcMax.toFixed(1)})  ` +

@@ -24,6 +24,7 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
   const owners = new Map<number, number>();
   let denied = 0;
   let scanned = 0;
+  let heldByInit = 0;
   if (wanted.size === 0) return { owners, denied, scanned };
   signal.throwIfAborted();
   const entries = readdirSync(procfs);
@@ -57,8 +58,14 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
       const inode = linkInode(target, 'socket');
       if (inode < 0 || !wanted.has(inode)) continue;
       const prev = owners.get(inode);
-      if (prev === undefined || (prev === 1 && pid !== 1)) owners.set(inode, pid);
+      if (prev === undefined || (prev === 1 && pid !== 1)) {
+        owners.set(inode, pid);
+        if (pid === 1) heldByInit++;
+        else if (prev === 1) heldByInit--;
+      }
     }
+    // every socket has an owner other than pid 1: later processes cannot change the answer
+    if (owners.size === wanted.size && heldByInit === 0) break;
   }
   return { owners, denied, scanned };
 }

@@ -117,6 +117,17 @@ describe('processEnricher on a hand-made proc tree', () => {
     await expect(e.enrich([socket(900)], AbortSignal.abort(new Error('collector timed out')))).rejects.toThrow('collector timed out');
   });
 
+  it('stops the pass once every socket has an owner other than pid 1', async () => {
+    root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
+    for (const pid of [10, 20, 30]) proc(pid, 'worker', pid, [1000]); // a socket shared by pre-forked workers
+    const r = await scanSocketOwners(root, new Set([1000]), new AbortController().signal);
+    expect(r.scanned).toBe(1);
+    expect([10, 20, 30]).toContain(r.owners.get(1000));
+    proc(1, 'systemd', 1, [1001]);
+    const withInit = await scanSocketOwners(root, new Set([1000, 1001]), new AbortController().signal);
+    expect(withInit.scanned).toBe(4); // pid 1 holds one: a later process might be its real owner
+  });
+
   it('does not scan at all when no socket has an inode to look up', async () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     const r = await scanSocketOwners(join(root, 'absent'), new Set(), new AbortController().signal);

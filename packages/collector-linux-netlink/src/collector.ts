@@ -1,7 +1,7 @@
 import type { Collector, CollectorResult, PluginContext, SocketRecord } from '@sockscope/core';
 import type { NetlinkCollectorConfig } from './config.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
-import { runDump, type DumpOptions, type DumpRequest } from './dump.js';
+import { runDumpConsistent, type DumpOptions, type DumpRequest } from './dump.js';
 import { problemLine, unavailableError } from './errors.js';
 import { ownNamespace, resolveNamespaces, type NamespaceTarget } from './namespaces.js';
 import { statesMask } from './request.js';
@@ -70,16 +70,10 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
   async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, result: CollectorResult & { warnings: string[] }, signal: AbortSignal): Promise<SocketRecord[]> {
     const out: SocketRecord[] = [];
     for (const req of requests) {
-      const start = out.length;
-      let outcome = await runDump(sock, req, out, signal, dumpOptions);
+      const outcome = await runDumpConsistent(sock, req, out, signal, dumpOptions);
       if (outcome.interrupted) {
-        // The table changed under the dump: records may be missing or doubled. Try once more.
-        out.length = start;
-        outcome = await runDump(sock, req, out, signal, dumpOptions);
-        if (outcome.interrupted) {
-          result.inconsistent = true;
-          result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
-        }
+        result.inconsistent = true;
+        result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
       }
       for (const p of outcome.problems) result.warnings.push(p);
       if (sock.broken) break;

@@ -115,3 +115,15 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
     }
   }
 }
+
+/**
+ * Runs a dump and, when the kernel flagged it NLM_F_DUMP_INTR (records may be missing or
+ * doubled), once more from scratch. `interrupted` in the outcome means both runs were.
+ */
+export async function runDumpConsistent(sock: DiagSocket, req: DumpRequest, into: SocketRecord[], signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
+  const start = into.length;
+  const first = await runDump(sock, req, into, signal, opts);
+  if (!first.interrupted || sock.broken) return first;
+  into.length = start;
+  return runDump(sock, req, into, signal, opts);
+}

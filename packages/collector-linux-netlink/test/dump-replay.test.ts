@@ -1,0 +1,133 @@
+import type { SocketRecord } from '@sockscope/core';
+import { describe, expect, it } from 'vitest';
+import { DiagSocket, type FfiModule } from '../src/diag-socket.js';
+import { runDump, runDumpConsistent, type DumpRequest } from '../src/dump.js';
+import * as realFfi from '../src/ffi/index.js';
+import { NLM_F_DUMP_INTR } from '../src/parse/constants.js';
+import { fixture } from './fixtures.js';
+
+// The receive loop's failure paths (interrupted dumps, errno from recv, oversized datagrams,
+// silence, aborts) cannot be provoked on demand from a live kernel. Here the two syscalls the
+// loop makes are replayed: send() records the request's sequence number and recv() hands back
+// datagrams captured from the kernel, renumbered to that sequence. Everything else is real.
+
+type Step = Buffer | { errno: string } | { stale: Buffer } | { datagram: Buffer; reportedLength: number } | (() => void);
+
+const withSeq = (datagram: Buffer, seq: number, flags = 0): Buffer => {
+  const b = Buffer.from(datagram);
+  for (let off = 0; off + 16 <= b.length; off += (b.readUInt32LE(off) + 3) & ~3) {
+    b.writeUInt32LE(seq, off + 8);
+    b.writeUInt16LE(b.readUInt16LE(off + 6) | flags, off + 6);
+  }
+  return b;
+};
+
+/** A sock_diag socket whose recv() replays `dumps[n]` for the n-th request sent. */
+function replaySocket(dumps: Step[][]): { sock: DiagSocket; sent: number[] } {
+  const sent: number[] = [];
+  let steps: Step[] = [];
+  const ffi: FfiModule = {
+    ...realFfi,
+    sysSend: (_fd, buf) => {
+      sent.push(buf.readUInt32LE(8));
+      steps = [...(dumps[sent.length - 1] ?? [])];
+      return { value: buf.length, errno: 0 };
+    },
+    sysRecv: (_fd, buf) => {
+      let step = steps.shift();
+      while (typeof step === 'function') {
+        step();
+        step = steps.shift();
+      }
+      if (!step) return { value: -1, errno: realFfi.errnoValue('EAGAIN') };
+      if ('errno' in step) return { value: -1, errno: realFfi.errnoValue(step.errno) };
+      if ('stale' in step) {
+        step.stale.copy(buf);
+        return { value: step.stale.length, errno: 0 };
+      }
+      const datagram = Buffer.isBuffer(step) ? step : step.datagram;
+      const copy = withSeq(datagram, sent.at(-1) ?? 0);
+      copy.copy(buf, 0, 0, Math.min(copy.length, buf.length));
+      return { value: Buffer.isBuffer(step) ? copy.length : step.reportedLength, errno: 0 };
+    },
+    sysClose: () => ({ value: 0, errno: 0 }),
+  };
+  return { sock: new DiagSocket(ffi, -1), sent };
+}
+
+const TCP6: DumpRequest = { protocol: 'tcp', family: 'ipv6', stateMask: 0x1ffe };
+const tcp6 = fixture('tcp6-0.bin');
+const done = fixture('tcp6-1.bin');
+const interrupted = withSeq(tcp6, 0, NLM_F_DUMP_INTR);
+const signal = () => new AbortController().signal;
+
+describe('dump receive loop, replayed', () => {
+  it('retries an interrupted dump once and keeps only the second run\'s records', async () => {
+    const { sock, sent } = replaySocket([[interrupted, done], [tcp6, done]]);
+    const into: SocketRecord[] = [];
+    const out = await runDumpConsistent(sock, TCP6, into, signal());
+    expect(sent).toEqual([1, 2]);
+    expect(out).toMatchObject({ interrupted: false, problems: [] });
+    expect(into).toHaveLength(5);
+  });
+
+  it('reports a dump interrupted twice, with the second run\'s records', async () => {
+    const { sock } = replaySocket([[interrupted, done], [interrupted, done]]);
+    const into: SocketRecord[] = [];
+    const out = await runDumpConsistent(sock, TCP6, into, signal());
+    expect(out.interrupted).toBe(true);
+    expect(into).toHaveLength(5);
+  });
+
+  it('skips replies left over from an older request', async () => {
+    const { sock } = replaySocket([[{ stale: withSeq(tcp6, 77) }, { stale: withSeq(done, 77) }, tcp6, done]]);
+    const into: SocketRecord[] = [];
+    const out = await runDump(sock, TCP6, into, signal());
+    expect(into).toHaveLength(5);
+    expect(out).toMatchObject({ datagrams: 4, problems: [] });
+  });
+
+  it('names a datagram that did not fit the buffer (MSG_TRUNC length) and keeps the whole messages', async () => {
+    // What recv() leaves when a 53,904-byte datagram meets the 32 KiB buffer: its first 32,768 bytes.
+    const big = Buffer.concat([fixture('tcp4-1.bin'), fixture('tcp4-2.bin')]);
+    const { sock } = replaySocket([[{ datagram: big.subarray(0, 32_768), reportedLength: big.length }, fixture('tcp4-3.bin')]]);
+    const into: SocketRecord[] = [];
+    const out = await runDump(sock, { ...TCP6, family: 'ipv4' }, into, signal());
+    const cutAt = 32_016 + fixture('tcp4-2.bin').readUInt32LE(0);
+    expect(out.problems).toEqual([
+      'ERR_NETLINK_MALFORMED: tcp/ipv4 dump: a 53904-byte datagram did not fit the 32768-byte buffer; its tail was lost',
+      `ERR_NETLINK_MALFORMED: tcp/ipv4 dump: truncated datagram: message at byte ${cutAt} claims ${big.readUInt32LE(cutAt)} bytes, ${32_768 - cutAt} are left`,
+    ]);
+    expect(into).toHaveLength(71 + 1);
+  });
+
+  it('turns the kernel\'s NLMSG_ERROR into a coded warning', async () => {
+    const { sock } = replaySocket([[fixture('error-family99-0.bin')]]);
+    const out = await runDump(sock, TCP6, [], signal());
+    expect(out.problems).toEqual(['ERR_NETLINK_DUMP: tcp/ipv6 dump: the kernel answered EINVAL']);
+    expect(sock.broken).toBe(false);
+  });
+
+  it('a recv() error ends the dump with the errno and marks the socket for replacement', async () => {
+    const { sock } = replaySocket([[tcp6, { errno: 'ENOBUFS' }]]);
+    const into: SocketRecord[] = [];
+    const out = await runDump(sock, TCP6, into, signal());
+    expect(out.problems).toEqual(['ERR_NETLINK_RECV: tcp/ipv6 dump: recv() failed with ENOBUFS']);
+    expect(into).toHaveLength(5);
+    expect(sock.broken).toBe(true);
+  });
+
+  it('gives up on a kernel that stops answering, without blocking the event loop', async () => {
+    const { sock } = replaySocket([[tcp6]]);
+    const out = await runDump(sock, TCP6, [], signal(), { idleTimeoutMs: 30 });
+    expect(out.problems).toEqual(['ERR_NETLINK_RECV: tcp/ipv6 dump: no reply for 30 ms, the dump was abandoned']);
+    expect(sock.broken).toBe(true);
+  });
+
+  it('stops at an abort mid-dump, rejecting with the reason and marking the socket', async () => {
+    const ac = new AbortController();
+    const { sock } = replaySocket([[tcp6, () => ac.abort(new Error('timed out')), tcp6, done]]);
+    await expect(runDump(sock, TCP6, [], ac.signal, { sliceMs: 0 })).rejects.toThrow('timed out');
+    expect(sock.broken).toBe(true);
+  });
+});

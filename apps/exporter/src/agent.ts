@@ -9,6 +9,7 @@ import {
   fitsPlatform,
   parseDuration,
   type BuildInfo,
+  type HealthRegistry,
   type Logger,
   type MetricFamily,
   type NamedCollector,
@@ -41,6 +42,8 @@ export interface AgentOptions {
   createServer?: (listener: RequestListener) => Server;
   /** Plugins the environment turns on (e.g. OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
   enabledByEnv?: ReadonlySet<string>;
+  /** Self-metrics other components published in the health registry (e.g. OTLP export counts). */
+  selfFamilies?: (health: HealthRegistry) => MetricFamily[];
 }
 
 /** A running agent. */
@@ -131,7 +134,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     notices: () => notices,
   });
   const health = createHealthRegistry();
-  const extra: (() => MetricFamily[])[] = [];
   const sinks = new Map<string, Sink>();
   try {
     for (const def of enabledPlugins(registry, 'sink', config.sinks, opts.enabledByEnv)) {
@@ -141,12 +143,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         pipeline,
         build,
         health,
-        extraFamilies: () => extra.flatMap((f) => f()),
+        extraFamilies: () => opts.selfFamilies?.(health) ?? [],
         createServer: opts.createServer ?? ((l: RequestListener) => createServer(l)),
       };
       const sink = await def.create(ctx);
-      const families = (sink as { selfFamilies?: () => MetricFamily[] }).selfFamilies;
-      if (families) extra.push(() => families.call(sink));
       await sink.start();
       sinks.set(def.name, sink);
     }

@@ -1,10 +1,24 @@
 import { createRequire } from 'node:module';
-import { SockscopeError, errorMessage, isSockscopeError, type PluginRegistry } from '@sockscope/core';
+import {
+  SockscopeError,
+  errorMessage,
+  fitsPlatform,
+  flowsConfigSchema,
+  isSockscopeError,
+  isSsExporterConfig,
+  translateSsExporterConfig,
+  validateFlowsConfig,
+  type FlowsConfig,
+  type PluginRegistry,
+} from '@sockscope/core';
+import { stringify } from 'yaml';
+import { SECTIONS } from './config/schema.js';
+import { otlpEnabledByEnv, otlpSelfFamilies } from '@sockscope/sink-otlp';
 import { parseListenAddress } from '@sockscope/sink-prometheus';
 import { HELP, UsageError, parseArgs, type CliArgs } from './args.js';
 import { startAgent, type Agent } from './agent.js';
 import { builtinRegistry } from './builtins.js';
-import { EMBEDDED_DEFAULT, readConfigFile, validateConfig } from './config/load.js';
+import { EMBEDDED_DEFAULT, readConfigFile, validateConfig, type ConfigTranslator } from './config/load.js';
 import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { createRenderer } from './render.js';
@@ -77,8 +91,41 @@ async function loadRegistry(raw: Record<string, unknown>): Promise<PluginRegistr
 async function loadConfig(file: string | undefined): Promise<{ config: AgentConfig; registry: PluginRegistry; errors: string[]; warnings: string[] }> {
   const raw = file ? await readConfigFile(file) : structuredClone(EMBEDDED_DEFAULT) as Record<string, unknown>;
   const registry = await loadRegistry(raw);
-  const { config, errors, warnings } = validateConfig(raw, registry);
+  const { config, errors, warnings } = validateConfig(raw, registry, { flows: { ...flowsConfigSchema, default: {} } }, [ssExporterTranslator], [
+    (c) => validateFlowsConfig(c.flows as Partial<FlowsConfig> | undefined, 'flows'),
+    (c) => platformErrors(c, registry),
+  ]);
   return { config, registry, errors, warnings };
+}
+
+/** Reads prometheus_ss_exporter's `logic:` files as they are: they imply its compat profile. */
+const ssExporterTranslator: ConfigTranslator = {
+  detect: (raw) => isSsExporterConfig(raw),
+  translate(raw) {
+    try {
+      const { flows, warnings } = translateSsExporterConfig(raw);
+      return { config: { flows }, errors: [], warnings: ['prometheus_ss_exporter config: read with its compat profile (see `sockscope migrate-config`)', ...warnings] };
+    } catch (err) {
+      if (isSockscopeError(err) && err.details.length > 0) return { config: raw, errors: [...err.details], warnings: [] };
+      throw err;
+    }
+  },
+};
+
+/** Configured plugins that cannot run on this platform, as `path: message` lines. */
+function platformErrors(config: AgentConfig, registry: PluginRegistry): string[] {
+  const errors: string[] = [];
+  for (const kind of ['collector', 'enricher', 'sink'] as const) {
+    const section = SECTIONS[kind];
+    for (const [name, entry] of Object.entries(config[section])) {
+      if (entry.enabled === false || !registry.has(kind, name)) continue;
+      const def = registry.get(kind, name);
+      if (!fitsPlatform(def, registry.currentPlatform)) {
+        errors.push(`${section}.${name}: runs on ${def.platforms.join(', ')}, not on ${registry.currentPlatform} (remove it or set enabled: false)`);
+      }
+    }
+  }
+  return errors;
 }
 
 function printError(io: MainIo, err: unknown): void {
@@ -109,8 +156,22 @@ async function checkConfig(args: CliArgs, io: MainIo): Promise<number> {
 }
 
 async function migrateConfig(args: CliArgs, io: MainIo): Promise<number> {
-  io.err(`sockscope: migrate-config is not available in this build (${args.configFile})\n`);
-  return 2;
+  const file = args.configFile as string;
+  try {
+    const raw = await readConfigFile(file);
+    if (!isSsExporterConfig(raw)) {
+      io.err(`sockscope: ${file} is not a prometheus_ss_exporter config (no top-level "logic" key): it is already in sockscope's format\n`);
+      return 2;
+    }
+    const { flows, warnings } = translateSsExporterConfig(raw);
+    for (const w of warnings) io.err(`note: ${w}\n`);
+    io.out(`# sockscope config migrated from the prometheus_ss_exporter config ${file}\n# check it with: sockscope check-config FILE\n`);
+    io.out(stringify({ flows }, { lineWidth: 0 }));
+    return 0;
+  } catch (err) {
+    printError(io, err);
+    return 2;
+  }
 }
 
 async function serve(args: CliArgs, io: MainIo): Promise<number> {
@@ -129,7 +190,17 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     );
     for (const w of warnings) logger.warn(w);
     applyListenFlags(config, args);
-    agent = await startAgent({ config, registry, logger, build: buildInfo(), render: createRenderer() });
+    const renderer = createRenderer(config.flows as Partial<FlowsConfig> | undefined);
+    for (const n of renderer.flows.notices()) logger.warn(n);
+    agent = await startAgent({
+      config,
+      registry,
+      logger,
+      build: buildInfo(),
+      render: renderer.render,
+      enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
+      selfFamilies: otlpSelfFamilies,
+    });
   } catch (err) {
     printError(io, err);
     return isSockscopeError(err) && err.code === 'ERR_CONFIG_INVALID' ? 2 : 1;

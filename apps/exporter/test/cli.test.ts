@@ -14,6 +14,24 @@ function configFile(name: string, text: string): string {
 }
 const noStack = (s: string) => expect(s).not.toMatch(/\n\s+at /);
 
+/**
+ * promtool's lint lines for a body, less the camelCase warnings on node_netstat_* names: those
+ * names are node_exporter's own (node_netstat_Tcp_RetransSegs), kept so dashboards keep working,
+ * and promtool says the same of node_exporter's output.
+ */
+function promtoolProblems(body: string): string[] {
+  let out: string;
+  try {
+    out = execFileSync('/usr/bin/promtool', ['check', 'metrics'], { input: body, stdio: ['pipe', 'pipe', 'pipe'] }).toString();
+  } catch (err) {
+    out = String((err as { stdout?: Buffer }).stdout ?? '') + String((err as { stderr?: Buffer }).stderr ?? '');
+  }
+  return out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .filter((l) => !/^node_netstat_\w+ metric names should be written in 'snake_case' not 'camelCase'$/.test(l));
+}
+
 describe('sockscope CLI', () => {
   it('prints --help and --version', async () => {
     const help = await runCli(['--help']);
@@ -83,15 +101,50 @@ describe('sockscope CLI', () => {
       expect(metrics.status).toBe(200);
       expect(metrics.body).toMatch(/sockscope_example_ephemeral_port_range\{bound="lower"\} \d+/);
       expect(metrics.body).toContain('sockscope_scrape_collector_success{collector="port-range"} 1');
-      if (existsSync('/usr/bin/promtool')) {
-        expect(execFileSync('/usr/bin/promtool', ['check', 'metrics'], { input: metrics.body }).toString()).toBe('');
-      }
+      if (existsSync('/usr/bin/promtool')) expect(promtoolProblems(metrics.body)).toEqual([]);
       const health = JSON.parse((await httpGet(cli.port, '/health')).body);
       expect(health.status).toBe('ok');
     } finally {
       expect(await cli.stop('SIGTERM')).toBe(0);
     }
     expect(cli.stderr()).toContain('"msg":"shutting down","signal":"SIGTERM"');
+  });
+
+  it('runs with no config file on the embedded default: sockets, host counters, self-metrics', async () => {
+    const cli = await startCli([]);
+    try {
+      const metrics = await httpGet(cli.port, '/metrics');
+      expect(metrics.status).toBe(200);
+      for (const family of ['sockscope_sockets{', 'node_network_receive_bytes_total{device="lo"}', 'node_netstat_Tcp_RetransSegs ', 'node_sockstat_TCP_tw ', 'sockscope_build_info{']) {
+        expect(metrics.body).toContain(family);
+      }
+      // the CLI's own listener is found by the default socket collector
+      expect(metrics.body).toMatch(new RegExp(`sockscope_tcp_listen_queue_limit\\{[^}]*local_port="${cli.port}"`));
+      expect(metrics.body).toContain('sockscope_scrape_collector_success{collector="linux-procfs"} 1');
+      if (existsSync('/usr/bin/promtool')) expect(promtoolProblems(metrics.body)).toEqual([]);
+    } finally {
+      expect(await cli.stop('SIGINT')).toBe(0);
+    }
+  });
+
+  it('reads a prometheus_ss_exporter config as is and migrates it to the native format', async () => {
+    const file = configFile(
+      'ss.yaml',
+      ['logic:', '  metrics:', '    gauges:', '      active: true', '      rtt: { active: true }', '  compression:', '    labelFolding: pid_condensed', '  selection:', '    portRanges:', '      - { lower: 80, upper: 443 }'].join('\n'),
+    );
+    const check = await runCli(['check-config', file]);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toBe(`${file}: valid\n`);
+    const migrated = await runCli(['migrate-config', file]);
+    expect(migrated.code).toBe(0);
+    expect(migrated.stdout).toContain('compat: prometheus_ss_exporter');
+    expect(migrated.stdout).toContain('folding: pid_condensed');
+    const back = configFile('migrated.yaml', migrated.stdout);
+    expect((await runCli(['check-config', back])).code).toBe(0);
+    const bad = configFile('ss-bad.yaml', 'logic:\n  selection:\n    peering:\n      networks: ["10.0.0.0/33"]\n');
+    const r = await runCli(['check-config', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('logic.selection.peering.networks[0]: invalid CIDR network');
   });
 
   it('exits 1 with one line when the port is busy', async () => {

@@ -20,6 +20,8 @@ export const linuxNetlinkCollector = defineCollector<NetlinkCollectorConfig>({
 export default linuxNetlinkCollector;
 export type { NetlinkCollectorConfig } from './config.js';
 export { netlinkConfigSchema } from './config.js';
+export { createNetlinkCollector } from './collector.js';
+export type { DumpOptions } from './dump.js';
 export { parseDumpDatagram, type DatagramOutcome } from './parse/dump-datagram.js';
 export { parseDiagMessage } from './parse/socket-record.js';
 export { parseTcpInfo } from './parse/tcp-info.js';

@@ -3,7 +3,6 @@ export const OtlpErrorCodes = {
   ERR_OTLP_PROTOCOL_UNSUPPORTED: 'the OTLP protocol asked for is not one this sink speaks',
   ERR_OTLP_ENDPOINT_INVALID: 'the OTLP endpoint is not an http(s) URL',
   ERR_OTLP_CONFIG_INVALID: 'an OTLP setting (config key or OTEL_* variable) has a value that cannot be used',
-  ERR_OTLP_EXPORTER_LOAD: 'the OTLP/HTTP exporter modules could not be loaded',
 } as const;
 
 /** A code from {@link OtlpErrorCodes}. */

@@ -1,8 +1,6 @@
-import { createRequire } from 'node:module';
-import { OTLPMetricExporter, OTLPMetricExporterBase } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as OTLPProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
-import { errorMessage } from '@sockscope/core';
-import { OtlpSinkError } from './errors.js';
 import type { ResolvedOtlpConfig } from './resolve-config.js';
 
 /** The exporter options both encodings share: URL, headers and the deadline of one export. */
@@ -21,32 +19,7 @@ export function createMetricExporter(cfg: ResolvedOtlpConfig): PushMetricExporte
   return createProtobufExporter(cfg);
 }
 
-interface ProtobufParts {
-  createOtlpHttpExportDelegate(options: unknown, serializer: unknown, componentType: string, helper: unknown): unknown;
-  convertLegacyHttpOptions(config: unknown, signal: string, path: string, requiredHeaders: Record<string, string>): unknown;
-  ProtobufMetricsSerializer: unknown;
-  MetricsExporterMetricsHelper: unknown;
-}
-
-/**
- * exporter-metrics-otlp-http serializes JSON only; OTel's protobuf twin is the same
- * `OTLPMetricExporterBase` given the protobuf serializer of otlp-transformer. We take that
- * serializer and the node HTTP delegate from the exporter's own dependencies, so their versions
- * always match the exporter this package pins.
- */
+/** OTel's protobuf twin of the HTTP exporter, pinned to the same version as the JSON one. */
 function createProtobufExporter(cfg: ResolvedOtlpConfig): PushMetricExporter {
-  let parts: ProtobufParts;
-  try {
-    const exporterMain = createRequire(import.meta.url).resolve('@opentelemetry/exporter-metrics-otlp-http');
-    const requireFromExporter = createRequire(exporterMain);
-    parts = {
-      ...(requireFromExporter('@opentelemetry/otlp-exporter-base/node-http') as object),
-      ...(requireFromExporter('@opentelemetry/otlp-transformer') as object),
-    } as ProtobufParts;
-  } catch (err) {
-    throw new OtlpSinkError('ERR_OTLP_EXPORTER_LOAD', `cannot load the OTLP protobuf serializer: ${errorMessage(err)} (set protocol http/json, or reinstall sockscope)`, [], { cause: err });
-  }
-  const options = parts.convertLegacyHttpOptions(exporterOptions(cfg), 'METRICS', 'v1/metrics', { 'Content-Type': 'application/x-protobuf' });
-  const delegate = parts.createOtlpHttpExportDelegate(options, parts.ProtobufMetricsSerializer, 'otlp_http_metric_exporter', parts.MetricsExporterMetricsHelper);
-  return new OTLPMetricExporterBase(delegate as ConstructorParameters<typeof OTLPMetricExporterBase>[0]);
+  return new OTLPProtoMetricExporter(exporterOptions(cfg));
 }

@@ -88,6 +88,8 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
 
   return {
     async start() {
+      if (server) return;
+      stopping = undefined;
       const srv = (ctx.createServer ?? createServer)((req, res) => {
         handle(req, res).catch((err: unknown) => {
           logger.error('request failed', { path: req.url, err: errorMessage(err) });
@@ -104,7 +106,10 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
           else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new Error(`cannot listen on ${where}: no such local address`));
           else reject(new Error(`cannot listen on ${where}: ${err.message}`));
         };
-        srv.once('error', onError);
+        srv.once('error', (err: NodeJS.ErrnoException) => {
+          server = undefined;
+          onError(err);
+        });
         srv.listen({ host: listen.host, port: listen.port }, () => {
           srv.off('error', onError);
           resolve();
@@ -114,8 +119,9 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       logger.info('listening', { address: a ? `${a.host}:${a.port}` : '' });
     },
     stop() {
-      if (!server) return Promise.resolve();
+      if (!server) return stopping ?? Promise.resolve();
       const srv = server;
+      server = undefined;
       stopping ??= new Promise<void>((resolve) => {
         // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed now.
         srv.close(() => resolve());

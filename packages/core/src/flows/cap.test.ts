@@ -19,9 +19,10 @@ describe('max_series', () => {
     const out = r.render(snapshotOf(ten));
     const rtt = get(out, 'sockscope_tcp_rtt_seconds')?.samples ?? [];
     expect(rtt.map((s) => [s.labels.src_port, s.value])).toEqual([
-      ['40009', 0.01],
-      ['40008', 0.009],
+      // kept series stay in the order the sockets came
       ['40007', 0.008],
+      ['40008', 0.009],
+      ['40009', 0.01],
       ['other', 0.007], // rtt merges with max: the worst of the folded flows
     ]);
     expect(get(out, 'sockscope_flow_sockets')?.samples?.at(-1)?.value).toBe(7);
@@ -35,6 +36,30 @@ describe('max_series', () => {
     const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 3, top_k: 'retransmits' });
     const ports = get(r.render(snapshotOf(ten)), 'sockscope_tcp_retransmits_total')?.samples?.map((s) => s.labels.src_port);
     expect(ports).toEqual(['40000', '40001', 'other']);
+  });
+
+  it('breaks ties at the threshold by key, the same way every scrape', () => {
+    const same = ten.map((s) => ({ ...s, tcp: { ...s.tcp, rttUs: 5000 } }));
+    const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 4 });
+    const pick = () => get(r.render(snapshotOf(same)), 'sockscope_tcp_rtt_seconds')?.samples?.map((s) => s.labels.src_port);
+    expect(pick()).toEqual(['40000', '40001', '40002', 'other']);
+    expect(pick()).toEqual(['40000', '40001', '40002', 'other']);
+    const reversed = createFlowRenderer({ folding: 'raw_endpoint', max_series: 4 });
+    expect(get(reversed.render(snapshotOf([...same].reverse())), 'sockscope_tcp_rtt_seconds')?.samples?.map((s) => s.labels.src_port)).toEqual([
+      '40002', '40001', '40000', 'other',
+    ]);
+  });
+
+  it('emits a new sample object when a value changes and never mutates an emitted one', () => {
+    const r = createFlowRenderer({ folding: 'raw_endpoint' });
+    const first = get(r.render(snapshotOf(ten)), 'sockscope_tcp_rtt_seconds')?.samples ?? [];
+    const before = first.map((s) => s.value);
+    const changed = ten.map((s, i) => (i === 0 ? { ...s, tcp: { ...s.tcp, rttUs: 99_000 } } : s));
+    const second = get(r.render(snapshotOf(changed)), 'sockscope_tcp_rtt_seconds')?.samples ?? [];
+    expect(first.map((s) => s.value)).toEqual(before);
+    expect(second[0]?.value).toBe(0.099);
+    expect(second[0]).not.toBe(first[0]);
+    expect(second[1]).toBe(first[1]);
   });
 
   it('reports zero dropped series when within the cap', () => {

@@ -31,12 +31,14 @@ export function emitFlowFamilies(plan: FlowPlan, kept: readonly Series[], other:
   const { G, C, compat } = plan;
   const all = other ? [...kept, other] : kept;
   const out: MetricFamily[] = [];
+  let k = -1; // flow family slot, for sample reuse
   for (const e of plan.enabled) {
     if (e.scope !== 'flow') continue;
+    k++;
     const omitZero = compat && e.compat?.omitZero === true;
     const samples: Sample[] = [];
     if (e.aggregate === 'flow_count') {
-      for (const g of all) samples.push({ labels: g.labels, value: g.count });
+      for (const g of all) samples.push(g.sample(k, g.count));
     } else if (e.kind === 'gauge') {
       const j = plan.gauges.indexOf(e);
       const merge = plan.gaugeMerge[j] as number;
@@ -44,13 +46,13 @@ export function emitFlowFamilies(plan: FlowPlan, kept: readonly Series[], other:
         if ((g.buf[G + j] as number) === 0) continue;
         const v = gaugeValue(g.buf, G, j, merge);
         if (omitZero && v === 0) continue;
-        samples.push({ labels: g.labels, value: v });
+        samples.push(g.sample(k, v));
       }
     } else {
       const j = plan.counters.indexOf(e);
       for (const g of all) {
         if ((g.buf[2 * G + C + j] as number) === 0) continue;
-        samples.push({ labels: g.labels, value: g.buf[2 * G + 2 * C + j] as number });
+        samples.push(g.sample(k, g.buf[2 * G + 2 * C + j] as number));
       }
     }
     out.push({ ...familyOf(e, compat), samples });

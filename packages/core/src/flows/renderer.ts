@@ -9,7 +9,7 @@ import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
 import { familyOf, listeningPorts, renderListenQueues, renderSocketCounts } from './aggregates.js';
 import { createFlowKeyer } from './fold.js';
 import { CumulativeHistogram } from './histogram.js';
-import { resolveFlowsConfig, type FlowsConfig } from './schema.js';
+import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
 import { emitFlowFamilies, type FlowPlan } from './emit.js';
 import { MERGE, Series, mergeGauge, mergeSeriesGauge, splitByCap } from './series.js';
 
@@ -40,7 +40,7 @@ export interface FlowRenderer {
 const NOT_FLOW: Partial<Record<SocketState, true>> = { LISTEN: true, CLOSE: true, TIME_WAIT: true, SYN_RECV: true, NEW_SYN_RECV: true };
 
 /** Creates a stateful renderer for a `flows:` config (validated here, defaults filled). */
-export function createFlowRenderer(input: Partial<FlowsConfig> | FlowsConfig = {}, deps: FlowRendererDeps = {}): FlowRenderer {
+export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRendererDeps = {}): FlowRenderer {
   const config = resolveFlowsConfig(input);
   const compat = config.compat === 'prometheus_ss_exporter';
   const on = (e: MetricCatalogEntry) => config.families[e.id] === true;

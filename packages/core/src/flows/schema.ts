@@ -30,6 +30,14 @@ export interface FlowsConfig {
   selection: SelectionConfig;
 }
 
+/** What callers may pass for a `flows:` section: any part, the rest from defaults. */
+export type FlowsConfigInput = Partial<Omit<FlowsConfig, 'selection' | 'families'>> & {
+  /** Catalog id → on/off, for the ids to change. */
+  families?: Record<string, boolean>;
+  /** Selection, any part. */
+  selection?: Partial<SelectionConfig>;
+};
+
 /** Default RTT histogram bounds in seconds: 100 µs (loopback, LAN) to 5 s (satellite, bufferbloat). */
 export const defaultRttBuckets: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,

@@ -1,5 +1,5 @@
 import type { MergeKind } from '../catalog/types.js';
-import type { Labels } from '../types/family.js';
+import type { Labels, Sample } from '../types/family.js';
 
 /** Merge kinds as small integers for the hot loop. */
 export const MERGE = { sum: 0, max: 1, min: 2, mean: 3, last: 4 } as const satisfies Record<MergeKind, number>;
@@ -24,11 +24,27 @@ export class Series {
   score = 0;
   /** The numbers; see the class comment. */
   readonly buf: Float64Array;
+  /**
+   * The sample last emitted per flow family. Samples are never mutated: when a value is
+   * unchanged (idle flows, steady cwnd) the same object is emitted again instead of a new one,
+   * which spares most allocations of a steady-state scrape.
+   */
+  readonly emitted: Array<Sample | undefined>;
 
   constructor(key: string, labels: Labels, g: number, c: number) {
     this.key = key;
     this.labels = labels;
     this.buf = new Float64Array(2 * g + 3 * c);
+    this.emitted = new Array<Sample | undefined>(g + c + 1);
+  }
+
+  /** A sample of this series for flow family slot k, reusing the last one when the value is the same. */
+  sample(k: number, value: number): Sample {
+    const prev = this.emitted[k];
+    if (prev !== undefined && prev.value === value) return prev;
+    const next: Sample = { labels: this.labels, value };
+    this.emitted[k] = next;
+    return next;
   }
 
   /** Clears the per-collection scratch (everything but the totals) and marks it active. */
@@ -73,10 +89,35 @@ export function gaugeValue(buf: Float64Array, g: number, j: number, merge: numbe
 
 /**
  * Picks which of `active` keep their own series: all when within `max`, else the `max - 1`
- * with the highest score (the `other` series takes the last slot). Returns the folded ones.
+ * with the highest score (the `other` series takes the last slot); ties at the threshold go
+ * by key so the choice is stable from one scrape to the next. Kept series stay in encounter
+ * order. The threshold comes from a numeric typed-array sort; keys are compared only among ties.
  */
 export function splitByCap(active: Series[], max: number): { kept: Series[]; folded: Series[] } {
   if (active.length <= max) return { kept: active, folded: [] };
-  const sorted = active.slice().sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1));
-  return { kept: sorted.slice(0, max - 1), folded: sorted.slice(max - 1) };
+  const room = max - 1;
+  const kept: Series[] = [];
+  const folded: Series[] = [];
+  if (room === 0) return { kept, folded: active };
+  const scores = new Float64Array(active.length);
+  for (let i = 0; i < active.length; i++) scores[i] = (active[i] as Series).score;
+  scores.sort();
+  const threshold = scores[scores.length - room] as number;
+  let above = 0;
+  const tied: Series[] = [];
+  for (const g of active) {
+    if (g.score > threshold) above++;
+    else if (g.score === threshold) tied.push(g);
+  }
+  // only the ties compete by key, and only when they do not all fit
+  let chosen: Set<Series> | undefined;
+  if (above + tied.length > room) {
+    tied.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    chosen = new Set(tied.slice(0, room - above));
+  }
+  for (const g of active) {
+    if (g.score > threshold || (g.score === threshold && (chosen === undefined || chosen.has(g)))) kept.push(g);
+    else folded.push(g);
+  }
+  return { kept, folded };
 }

@@ -29,7 +29,7 @@ export const soakConfig = (folding = 'raw_endpoint') => ({
 export const hostOnlyConfig = () => ({
   collection,
   collectors: { 'linux-procfs': {}, 'linux-netlink': { enabled: false } },
-  enrichers: { process: { enabled: false }, container: { enabled: false } },
+  enrichers: { process: { enabled: false }, container: { enabled: false }, direction: { enabled: false } },
 });
 
 /** node_exporter's collectors that cover what sockscope's host collector does. */

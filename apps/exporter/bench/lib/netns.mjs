@@ -6,6 +6,9 @@ import { BenchError } from './flags.mjs';
 
 const INSIDE = 'SOCKSCOPE_BENCH_INSIDE';
 
+/** Ports kept out of the ephemeral range: listeners of the exporters (9000-9999) and holders (20000-20999). */
+export const RESERVED_PORTS = '9000-9999,20000-20999';
+
 /** True in the copy of the bench that runs inside the private namespaces. */
 export function insideNamespace() {
   return process.env[INSIDE] === '1';
@@ -41,6 +44,8 @@ export function prepareNamespace() {
   }
   // Per-namespace sysctls: they change nothing outside this namespace.
   writeSysctl('net/ipv4/ip_local_port_range', '1024 65535');
+  // The exporters listen on 9000-9999 and the holders on 20000-20999: no client may take those as its own port.
+  writeSysctl('net/ipv4/ip_local_reserved_ports', RESERVED_PORTS);
   writeSysctl('net/core/somaxconn', '65535');
   writeSysctl('net/ipv4/tcp_max_syn_backlog', '65535');
 }

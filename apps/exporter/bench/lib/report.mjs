@@ -66,6 +66,7 @@ export function evaluateGoals(sizes) {
   return [collection, scrape10k, rss, stall];
 }
 
+const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '-');
 const verdict = (pass) => (pass === undefined ? 'not measured' : pass ? 'PASS' : 'FAIL');
 const fmtValue = (v) => `${v.value.toFixed(v.unit === '×' ? 2 : 1)}${v.unit === '×' ? '×' : ' ' + v.unit} at ${v.n.toLocaleString('en-US')}`;
 
@@ -77,7 +78,7 @@ export function textTable(result) {
     for (const [key, label, withRatio, notes] of ROWS) {
       const r = s[key];
       if (!r) continue;
-      const rt = withRatio ? `${ratio(s, key).toFixed(2)}× ss -tin` : '';
+      const rt = withRatio ? `${fmtRatio(ratio(s, key))} ss -tin` : '';
       out.push(`  ${label.padEnd(30)} ${ms(r.ms).padStart(11)}  ${rt.padStart(14)}   ${notes(r)}`);
     }
   }
@@ -101,7 +102,7 @@ export function markdown(result, title = 'sockscope benchmark') {
     for (const [key, label, , notes] of ROWS) {
       const r = s[key];
       if (!r) continue;
-      out.push(`| ${label} | ${ms(r.ms)} | ${med(r.ms, 'min').toFixed(1)}–${med(r.ms, 'max').toFixed(1)} | ${ratio(s, key).toFixed(2)}× | ${notes(r)} |`);
+      out.push(`| ${label} | ${ms(r.ms)} | ${med(r.ms, 'min').toFixed(1)}–${med(r.ms, 'max').toFixed(1)} | ${fmtRatio(ratio(s, key))} | ${notes(r)} |`);
     }
   }
   out.push('', '## Reproduce', '', '```sh', `sudo pnpm bench${result.options.argv.length ? ' -- ' + result.options.argv.join(' ') : ''}`, '```', '');

@@ -3,6 +3,12 @@ import { spawn } from 'node:child_process';
 
 const live = new Set();
 let installed = false;
+let stopping = false;
+
+/** True once a signal asked the bench to stop (errors from dying children are expected then). */
+export function isStopping() {
+  return stopping;
+}
 
 /**
  * Spawns `file args` through `sh` with the open-file limit raised to the hard limit (a holder
@@ -12,7 +18,7 @@ export function spawnTracked(file, args, options = {}) {
   const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', file, ...args], options);
   live.add(child);
   child.once('exit', () => live.delete(child));
-  installHandlers();
+  installCleanup();
   return child;
 }
 
@@ -45,12 +51,18 @@ function killAllNow() {
   }
 }
 
-function installHandlers() {
+/**
+ * Ends every child on exit and on SIGINT/SIGTERM/SIGHUP (then exits 130). Call it first thing:
+ * as the first process of a pid namespace the bench gets no signal it has no handler for.
+ */
+export function installCleanup() {
   if (installed) return;
   installed = true;
   process.once('exit', killAllNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       process.stderr.write(`\nbench: ${signal}, stopping ${live.size} child process(es)\n`);
       stopAll().finally(() => process.exit(130));
     });

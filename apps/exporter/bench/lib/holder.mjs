@@ -12,6 +12,9 @@ if ((role !== 'server' && role !== 'client') || !host || !(port > 0)) {
   process.exit(2);
 }
 
+// Ctrl-C reaches the whole process group: the bench, not the terminal, decides when holders end.
+process.on('SIGINT', () => {});
+
 const open = new Set(); // insertion order: the first is the oldest (closed first when churning)
 let errors = 0;
 let lastError = '';

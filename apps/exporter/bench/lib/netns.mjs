@@ -1,7 +1,7 @@
 // Isolation: the bench re-runs itself inside a private network namespace (loopback only) and,
 // by default, a private pid namespace so that every process it starts dies with it.
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { BenchError } from './flags.mjs';
 
 const INSIDE = 'SOCKSCOPE_BENCH_INSIDE';
@@ -15,20 +15,45 @@ export function insideNamespace() {
 }
 
 /**
- * Runs this script again under `unshare --net` (plus `--pid --fork --mount-proc --kill-child`
- * unless `pidns` is false) and resolves to its exit code. Needs root.
+ * Runs this script again under `unshare --net`, by default also in a private pid namespace
+ * (`--pid --fork --mount-proc --kill-child`): when that namespace's first process ends, for
+ * whatever reason, the kernel kills every process the bench started. Without it (`pidns`
+ * false) unshare execs the bench itself, whose signal handlers stop its children. Needs root.
  */
 export function reexecInNamespace(script, argv, { pidns = true } = {}) {
   if (process.getuid?.() !== 0) throw new BenchError('the bench must run as root: it creates a private network namespace with unshare --net (try sudo pnpm bench)');
-  const ns = pidns ? ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'] : ['--net', '--fork', '--kill-child'];
+  const ns = pidns ? ['--net', '--pid', '--fork', '--mount-proc', '--kill-child'] : ['--net'];
   const child = spawn('unshare', [...ns, process.execPath, script, ...argv], { stdio: 'inherit', env: { ...process.env, [INSIDE]: '1' } });
-  // Ctrl-C reaches the whole foreground group; the inner bench cleans up and exits by itself.
-  const ignore = () => {};
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(s, ignore);
+  // unshare --fork blocks SIGINT and SIGTERM, so a signal sent to us goes straight to the bench
+  // inside; if that has not ended in 15 s, unshare is killed and --kill-child ends the namespace.
+  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(s, () => {
+      for (const pid of childrenOf(child.pid)) signalQuietly(pid, s);
+      signalQuietly(child.pid, s);
+      setTimeout(() => signalQuietly(child.pid, 'SIGKILL'), 15_000).unref();
+    });
+  }
   return new Promise((resolve, reject) => {
     child.once('error', (err) => reject(new BenchError(`cannot run unshare (util-linux): ${err.message}`)));
-    child.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+    child.once('exit', (code, signal) => resolve(code ?? (signal ? 130 : 1)));
   });
+}
+
+/** Pids of a process's children, from /proc/<pid>/task/<tid>/children. */
+function childrenOf(pid) {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+  } catch {
+    return [];
+  }
+}
+
+function signalQuietly(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**

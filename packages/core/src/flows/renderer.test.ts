@@ -81,6 +81,21 @@ describe('counters across collections', () => {
   });
 });
 
+describe('a socket whose owner or direction changes', () => {
+  it('moves to the series its new key names, counters following it', () => {
+    const r = createFlowRenderer({ folding: 'service' });
+    const s = (segs: number, process?: { pid: number; comm: string }) =>
+      tcpSocket({ cookie: 42n, local: { address: '10.0.0.1', port: 8080 }, remote: { address: '10.0.0.9', port: 50000 }, process, tcp: { dataSegsIn: segs } });
+    const segsIn = (out: MetricFamily[]) => fam(out, 'sockscope_tcp_data_segments_in_total').samples?.map((x) => [x.labels.direction, x.labels.process, x.value]);
+    expect(segsIn(r.render(snapshotOf([s(10)])))).toEqual([['outbound', '', 10]]);
+    // the process enricher found the owner this time
+    expect(segsIn(r.render(snapshotOf([s(15, { pid: 3, comm: 'app' })])))).toEqual([['outbound', 'app', 5]]);
+    // a listener on 8080 appeared: the same socket is now an inbound flow of that port
+    expect(segsIn(r.render(snapshotOf([listener(8080), s(16, { pid: 3, comm: 'app' })])))).toEqual([['inbound', 'app', 1]]);
+    expect(segsIn(r.render(snapshotOf([s(20, { pid: 3, comm: 'app' })])))).toEqual([['outbound', 'app', 9]]);
+  });
+});
+
 describe('RTT histogram', () => {
   it('is cumulative across collections, each flow observed once per collection', () => {
     const r = createFlowRenderer({ histogram_buckets: [0.001, 0.01, 0.1] });

@@ -35,6 +35,19 @@ export interface FlowRenderer {
   readonly config: Readonly<FlowsConfig>;
 }
 
+/** What the renderer remembers of one live socket between collections. */
+interface SocketMemo {
+  /** Collection it was last seen in. */
+  gen: number;
+  /** Last value of each counter (NaN before the first). */
+  last: Float64Array;
+  /** The series it folded into last time, and what that choice depended on. */
+  series: Series | undefined;
+  process: SocketRecord['process'];
+  container: SocketRecord['container'];
+  inbound: boolean;
+}
+
 // Listeners, TIME_WAIT and request minisockets have no tcp_info worth a series (ss shows the
 // same set by default); sockscope_sockets and the listen-queue families count them.
 const NOT_FLOW: Partial<Record<SocketState, true>> = { LISTEN: true, CLOSE: true, TIME_WAIT: true, SYN_RECV: true, NEW_SYN_RECV: true };
@@ -68,7 +81,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
   const plan: FlowPlan = { enabled, gauges, counters, gaugeMerge, compat, G, C };
 
   const series = new Map<string, Series>();
-  const sockets = new Map<bigint | string, { gen: number; last: Float64Array }>();
+  const sockets = new Map<bigint | string, SocketMemo>();
   const other = new Series('\u0000other', keyer.otherLabels, G, C);
   let gen = 0;
   const notices: string[] = [];
@@ -90,9 +103,19 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
       if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
       if (!selection.all && !selection.matches(s, dir)) continue;
       const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
-      const key = keyer.key(s, inbound);
-      let g = series.get(key);
-      if (g === undefined) series.set(key, (g = new Series(key, keyer.labels(s, inbound, key), G, C)));
+      const st = stateOf(s);
+      let g = st.series;
+      // A socket keeps its endpoints for life, so its series only changes when what else the
+      // key reads does (owner, container, direction): then the key is built and looked up again.
+      if (g === undefined || st.process !== s.process || st.container !== s.container || st.inbound !== inbound || g.gen < gen - 1) {
+        const key = keyer.key(s, inbound);
+        g = series.get(key);
+        if (g === undefined) series.set(key, (g = new Series(key, keyer.labels(s, inbound, key), G, C)));
+        st.series = g;
+        st.process = s.process;
+        st.container = s.container;
+        st.inbound = inbound;
+      }
       if (g.gen !== gen) {
         g.begin(gen, at, G, C);
         active.push(g);
@@ -103,7 +126,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
         const v = (gaugeReaders[j] as SourceReader)(s);
         if (v !== undefined) mergeGauge(buf, G, j, gaugeMerge[j] as number, v);
       }
-      if (C > 0) addCounterDeltas(s, buf);
+      if (C > 0) addCounterDeltas(s, st.last, buf);
       if (hist && histReader) {
         const r = histReader(s);
         if (r !== undefined) hist.observe(r);
@@ -113,7 +136,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
         if (r > g.score) g.score = r;
       } else g.score += retransReader(s) ?? 0;
     }
-    if (C > 0) for (const [id, st] of sockets) if (st.gen !== gen) sockets.delete(id);
+    for (const [id, st] of sockets) if (st.gen !== gen) sockets.delete(id);
 
     const { kept, folded } = splitByCap(active, config.max_series);
     for (const g of kept) applyDeltas(g.buf);
@@ -140,12 +163,18 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     return out;
   };
 
-  function addCounterDeltas(s: SocketRecord, buf: Float64Array): void {
+  function stateOf(s: SocketRecord): SocketMemo {
     const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
     let st = sockets.get(id);
-    if (st === undefined) sockets.set(id, (st = { gen, last: new Float64Array(C).fill(NaN) }));
+    if (st === undefined) {
+      st = { gen, last: new Float64Array(C).fill(NaN), series: undefined, process: undefined, container: undefined, inbound: false };
+      sockets.set(id, st);
+    }
     st.gen = gen;
-    const last = st.last;
+    return st;
+  }
+
+  function addCounterDeltas(s: SocketRecord, last: Float64Array, buf: Float64Array): void {
     for (let j = 0; j < C; j++) {
       const v = (counterReaders[j] as SourceReader)(s);
       if (v === undefined) continue;

@@ -85,3 +85,33 @@ describe('port ranges', () => {
     expect([79, 80, 443, 444, 8080, 8081].map((p) => set[p])).toEqual([0, 1, 1, 0, 1, 0]);
   });
 });
+
+describe('CIDR matching agrees with node:net BlockList (seeded random addresses and prefixes)', () => {
+  it('for IPv4 and IPv6', async () => {
+    const { BlockList } = await import('node:net');
+    const { prng } = await import('../flows/sockets.fixture.js');
+    const rand = prng(99);
+    const v4 = () => Array.from({ length: 4 }, () => Math.floor(rand() * 256)).join('.');
+    // few distinct words so that addresses often share long prefixes with the networks
+    const v6 = () => Array.from({ length: 8 }, () => ['0', '1', 'db8', '2001', 'ffff', 'fe80'][Math.floor(rand() * 6)]).join(':');
+    let hits = 0;
+    for (let i = 0; i < 400; i++) {
+      const six = i % 2 === 1;
+      const base = six ? v6() : v4();
+      const prefix = Math.floor(rand() * (six ? 129 : 33));
+      const list = new BlockList();
+      list.addSubnet(base, prefix, six ? 'ipv6' : 'ipv4');
+      const network = net(`${base}/${prefix}`);
+      for (let j = 0; j < 20; j++) {
+        // half the probes share the network's leading part
+        const probe = rand() < 0.5 ? (six ? v6() : v4()) : six ? base.split(':').slice(0, 4).join(':') + ':' + v6().split(':').slice(4).join(':') : base.split('.').slice(0, 2).join('.') + '.' + v4().split('.').slice(2).join('.');
+        const ip = parseIp(probe);
+        if (!ip) throw new Error(`unparsable probe ${probe}`);
+        const want = list.check(probe, six ? 'ipv6' : 'ipv4');
+        expect(inNetwork(ip, network), `${probe} in ${base}/${prefix}`).toBe(want);
+        if (want) hits++;
+      }
+    }
+    expect(hits).toBeGreaterThan(500);
+  });
+});

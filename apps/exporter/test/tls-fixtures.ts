@@ -14,6 +14,8 @@ export interface TestPki {
   /** A client certificate from an unrelated CA (must be refused where verification is on). */
   strangerCert: string;
   strangerKey: string;
+  /** Issues a new server certificate and key from the same CA into the same files (a renewal). */
+  renewServer(): void;
   remove(): void;
 }
 
@@ -46,6 +48,7 @@ export function makeTestPki(): TestPki {
     clientKey: p('client.key'),
     strangerCert: p('stranger.crt'),
     strangerKey: p('stranger.key'),
+    renewServer: () => issue('server', 'ca', 'server.ext', '127.0.0.1'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

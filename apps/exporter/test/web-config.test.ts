@@ -3,7 +3,7 @@ import { get as httpGet, type IncomingHttpHeaders, type RequestListener, type Se
 import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { SecureVersion } from 'node:tls';
+import { connect as tlsConnect, type SecureVersion } from 'node:tls';
 import bcrypt from 'bcryptjs';
 import { compileConfigSchema } from '@sockscope/core';
 import { prometheusSink } from '@sockscope/sink-prometheus';
@@ -165,6 +165,48 @@ describe('TLS', () => {
     const url = `https://127.0.0.1:${port}/`;
     await expect(fetchOnce(url, { ca: pki.caCert })).rejects.toThrow();
     expect((await fetchOnce(url, { ca: pki.caCert, cert: pki.strangerCert, key: pki.strangerKey })).status).toBe(200);
+  });
+});
+
+/** The serial number of the certificate a TLS server presents now. */
+function servedSerial(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(pki.caCert) }, () => {
+      resolve(s.getPeerCertificate().serialNumber);
+      s.end();
+    });
+    s.on('error', reject);
+  });
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+describe('certificate renewal', () => {
+  it('serves a renewed certificate without a restart, and keeps the old one while the new files do not load', async () => {
+    const errors: string[] = [];
+    let reloads = 0;
+    const path = webConfig('renew.yml', 'tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n');
+    const port = await serve(await loadWebConfig(path, { intervalMs: 10, onError: (m) => errors.push(m), onReload: () => void reloads++ }));
+    const first = await servedSerial(port);
+
+    pki.renewServer();
+    await until('the renewed certificate is served', async () => (await servedSerial(port)) !== first);
+    const second = await servedSerial(port);
+
+    const good = readFileSync(pki.serverCert);
+    writeFileSync(pki.serverCert, '-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n');
+    await until('the broken renewal is reported', async () => errors.length > 0);
+    expect(errors[errors.length - 1]).toMatch(/^web config: renewed TLS files do not load, keeping the previous certificate: /);
+    expect(await servedSerial(port)).toBe(second);
+    expect((await fetchOnce(`https://127.0.0.1:${port}/`, { ca: pki.caCert })).status).toBe(200);
+    writeFileSync(pki.serverCert, good);
+    expect(reloads).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -7,6 +7,7 @@ import { SockscopeError } from '@sockscope/core';
 import { parseDocument } from 'yaml';
 import { createBasicAuth, type BasicAuthCheck } from './basic-auth.js';
 import type { WebConfig } from './schema.js';
+import { reloadCertificatesOnChange, type ReloadOptions } from './reload.js';
 import { tlsSetup } from './tls.js';
 import { validateWebConfig } from './validate.js';
 
@@ -15,13 +16,15 @@ export type ServerFactory = (listener: RequestListener) => Server;
 
 /**
  * Reads a `--web.config.file` (exporter-toolkit format: `tls_server_config`, `basic_auth_users`,
- * `http_server_config.headers`) and returns a server factory: HTTPS when TLS is configured,
- * basic auth on every path when users are listed. Throws ERR_CONFIG_INVALID with every problem
- * as `path: message`; an empty file yields a plain HTTP server, as in exporter-toolkit.
+ * `http_server_config.headers`) and returns a server factory: HTTPS when TLS is configured
+ * (renewed certificate files apply without a restart), basic auth on every path when users are
+ * listed. Throws ERR_CONFIG_INVALID with every problem as `path: message`; an empty file yields a
+ * plain HTTP server, as in exporter-toolkit. Pass `onError` (e.g. logger.warn) to hear about
+ * renewed files that fail to load.
  */
-export async function loadWebConfig(path: string): Promise<ServerFactory> {
+export async function loadWebConfig(path: string, reload: ReloadOptions = {}): Promise<ServerFactory> {
   const config = await readWebConfig(path);
-  return serverFactory(config, dirname(path));
+  return serverFactory(config, dirname(path), reload);
 }
 
 /** Reads and validates a web config file. */
@@ -47,7 +50,7 @@ export async function readWebConfig(path: string): Promise<WebConfig> {
 }
 
 /** Turns a validated web config into a server factory; relative file names resolve against baseDir. */
-export async function serverFactory(config: WebConfig, baseDir: string): Promise<ServerFactory> {
+export async function serverFactory(config: WebConfig, baseDir: string, reload: ReloadOptions = {}): Promise<ServerFactory> {
   const users = config.basic_auth_users ?? {};
   const auth = Object.keys(users).length > 0 ? createBasicAuth(users) : undefined;
   const headers = Object.entries(config.http_server_config?.headers ?? {});
@@ -59,6 +62,7 @@ export async function serverFactory(config: WebConfig, baseDir: string): Promise
     server.on('secureConnection', (socket: TLSSocket) => {
       if (!tls.acceptsClient(socket)) socket.destroy();
     });
+    reloadCertificatesOnChange(server, tls, reload);
     return server;
   };
 }

@@ -13,11 +13,16 @@ export interface TlsSetup {
   options: ServerOptions;
   /** False when a connection must be dropped (a client certificate was required or failed to verify). */
   acceptsClient(socket: TLSSocket): boolean;
+  /** Absolute paths of the certificate, key and CA files. */
+  files: string[];
+  /** Reads the files again (for setSecureContext after a renewal). */
+  reread(): Promise<ServerOptions>;
 }
 
 /** Reads the certificate, key and CA files (paths relative to the web config's directory) and maps the policy. */
 export async function tlsSetup(tls: TlsConfig, baseDir: string): Promise<TlsSetup> {
-  const read = async (key: 'cert_file' | 'key_file' | 'client_ca_file'): Promise<Buffer | undefined> => {
+  const keys = ['cert_file', 'key_file', 'client_ca_file'] as const;
+  const read = async (key: (typeof keys)[number]): Promise<Buffer | undefined> => {
     const file = tls[key];
     if (file === undefined) return undefined;
     const path = resolve(baseDir, file);
@@ -29,12 +34,13 @@ export async function tlsSetup(tls: TlsConfig, baseDir: string): Promise<TlsSetu
       throw new SockscopeError('ERR_CONFIG_INVALID', `web config: tls_server_config.${key}: cannot read ${path}: ${why}`);
     }
   };
-  const [cert, key, ca] = await Promise.all([read('cert_file'), read('key_file'), read('client_ca_file')]);
+  const material = async () => {
+    const [cert, key, ca] = await Promise.all(keys.map(read));
+    return { cert, key, ca };
+  };
   const policy = tls.client_auth_type;
   const options: ServerOptions = {
-    cert,
-    key,
-    ca,
+    ...(await material()),
     minVersion: TLS_VERSIONS[tls.min_version],
     maxVersion: TLS_VERSIONS[tls.max_version],
     requestCert: policy !== 'NoClientCert',
@@ -47,5 +53,6 @@ export async function tlsSetup(tls: TlsConfig, baseDir: string): Promise<TlsSetu
     if (policy === 'VerifyClientCertIfGiven') return !presented || socket.authorized;
     return true;
   };
-  return { options, acceptsClient };
+  const files = keys.flatMap((k) => (tls[k] === undefined ? [] : [resolve(baseDir, tls[k])]));
+  return { options, acceptsClient, files, reread: async () => ({ ...options, ...(await material()) }) };
 }

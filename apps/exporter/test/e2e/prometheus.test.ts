@@ -239,6 +239,8 @@ describe('sockscope scraped by a real Prometheus', () => {
     const lastError = (job: string) => targets.activeTargets.find((t) => t.labels.job === job)?.lastError ?? '';
     expect(lastError('sockscope-tls-wrong-password')).toMatch(/401/);
     expect(lastError('sockscope-tls')).toBe('');
+    // Plain HTTP to the TLS port: the connection is closed at the TLS layer (Prometheus reports EOF).
+    expect(lastError('sockscope-plain-http-to-tls')).not.toBe('');
     expect((await prom.query('count(node_sockstat_TCP_tw{job="sockscope-tls"})')).length).toBe(1);
   });
 });

@@ -22,7 +22,7 @@ describe('metricCatalog', () => {
       'sockscope_sockets',
       'sockscope_tcp_listen_queue_length',
       'sockscope_tcp_listen_queue_limit',
-      'sockscope_tcp_rtt_histogram_seconds',
+      'sockscope_tcp_rtt_distribution_seconds',
       'sockscope_series_dropped',
     ]);
   });

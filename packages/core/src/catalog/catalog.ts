@@ -40,8 +40,8 @@ const ssHelp = {
 /**
  * Every metric sockscope derives from socket records, in output order. Per-flow families get
  * the folding strategy's labels; aggregates are bounded by construction. The RTT histogram is
- * named `sockscope_tcp_rtt_histogram_seconds` so that it cannot collide with the per-flow
- * gauge family `sockscope_tcp_rtt_seconds` (a histogram of that name would expose
+ * named `sockscope_tcp_rtt_distribution_seconds` so that it cannot collide with the per-flow
+ * gauge family `sockscope_tcp_rtt_seconds` and carries no type word (promtool flags `histogram` in a name); a histogram named after the gauge would expose
  * `sockscope_tcp_rtt_seconds_bucket` beside a gauge of the base name, which Prometheus
  * rejects as one name with two types).
  */
@@ -178,7 +178,7 @@ export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze([
     kind: 'histogram',
     unit: 'seconds',
     help: 'Round-trip times of every selected TCP flow, each observed once per collection (cumulative).',
-    prometheus: 'sockscope_tcp_rtt_histogram_seconds',
+    prometheus: 'sockscope_tcp_rtt_distribution_seconds',
     otel: otel('sockscope.tcp.rtt.distribution', 's'),
     scope: 'aggregate',
     aggregate: 'rtt_histogram',

@@ -43,7 +43,7 @@ const ssHelp = {
  * named `sockscope_tcp_rtt_distribution_seconds` so that it cannot collide with the per-flow
  * gauge family `sockscope_tcp_rtt_seconds` and carries no type word (promtool flags `histogram` in a name); a histogram named after the gauge would expose
  * `sockscope_tcp_rtt_seconds_bucket` beside a gauge of the base name, which Prometheus
- * rejects as one name with two types).
+ * rejects as one name with two types.
  */
 export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze([
   {

@@ -42,6 +42,8 @@ export interface AgentOptions {
   createServer?: (listener: RequestListener) => Server;
   /** Plugins the environment turns on (e.g. OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
   enabledByEnv?: ReadonlySet<string>;
+  /** Conditions other parts report (e.g. the flow renderer's), shown in /health beside the agent's. */
+  notices?: () => readonly string[];
   /** Self-metrics other components published in the health registry (e.g. OTLP export counts). */
   selfFamilies?: (health: HealthRegistry) => MetricFamily[];
 }
@@ -131,7 +133,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     collect: () => collectSnapshot(collectors, enrichers),
     render: opts.render,
     minIntervalMs: parseDuration(config.collection.min_interval),
-    notices: () => notices,
+    notices: () => [...notices, ...(opts.notices?.() ?? [])],
   });
   const health = createHealthRegistry();
   const sinks = new Map<string, Sink>();
@@ -165,7 +167,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   return {
     pipeline,
     sinks,
-    notices: () => notices,
+    notices: () => [...notices, ...(opts.notices?.() ?? [])],
     stop() {
       stopping ??= (async () => {
         await Promise.allSettled([...sinks.values()].map((s) => s.stop()));

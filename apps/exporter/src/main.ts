@@ -198,6 +198,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       logger,
       build: buildInfo(),
       render: renderer.render,
+      notices: () => renderer.flows.notices(),
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
       selfFamilies: otlpSelfFamilies,
     });

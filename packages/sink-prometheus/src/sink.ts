@@ -51,6 +51,8 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
 
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
+  // While stopping, answers carry `Connection: close` so keep-alive clients do not hold the server open.
+  let closing = false;
 
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rendered = await pipeline.collect();
@@ -59,6 +61,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       (await self.metrics());
     const wantsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const headers: Record<string, string> = { 'content-type': TEXT_CONTENT_TYPE };
+    if (closing) headers.connection = 'close';
     if (wantsGzip) {
       headers['content-encoding'] = 'gzip';
       res.writeHead(200, headers).end(await gzip(body));
@@ -90,6 +93,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
     async start() {
       if (server) return;
       stopping = undefined;
+      closing = false;
       const srv = (ctx.createServer ?? createServer)((req, res) => {
         handle(req, res).catch((err: unknown) => {
           logger.error('request failed', { path: req.url, err: errorMessage(err) });
@@ -122,6 +126,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       if (!server) return stopping ?? Promise.resolve();
       const srv = server;
       server = undefined;
+      closing = true;
       stopping ??= new Promise<void>((resolve) => {
         // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed now.
         srv.close(() => resolve());

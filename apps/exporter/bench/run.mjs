@@ -10,12 +10,14 @@ import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netn
 import { installCleanup, isStopping, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
 import { progress, sample, timeCommand } from './lib/measure.mjs';
-import { memoryOf, scrape, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
-import { NODE_EXPORTER_NET_FLAGS, hostOnlyConfig, peerConfig, rawEndpointConfig } from './lib/configs.mjs';
-import { evaluateGoals, machineInfo, markdown, textTable, writeResults } from './lib/report.mjs';
+import { memoryOf, scrape, scrapeWithProbe, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
+import { NODE_EXPORTER_NET_FLAGS, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig } from './lib/configs.mjs';
+import { evaluateGoals } from './lib/goals.mjs';
+import { machineInfo, markdown, textTable, writeResults } from './lib/report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const STEPS = ['ss', 'collect', 'scrape', 'host'];
+const PROBED_SCRAPES = 2;
 const SPEC = {
   sizes: { kind: 'ints', default: [1000, 10_000, 30_000], max: 200_000, meta: 'N,N,…', help: 'connection counts to measure, ascending' },
   runs: { kind: 'int', default: 5, min: 1, max: 100, meta: 'N', help: 'measured runs per step (the median is reported)' },
@@ -66,11 +68,12 @@ async function main(argv) {
         checkCounts(n, size);
       }
       if (opts.steps.includes('scrape')) {
-        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, () => startSockscope('sockscope (raw_endpoint)', opts.cli, configs.raw, ++port));
-        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, () => startSockscope('sockscope (peer)', opts.cli, configs.peer, ++port));
+        size.scrape_default = await measureExporter(`N=${n} scrape default`, times, () => startSockscope('sockscope (default)', opts.cli, configs.default, ++port), true);
+        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, () => startSockscope('sockscope (raw_endpoint)', opts.cli, configs.raw, ++port), true);
+        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, () => startSockscope('sockscope (peer)', opts.cli, configs.peer, ++port), true);
       }
       if (opts.steps.includes('host')) {
-        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, times, () => startSockscope('sockscope (host only)', opts.cli, configs.host, ++port));
+        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, times, () => startSockscope('sockscope (host only)', opts.cli, configs.host, ++port), true);
         size.node_exporter_net = await measureExporter(`N=${n} node_exporter net`, times, () => startNodeExporter('node_exporter (net)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS));
         size.node_exporter_full = await measureExporter(`N=${n} node_exporter full`, times, () => startNodeExporter('node_exporter (full)', opts.node_exporter, ++port));
       }
@@ -90,8 +93,11 @@ async function main(argv) {
   }
 }
 
-/** Scrapes a freshly started exporter `runs` times after the warm-up; adds its memory afterwards. */
-async function measureExporter(label, times, start) {
+/**
+ * Scrapes a freshly started exporter `runs` times after the warm-up, then adds its memory and,
+ * for sockscope (`probe`), its longest event-loop block during extra scrapes probed via /health.
+ */
+async function measureExporter(label, times, start, probe = false) {
   progress(`${label}: starting`);
   const exporter = await start();
   try {
@@ -100,7 +106,9 @@ async function measureExporter(label, times, start) {
       // what sockscope says its own socket collection and process attribution took inside the scrape
       return { ...r, agentNetlinkMs: r.durations['linux-netlink'] ?? NaN, agentProcessMs: r.durations.process ?? NaN };
     });
-    return { ...stats, memory: memoryOf(exporter.pid) };
+    // probed scrapes come after the timed ones so that the probing does not slow those down
+    const stall = probe ? await sample(`${label} (probing /health)`, { runs: PROBED_SCRAPES, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};
+    return { ...stats, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid) };
   } finally {
     await exporter.stop();
   }
@@ -116,6 +124,7 @@ async function checkConfigs(opts, tmp) {
   const need = opts.steps.includes('scrape') || opts.steps.includes('host');
   if (!need) return {};
   return {
+    default: await writeCheckedConfig(opts.cli, tmp, 'default', defaultConfig()),
     raw: await writeCheckedConfig(opts.cli, tmp, 'raw-endpoint', rawEndpointConfig()),
     peer: await writeCheckedConfig(opts.cli, tmp, 'peer', peerConfig()),
     host: await writeCheckedConfig(opts.cli, tmp, 'host-only', hostOnlyConfig()),

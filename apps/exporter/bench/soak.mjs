@@ -21,6 +21,7 @@ const SPEC = {
   minutes: { kind: 'number', default: 10, meta: 'N', help: 'how long to soak (e.g. 1 for a quick check)' },
   connections: { kind: 'int', default: 2000, min: 1, max: 100_000, meta: 'N', help: 'connections held open throughout' },
   churn: { kind: 'int', default: 500, min: 0, max: 5000, meta: 'N', help: 'connections closed and opened per second' },
+  settle: { kind: 'int', default: 60, min: 0, max: 600, meta: 'SECONDS', help: 'churn and scrape this long before measuring (TIME_WAIT sockets pile up for 60 s)' },
   interval: { kind: 'number', default: 1, meta: 'SECONDS', help: 'time between scrapes' },
   folding: { kind: 'string', default: 'raw_endpoint', meta: 'STRATEGY', help: 'flows.folding of the agent (raw_endpoint: a series per socket, the most churn)' },
   cli: { kind: 'string', default: join(here, '..', 'dist', 'cli.js'), meta: 'FILE', help: 'the built sockscope CLI' },
@@ -49,11 +50,16 @@ async function main(argv) {
     progress(`opening ${opts.connections} connections`);
     await pool.grow(opts.connections);
     await pool.churn(opts.churn);
+    if (opts.settle > 0) {
+      progress(`settling for ${opts.settle} s (churn and scrapes, not measured)`);
+      await scrapeLoop(exporter, opts.settle, opts.interval * 1000, 'settle');
+    }
     const machine = machineInfo();
     const seconds = opts.minutes * 60;
-    const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000);
+    const closedBefore = await closedSoFar(pool);
+    const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000, 'soak');
+    const closed = (await closedSoFar(pool)) - closedBefore;
     await pool.churn(0);
-    const closed = (await pool.status()).filter((s) => s.role === 'client').reduce((n, s) => n + s.closed, 0);
     const result = {
       machine,
       loadavgEnd: machineInfo().loadavg,
@@ -79,8 +85,13 @@ async function main(argv) {
   }
 }
 
+/** Connections the client holders have closed since they started. */
+async function closedSoFar(pool) {
+  return (await pool.status()).filter((s) => s.role === 'client').reduce((n, s) => n + s.closed, 0);
+}
+
 /** Scrapes every `intervalMs` for `seconds`, sampling the agent's RSS after each scrape. */
-async function scrapeLoop(exporter, seconds, intervalMs) {
+async function scrapeLoop(exporter, seconds, intervalMs, phase) {
   const samples = [];
   let failed = 0;
   let late = 0;
@@ -107,7 +118,7 @@ async function scrapeLoop(exporter, seconds, intervalMs) {
     }
     const t = (performance.now() - start) / 1000;
     samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: memory.rssMb, collectorMs: r.durations });
-    if (i % 10 === 0) progress(`soak ${t.toFixed(0)}/${seconds} s: RSS ${memory.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
+    if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${memory.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
   }
   return { samples, failed, late };
 }

@@ -59,6 +59,30 @@ export function countSeries(text) {
   return n;
 }
 
+/**
+ * Scrapes `url` once while asking `probeUrl` (sockscope's /health) again and again; the slowest
+ * probe answer is how long the agent's event loop was blocked during that scrape, seen from outside.
+ */
+export async function scrapeWithProbe(url, probeUrl) {
+  let done = false;
+  let longest = 0;
+  const probing = (async () => {
+    while (!done) {
+      const start = performance.now();
+      await new Promise((resolve, reject) => request(probeUrl, (res) => res.resume().on('end', resolve)).on('error', reject).end());
+      longest = Math.max(longest, performance.now() - start);
+      await sleep(2);
+    }
+  })();
+  try {
+    await scrape(url);
+  } finally {
+    done = true;
+    await probing;
+  }
+  return { stallMs: longest };
+}
+
 /** `sockscope_scrape_collector_duration_seconds{collector}` of an exposition as `{ collector: ms }`. */
 export function collectorDurations(text) {
   const out = {};

@@ -7,6 +7,9 @@ const collection = { min_interval: '0s', timeout: '60s' };
 /** Enough series for every socket of the largest run (two sockets per connection, plus listeners). */
 export const MAX_SERIES = 1_000_000;
 
+/** The embedded default (flows folded by service, 10,000 series per family at most), collecting afresh. */
+export const defaultConfig = () => ({ collection });
+
 /** Per-flow metrics for every flow: one series per socket (src, src_port, dst, dst_port). */
 export const rawEndpointConfig = () => ({
   collection,

@@ -1,6 +1,7 @@
 // Reads a soak's per-second samples: RSS at start, middle and end, the leak verdict, and how
 // collection time drifted from the first minute to the last.
 import { median } from './measure.mjs';
+import { reproduce } from './report.mjs';
 
 /** Median of `key` over the samples whose time lies in [from, to) seconds. */
 function windowMedian(samples, key, from, to) {
@@ -44,7 +45,7 @@ const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 export function soakText(result) {
   const s = result.summary;
   const lines = [
-    `soak: ${result.seconds} s, ${result.options.connections} connections held, churn ${result.options.churn}/s (measured ${result.churnPerSecond.toFixed(0)}/s), ${result.scrapes} scrapes (${result.failedScrapes} failed, ${result.lateScrapes} late)`,
+    `soak: ${result.seconds} s measured after ${result.options.settle} s of settling, ${result.options.connections} connections held, churn ${result.options.churn}/s (measured ${result.churnPerSecond.toFixed(0)}/s), ${result.scrapes} scrapes (${result.failedScrapes} failed, ${result.lateScrapes} late)`,
     `RSS start ${s.rss.start.value.toFixed(1)} MB, middle ${s.rss.middle.value.toFixed(1)} MB, end ${s.rss.end.value.toFixed(1)} MB (end vs middle ${pct(s.rssGrowthEndVsMiddle)}): ${s.verdict}`,
     `peak RSS ${result.peakRssMb.toFixed(1)} MB; series at the end ${result.lastSeries}`,
   ];
@@ -61,6 +62,6 @@ export function soakMarkdown(result) {
     `- load average at start: ${m.loadavg.join(', ')}; at end: ${result.loadavgEnd.join(', ')}`,
     `- config: flows.folding ${result.options.folding}, every scrape collects afresh (collection.min_interval 0s)`];
   if (result.options.note) out.push('', `> **Note:** ${result.options.note}`);
-  out.push('', ...soakText(result).map((l) => `- ${l}`), '', '## Reproduce', '', '```sh', `sudo pnpm bench:soak${result.options.argv.length ? ' ' + result.options.argv.join(' ') : ''}`, '```', '');
+  out.push('', ...soakText(result).map((l) => `- ${l}`), '', '## Reproduce', '', ...reproduce('bench:soak', 'soak.mjs', result.options.argv));
   return out.join('\n');
 }

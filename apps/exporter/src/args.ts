@@ -32,6 +32,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] as string;
+    // `pnpm start -- --flag` passes the separator through; it carries no meaning here.
+    if (raw === '--') continue;
     if (!raw.startsWith('-') || raw === '-') {
       positional.push(raw);
       continue;

@@ -1,0 +1,77 @@
+// Pure parts of the bench: flags, medians, exposition parsing, goals, the soak verdict.
+// Run with: node --test apps/exporter/bench/test/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BenchError, parseFlags } from '../lib/flags.mjs';
+import { median, summarize } from '../lib/measure.mjs';
+import { collectorDurations, countSeries } from '../lib/agents.mjs';
+import { evaluateGoals } from '../lib/goals.mjs';
+import { summarizeSoak } from '../lib/soak-report.mjs';
+
+const SPEC = {
+  sizes: { kind: 'ints', default: [1000], max: 50_000 },
+  runs: { kind: 'int', default: 5, min: 1 },
+  steps: { kind: 'list', default: ['ss'], choices: ['ss', 'collect'] },
+  no_pidns: { kind: 'bool', default: false },
+};
+
+test('flags: both spellings, defaults kept, bad values name the flag', () => {
+  assert.deepEqual(parseFlags(['--sizes', '1000,10000', '--runs=3', '--no-pidns'], SPEC), { sizes: [1000, 10_000], runs: 3, steps: ['ss'], no_pidns: true });
+  assert.throws(() => parseFlags(['--sizes', '10x'], SPEC), (e) => e instanceof BenchError && /--sizes 10x/.test(e.message));
+  assert.throws(() => parseFlags(['--sizes', '60000'], SPEC), /at most 50000/);
+  assert.throws(() => parseFlags(['--runs', '0'], SPEC), /at least 1/);
+  assert.throws(() => parseFlags(['--steps', 'ss,scrap'], SPEC), /unknown scrap; choose from ss, collect/);
+  assert.throws(() => parseFlags(['--size', '1'], SPEC), /unknown flag --size; known: --sizes/);
+  assert.throws(() => parseFlags(['--runs'], SPEC), /needs a value/);
+});
+
+test('median of odd and even counts; summarize keeps min and max', () => {
+  assert.equal(median([5, 1, 3]), 3);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.deepEqual(summarize([3, 9, 1]), { median: 3, min: 1, max: 9, runs: 3 });
+});
+
+test('exposition: series are the non-comment lines; sockscope self-timings read in ms', () => {
+  const text = [
+    '# HELP sockscope_scrape_collector_duration_seconds How long a collector took in the last collection.',
+    '# TYPE sockscope_scrape_collector_duration_seconds gauge',
+    'sockscope_scrape_collector_duration_seconds{collector="linux-netlink"} 0.0125',
+    'sockscope_scrape_collector_duration_seconds{collector="enricher:process"} 0.002',
+    'node_sockstat_TCP_tw 3',
+    '',
+  ].join('\n');
+  assert.equal(countSeries(text), 3);
+  assert.deepEqual(collectorDurations(text), { 'linux-netlink': 12.5, 'enricher:process': 2 });
+});
+
+const stat = (v) => summarize([v]);
+
+test('goals: ratios to ss -tin, RSS judged on the default config, not measured when absent', () => {
+  const size = (n, netlinkMs, scrapeMs, peak, stall) => ({
+    connections: n,
+    ss_tin: { ms: stat(100) },
+    netlink: { ms: stat(netlinkMs), stallMs: stat(stall) },
+    scrape_raw: { ms: stat(scrapeMs), memory: { rssMb: 900, peakMb: 1000 } },
+    scrape_default: { ms: stat(50), memory: { rssMb: peak, peakMb: peak } },
+  });
+  const [collection, scrape10k, rss, stall] = evaluateGoals([size(10_000, 50, 150, 100, 20), size(30_000, 70, 400, 140, 60)]);
+  assert.equal(collection.pass, false); // 0.7× at 30k
+  assert.deepEqual(collection.values.map((v) => v.value), [0.5, 0.7]);
+  assert.equal(scrape10k.pass, true); // 1.5×
+  assert.equal(rss.pass, true);
+  assert.match(rss.info, /raw_endpoint 1000 MB/);
+  assert.equal(stall.pass, false);
+  assert.equal(evaluateGoals([size(1000, 10, 10, 10, 1)])[1].pass, undefined);
+});
+
+test('soak: end within 10% of the middle is no leak; steady growth is flagged', () => {
+  const run = (rssAt) => Array.from({ length: 121 }, (_, t) => ({ t, rssMb: rssAt(t), scrapeMs: 10 + t / 60, collectorMs: { 'linux-netlink': 5 } }));
+  const flat = summarizeSoak(run((t) => (t < 20 ? 80 + t : 100 + (t % 3))), 120);
+  assert.equal(flat.verdict, 'no leak');
+  assert.equal(flat.rss.start.value < flat.rss.middle.value, true);
+  const leaking = summarizeSoak(run((t) => 100 + t), 120);
+  assert.equal(leaking.verdict, 'possible leak');
+  assert.ok(leaking.rssGrowthEndVsMiddle > 0.3); // 160 MB in the middle window, 217 MB at the end
+  assert.equal(leaking.drift['collector:linux-netlink'].change, 0);
+  assert.ok(leaking.drift.scrapeMs.lastMs > leaking.drift.scrapeMs.firstMs);
+});

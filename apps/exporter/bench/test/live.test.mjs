@@ -1,0 +1,72 @@
+// The bench against the real kernel (root, unshare): small sizes, checked through its own output.
+// Run with: node --test apps/exporter/bench/test/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeCheckedConfig } from '../lib/agents.mjs';
+import { BenchError } from '../lib/flags.mjs';
+
+const bench = fileURLToPath(new URL('..', import.meta.url));
+const cli = join(bench, '..', 'dist', 'cli.js');
+const root = process.getuid?.() === 0;
+
+function run(script, args) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(bench, script), ...args], { timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr }));
+  });
+}
+
+/** Holder processes still alive (the bench must leave none behind). */
+function holdersAlive() {
+  return execFileSync('ps', ['-e', '-o', 'args='], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('bench/lib/holder.mjs')).length;
+}
+
+test('run.mjs holds N connections that ss and the netlink collector both see, then cleans up', { skip: !root && 'needs root' }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  try {
+    const r = await run('run.mjs', ['--sizes', '300', '--runs', '1', '--warmup', '0', '--steps', 'ss,collect', '--out', out, '--name', 't']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(readFileSync(join(out, 't.json'), 'utf8'));
+    const [size] = result.sizes;
+    assert.equal(size.connections, 300);
+    assert.equal(size.netlink.established.median, 600); // both ends of each loopback connection
+    assert.ok(size.procfs.established.median >= 600);
+    assert.equal(size.attribution.attributed.median >= 600, true);
+    assert.ok(size.ss_tin.bytes.median > 600 * 100, 'ss -tin printed a line per socket');
+    assert.match(r.stdout, /netlink collect .* ms \(\d+\.\d\d×\)/);
+    assert.match(readFileSync(join(out, 't.md'), 'utf8'), /## Goals/);
+    assert.equal(holdersAlive(), 0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+test('an invalid config fails with what check-config said', { skip: !existsSync(cli) && 'the CLI is not built' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  try {
+    await assert.rejects(writeCheckedConfig(cli, dir, 'bad', { flows: { folding: 'by_moon_phase' } }), (e) => e instanceof BenchError && /flows\.folding/.test(e.message) && /check-config exited 2/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('soak.mjs scrapes under churn and writes a verdict', { skip: (!root && 'needs root') || (!existsSync(cli) && 'the CLI is not built') }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  try {
+    const r = await run('soak.mjs', ['--minutes', '0.1', '--settle', '0', '--connections', '100', '--churn', '50', '--out', out, '--name', 's']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(readFileSync(join(out, 's.json'), 'utf8'));
+    assert.ok(result.scrapes >= 5);
+    assert.equal(result.failedScrapes, 0);
+    assert.ok(result.churnPerSecond > 0);
+    assert.ok(['no leak', 'possible leak'].includes(result.summary.verdict));
+    assert.ok(result.samples.every((s) => s.series > 200 && s.rssMb > 0));
+    assert.equal(holdersAlive(), 0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});

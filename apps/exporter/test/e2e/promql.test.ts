@@ -7,8 +7,8 @@ describe('metricNames', () => {
     expect(metricNames('rate(node_netstat_Tcp_RetransSegs[5m]) / rate(node_netstat_Tcp_OutSegs[5m]) > 0.05 and rate(node_netstat_Tcp_RetransSegs[5m]) > 10'))
       .toEqual(['node_netstat_Tcp_RetransSegs', 'node_netstat_Tcp_OutSegs']);
     expect(metricNames('sum without (family, protocol, state) (sockscope_sockets{protocol="tcp", state="CLOSE_WAIT"}) > 100')).toEqual(['sockscope_sockets']);
-    expect(metricNames('histogram_quantile(0.95, sum by (instance, le) (rate(sockscope_tcp_rtt_histogram_seconds_bucket{instance=~"a|b"}[15s])))'))
-      .toEqual(['sockscope_tcp_rtt_histogram_seconds_bucket']);
+    expect(metricNames('histogram_quantile(0.95, sum by (instance, le) (rate(sockscope_tcp_rtt_distribution_seconds_bucket{instance=~"a|b"}[15s])))'))
+      .toEqual(['sockscope_tcp_rtt_distribution_seconds_bucket']);
     expect(metricNames('instance:node_netstat_Tcp_RetransSegs:rate5m / (instance:node_netstat_Tcp_OutSegs:rate5m > 0) * 1e-3'))
       .toEqual(['instance:node_netstat_Tcp_RetransSegs:rate5m', 'instance:node_netstat_Tcp_OutSegs:rate5m']);
     expect(metricNames('up{job="sockscope"} == 0')).toEqual(['up']);

@@ -26,3 +26,4 @@ export * from './flows/renderer.js';
 export * from './enrichers/direction.js';
 export * from './compat/ss-exporter-schema.js';
 export * from './compat/translate.js';
+export * from './net/address-text.js';

@@ -1,5 +1,5 @@
-import { tcpStateName, type Endpoint, type SocketRecord, type TcpInfo } from '@sockscope/core';
-import { decodeAddressWords, formatIPv4, formatIPv6, hexDigit } from './address.js';
+import { ipv4Text, ipv6Text, tcpStateName, type Endpoint, type SocketRecord, type TcpInfo } from '@sockscope/core';
+import { decodeAddressWords, hexDigit } from './address.js';
 import { LineCursor, forEachLine } from './scan.js';
 
 /** A line the parser skipped, with why. */
@@ -55,7 +55,7 @@ export function parseInetTable(buf: Uint8Array, opts: InetTableOptions): TablePa
     let address = names.get(k);
     if (address === undefined) {
       if (!decodeAddressWords(buf, start, words, littleEndian, addr)) return 'address is not kernel hex';
-      address = words === 1 ? formatIPv4(addr) : formatIPv6(addr);
+      address = words === 1 ? ipv4Text(addr) : ipv6Text(addr);
       names.set(k, address);
     }
     cur.pos = start + words * 8 + 1;

@@ -1,11 +1,12 @@
 import { isIPv6 } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { decodeAddressWords, formatIPv6 } from '../../src/sockets/address.js';
+import { ipv6Text } from '@sockscope/core';
+import { decodeAddressWords } from '../../src/sockets/address.js';
 
 const v6 = (hex: string) => {
   const out = new Uint8Array(16);
   expect(decodeAddressWords(Buffer.from(hex), 0, 4, true, out)).toBe(true);
-  return formatIPv6(out);
+  return ipv6Text(out);
 };
 
 describe('kernel hex addresses', () => {

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
@@ -231,6 +232,15 @@ describe('sockscope scraped by a real Prometheus', () => {
 
   it('is scraped over TLS with basic auth; a wrong password and plain HTTP are refused', async () => {
     expect(secureStartError).toBeUndefined();
+    // First straight from here: HTTPS with the test CA and no credentials must get 401.
+    const direct = await new Promise<number | string>((resolve) => {
+      const req = httpsGet(`https://127.0.0.1:${secure?.port}/metrics`, { ca: readFileSync(pki.caCert), agent: false }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', (err) => resolve(`${err.message} (is --web.config.file passed to startAgent as createServer?)`));
+    });
+    expect(direct).toBe(401);
     await waitFor('scrapes of the TLS endpoint', async () => (await prom.query('up{job="sockscope-tls"} == 1')).length === 1);
     const up = async (job: string) => Number((await prom.query(`up{job="${job}"}`))[0]?.value[1]);
     expect(await up('sockscope-tls-wrong-password')).toBe(0);

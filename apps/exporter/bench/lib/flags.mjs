@@ -11,6 +11,7 @@ export function parseFlags(argv, spec) {
   const out = Object.fromEntries(Object.entries(spec).map(([k, s]) => [k, s.default]));
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i];
+    if (raw === '--') continue; // `pnpm bench -- --sizes 1000` passes the separator through
     if (raw === '-h' || raw === '--help') {
       out.help = true;
       continue;

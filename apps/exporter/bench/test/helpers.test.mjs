@@ -16,7 +16,7 @@ const SPEC = {
 };
 
 test('flags: both spellings, defaults kept, bad values name the flag', () => {
-  assert.deepEqual(parseFlags(['--sizes', '1000,10000', '--runs=3', '--no-pidns'], SPEC), { sizes: [1000, 10_000], runs: 3, steps: ['ss'], no_pidns: true });
+  assert.deepEqual(parseFlags(['--', '--sizes', '1000,10000', '--runs=3', '--no-pidns'], SPEC), { sizes: [1000, 10_000], runs: 3, steps: ['ss'], no_pidns: true });
   assert.throws(() => parseFlags(['--sizes', '10x'], SPEC), (e) => e instanceof BenchError && /--sizes 10x/.test(e.message));
   assert.throws(() => parseFlags(['--sizes', '60000'], SPEC), /at most 50000/);
   assert.throws(() => parseFlags(['--runs', '0'], SPEC), /at least 1/);

@@ -22,6 +22,7 @@ import { EMBEDDED_DEFAULT, readConfigFile, validateConfig, type ConfigTranslator
 import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { createRenderer } from './render.js';
+import { loadWebConfig } from './web-config/index.js';
 import { VERSION, buildInfo } from './version.js';
 
 /** Output streams and process hooks, injectable for tests. */
@@ -190,6 +191,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     );
     for (const w of warnings) logger.warn(w);
     applyListenFlags(config, args);
+    const createServer = args.webConfigFile ? await loadWebConfig(args.webConfigFile, { onError: (m) => logger.warn(m) }) : undefined;
     const renderer = createRenderer(config.flows as Partial<FlowsConfig> | undefined);
     for (const n of renderer.flows.notices()) logger.warn(n);
     agent = await startAgent({
@@ -198,6 +200,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       logger,
       build: buildInfo(),
       render: renderer.render,
+      createServer,
       notices: () => renderer.flows.notices(),
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
       selfFamilies: otlpSelfFamilies,

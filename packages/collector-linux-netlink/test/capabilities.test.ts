@@ -18,7 +18,11 @@ beforeAll(() => {
 });
 
 afterAll(() => {
-  execFileSync('ip', ['netns', 'delete', NS]);
+  try {
+    execFileSync('ip', ['netns', 'delete', NS], { stdio: 'ignore' });
+  } catch {
+    // beforeAll failed before creating it: its own error is the one worth reading
+  }
   rmSync(script.dir, { recursive: true, force: true });
 });
 

@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { buildSync } from 'esbuild';
 
 const pkg = fileURLToPath(new URL('../../', import.meta.url));
-const esbuild = fileURLToPath(new URL('../../../../node_modules/.bin/esbuild', import.meta.url));
 
 /**
  * Bundles run-collector.ts (koffi left external) into a directory and returns the entry to run
@@ -13,6 +12,18 @@ const esbuild = fileURLToPath(new URL('../../../../node_modules/.bin/esbuild', i
 export function bundleChild(): { entry: string; dir: string } {
   const dir = `${pkg}node_modules/.cache/sockscope-nl-child-${process.pid}`;
   mkdirSync(dir, { recursive: true });
-  execFileSync(esbuild, ['test/child/run-collector.ts', '--bundle', '--splitting', '--platform=node', '--format=esm', '--conditions=source', '--external:koffi', '--log-level=warning', `--outdir=${dir}`, '--out-extension:.js=.mjs'], { cwd: pkg });
+  buildSync({
+    absWorkingDir: pkg,
+    entryPoints: ['test/child/run-collector.ts'],
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    conditions: ['source'],
+    external: ['koffi'],
+    logLevel: 'warning',
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+  });
   return { entry: `${dir}/run-collector.mjs`, dir };
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +10,6 @@ import { fdInode, handleFd, tcpPair } from '../sockets/loopback.js';
 
 // Runs the process enricher as user nobody (uid 65534): it cannot read root's /proc/<pid>/fd,
 // must say so once with the capabilities that fix it, and still attribute its own sockets.
-const repo = new URL('../../../../', import.meta.url).pathname;
 const isRoot = process.getuid?.() === 0;
 
 describe.runIf(process.platform === 'linux' && isRoot)('process enricher without permission to read other users’ fds', () => {
@@ -19,11 +19,16 @@ describe.runIf(process.platform === 'linux' && isRoot)('process enricher without
 
   it('reports EACCES once with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH and goes on', async () => {
     const bundle = join(dir, 'child.mjs');
-    const built = spawnSync(join(repo, 'node_modules/.bin/esbuild'), [
-      new URL('./unprivileged-child.ts', import.meta.url).pathname,
-      '--bundle', '--platform=node', '--format=esm', '--conditions=source', `--outfile=${bundle}`, '--log-level=error',
-    ], { encoding: 'utf8' });
-    expect(built.stderr).toBe('');
+    const built = buildSync({
+      entryPoints: [new URL('./unprivileged-child.ts', import.meta.url).pathname],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      conditions: ['source'],
+      outfile: bundle,
+      logLevel: 'error',
+    });
+    expect(built.errors).toEqual([]);
     const pair = await tcpPair('127.0.0.1'); // root's socket, in root's fd table
     try {
       const rootSocket: SocketRecord = { protocol: 'tcp', family: 'ipv4', state: 'LISTEN', local: { address: '127.0.0.1', port: pair.port }, remote: { address: '0.0.0.0', port: 0 }, inode: fdInode(handleFd(pair.server)), uid: 0, recvQueue: 0, sendQueue: 0 };

@@ -81,6 +81,31 @@ describe('counters across collections', () => {
   });
 });
 
+describe('idle series under churn (memory stays bounded)', () => {
+  const segsOut = (out: MetricFamily[], labels: Record<string, string>) => value(fam(out, 'sockscope_tcp_data_segments_out_total'), labels);
+
+  it('with maxIdleSeries 0, forgets a series as soon as its connection is gone', () => {
+    const r = createFlowRenderer({ folding: 'raw_endpoint' }, { maxIdleSeries: 0 });
+    const conn = (cookie: bigint, segs: number) => tcpSocket({ cookie, local: { address: '10.0.0.1', port: 40001 }, remote: { address: '10.7.7.7', port: 443 }, tcp: { dataSegsOut: segs } });
+    const key = { src_port: '40001', dst: '10.7.7.7' };
+    expect(segsOut(r.render(snapshotOf([conn(1n, 50)])), key)).toBe(50);
+    expect(segsOut(r.render(snapshotOf([])), key)).toBeUndefined();
+    // the same 4-tuple later is another connection: its counter starts from its own value
+    expect(segsOut(r.render(snapshotOf([conn(2n, 7)])), key)).toBe(7);
+  });
+
+  it('keeps at most maxIdleSeries idle series, forgetting the longest idle first', () => {
+    const r = createFlowRenderer({ folding: 'peer' }, { maxIdleSeries: 1 });
+    const to = (cookie: bigint, host: string, segs: number) => tcpSocket({ cookie, remote: { address: host, port: 443 }, process: { pid: 1, comm: 'curl' }, tcp: { dataSegsOut: segs } });
+    r.render(snapshotOf([to(1n, '10.0.0.7', 10), to(2n, '10.0.0.8', 20)]));
+    r.render(snapshotOf([to(2n, '10.0.0.8', 20)])); // .7 idle (1 idle: kept)
+    r.render(snapshotOf([])); // .8 idle too: 2 idle, .7 went idle first and is forgotten
+    const out = r.render(snapshotOf([to(3n, '10.0.0.7', 1), to(4n, '10.0.0.8', 1)]));
+    expect(segsOut(out, { dst: '10.0.0.7' })).toBe(1); // started over
+    expect(segsOut(out, { dst: '10.0.0.8' })).toBe(21); // remembered: keeps counting
+  });
+});
+
 describe('a socket whose owner or direction changes', () => {
   it('moves to the series its new key names, counters following it', () => {
     const r = createFlowRenderer({ folding: 'service' });

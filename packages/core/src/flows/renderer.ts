@@ -21,6 +21,8 @@ export interface FlowRendererDeps {
   now?: () => number;
   /** A series with no socket for this long is forgotten (its counters restart if it returns), ms. Default 10 min. */
   retentionMs?: number;
+  /** Most idle series remembered at once, the longest idle forgotten first. Default max(max_series, 10,000). */
+  maxIdleSeries?: number;
 }
 
 /** Turns snapshots into flow metric families; keeps counter totals and histograms across calls. */
@@ -78,9 +80,17 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
   const byRtt = config.top_k === 'rtt';
   const needListen = config.folding === 'service' || Boolean(config.selection.include.directions?.length || config.selection.exclude.directions?.length);
   const retentionMs = deps.retentionMs ?? 600_000;
+  // Under churn (raw_endpoint keys of short connections) idle series would pile up for the
+  // whole retention time; the cap bounds memory and forgets the longest idle first.
+  const maxIdle = deps.maxIdleSeries ?? Math.max(config.max_series, 10_000);
   const plan: FlowPlan = { enabled, gauges, counters, gaugeMerge, compat, G, C };
 
   const series = new Map<string, Series>();
+  // Series in the order they went idle, oldest first; an entry is stale once its series was
+  // active again (its idleSince moved on).
+  let idle: { g: Series; since: number }[] = [];
+  let idleHead = 0;
+  let prevActive: Series[] = [];
   const sockets = new Map<bigint | string, SocketMemo>();
   const other = new Series('\u0000other', keyer.otherLabels, G, C);
   let gen = 0;
@@ -142,7 +152,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     for (const g of kept) applyDeltas(g.buf);
     if (folded.length > 0) foldIntoOther(folded, at);
     const dropped = countDropped(folded);
-    for (const [key, g] of series) if (at - g.seenAt > retentionMs && g.gen !== gen) series.delete(key);
+    forgetIdle(active, at);
 
     const out = emitFlowFamilies(plan, kept, folded.length > 0 ? other : undefined);
     for (const e of enabled) {
@@ -162,6 +172,36 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     }
     return out;
   };
+
+  /**
+   * Forgets idle series past the retention time, and the longest idle ones beyond maxIdle, so
+   * memory stays bounded under connection churn. Work is proportional to what went idle.
+   */
+  function forgetIdle(active: Series[], at: number): void {
+    for (const g of prevActive) {
+      if (g.gen !== gen) {
+        g.idleSince = at;
+        idle.push({ g, since: at });
+      }
+    }
+    prevActive = active;
+    let idleCount = series.size - active.length;
+    while (idleHead < idle.length) {
+      const { g, since } = idle[idleHead] as { g: Series; since: number };
+      if (g.gen === gen || g.idleSince !== since || series.get(g.key) !== g) {
+        idleHead++;
+        continue;
+      }
+      if (at - since < retentionMs && idleCount <= maxIdle) break;
+      series.delete(g.key);
+      idleCount--;
+      idleHead++;
+    }
+    if (idleHead > 1024 && idleHead * 2 > idle.length) {
+      idle = idle.slice(idleHead);
+      idleHead = 0;
+    }
+  }
 
   function stateOf(s: SocketRecord): SocketMemo {
     const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;

@@ -18,6 +18,8 @@ export class Series {
   gen = -1;
   /** Snapshot time it was last active, ms. */
   seenAt = 0;
+  /** Snapshot time it went idle (no socket), ms; -1 while active or never idle. */
+  idleSince = -1;
   /** Sockets folded into it in this collection. */
   count = 0;
   /** top_k score in this collection (worst RTT or retransmits). */

@@ -47,7 +47,20 @@ function writeSeries(f: MetricFamily, parts: string[]): void {
   }
 }
 
+// Flow series keep one labels object for life and it appears in every per-flow family of every
+// scrape: its text is built once. Weak, so it goes with the series.
+const labelText = new WeakMap<Labels, string>();
+
 function labelPairs(labels: Labels): string {
+  let out = labelText.get(labels);
+  if (out === undefined) {
+    out = buildLabelPairs(labels);
+    labelText.set(labels, out);
+  }
+  return out;
+}
+
+function buildLabelPairs(labels: Labels): string {
   let out = '';
   for (const k in labels) {
     const v = labels[k] as string;

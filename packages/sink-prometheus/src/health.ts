@@ -12,7 +12,7 @@ export function healthDocument(pipeline: Pipeline, components: Record<string, Re
       ? {
           time: new Date(latest.snapshot.timestamp).toISOString(),
           duration_seconds: latest.snapshot.durationSeconds,
-          sockets: latest.snapshot.sockets.length,
+          sockets: latest.socketCount,
         }
       : null,
     failed_collectors: failed,

@@ -12,7 +12,7 @@ export function memoryHealth(): HealthRegistry {
 
 /** A rendered snapshot holding the given families and no sockets. */
 export function renderedSnapshot(families: readonly MetricFamily[] = [], timestamp = Date.now()): RenderedSnapshot {
-  return { snapshot: { timestamp, durationSeconds: 0, sockets: [], host: {}, families: [], status: [] }, families };
+  return { snapshot: { timestamp, durationSeconds: 0, sockets: [], host: {}, families: [], status: [] }, socketCount: 0, families };
 }
 
 /** A pipeline whose answer a test decides and changes, counting the collections asked for. */

@@ -4,8 +4,13 @@ import { CORE_MAJOR, type PluginContext, type PluginDefinitionBase } from './plu
 
 /** A snapshot together with the metric families rendered from it (host, flows, aggregates). */
 export interface RenderedSnapshot {
-  /** The snapshot itself. */
+  /**
+   * The snapshot, without its socket records: once rendered they are not kept, since they are
+   * most of a cycle's memory (tens of MB at 60,000 sockets) and sinks publish families.
+   */
   snapshot: Snapshot;
+  /** How many socket records the snapshot had. */
+  socketCount: number;
   /** Every family the pipeline renders from it, in catalog order. */
   families: readonly MetricFamily[];
 }

@@ -33,7 +33,8 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       inflight = (async () => {
         try {
           const snapshot = await opts.collect();
-          const rendered: RenderedSnapshot = Object.freeze({ snapshot, families: opts.render(snapshot) });
+          const families = opts.render(snapshot);
+          const rendered: RenderedSnapshot = Object.freeze({ snapshot: { ...snapshot, sockets: [] }, socketCount: snapshot.sockets.length, families });
           latest = rendered;
           latestAt = now();
           return rendered;

@@ -3,18 +3,7 @@ import { socketRecordProblems } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
 import { parseDumpDatagram } from '../src/parse/dump-datagram.js';
 import { DUMP_SEQ, fixture, manifest } from './fixtures.js';
-
-// Seeded, so a failure reproduces: the case number and seed are in the assertion message.
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '@sockscope/test-utils';
 
 const sources = Object.entries(manifest.files).flatMap(([label, files]) =>
   files.map((f) => ({ label, seq: DUMP_SEQ[label] ?? 0, buf: fixture(f), protocol: label.startsWith('udp') ? ('udp' as const) : ('tcp' as const) })),
@@ -59,7 +48,7 @@ function makeCase(rand: () => number): Case {
 describe('parser fuzz', () => {
   it('never throws, never loops, and every record it returns is well formed (5000 seeded cases)', () => {
     const seed = 0x50c5c09e;
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed);
     let records = 0;
     let problems = 0;
     for (let n = 0; n < 5000; n++) {

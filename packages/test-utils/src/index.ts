@@ -3,3 +3,4 @@ export * from './collector-suite.js';
 export * from './test-plugin.js';
 export * from './otlp/index.js';
 export * from './sink-suite.js';
+export * from './prng.js';

@@ -1,7 +1,7 @@
 import { defineEnricher, type ContainerInfo, type SocketRecord } from '@sockscope/core';
 import { LruCache } from './lru.js';
 import { parseCgroup } from './parse-cgroup.js';
-import { isGone, parseStat, readNetnsInode, readText } from './proc-files.js';
+import { isGone, parseStat, procfsEnricherSchema, readNetnsInode, readText } from './proc-files.js';
 
 /** Config of the container enricher. */
 export interface ContainerEnricherConfig {
@@ -28,14 +28,7 @@ export const containerEnricher = defineEnricher<ContainerEnricherConfig>({
   platforms: ['linux'],
   defaultEnabled: true,
   after: ['process'],
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      procfs_path: { type: 'string', default: '/proc', description: 'Mount point of procfs.' },
-      cache_size: { type: 'integer', minimum: 1, default: 8192, description: 'Processes kept in the (pid, start time) cache.' },
-    },
-  },
+  configSchema: procfsEnricherSchema,
   create(ctx) {
     const procfs = ctx.config.procfs_path ?? '/proc';
     let cache = new LruCache<string, Placement>(ctx.config.cache_size ?? 8192);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineEnricher, type ProcessInfo, type SocketRecord } from '@sockscope/core';
 import { scanSocketOwners } from './fd-scan.js';
 import { LruCache } from './lru.js';
-import { isGone, parseCmdline, parseStat, parseStatus, readText } from './proc-files.js';
+import { isGone, parseCmdline, parseStat, parseStatus, procfsEnricherSchema, readText } from './proc-files.js';
 
 /** Config of the process enricher. */
 export interface ProcessEnricherConfig {
@@ -26,14 +26,7 @@ export const processEnricher = defineEnricher<ProcessEnricherConfig>({
   description: 'Owning process of each socket (pid, comm, cmdline, uid) from /proc/<pid>/fd',
   platforms: ['linux'],
   defaultEnabled: true,
-  configSchema: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      procfs_path: { type: 'string', default: '/proc', description: 'Mount point of procfs.' },
-      cache_size: { type: 'integer', minimum: 1, default: 8192, description: 'Processes kept in the (pid, start time) cache.' },
-    },
-  },
+  configSchema: procfsEnricherSchema,
   create(ctx) {
     const procfs = ctx.config.procfs_path ?? '/proc';
     let cache = new LruCache<string, ProcessInfo>(ctx.config.cache_size ?? 8192);

@@ -1,8 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { createFlowRenderer, translateSsExporterConfig, validateSsExporterConfig, type MetricFamily, type Snapshot, type SocketRecord } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { processEnricher } from '@sockscope/collector-linux-procfs';
@@ -20,142 +21,19 @@ const NETNS = `exporter-ssx-${process.pid}`;
 const PRIVATE = '10.77.0.1';
 const LO = '127.0.0.1';
 
-/** The README's YAML, verbatim. */
-const examples: Record<string, string> = {
-  minimal: `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-    counters:
-      active: true
-`,
-  'web server': `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-      cwnd: { active: true }
-      deliveryRate: { active: true }
-    histograms:
-      latency:
-        active: true
-        bucket_bounds: [0.1, 0.5, 1, 5, 10, 50, 100, 200]
-    counters:
-      active: true
-      dataSegsIn: { active: true }
-      dataSegsOut: { active: true }
-  selection:
-    process:
-      cmds: ["nginx", "apache2", "httpd"]
-    portranges:
-      - lower: 80
-        upper: 443
-`,
-  database: `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-      deliveryRate: { active: true }
-    histograms:
-      latency:
-        active: true
-        bucket_bounds: [0.5, 1, 2, 5, 10, 25, 50, 100]
-  compression:
-    labelFolding: "raw_endpoint"  # or "pid_condensed"
-  selection:
-    process:
-      cmds: ["postgres", "mysqld", "mongod", "oracle"]
-    portranges:
-      - lower: 3306   # MySQL
-        upper: 3306
-      - lower: 5432   # PostgreSQL
-        upper: 5432
-      - lower: 27017  # MongoDB
-        upper: 27017
-`,
-  microservices: `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-    histograms:
-      latency:
-        active: true
-        bucket_bounds: [0.01, 0.05, 0.1, 0.5, 1, 5, 10]
-  compression:
-    labelFolding: "raw_endpoint"  # or "pid_condensed"
-  selection:
-    peering:
-      networks: ["10.0.0.0/8", "192.168.0.0/16", "172.16.0.0/12"]
-    portranges:
-      - lower: 8000
-        upper: 9999
-      - lower: 3000
-        upper: 3999
-`,
-  edge: `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-    histograms:
-      latency:
-        active: true
-        bucket_bounds: [1, 5, 10, 25, 50, 100, 250]
-  compression:
-    labelFolding: "raw_endpoint"  # or "pid_condensed"
-  selection:
-    # Monitor only external traffic (skip internal networks)
-    peering:
-      networks:
-        exclude: ["10.0.0.0/8", "192.168.0.0/16", "172.16.0.0/12"]
-    portranges:
-      - lower: 80
-        upper: 443
-      - lower: 8080
-        upper: 8080
-`,
-  development: `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-    counters:
-      active: false
-    histograms:
-      active: false
-  selection:
-    process:
-      cmds: ["node", "python", "java", "go"]
-    portranges:
-      - lower: 3000
-        upper: 9000
-`,
-  'high-cardinality': `
-logic:
-  metrics:
-    gauges:
-      active: true
-      rtt: { active: true }
-    histograms:
-      latency:
-        active: true
-        bucket_bounds: [1, 5, 10, 50, 100, 500]
-  compression:
-    labelFolding: "raw_endpoint"  # or "pid_condensed"
-  selection:
-    peering:
-      networks: ["10.0.0.0/8", "192.168.0.0/16"]
-`,
-};
+/** The README's YAML, verbatim, from examples/prometheus-ss-exporter (one file per example). */
+const EXAMPLES_DIR = fileURLToPath(new URL('../../../examples/prometheus-ss-exporter/', import.meta.url));
+const examples: Record<string, string> = Object.fromEntries(
+  Object.entries({
+    minimal: 'minimal',
+    'web server': 'web-server',
+    database: 'database',
+    microservices: 'microservices',
+    edge: 'edge',
+    development: 'development',
+    'high-cardinality': 'high-cardinality',
+  }).map(([name, file]) => [name, readFileSync(join(EXAMPLES_DIR, `${file}.yaml`), 'utf8')]),
+);
 
 /** Connections each holder process opens to itself: [host, port]. */
 const holders: Record<string, Array<[string, number]>> = {

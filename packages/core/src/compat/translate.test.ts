@@ -1,11 +1,32 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { compileConfigSchema } from '../config/validate.js';
 import { isSockscopeError } from '../errors.js';
 import { createFlowRenderer } from '../flows/renderer.js';
 import { flowsConfigSchema, resolveFlowsConfig } from '../flows/schema.js';
 import { snapshotOf, tcpSocket } from '../flows/sockets.fixture.js';
-import { ssReadmeExamples } from './readme-examples.fixture.js';
 import { isSsExporterConfig, translateSsExporterConfig, validateSsExporterConfig } from './translate.js';
+
+// The example configs of prometheus_ss_exporter's README, verbatim, one file each; the
+// exporter's live test reads the same files.
+const EXAMPLE_FILES: Record<string, string> = {
+  'configuration structure': 'configuration-structure',
+  minimal: 'minimal',
+  'web server (configuration section)': 'web-server-section',
+  'high-cardinality': 'high-cardinality',
+  'web server': 'web-server',
+  database: 'database',
+  microservices: 'microservices',
+  edge: 'edge',
+  development: 'development',
+};
+const ssReadmeExamples: Record<string, unknown> = Object.fromEntries(
+  Object.entries(EXAMPLE_FILES).map(([name, file]) => [
+    name,
+    parse(readFileSync(new URL(`../../../../examples/prometheus-ss-exporter/${file}.yaml`, import.meta.url), 'utf8')),
+  ]),
+);
 
 const on = (families: Record<string, boolean>) => Object.keys(families).filter((k) => families[k]).sort();
 

@@ -33,10 +33,14 @@ export interface RunningCli {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `sockscope serve` on an ephemeral loopback port and waits for its "listening" log line. */
-export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunningCli> {
+/**
+ * Starts `sockscope serve` on an ephemeral loopback port and waits for its "listening" log line.
+ * `prefix` runs it under another command (e.g. setpriv to drop privileges).
+ */
+export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[] } = {}): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args], {
+    const command = [...(opts.prefix ?? []), process.execPath, CLI, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args];
+    const child = spawn(command[0] as string, command.slice(1), {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
     });

@@ -1,18 +1,9 @@
-import { createServer } from 'node:net';
-import { describeSinkConformance } from '@sockscope/test-utils';
+import { describeSinkConformance, freePort } from '@sockscope/test-utils';
 import { prometheusSink } from '../src/sink.js';
 import type { PrometheusSinkConfig } from '../src/config.js';
 
 // A free loopback port per test, so `poke` knows where to scrape.
 let port = 0;
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const p = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return p;
-}
-
 describeSinkConformance<PrometheusSinkConfig>({
   definition: prometheusSink,
   config: async () => {

@@ -4,3 +4,4 @@ export * from './test-plugin.js';
 export * from './otlp/index.js';
 export * from './sink-suite.js';
 export * from './prng.js';
+export * from './net.js';

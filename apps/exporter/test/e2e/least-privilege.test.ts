@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI } from '../run-cli.js';
+import { startCli, type RunningCli } from '../run-cli.js';
 import { startLoopbackTraffic, type LoopbackTraffic } from './loopback-traffic.js';
 
 /**
@@ -12,29 +12,11 @@ import { startLoopbackTraffic, type LoopbackTraffic } from './loopback-traffic.j
 const SETPRIV = '/usr/bin/setpriv';
 const canDropPrivileges = process.getuid?.() === 0 && existsSync(SETPRIV);
 
-interface Started {
-  child: ChildProcess;
-  port: number;
-  stderr(): string;
-}
-
-function startAsNobody(caps: string[]): Promise<Started> {
+async function startAsNobody(caps: string[]): Promise<RunningCli> {
   const capArgs = caps.length > 0 ? [`--inh-caps=${caps.map((c) => `+${c}`).join(',')}`, `--ambient-caps=${caps.map((c) => `+${c}`).join(',')}`] : ['--inh-caps=-all'];
-  const child = spawn(SETPRIV, ['--reuid=65534', '--regid=65534', '--clear-groups', ...capArgs, process.execPath, CLI, '--web.listen-address=127.0.0.1:0', '--log.format=json']);
-  running.push(child);
-  let stderr = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sockscope did not start as nobody:\n${stderr}`)), 15_000);
-    child.on('close', (code) => reject(new Error(`sockscope exited with ${code}:\n${stderr}`)));
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-      const m = /"msg":"listening","address":"[^"]*:(\d+)"/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, port: Number(m[1]), stderr: () => stderr });
-      }
-    });
-  });
+  const cli = await startCli([], { prefix: [SETPRIV, '--reuid=65534', '--regid=65534', '--clear-groups', ...capArgs] });
+  running.push(cli.child);
+  return cli;
 }
 
 const running: ChildProcess[] = [];

@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@sockscope/test-utils';
 
 /** Debian's prometheus binary (.ci/run installs the package when it is missing). */
 export const PROMETHEUS = process.env.SOCKSCOPE_E2E_PROMETHEUS ?? '/usr/bin/prometheus';
@@ -25,18 +25,6 @@ export interface PrometheusServer {
   log(): string;
   /** Kills the server and removes its storage. */
   stop(): Promise<void>;
-}
-
-/** A TCP port free right now on 127.0.0.1 (Prometheus does not report the port it bound for :0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts Prometheus on loopback with the given config text and a fresh storage dir; waits for /-/ready. */

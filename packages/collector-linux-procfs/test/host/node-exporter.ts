@@ -2,7 +2,7 @@
 // sockscope's host collector replaces, on 127.0.0.1 and a free ephemeral port.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '@sockscope/test-utils';
 
 /** Where Debian installs node_exporter. */
 export const NODE_EXPORTER = '/usr/bin/prometheus-node-exporter';
@@ -64,17 +64,6 @@ export async function startNodeExporter(extraArgs: readonly string[] = []): Prom
       await new Promise((r) => setTimeout(r, 50));
     }
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function httpGet(url: string): Promise<string> {

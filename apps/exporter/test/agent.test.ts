@@ -1,18 +1,11 @@
-import { PluginRegistry, SockscopeError, defineCollector, type Logger } from '@sockscope/core';
+import { PluginRegistry, SockscopeError, defineCollector } from '@sockscope/core';
 import { linuxProcfsSocketsCollector } from '@sockscope/collector-linux-procfs';
 import { prometheusSink, type PrometheusSinkInstance } from '@sockscope/sink-prometheus';
-import { testCollector } from '@sockscope/test-utils';
+import { memoryLogger, testCollector } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../src/agent.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { createRenderer } from '../src/render.js';
-
-const quiet = (): Logger & { child(): Logger; lines: string[] } => {
-  const lines: string[] = [];
-  const log = (l: string) => (m: string) => void lines.push(`${l} ${m}`);
-  const self = { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => self };
-  return self;
-};
 
 const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
 
@@ -35,7 +28,7 @@ describe('agent lifecycle', () => {
     const agent = await startAgent({
       config: config({ collectors: { slow: { delay_ms: 400 } } }),
       registry,
-      logger: quiet(),
+      logger: memoryLogger(),
       build,
       render: createRenderer().render,
     });
@@ -70,7 +63,7 @@ describe('agent lifecycle', () => {
     );
     registry.register(linuxProcfsSocketsCollector);
     registry.register(prometheusSink);
-    const logger = quiet();
+    const logger = memoryLogger();
     const agent = await startAgent({ config: config({}), registry, logger, build, render: createRenderer().render });
     try {
       const port = (agent.sinks.get('prometheus') as unknown as PrometheusSinkInstance).address()?.port as number;
@@ -93,7 +86,7 @@ describe('agent lifecycle', () => {
     registry.register(testCollector('broken'));
     registry.register(prometheusSink);
     await expect(
-      startAgent({ config: config({ collectors: { broken: { enabled: false } } }), registry, logger: quiet(), build, render: createRenderer().render }),
+      startAgent({ config: config({ collectors: { broken: { enabled: false } } }), registry, logger: memoryLogger(), build, render: createRenderer().render }),
     ).rejects.toThrow(/no collector could start/);
   });
 });

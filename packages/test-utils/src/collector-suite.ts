@@ -2,11 +2,12 @@ import { PluginRegistry, type CollectorDefinition, type Logger, type PluginConte
 import { describe, expect, it } from 'vitest';
 import { socketRecordProblems } from './validate-record.js';
 
-/** A logger that records what it was told, for assertions. */
-export function memoryLogger(): Logger & { lines: string[] } {
+/** A logger that records what it was told, for assertions; its children write to the same lines. */
+export function memoryLogger(): Logger & { lines: string[]; child(fields?: Record<string, unknown>): Logger } {
   const lines: string[] = [];
   const log = (level: string) => (msg: string) => void lines.push(`${level}: ${msg}`);
-  return { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  const logger = { lines, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error'), child: () => logger };
+  return logger;
 }
 
 /** Builds a plugin context around a config, for tests. */

@@ -228,11 +228,8 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
 function applyListenFlags(config: AgentConfig, args: CliArgs): void {
   if (args.listenAddress === undefined && args.port === undefined) return;
   const sink = (config.sinks.prometheus ??= {});
-  let address = args.listenAddress ?? (typeof sink.listen_address === 'string' ? sink.listen_address : ':8020');
-  parseListenAddress(address);
-  if (args.port !== undefined) {
-    const { host } = parseListenAddress(address);
-    address = host === undefined ? `:${args.port}` : host.includes(':') ? `[${host}]:${args.port}` : `${host}:${args.port}`;
-  }
-  sink.listen_address = address;
+  const address = args.listenAddress ?? (typeof sink.listen_address === 'string' ? sink.listen_address : ':8020');
+  const { host } = parseListenAddress(address);
+  sink.listen_address =
+    args.port === undefined ? address : host === undefined ? `:${args.port}` : host.includes(':') ? `[${host}]:${args.port}` : `${host}:${args.port}`;
 }

@@ -1,4 +1,5 @@
 import { closest } from '@sockscope/core';
+import { parseListenAddress } from '@sockscope/sink-prometheus';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
 
 /** What the command line asked for. */
@@ -84,6 +85,11 @@ function setFlag(args: CliArgs, flag: (typeof VALUE_FLAGS)[number] | string, val
       args.configFile = value;
       break;
     case '--web.listen-address':
+      try {
+        parseListenAddress(value);
+      } catch (err) {
+        throw new UsageError(`--web.listen-address: ${(err as Error).message}`);
+      }
       args.listenAddress = value;
       break;
     case '--web.config.file':

@@ -51,6 +51,11 @@ describe('sockscope CLI', () => {
   it('rejects bad flag values with one line each', async () => {
     expect((await runCli(['--log.level', 'loud'])).stderr).toBe('sockscope: --log.level loud: must be one of debug, info, warn, error\n');
     expect((await runCli(['--port', 'http'])).stderr).toBe('sockscope: --port http: must be a port number 0-65535\n');
+    const badAddress = await runCli(['--web.listen-address', 'localhost']);
+    expect(badAddress.code).toBe(2);
+    expect(badAddress.stderr).toBe(
+      'sockscope: --web.listen-address: invalid listen address "localhost": use host:port, :port or [ipv6]:port, e.g. :8020 or 127.0.0.1:8020\n',
+    );
     expect((await runCli(['--config'])).stderr).toBe('sockscope: flag --config needs a value; see sockscope --help\n');
     expect((await runCli(['serv'])).stderr).toMatch(/^sockscope: unknown command "serv" \(did you mean "serve"\?\)/);
   });

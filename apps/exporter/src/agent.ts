@@ -6,7 +6,6 @@ import {
   createPipeline,
   deepFreeze,
   errorMessage,
-  fitsPlatform,
   parseDuration,
   type BuildInfo,
   type HealthRegistry,
@@ -62,6 +61,7 @@ export interface Agent {
 
 /** Which plugins of a kind are on: configured ones unless `enabled: false`, plus fitting defaults. */
 export function enabledPlugins(registry: PluginRegistry, kind: PluginKind, entries: Record<string, PluginEntry>, byEnv: ReadonlySet<string> = new Set()): PluginDefinition[] {
+  const defaults = new Set(registry.defaults(kind));
   return registry.list(kind).filter((d) => {
     const entry = entries[d.name];
     if (entry?.enabled === false) return false;
@@ -69,7 +69,7 @@ export function enabledPlugins(registry: PluginRegistry, kind: PluginKind, entri
       registry.assertPlatform(d);
       return true;
     }
-    return d.defaultEnabled === true && fitsPlatform(d, registry.currentPlatform);
+    return defaults.has(d);
   });
 }
 

@@ -1,7 +1,7 @@
-import type { Collector, CollectorResult, PluginContext, SocketRecord } from '@sockscope/core';
+import type { Collector, CollectorResult, PluginContext, Protocol, SocketRecord, SocketVisitor } from '@sockscope/core';
 import type { NetlinkCollectorConfig } from './config.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
-import { runDumpConsistent, type DumpOptions, type DumpRequest } from './dump.js';
+import { runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
 import { problemLine, unavailableError } from './errors.js';
 import { ownNamespace, resolveNamespaces, type NamespaceTarget } from './namespaces.js';
 import { statesMask } from './request.js';
@@ -15,6 +15,17 @@ async function loadFfi(): Promise<FfiModule> {
   }
 }
 
+/** One request per configured protocol and family, with the state mask `maskOf` gives (none when 0). */
+function dumpRequests(config: NetlinkCollectorConfig, maskOf: (protocol: Protocol) => number): DumpRequest[] {
+  const out: DumpRequest[] = [];
+  for (const protocol of config.protocols ?? ['tcp', 'udp']) {
+    const stateMask = maskOf(protocol);
+    if (stateMask === 0) continue;
+    for (const family of config.families ?? ['ipv4', 'ipv6']) out.push({ protocol, family, stateMask });
+  }
+  return out;
+}
+
 /** Creates a running collector: fails with ERR_COLLECTOR_UNAVAILABLE when netlink is refused. */
 export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollectorConfig>, dumpOptions: DumpOptions = {}): Promise<Collector> {
   if (ctx.platform !== 'linux') throw unavailableError('platform check', `platform ${ctx.platform} is not linux`);
@@ -24,11 +35,11 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
   if (!(first instanceof DiagSocket)) throw unavailableError(first.step, first.errnoName);
   const { config } = ctx;
   const sockets = new Map<number, DiagSocket>([[own.inode, first]]);
-  const requests: DumpRequest[] = [];
   const mask = statesMask(config.states);
-  for (const protocol of config.protocols ?? ['tcp', 'udp']) {
-    for (const family of config.families ?? ['ipv4', 'ipv6']) requests.push({ protocol, family, stateMask: mask });
-  }
+  const requests = dumpRequests(config, () => mask);
+  // Listening sockets are TCP LISTEN and unconnected (CLOSE) UDP; each phase asks only for its states.
+  const listening = (p: Protocol) => statesMask([p === 'tcp' ? 'LISTEN' : 'CLOSE']);
+  const streamPhases = [dumpRequests(config, (p) => mask & listening(p)), dumpRequests(config, (p) => mask & ~listening(p))];
   let closed = false;
   let permissionReported = false;
   // One collection at a time: a dump owns its socket until DONE, and a timed-out collection
@@ -66,46 +77,56 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     return undefined;
   }
 
-  /** Runs every requested dump in one namespace; returns its records, tagged with the namespace. */
-  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, result: CollectorResult & { warnings: string[] }, signal: AbortSignal): Promise<SocketRecord[]> {
-    const out: SocketRecord[] = [];
-    for (const req of requests) {
-      const outcome = await runDumpConsistent(sock, req, out, signal, dumpOptions);
+  /**
+   * Runs `reqs` in one namespace, tagging each record with the namespace: into an array
+   * (collect) or straight to a visitor (stream).
+   */
+  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, reqs: readonly DumpRequest[], result: CollectorResult & { warnings: string[] }, signal: AbortSignal, sink: SocketRecord[] | SocketVisitor): Promise<void> {
+    const tagged: SocketRecord[] | SocketVisitor =
+      typeof sink === 'function'
+        ? (r) => {
+            r.netns = ns.inode;
+            if (ns.name) r.netnsName = ns.name;
+            sink(r);
+          }
+        : [];
+    for (const req of reqs) {
+      if (sock.broken) break;
+      const outcome = await runDumpConsistent(sock, req, tagged, signal, dumpOptions);
       if (outcome.interrupted) {
         result.inconsistent = true;
         result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
       }
       for (const p of outcome.problems) result.warnings.push(p);
-      if (sock.broken) break;
     }
-    for (const r of out) {
+    if (typeof tagged === 'function') return;
+    for (const r of tagged) {
       r.netns = ns.inode;
       if (ns.name) r.netnsName = ns.name;
+      (sink as SocketRecord[]).push(r);
     }
-    return out;
   }
 
-  async function collectOnce(signal: AbortSignal): Promise<CollectorResult> {
-    const result: CollectorResult & { warnings: string[] } = { sockets: [], warnings: [] };
-    const all = result.sockets as SocketRecord[];
+  async function collectOnce(signal: AbortSignal, visit?: SocketVisitor): Promise<CollectorResult> {
+    const result: CollectorResult & { warnings: string[] } = { warnings: [] };
+    const sink: SocketRecord[] | SocketVisitor = visit ? visitOnce(visit) : (result.sockets = []);
     const { targets, missing } = resolveNamespaces(config.namespaces ?? 'own');
     for (const name of missing) result.warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`));
-    const live = new Set<number>();
+    const live = new Map<number, { ns: NamespaceTarget; sock: DiagSocket }>();
     let denied = false;
     for (const ns of targets) {
       const sock = socketFor(ns, result.warnings);
       if (sock === 'denied') denied = true;
-      if (!(sock instanceof DiagSocket)) continue;
-      live.add(ns.inode);
-      for (const r of await dumpNamespace(ns, sock, result, signal)) all.push(r);
+      if (sock instanceof DiagSocket) live.set(ns.inode, { ns, sock });
     }
     // Without CAP_SYS_ADMIN the agent's own sockets are still worth showing.
     if (denied && !live.has(own.inode)) {
       const sock = socketFor(own, result.warnings);
-      if (sock instanceof DiagSocket) {
-        live.add(own.inode);
-        for (const r of await dumpNamespace(own, sock, result, signal)) all.push(r);
-      }
+      if (sock instanceof DiagSocket) live.set(own.inode, { ns: own, sock });
+    }
+    // Streaming promises listeners first: every namespace's listening sockets, then the rest.
+    for (const reqs of visit ? streamPhases : [requests]) {
+      for (const { ns, sock } of live.values()) await dumpNamespace(ns, sock, reqs, result, signal, sink);
     }
     // An open netlink socket pins its namespace: let go of namespaces that are gone.
     for (const [ino, sock] of sockets) {
@@ -118,13 +139,17 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
     return result;
   }
 
+  /** Runs one collection after the previous one has finished. */
+  function queued(signal: AbortSignal, visit?: SocketVisitor): Promise<CollectorResult> {
+    if (closed) return Promise.resolve({ ...(visit ? {} : { sockets: [] }), warnings: ['linux-netlink: collect() after close()'] });
+    const run = queue.then(() => collectOnce(signal, visit));
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
   return {
-    collect(signal: AbortSignal): Promise<CollectorResult> {
-      if (closed) return Promise.resolve({ sockets: [], warnings: ['linux-netlink: collect() after close()'] });
-      const run = queue.then(() => collectOnce(signal));
-      queue = run.catch(() => undefined);
-      return run;
-    },
+    collect: (signal) => queued(signal),
+    stream: (signal, visit) => queued(signal, visit),
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

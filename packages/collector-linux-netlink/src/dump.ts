@@ -1,4 +1,4 @@
-import type { Family, Protocol, SocketRecord } from '@sockscope/core';
+import type { Family, Protocol, SocketRecord, SocketVisitor } from '@sockscope/core';
 import type { DiagSocket } from './diag-socket.js';
 import { problemLine } from './errors.js';
 import { parseDumpDatagram } from './parse/dump-datagram.js';
@@ -43,12 +43,13 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs one SOCK_DIAG_BY_FAMILY dump on `sock`, appending records to `into`. Receives never
+ * Runs one SOCK_DIAG_BY_FAMILY dump on `sock`, appending records to `into` (or handing each
+ * to `into` when it is a visitor). Receives never
  * block (MSG_DONTWAIT) and the loop yields every `sliceMs`, so a 30k-socket dump does not stall
  * the event loop. Kernel and format errors become `problems`; an abort rejects with the
  * signal's reason. Either way, a dump left half-read marks the socket broken.
  */
-export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRecord[], signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
+export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRecord[] | SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
   const { ffi, buffer } = sock;
   const sliceMs = opts.sliceMs ?? 4;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 5000;
@@ -119,11 +120,37 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
 /**
  * Runs a dump and, when the kernel flagged it NLM_F_DUMP_INTR (records may be missing or
  * doubled), once more from scratch. `interrupted` in the outcome means both runs were.
+ *
+ * With an array the first run's records are dropped before the second. A visitor cannot take
+ * records back: wrap it in {@link visitOnce}, so that the second run skips the sockets already
+ * visited and only adds what the first one missed.
  */
-export async function runDumpConsistent(sock: DiagSocket, req: DumpRequest, into: SocketRecord[], signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
+export async function runDumpConsistent(sock: DiagSocket, req: DumpRequest, into: SocketRecord[] | SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
+  if (typeof into === 'function') {
+    const first = await runDump(sock, req, into, signal, opts);
+    if (!first.interrupted || sock.broken) return first;
+    return runDump(sock, req, into, signal, opts);
+  }
   const start = into.length;
   const first = await runDump(sock, req, into, signal, opts);
   if (!first.interrupted || sock.broken) return first;
   into.length = start;
   return runDump(sock, req, into, signal, opts);
+}
+
+/**
+ * Wraps a visitor so that each socket reaches it at most once however often the kernel
+ * repeats it (an interrupted dump, its retry): sockets are told apart by cookie, the one
+ * identity the kernel gives every inet socket. Records without a cookie pass through.
+ */
+export function visitOnce(visit: SocketVisitor): SocketVisitor {
+  const seen = new Set<bigint>();
+  return (r) => {
+    const c = r.cookie;
+    if (c !== undefined) {
+      if (seen.has(c)) return;
+      seen.add(c);
+    }
+    visit(r);
+  };
 }

@@ -174,6 +174,33 @@ describe('a live dump', () => {
     }
   });
 
+  it('streams the same sockets as collect() to a visitor, each once, every listening socket first', async () => {
+    const c = await linuxNetlinkCollector.create(testContext<NetlinkCollectorConfig>({}));
+    try {
+      const batch = await c.collect(new AbortController().signal);
+      const streamed: SocketRecord[] = [];
+      const result = await c.stream?.(new AbortController().signal, (r) => streamed.push(r));
+      expect(result).toBeDefined();
+      expect(result?.sockets).toBeUndefined();
+      expect(result?.warnings).toBeUndefined();
+      // Sockets of this test are stable between the two reads; other processes' may not be.
+      const ours = [v4, v6].flatMap((p) => [p.server, p.client, p.accepted]).map(inodeOf).concat(udp.map(inodeOf));
+      for (const inode of ours) {
+        const a = byInode(batch.sockets, inode);
+        const b = byInode(streamed, inode);
+        expect(b).toMatchObject({ cookie: a?.cookie, state: a?.state, local: a?.local, remote: a?.remote, netns: a?.netns });
+      }
+      const cookies = streamed.map((r) => r.cookie);
+      expect(new Set(cookies).size).toBe(cookies.length);
+      const listening = (r: SocketRecord) => r.state === 'LISTEN' || (r.protocol === 'udp' && r.state === 'CLOSE');
+      const firstOther = streamed.findIndex((r) => !listening(r));
+      expect(firstOther).toBeGreaterThan(0);
+      expect(streamed.slice(firstOther).filter(listening)).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+
   it('refuses to start off Linux with ERR_COLLECTOR_UNAVAILABLE, so the registry falls back', async () => {
     const err = await Promise.resolve(linuxNetlinkCollector.create(testContext({}, 'freebsd'))).catch((e: unknown) => e);
     expect(isSockscopeError(err) && err.code).toBe('ERR_COLLECTOR_UNAVAILABLE');

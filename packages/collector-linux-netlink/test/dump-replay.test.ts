@@ -1,7 +1,7 @@
 import type { SocketRecord } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
 import { DiagSocket, type FfiModule } from '../src/diag-socket.js';
-import { runDump, runDumpConsistent, type DumpRequest } from '../src/dump.js';
+import { runDump, runDumpConsistent, visitOnce, type DumpRequest } from '../src/dump.js';
 import * as realFfi from '../src/ffi/index.js';
 import { NLM_F_DUMP_INTR } from '../src/parse/constants.js';
 import { fixture } from './fixtures.js';
@@ -77,6 +77,28 @@ describe('dump receive loop, replayed', () => {
     const out = await runDumpConsistent(sock, TCP6, into, signal());
     expect(out.interrupted).toBe(true);
     expect(into).toHaveLength(5);
+  });
+
+  it('hands records to a visitor without keeping them, and a retry through visitOnce adds only what was missed', async () => {
+    // The first run is interrupted after its first datagram's records were visited; the retry
+    // sends them all again: each socket must still reach the fold exactly once.
+    const { sock, sent } = replaySocket([[interrupted, done], [tcp6, done]]);
+    const seen: SocketRecord[] = [];
+    const out = await runDumpConsistent(sock, TCP6, visitOnce((r) => seen.push(r)), signal());
+    expect(sent).toEqual([1, 2]);
+    expect(out.interrupted).toBe(false);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen.map((r) => r.cookie)).size).toBe(5);
+  });
+
+  it('visitOnce lets a socket through once by cookie, and records without a cookie every time', () => {
+    const got: SocketRecord[] = [];
+    const visit = visitOnce((r) => got.push(r));
+    const a = { cookie: 7n } as SocketRecord;
+    const b = { cookie: 8n } as SocketRecord;
+    const anon = {} as SocketRecord;
+    for (const r of [a, b, { cookie: 7n } as SocketRecord, anon, anon]) visit(r);
+    expect(got).toEqual([a, b, anon, anon]);
   });
 
   it('skips replies left over from an older request', async () => {

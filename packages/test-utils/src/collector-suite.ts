@@ -1,4 +1,4 @@
-import { PluginRegistry, type CollectorDefinition, type Logger, type PluginContext } from '@sockscope/core';
+import { PluginRegistry, type CollectorDefinition, type Logger, type PluginContext, type SocketRecord } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
 import { socketRecordProblems } from './validate-record.js';
 
@@ -32,6 +32,8 @@ export interface CollectorSuiteOptions<C> {
   live?: boolean;
   /** Config that makes the collector face malformed input; it must report, not throw. */
   brokenConfig?: C;
+  /** The collector implements stream(): check its promises (shape, each socket once, listeners first). */
+  streams?: boolean;
 }
 
 /**
@@ -59,6 +61,26 @@ export function describeCollectorConformance<C>(opts: CollectorSuiteOptions<C>):
         }
         if (definition.provides.includes('host')) expect(r.host).toBeTypeOf('object');
         if (definition.provides.includes('families')) expect(Array.isArray(r.families)).toBe(true);
+      } finally {
+        await c.close();
+      }
+    });
+
+    it.runIf(opts.live !== false && opts.streams === true)('streams well-formed records, each socket once, listening sockets first, keeping none', async () => {
+      const c = await definition.create(testContext(opts.config));
+      try {
+        expect(c.stream).toBeTypeOf('function');
+        const seen: SocketRecord[] = [];
+        const r = await c.stream?.(new AbortController().signal, (s) => void seen.push(s));
+        expect(r?.sockets).toBeUndefined();
+        expect(seen.length).toBeGreaterThan(0);
+        const bad = seen.map((s) => socketRecordProblems(s)).filter((p) => p.length > 0);
+        expect(bad.slice(0, 3)).toEqual([]);
+        const ids = seen.filter((s) => s.cookie !== undefined).map((s) => s.cookie);
+        expect(new Set(ids).size).toBe(ids.length);
+        const listening = (s: SocketRecord) => s.state === 'LISTEN' || (s.protocol === 'udp' && s.state === 'CLOSE');
+        const firstOther = seen.findIndex((s) => !listening(s));
+        if (firstOther >= 0) expect(seen.slice(firstOther).filter(listening)).toEqual([]);
       } finally {
         await c.close();
       }

@@ -1,11 +1,11 @@
-import type { Protocol, SocketRecord } from '@sockscope/core';
+import type { Protocol, SocketRecord, SocketVisitor } from '@sockscope/core';
 import { SOCK_DIAG_BY_FAMILY } from './constants.js';
 import { scanDatagram } from './netlink-messages.js';
 import { parseDiagMessage } from './socket-record.js';
 
 /** What one datagram contributed to a dump. */
 export interface DatagramOutcome {
-  /** Socket records parsed (already pushed into the caller's array). */
+  /** Socket records parsed (already pushed into the caller's array or handed to its visitor). */
   parsed: number;
   /** The dump answering `seq` is over (DONE or ERROR seen). */
   done: boolean;
@@ -21,9 +21,11 @@ export interface DatagramOutcome {
 
 /**
  * Parses one received datagram of a sock_diag dump for request `seq`, appending a record per
- * reply to `into`. Pure and total: malformed input becomes `problems`, never an exception.
+ * reply to `into`, or handing it to `into` when that is a visitor (nothing is kept then).
+ * Total: malformed input becomes `problems`, never an exception (a visitor's own throw passes).
  */
-export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, into: SocketRecord[]): DatagramOutcome {
+export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, into: SocketRecord[] | SocketVisitor): DatagramOutcome {
+  const visit = typeof into === 'function' ? into : undefined;
   const scan = scanDatagram(buf, length);
   const out: DatagramOutcome = { parsed: 0, done: false, errno: 0, interrupted: scan.interrupted, stale: 0, problems: [] };
   if (scan.truncated) out.problems.push(`truncated datagram: ${scan.truncated}`);
@@ -40,7 +42,8 @@ export function parseDumpDatagram(buf: Buffer, length: number, seq: number, prot
     const parsed = parseDiagMessage(buf, m.payloadOffset, m.payloadLength, protocol);
     if (parsed.problem) out.problems.push(parsed.problem);
     if (parsed.record) {
-      into.push(parsed.record);
+      if (visit) visit(parsed.record);
+      else (into as SocketRecord[]).push(parsed.record);
       out.parsed++;
     }
   }

@@ -17,10 +17,22 @@ export interface CollectorResult {
   inconsistent?: boolean;
 }
 
+/** Receives socket records one at a time, as a streaming collector parses them. */
+export type SocketVisitor = (record: SocketRecord) => void;
+
 /** A running collector instance. */
 export interface Collector {
   /** Reads its kernel interface once; must honour the abort signal (timeout or shutdown). */
   collect(signal: AbortSignal): Promise<CollectorResult>;
+  /**
+   * Optional streaming form of {@link collect} for socket sources: hands each record to `visit`
+   * as soon as it is parsed and keeps none, so memory does not grow with the socket table (the
+   * result has no `sockets`). A streaming collector promises two things a fold relies on: each
+   * socket is visited at most once per call, and every listening socket (TCP LISTEN, unconnected
+   * UDP) is visited before any other socket, so direction can be decided record by record.
+   * The visitor may mutate the record but must not keep it beyond what it folds.
+   */
+  stream?(signal: AbortSignal, visit: SocketVisitor): Promise<CollectorResult>;
   /** Releases sockets and handles; safe to call more than once. */
   close(): Promise<void>;
 }

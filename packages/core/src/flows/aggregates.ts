@@ -27,64 +27,77 @@ export function familyOf(e: MetricCatalogEntry, compat = false): MetricFamily {
 }
 
 /**
- * `sockscope_sockets{protocol,family,state}` over every socket of the snapshot (not only the
- * selected ones: it is the host's socket table at a glance). Counting goes through a dense
- * array indexed by the three enums, so there is no string building per socket.
+ * Counts sockets for `sockscope_sockets{protocol,family,state}`: every socket of the
+ * collection, not only the selected ones (it is the host's socket table at a glance).
+ * Counting goes through a dense array indexed by the three enums, so there is no string
+ * building per socket, and it takes records one at a time (a streamed collection keeps none).
  */
-export function renderSocketCounts(sockets: readonly SocketRecord[]): MetricFamily {
-  const counts = new Float64Array(PROTOCOLS.length * FAMILIES.length * STATES.length);
-  for (let i = 0; i < sockets.length; i++) {
-    const s = sockets[i] as SocketRecord;
+export class SocketCounter {
+  private readonly counts = new Float64Array(PROTOCOLS.length * FAMILIES.length * STATES.length);
+
+  /** Counts one socket. */
+  add(s: SocketRecord): void {
     const p = P[s.protocol];
     const f = F[s.family];
     const st = S[s.state] ?? (S.UNKNOWN as number);
-    if (p === undefined || f === undefined) continue;
+    if (p === undefined || f === undefined) return;
     const k = (p * FAMILIES.length + f) * STATES.length + st;
-    counts[k] = (counts[k] as number) + 1;
+    this.counts[k] = (this.counts[k] as number) + 1;
   }
-  const samples: Sample[] = [];
-  for (let p = 0; p < PROTOCOLS.length; p++) {
-    for (let f = 0; f < FAMILIES.length; f++) {
-      for (let st = 0; st < STATES.length; st++) {
-        const v = counts[(p * FAMILIES.length + f) * STATES.length + st] as number;
-        if (v > 0) samples.push({ labels: { protocol: PROTOCOLS[p] as string, family: FAMILIES[f] as string, state: STATES[st] as string }, value: v });
+
+  /** The family, one sample per (protocol, family, state) seen. */
+  family(): MetricFamily {
+    const samples: Sample[] = [];
+    for (let p = 0; p < PROTOCOLS.length; p++) {
+      for (let f = 0; f < FAMILIES.length; f++) {
+        for (let st = 0; st < STATES.length; st++) {
+          const v = this.counts[(p * FAMILIES.length + f) * STATES.length + st] as number;
+          if (v > 0) samples.push({ labels: { protocol: PROTOCOLS[p] as string, family: FAMILIES[f] as string, state: STATES[st] as string }, value: v });
+        }
       }
     }
+    return { ...familyOf(entry('sockets')), samples };
   }
-  return { ...familyOf(entry('sockets')), samples };
+}
+
+/** `sockscope_sockets{protocol,family,state}` over a list of sockets. */
+export function renderSocketCounts(sockets: readonly SocketRecord[]): MetricFamily {
+  const counter = new SocketCounter();
+  for (let i = 0; i < sockets.length; i++) counter.add(sockets[i] as SocketRecord);
+  return counter.family();
 }
 
 /** TCP listening sockets by port and process: accept queue length and limit, summed over listeners (reuseport, v4+v6). */
-export function renderListenQueues(sockets: readonly SocketRecord[], wantLength: boolean, wantLimit: boolean): MetricFamily[] {
-  const groups = new Map<string, { port: number; process: string; length: number; limit: number }>();
-  for (let i = 0; i < sockets.length; i++) {
-    const s = sockets[i] as SocketRecord;
-    if (s.state !== 'LISTEN' || s.protocol !== 'tcp') continue;
+export class ListenQueues {
+  private readonly groups = new Map<string, { port: number; process: string; length: number; limit: number }>();
+
+  /** Adds a socket; anything but a TCP listener is ignored. */
+  add(s: SocketRecord): void {
+    if (s.state !== 'LISTEN' || s.protocol !== 'tcp') return;
     const proc = s.process?.comm ?? '';
     const key = `${s.local.port}\u0001${proc}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { port: s.local.port, process: proc, length: 0, limit: 0 }));
+    let g = this.groups.get(key);
+    if (!g) this.groups.set(key, (g = { port: s.local.port, process: proc, length: 0, limit: 0 }));
     g.length += s.recvQueue;
     g.limit += s.sendQueue;
   }
-  const sorted = [...groups.values()].sort((a, b) => a.port - b.port || (a.process < b.process ? -1 : 1));
-  const out: MetricFamily[] = [];
-  const emit = (id: string, pick: (g: (typeof sorted)[number]) => number) =>
-    out.push({
-      ...familyOf(entry(id)),
-      samples: sorted.map((g) => ({ labels: { local_port: String(g.port), process: g.process }, value: pick(g) })),
-    });
-  if (wantLength) emit('tcp_listen_queue_length', (g) => g.length);
-  if (wantLimit) emit('tcp_listen_queue_limit', (g) => g.limit);
-  return out;
+
+  /** The queue length and/or limit families, samples by port then process. */
+  families(wantLength: boolean, wantLimit: boolean): MetricFamily[] {
+    const sorted = [...this.groups.values()].sort((a, b) => a.port - b.port || (a.process < b.process ? -1 : 1));
+    const out: MetricFamily[] = [];
+    const emit = (id: string, pick: (g: (typeof sorted)[number]) => number) =>
+      out.push({
+        ...familyOf(entry(id)),
+        samples: sorted.map((g) => ({ labels: { local_port: String(g.port), process: g.process }, value: pick(g) })),
+      });
+    if (wantLength) emit('tcp_listen_queue_length', (g) => g.length);
+    if (wantLimit) emit('tcp_listen_queue_limit', (g) => g.limit);
+    return out;
+  }
 }
 
-/** Local ports of TCP listeners: a flow whose local port is one of these was accepted (inbound). */
-export function listeningPorts(sockets: readonly SocketRecord[]): Uint8Array {
-  const set = new Uint8Array(65536);
-  for (let i = 0; i < sockets.length; i++) {
-    const s = sockets[i] as SocketRecord;
-    if (s.state === 'LISTEN' && s.protocol === 'tcp') set[s.local.port] = 1;
-  }
-  return set;
+/** Marks the local port of a TCP listener in `set`: a flow whose local port is marked was accepted (inbound). */
+export function markListeningPort(set: Uint8Array, s: SocketRecord): void {
+  if (s.state === 'LISTEN' && s.protocol === 'tcp') set[s.local.port] = 1;
 }

@@ -135,3 +135,45 @@ describe('RTT histogram', () => {
     expect(h2.bounds).toEqual([0.001, 0.01, 0.1]);
   });
 });
+
+describe('folding records one at a time (begin / add / end)', () => {
+  const records = () => [
+    listener(80, { process: { pid: 7, comm: 'nginx' } }),
+    tcpSocket({ cookie: 1n, local: { address: '10.0.0.1', port: 80 }, remote: { address: '10.9.0.1', port: 50001 }, process: { pid: 7, comm: 'nginx' }, tcp: { rttUs: 2000, dataSegsOut: 5 } }),
+    tcpSocket({ cookie: 2n, local: { address: '10.0.0.1', port: 41000 }, remote: { address: '10.5.0.5', port: 5432 }, process: { pid: 7, comm: 'nginx' }, tcp: { rttUs: 300, dataSegsOut: 9 } }),
+    tcpSocket({ cookie: 3n, state: 'TIME_WAIT', tcp: undefined }),
+  ];
+
+  it('gives what render() gives for the same records, listeners first, collection after collection', () => {
+    const batch = createFlowRenderer();
+    const fold = createFlowRenderer();
+    for (let round = 1; round <= 3; round++) {
+      const list = records().map((s) => (s.tcp ? { ...s, tcp: { ...s.tcp, dataSegsOut: (s.tcp.dataSegsOut ?? 0) * round } } : s));
+      const expected = batch.render(snapshotOf(list, 1000 * round));
+      fold.begin(1000 * round);
+      for (const s of list) fold.add(s);
+      expect(fold.end()).toEqual(expected);
+    }
+    expect(value(fam(batch.render(snapshotOf(records(), 4000)), 'sockscope_tcp_rtt_seconds'), { direction: 'inbound', local_port: '80' })).toBe(0.002);
+  });
+
+  it('keeps the counter increments of a collection that was begun and never ended', () => {
+    const r = createFlowRenderer({ folding: 'peer' });
+    const segs = (n: number) => tcpSocket({ cookie: 1n, remote: { address: '10.7.7.7', port: 443 }, process: { pid: 1, comm: 'curl' }, tcp: { dataSegsOut: n } });
+    const total = (out: MetricFamily[]) => value(fam(out, 'sockscope_tcp_data_segments_out_total'), { dst: '10.7.7.7' });
+    r.begin(1);
+    r.add(segs(10));
+    expect(total(r.end())).toBe(10);
+    r.begin(2);
+    r.add(segs(25)); // this collection is abandoned (its collector timed out): 15 more were seen
+    r.begin(3);
+    r.add(segs(30));
+    expect(total(r.end())).toBe(30);
+  });
+
+  it('refuses add() and end() outside a collection', () => {
+    const r = createFlowRenderer();
+    expect(() => r.add(tcpSocket())).toThrow('add() outside begin()/end()');
+    expect(() => r.end()).toThrow('end() without begin()');
+  });
+});

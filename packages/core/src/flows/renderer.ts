@@ -6,7 +6,7 @@ import type { ResolveHost } from '../selection/hosts.js';
 import type { MetricFamily } from '../types/family.js';
 import type { Snapshot } from '../types/snapshot.js';
 import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
-import { familyOf, listeningPorts, renderListenQueues, renderSocketCounts } from './aggregates.js';
+import { ListenQueues, SocketCounter, familyOf, markListeningPort } from './aggregates.js';
 import { createFlowKeyer } from './fold.js';
 import { CumulativeHistogram } from './histogram.js';
 import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
@@ -25,8 +25,25 @@ export interface FlowRendererDeps {
   maxIdleSeries?: number;
 }
 
+/**
+ * Folds socket records into families one at a time, for a streamed collection that keeps no
+ * records: `begin`, `add` every socket, `end`. Direction falls back to listening ports, so
+ * listeners must come before the flows they accepted (a streaming collector's promise).
+ */
+export interface SocketFold {
+  /**
+   * Starts a collection taken at `timestamp` (ms since the epoch). A collection left open is
+   * dropped, but the counter increments it saw are kept in the totals, so none are lost.
+   */
+  begin(timestamp: number): void;
+  /** Folds one socket record of the collection begun. */
+  add(record: SocketRecord): void;
+  /** Ends the collection: its families, as {@link FlowRenderer.render} gives them. */
+  end(): MetricFamily[];
+}
+
 /** Turns snapshots into flow metric families; keeps counter totals and histograms across calls. */
-export interface FlowRenderer {
+export interface FlowRenderer extends SocketFold {
   /** Renders one snapshot: per-flow families, aggregates, histogram, series_dropped, in catalog order. */
   render(snapshot: Snapshot): MetricFamily[];
   /** Resolves once background host-name resolution in flight has finished. */
@@ -99,53 +116,74 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     notices.push('flows.selection: host names are configured but no resolver was given; they match nothing');
   }
 
-  const render = (snapshot: Snapshot): MetricFamily[] => {
+  const wantCounts = enabled.some((e) => e.aggregate === 'socket_count');
+  const wantQueueLength = enabled.some((e) => e.id === 'tcp_listen_queue_length');
+  const wantQueueLimit = enabled.some((e) => e.id === 'tcp_listen_queue_limit');
+  const listen = needListen ? new Uint8Array(65536) : undefined;
+  /** The collection between begin() and end(). */
+  let open: { at: number; active: Series[]; counter: SocketCounter | undefined; queues: ListenQueues | undefined } | undefined;
+
+  const begin = (timestamp: number): void => {
+    if (open) for (const g of open.active) applyDeltas(g.buf);
     gen++;
     selection.tick();
-    const at = snapshot.timestamp;
-    const list = snapshot.sockets;
-    const listen = needListen ? listeningPorts(list) : undefined;
-    const active: Series[] = [];
-    for (let i = 0; i < list.length; i++) {
-      const s = list[i] as SocketRecord;
-      if (s.protocol !== 'tcp' || NOT_FLOW[s.state]) continue;
-      let dir: Direction | undefined = s.direction;
-      if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
-      if (!selection.all && !selection.matches(s, dir)) continue;
-      const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
-      const st = stateOf(s);
-      let g = st.series;
-      // A socket keeps its endpoints for life, so its series only changes when what else the
-      // key reads does (owner, container, direction): then the key is built and looked up again.
-      if (g === undefined || st.process !== s.process || st.container !== s.container || st.inbound !== inbound || g.gen < gen - 1) {
-        const key = keyer.key(s, inbound);
-        g = series.get(key);
-        if (g === undefined) series.set(key, (g = new Series(key, keyer.labels(s, inbound, key), G, C)));
-        st.series = g;
-        st.process = s.process;
-        st.container = s.container;
-        st.inbound = inbound;
-      }
-      if (g.gen !== gen) {
-        g.begin(gen, at, G, C);
-        active.push(g);
-      }
-      g.count++;
-      const buf = g.buf;
-      for (let j = 0; j < G; j++) {
-        const v = (gaugeReaders[j] as SourceReader)(s);
-        if (v !== undefined) mergeGauge(buf, G, j, gaugeMerge[j] as number, v);
-      }
-      if (C > 0) addCounterDeltas(s, st.last, buf);
-      if (hist && histReader) {
-        const r = histReader(s);
-        if (r !== undefined) hist.observe(r);
-      }
-      if (byRtt) {
-        const r = rttUs(s) ?? 0;
-        if (r > g.score) g.score = r;
-      } else g.score += retransReader(s) ?? 0;
+    listen?.fill(0);
+    open = {
+      at: timestamp,
+      active: [],
+      counter: wantCounts ? new SocketCounter() : undefined,
+      queues: wantQueueLength || wantQueueLimit ? new ListenQueues() : undefined,
+    };
+  };
+
+  const add = (s: SocketRecord): void => {
+    if (open === undefined) throw new Error('flow renderer: add() outside begin()/end()');
+    open.counter?.add(s);
+    open.queues?.add(s);
+    if (listen) markListeningPort(listen, s);
+    if (s.protocol !== 'tcp' || NOT_FLOW[s.state]) return;
+    let dir: Direction | undefined = s.direction;
+    if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
+    if (!selection.all && !selection.matches(s, dir)) return;
+    const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
+    const st = stateOf(s);
+    let g = st.series;
+    // A socket keeps its endpoints for life, so its series only changes when what else the
+    // key reads does (owner, container, direction): then the key is built and looked up again.
+    if (g === undefined || st.process !== s.process || st.container !== s.container || st.inbound !== inbound || g.gen < gen - 1) {
+      const key = keyer.key(s, inbound);
+      g = series.get(key);
+      if (g === undefined) series.set(key, (g = new Series(key, keyer.labels(s, inbound, key), G, C)));
+      st.series = g;
+      st.process = s.process;
+      st.container = s.container;
+      st.inbound = inbound;
     }
+    if (g.gen !== gen) {
+      g.begin(gen, open.at, G, C);
+      open.active.push(g);
+    }
+    g.count++;
+    const buf = g.buf;
+    for (let j = 0; j < G; j++) {
+      const v = (gaugeReaders[j] as SourceReader)(s);
+      if (v !== undefined) mergeGauge(buf, G, j, gaugeMerge[j] as number, v);
+    }
+    if (C > 0) addCounterDeltas(s, st.last, buf);
+    if (hist && histReader) {
+      const r = histReader(s);
+      if (r !== undefined) hist.observe(r);
+    }
+    if (byRtt) {
+      const r = rttUs(s) ?? 0;
+      if (r > g.score) g.score = r;
+    } else g.score += retransReader(s) ?? 0;
+  };
+
+  const end = (): MetricFamily[] => {
+    if (open === undefined) throw new Error('flow renderer: end() without begin()');
+    const { at, active, counter, queues } = open;
+    open = undefined;
     for (const [id, st] of sockets) if (st.gen !== gen) sockets.delete(id);
 
     const { kept, folded } = splitByCap(active, config.max_series);
@@ -157,9 +195,9 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     const out = emitFlowFamilies(plan, kept, folded.length > 0 ? other : undefined);
     for (const e of enabled) {
       if (e.scope === 'flow') continue;
-      if (e.aggregate === 'socket_count') out.push(renderSocketCounts(list));
-      else if (e.id === 'tcp_listen_queue_length') out.push(...renderListenQueues(list, true, false));
-      else if (e.id === 'tcp_listen_queue_limit') out.push(...renderListenQueues(list, false, true));
+      if (e.aggregate === 'socket_count' && counter) out.push(counter.family());
+      else if (e.id === 'tcp_listen_queue_length' && queues) out.push(...queues.families(true, false));
+      else if (e.id === 'tcp_listen_queue_limit' && queues) out.push(...queues.families(false, true));
     }
     if (hist && histEntry) out.push({ ...familyOf(histEntry, compat), histograms: [hist.sample()] });
     const droppedEntry = enabled.find((e) => e.aggregate === 'series_dropped');
@@ -171,6 +209,15 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
       if (!compat || samples.length > 0) out.push({ ...familyOf(droppedEntry), samples });
     }
     return out;
+  };
+
+  const render = (snapshot: Snapshot): MetricFamily[] => {
+    begin(snapshot.timestamp);
+    const list = snapshot.sockets;
+    // A whole snapshot may list a listener after the flows it accepted: mark listeners first.
+    if (listen) for (let i = 0; i < list.length; i++) markListeningPort(listen, list[i] as SocketRecord);
+    for (let i = 0; i < list.length; i++) add(list[i] as SocketRecord);
+    return end();
   };
 
   /**
@@ -254,5 +301,5 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     return m;
   }
 
-  return { render, settled: () => selection.settled(), notices: () => notices, config };
+  return { render, begin, add, end, settled: () => selection.settled(), notices: () => notices, config };
 }

@@ -7,10 +7,24 @@ export interface EnrichResult {
   warnings?: string[];
 }
 
+/** One collection's enrichment, record by record, for a streamed collection that keeps no records. */
+export interface RecordEnrichment {
+  /** Adds facts to one record in place, as it arrives (synchronous: records arrive mid-parse). */
+  enrich(record: SocketRecord): void;
+  /** Ends the collection: what the enricher has to report. */
+  finish(): EnrichResult;
+}
+
 /** A running enricher instance. */
 export interface Enricher {
   /** Adds facts to the records in place, before the snapshot is frozen. */
   enrich(sockets: SocketRecord[], signal: AbortSignal): Promise<EnrichResult>;
+  /**
+   * Optional streaming form: reads whatever needs the whole host (an fd → pid map, say)
+   * before the collectors start, then enriches each record as it is parsed. Records arrive
+   * with every listening socket first (see `Collector.stream`), but not all at once.
+   */
+  prepare?(signal: AbortSignal): Promise<RecordEnrichment>;
   /** Releases caches and handles; safe to call more than once. */
   close(): Promise<void>;
 }

@@ -110,3 +110,32 @@ describe('direction helpers and plugin', () => {
     await e.close();
   });
 });
+
+describe('direction, streamed record by record', () => {
+  const streamed = async (...specs: Spec[]) => {
+    const e = await directionEnricher.create({ config: {}, logger: console, platform: process.platform, reportOnce: () => {} });
+    const run = await e.prepare?.(new AbortController().signal);
+    if (!run) throw new Error('the direction enricher has no streaming form');
+    const list = specs.map(rec);
+    for (const s of list) run.enrich(s);
+    expect(run.finish()).toEqual({});
+    return list.map((s) => s.direction);
+  };
+
+  it('gives the whole-snapshot answers when listening sockets come first', async () => {
+    const cases: Spec[][] = [
+      [{ l: '0.0.0.0:80', state: 'LISTEN', netns: 2 }, { l: '10.0.0.5:80', r: '203.0.113.9:1', netns: 2 }, { l: '10.0.0.5:80', r: '203.0.113.9:1', netns: 1 }],
+      [{ l: ':::80', state: 'LISTEN', v6only: true }, { l: '10.0.0.5:80', r: '203.0.113.9:1' }, { l: '::ffff:10.0.0.5:80', r: '::ffff:203.0.113.9:2' }],
+      [{ l: '0.0.0.0:443', protocol: 'udp', state: 'CLOSE' }, { l: '10.0.0.5:443', r: '203.0.113.9:5000', protocol: 'udp' }],
+      [{ l: '127.0.0.1:6379', state: 'LISTEN' }, { l: '127.0.0.1:6379', r: '127.0.0.1:40000' }, { l: '10.0.0.5:40003', r: '10.0.0.5:443' }, { l: '10.0.0.5:40004', r: '198.51.100.1:443' }],
+    ];
+    for (const specs of cases) expect(await streamed(...specs)).toEqual(classify(...specs));
+  });
+
+  it('calls a peer local only once a socket bound to its address has been read', async () => {
+    // 10.0.0.6 → 10.0.0.5, both this host's, the source bound by hand: the server side is read second.
+    const specs: Spec[] = [{ l: '10.0.0.6:40000', r: '10.0.0.5:9000' }, { l: '10.0.0.5:9000', r: '10.0.0.6:40000' }];
+    expect(classify(...specs)).toEqual(['local', 'local']);
+    expect(await streamed(...specs)).toEqual(['outbound', 'local']);
+  });
+});

@@ -58,45 +58,62 @@ function acceptsLocal(l: Listener, local: string): boolean {
   return l.address === local;
 }
 
-/** Sets `direction` on every socket it can classify (listen, inbound, outbound, local), in place. */
-export function classifyDirections(sockets: SocketRecord[]): void {
-  const listeners = new Map<string, Listener[]>();
-  const localAddresses = new Set<string>();
-  const ns = (s: SocketRecord) => s.netns ?? NO_NAMESPACE;
+/**
+ * What decides directions within one collection: the listening sockets and the local
+ * addresses of each network namespace, learnt socket by socket.
+ */
+class DirectionBook {
+  private readonly listeners = new Map<string, Listener[]>();
+  private readonly localAddresses = new Set<string>();
 
-  for (const s of sockets) {
-    if (s.family === 'unix') continue;
+  /** Takes note of a socket's local address and, for a listening socket, its port. */
+  learn(s: SocketRecord): void {
+    if (s.family === 'unix') return;
     const local = unmapAddress(s.local.address);
-    if (!isWildcardAddress(local)) localAddresses.add(`${ns(s)}|${local}`);
+    const ns = s.netns ?? NO_NAMESPACE;
+    if (!isWildcardAddress(local)) this.localAddresses.add(`${ns}|${local}`);
     if (isListening(s)) {
-      const key = `${ns(s)}|${s.protocol}|${s.local.port}`;
-      const list = listeners.get(key) ?? [];
+      const key = `${ns}|${s.protocol}|${s.local.port}`;
+      const list = this.listeners.get(key) ?? [];
       list.push({ address: local, v6only: s.v6only === true });
-      listeners.set(key, list);
+      this.listeners.set(key, list);
     }
   }
 
-  for (const s of sockets) {
-    const d = classify(s);
-    if (d) s.direction = d;
-  }
-
-  function classify(s: SocketRecord): Direction | undefined {
+  /** The direction of a socket from what has been learnt so far; undefined when it has none. */
+  classify(s: SocketRecord): Direction | undefined {
     if (s.family === 'unix') return s.state === 'LISTEN' ? 'listen' : 'local';
     if (isListening(s)) return 'listen';
     if (!isConnected(s)) return undefined;
+    const ns = s.netns ?? NO_NAMESPACE;
     const local = unmapAddress(s.local.address);
     const remote = unmapAddress(s.remote.address);
-    if (isLoopbackAddress(remote) || isLoopbackAddress(local) || localAddresses.has(`${ns(s)}|${remote}`)) return 'local';
-    const candidates = listeners.get(`${ns(s)}|${s.protocol}|${s.local.port}`);
+    if (isLoopbackAddress(remote) || isLoopbackAddress(local) || this.localAddresses.has(`${ns}|${remote}`)) return 'local';
+    const candidates = this.listeners.get(`${ns}|${s.protocol}|${s.local.port}`);
     if (candidates?.some((l) => acceptsLocal(l, local))) return 'inbound';
     return 'outbound';
+  }
+}
+
+/** Sets `direction` on every socket it can classify (listen, inbound, outbound, local), in place. */
+export function classifyDirections(sockets: SocketRecord[]): void {
+  const book = new DirectionBook();
+  for (const s of sockets) book.learn(s);
+  for (const s of sockets) {
+    const d = book.classify(s);
+    if (d) s.direction = d;
   }
 }
 
 /**
  * Classifies each socket as listen, inbound (its local port is a listening port in its network
  * namespace), outbound, or local (its peer is this host), as netdata's network viewer does.
+ *
+ * Streamed, each socket is classified as it arrives: listening sockets come first, so inbound
+ * and outbound are decided as on a whole snapshot; `local` knows loopback, the socket's own
+ * address and every address a socket read before it was bound to. A connection between two
+ * different non-loopback addresses of this host, from a source address bound by hand, comes
+ * out inbound or outbound when its peer socket is read after it.
  */
 export const directionEnricher = defineEnricher<DirectionEnricherConfig>({
   name: 'direction',
@@ -110,6 +127,17 @@ export const directionEnricher = defineEnricher<DirectionEnricherConfig>({
       async enrich(sockets: SocketRecord[]) {
         classifyDirections(sockets);
         return {};
+      },
+      async prepare() {
+        const book = new DirectionBook();
+        return {
+          enrich(s: SocketRecord) {
+            book.learn(s);
+            const d = book.classify(s);
+            if (d) s.direction = d;
+          },
+          finish: () => ({}),
+        };
       },
       async close() {
         // stateless

@@ -34,7 +34,10 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
         try {
           const snapshot = await opts.collect();
           const families = opts.render(snapshot);
-          const rendered: RenderedSnapshot = Object.freeze({ snapshot: { ...snapshot, sockets: [] }, socketCount: snapshot.sockets.length, families });
+          // Sinks get families, not records: a published snapshot keeps neither sockets nor the fold.
+          const { folded, ...rest } = snapshot;
+          const socketCount = folded?.socketCount ?? snapshot.sockets.length;
+          const rendered: RenderedSnapshot = Object.freeze({ snapshot: { ...rest, sockets: [] }, socketCount, families });
           latest = rendered;
           latestAt = now();
           return rendered;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Collector } from '../contracts/collector.js';
-import { collectSnapshot } from './run-collectors.js';
+import type { Collector, SocketVisitor } from '../contracts/collector.js';
+import type { Enricher } from '../contracts/enricher.js';
+import { directionEnricher } from '../enrichers/direction.js';
+import type { SocketFold } from '../flows/renderer.js';
+import type { SocketRecord } from '../types/socket.js';
+import { canStream, collectSnapshot } from './run-collectors.js';
 import { createPipeline } from './pipeline.js';
 
 const ok = (value: number): Collector => ({
@@ -98,5 +102,102 @@ describe('createPipeline', () => {
     await expect(pipeline.collect()).rejects.toThrow('down');
     fail = false;
     await expect(pipeline.collect()).resolves.toHaveProperty('snapshot');
+  });
+});
+
+describe('collectSnapshot, folded as read', () => {
+  const rec = (port: number, state: SocketRecord['state'], cookie: bigint): SocketRecord => ({
+    protocol: 'tcp', family: 'ipv4', state, cookie, inode: Number(cookie), uid: 0, recvQueue: 0, sendQueue: 0,
+    local: { address: '10.0.0.1', port }, remote: state === 'LISTEN' ? { address: '0.0.0.0', port: 0 } : { address: '10.0.0.2', port: 50000 + Number(cookie) },
+  });
+  /** A fold that writes down what reached it, and when. */
+  const recordingFold = (log: string[]): SocketFold => ({
+    begin: (t) => void log.push(`begin ${t > 0}`),
+    add: (s) => void log.push(`add ${s.state} ${s.local.port} ${s.direction ?? '-'} ${s.process?.comm ?? '-'}`),
+    end: () => [{ name: 'folded', help: 'h', type: 'gauge', samples: [{ labels: {}, value: log.length }] }],
+  });
+
+  it('prepares enrichers first, streams every record through them into the fold, and keeps no records', async () => {
+    const log: string[] = [];
+    let late: SocketVisitor | undefined;
+    const streaming: Collector = {
+      collect: async () => ({ warnings: ['collect() should not be called when the collector streams'] }),
+      stream: async (_signal, visit) => {
+        log.push('stream');
+        visit(rec(80, 'LISTEN', 1n));
+        visit(rec(80, 'ESTABLISHED', 2n));
+        late = visit;
+        return { warnings: ['w'] };
+      },
+      close: async () => {},
+    };
+    // a collector that cannot stream: its records are folded after, its listener first
+    const whole: Collector = { collect: async () => ({ sockets: [rec(443, 'ESTABLISHED', 3n), rec(443, 'LISTEN', 4n)] }), close: async () => {} };
+    const owner: Enricher = {
+      enrich: async () => ({ warnings: ['enrich() should not be called when streaming'] }),
+      prepare: async () => {
+        log.push('prepare');
+        return { enrich: (s) => void (s.process = { pid: 1, comm: 'nginx' }), finish: () => ({ warnings: ['seen'] }) };
+      },
+      close: async () => {},
+    };
+    const snap = await collectSnapshot(
+      [{ name: 'nl', collector: streaming, timeoutMs: 1000 }, { name: 'whole', collector: whole, timeoutMs: 1000 }],
+      [{ name: 'process', enricher: owner, timeoutMs: 1000 }, { name: 'direction', enricher: directionEnricher.create({ config: {}, logger: console, platform: 'linux', reportOnce: () => {} }) as Enricher, timeoutMs: 1000 }],
+      { fold: recordingFold(log) },
+    );
+    late?.(rec(1, 'ESTABLISHED', 9n)); // after the collection: dropped
+    expect(log).toEqual([
+      'prepare', 'begin true', 'stream',
+      'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx',
+      'add LISTEN 443 listen nginx', 'add ESTABLISHED 443 inbound nginx',
+    ]);
+    expect(snap.sockets).toEqual([]);
+    expect(snap.folded).toEqual({ socketCount: 4, families: [{ name: 'folded', help: 'h', type: 'gauge', samples: [{ labels: {}, value: 7 }] }] });
+    expect(snap.status.map((s) => [s.name, s.success, s.warnings])).toEqual([
+      ['nl', true, ['w']], ['whole', true, undefined], ['enricher:process', true, ['seen']], ['enricher:direction', true, undefined],
+    ]);
+    const rendered = await createPipeline({ collect: async () => snap, render: (s) => [...(s.folded?.families ?? [])], minIntervalMs: 0 }).collect();
+    expect(rendered.socketCount).toBe(4);
+    expect(rendered.snapshot).not.toHaveProperty('folded');
+  });
+
+  it('reports an enricher that cannot prepare or that throws on some records, and folds the rest', async () => {
+    const log: string[] = [];
+    const streaming: Collector = {
+      collect: async () => ({}),
+      stream: async (_signal, visit) => {
+        for (const c of [1n, 2n, 3n]) visit(rec(1000 + Number(c), 'ESTABLISHED', c));
+        return {};
+      },
+      close: async () => {},
+    };
+    const picky: Enricher = {
+      enrich: async () => ({}),
+      prepare: async () => ({
+        enrich: (s) => {
+          if (s.cookie !== 2n) throw new Error(`cannot read /proc for ${s.cookie}`);
+        },
+        finish: () => ({}),
+      }),
+      close: async () => {},
+    };
+    const old: Enricher = { enrich: async () => ({}), close: async () => {} };
+    const slow: Enricher = { enrich: async () => ({}), prepare: (signal) => new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))), close: async () => {} };
+    const snap = await collectSnapshot(
+      [{ name: 'nl', collector: streaming, timeoutMs: 1000 }],
+      [{ name: 'picky', enricher: picky, timeoutMs: 1000 }, { name: 'old', enricher: old, timeoutMs: 1000 }, { name: 'slow', enricher: slow, timeoutMs: 20 }],
+      { fold: recordingFold(log) },
+    );
+    expect(snap.folded?.socketCount).toBe(3);
+    expect(log.filter((l) => l.startsWith('add'))).toHaveLength(3);
+    expect(snap.status.map((s) => [s.name, s.success, s.error ?? s.warnings])).toEqual([
+      ['nl', true, undefined],
+      ['enricher:picky', true, ['2 record(s) could not be enriched: cannot read /proc for 1']],
+      ['enricher:old', false, 'has no streaming form (prepare); the collection cannot be folded as it is read'],
+      ['enricher:slow', false, 'enricher slow timed out after 20 ms'],
+    ]);
+    expect(canStream([{ name: 'old', enricher: old, timeoutMs: 1 }])).toBe(false);
+    expect(canStream([{ name: 'picky', enricher: picky, timeoutMs: 1 }])).toBe(true);
   });
 });

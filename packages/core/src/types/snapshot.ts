@@ -18,14 +18,24 @@ export interface CollectorStatus {
   inconsistent?: boolean;
 }
 
+/** What a streamed collection folded its sockets into; the records themselves are gone. */
+export interface FoldedSockets {
+  /** Sockets folded. */
+  socketCount: number;
+  /** The fold's families (flows and socket aggregates). */
+  families: readonly MetricFamily[];
+}
+
 /** Everything one collection cycle saw. Immutable once published. */
 export interface Snapshot {
   /** Time the collection started, ms since the epoch. */
   timestamp: number;
   /** Duration of the whole cycle (collectors and enrichers), seconds. */
   durationSeconds: number;
-  /** Every socket the collectors returned, after enrichment. */
+  /** Every socket the collectors returned, after enrichment (empty when the collection was folded). */
   sockets: readonly SocketRecord[];
+  /** Set when the sockets were folded as they were read (streamed) instead of listed. */
+  folded?: FoldedSockets;
   /** Host-wide counters, merged from all collectors. */
   host: HostStats;
   /** Metric families the collectors produced themselves (third-party plugins). */

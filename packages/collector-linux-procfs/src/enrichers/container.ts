@@ -52,32 +52,45 @@ export const containerEnricher = defineEnricher<ContainerEnricherConfig>({
       }
     };
 
-    return {
-      async enrich(sockets: SocketRecord[], signal: AbortSignal) {
-        const ownNetns = readNetnsInode(`${procfs}/self/ns/net`);
-        const byPid = new Map<number, Placement | undefined>();
-        const warnings: string[] = [];
-        for (const s of sockets) {
-          const pid = s.process?.pid;
-          if (pid !== undefined) {
-            if (!byPid.has(pid)) {
-              signal.throwIfAborted();
-              try {
-                byPid.set(pid, place(pid, s.process?.startTime));
-              } catch (err) {
-                byPid.set(pid, undefined);
-                warnings.push(`cannot read ${procfs}/${pid}/cgroup: ${(err as Error).message}`);
-              }
-            }
-            const p = byPid.get(pid);
-            if (p) {
-              if (!s.container) s.container = p.container;
-              if (s.netns === undefined && p.netns !== undefined) s.netns = p.netns;
+    /** One collection's placement step: the owner's cgroup facts, read once per pid. */
+    const placement = () => {
+      const ownNetns = readNetnsInode(`${procfs}/self/ns/net`);
+      const byPid = new Map<number, Placement | undefined>();
+      const warnings: string[] = [];
+      const placeRecord = (s: SocketRecord): void => {
+        const pid = s.process?.pid;
+        if (pid !== undefined) {
+          if (!byPid.has(pid)) {
+            try {
+              byPid.set(pid, place(pid, s.process?.startTime));
+            } catch (err) {
+              byPid.set(pid, undefined);
+              warnings.push(`cannot read ${procfs}/${pid}/cgroup: ${(err as Error).message}`);
             }
           }
-          if (s.netns === undefined && ownNetns !== undefined && s.family !== 'unix') s.netns = ownNetns;
+          const p = byPid.get(pid);
+          if (p) {
+            if (!s.container) s.container = p.container;
+            if (s.netns === undefined && p.netns !== undefined) s.netns = p.netns;
+          }
         }
-        return warnings.length > 0 ? { warnings } : {};
+        if (s.netns === undefined && ownNetns !== undefined && s.family !== 'unix') s.netns = ownNetns;
+      };
+      return { placeRecord, finish: () => (warnings.length > 0 ? { warnings } : {}) };
+    };
+
+    return {
+      async enrich(sockets: SocketRecord[], signal: AbortSignal) {
+        const { placeRecord, finish } = placement();
+        for (const s of sockets) {
+          if (s.process && !s.container) signal.throwIfAborted();
+          placeRecord(s);
+        }
+        return finish();
+      },
+      async prepare() {
+        const { placeRecord, finish } = placement();
+        return { enrich: placeRecord, finish };
       },
       async close() {
         cache = new LruCache<string, Placement>(1);

@@ -4,7 +4,7 @@ import { linkInode } from './proc-files.js';
 
 /** What one pass over /proc/*\/fd found. */
 export interface SocketOwners {
-  /** Socket inode → owning pid, for the inodes asked about. */
+  /** Socket inode → owning pid, for the inodes asked about (every socket when none were named). */
   owners: Map<number, number>;
   /** Processes whose fd directory we were not allowed to read (EACCES/EPERM). */
   denied: number;
@@ -16,16 +16,18 @@ export interface SocketOwners {
 const PIDS_PER_SLICE = 64;
 
 /**
- * Maps socket inodes to pids with one pass over every /proc/<pid>/fd (readlink `socket:[N]`).
+ * Maps socket inodes to pids with one pass over every /proc/<pid>/fd (readlink `socket:[N]`):
+ * the inodes in `wanted` (the pass ends early once each has an owner), or every socket inode
+ * when `wanted` is undefined (a streamed collection, which does not know its sockets yet).
  * An inode held by pid 1 and another process goes to the other one: systemd keeps the
  * listening sockets of socket-activated services open, and the service is the real owner.
  */
-export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<number>, signal: AbortSignal): Promise<SocketOwners> {
+export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<number> | undefined, signal: AbortSignal): Promise<SocketOwners> {
   const owners = new Map<number, number>();
   let denied = 0;
   let scanned = 0;
   let heldByInit = 0;
-  if (wanted.size === 0) return { owners, denied, scanned };
+  if (wanted?.size === 0) return { owners, denied, scanned };
   signal.throwIfAborted();
   const entries = readdirSync(procfs);
   for (let i = 0; i < entries.length; i++) {
@@ -56,7 +58,7 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
         continue; // closed since readdir, or the process exited
       }
       const inode = linkInode(target, 'socket');
-      if (inode < 0 || !wanted.has(inode)) continue;
+      if (inode < 0 || (wanted && !wanted.has(inode))) continue;
       const prev = owners.get(inode);
       if (prev === undefined || (prev === 1 && pid !== 1)) {
         owners.set(inode, pid);
@@ -65,7 +67,7 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
       }
     }
     // every socket has an owner other than pid 1: later processes cannot change the answer
-    if (owners.size === wanted.size && heldByInit === 0) break;
+    if (wanted && owners.size === wanted.size && heldByInit === 0) break;
   }
   return { owners, denied, scanned };
 }

@@ -54,33 +54,46 @@ export const processEnricher = defineEnricher<ProcessEnricherConfig>({
       }
     };
 
+    /** Scans for owners, reports missing permission once, and returns the per-record step. */
+    const attribution = async (wanted: ReadonlySet<number> | undefined, signal: AbortSignal) => {
+      const { owners, denied } = await scanSocketOwners(procfs, wanted, signal);
+      if (denied > 0 && !reportedDenied) {
+        reportedDenied = true;
+        ctx.reportOnce('process:fd-permission', FD_PERMISSION_NOTICE);
+      }
+      const byPid = new Map<number, ProcessInfo | undefined>();
+      const warnings: string[] = [];
+      const attribute = (s: SocketRecord): void => {
+        if (s.process || s.inode === 0) return;
+        const pid = owners.get(s.inode);
+        if (pid === undefined) return;
+        if (!byPid.has(pid)) {
+          try {
+            byPid.set(pid, describe(pid));
+          } catch (err) {
+            byPid.set(pid, undefined);
+            warnings.push(`cannot read ${procfs}/${pid}: ${(err as Error).message}`);
+          }
+        }
+        const info = byPid.get(pid);
+        if (info) s.process = info;
+      };
+      return { attribute, finish: () => (warnings.length > 0 ? { warnings } : {}) };
+    };
+
     return {
       async enrich(sockets: SocketRecord[], signal: AbortSignal) {
         const wanted = new Set<number>();
         for (const s of sockets) if (s.inode > 0 && !s.process) wanted.add(s.inode);
-        const { owners, denied } = await scanSocketOwners(procfs, wanted, signal);
-        if (denied > 0 && !reportedDenied) {
-          reportedDenied = true;
-          ctx.reportOnce('process:fd-permission', FD_PERMISSION_NOTICE);
-        }
-        const byPid = new Map<number, ProcessInfo | undefined>();
-        const warnings: string[] = [];
-        for (const s of sockets) {
-          if (s.process || s.inode === 0) continue;
-          const pid = owners.get(s.inode);
-          if (pid === undefined) continue;
-          if (!byPid.has(pid)) {
-            try {
-              byPid.set(pid, describe(pid));
-            } catch (err) {
-              byPid.set(pid, undefined);
-              warnings.push(`cannot read ${procfs}/${pid}: ${(err as Error).message}`);
-            }
-          }
-          const info = byPid.get(pid);
-          if (info) s.process = info;
-        }
-        return warnings.length > 0 ? { warnings } : {};
+        const { attribute, finish } = await attribution(wanted, signal);
+        for (const s of sockets) attribute(s);
+        return finish();
+      },
+      // Streamed, the fd pass comes before the dump and maps every socket: a socket opened in
+      // between has no owner this time (on a whole snapshot, one closed in between has none).
+      async prepare(signal: AbortSignal) {
+        const { attribute, finish } = await attribution(undefined, signal);
+        return { enrich: attribute, finish };
       },
       async close() {
         cache = new LruCache<string, ProcessInfo>(1);

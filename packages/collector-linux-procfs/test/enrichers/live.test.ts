@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
-import { directionEnricher, type SocketRecord } from '@sockscope/core';
+import { directionEnricher, isListening, type SocketRecord } from '@sockscope/core';
 import { testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerEnricher } from '../../src/enrichers/container.js';
@@ -31,6 +31,25 @@ async function enrichedSnapshot(): Promise<SocketRecord[]> {
   }
   await (await directionEnricher.create(testContext({}))).enrich(sockets, signal);
   return sockets;
+}
+
+/** The same read, enriched record by record through each enricher's streaming form, listening sockets first. */
+async function streamedSnapshot(): Promise<SocketRecord[]> {
+  const collector = await linuxProcfsSocketsCollector.create(testContext({ procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6'] }));
+  const signal = new AbortController().signal;
+  const runs = [];
+  for (const def of [processEnricher, containerEnricher] as const) {
+    const run = await (await def.create(testContext({ procfs_path: '/proc', cache_size: 8192 }))).prepare?.(signal);
+    if (run) runs.push(run);
+  }
+  const direction = await (await directionEnricher.create(testContext({}))).prepare?.(signal);
+  if (direction) runs.push(direction);
+  expect(runs).toHaveLength(3);
+  const { sockets = [] } = await collector.collect(signal);
+  const ordered = [...sockets.filter(isListening), ...sockets.filter((s) => !isListening(s))];
+  for (const s of ordered) for (const run of runs) run.enrich(s);
+  for (const run of runs) expect(run.finish()).toEqual({});
+  return ordered;
 }
 
 describe.runIf(process.platform === 'linux')('process, container and direction enrichment of live loopback sockets', () => {
@@ -88,5 +107,17 @@ describe.runIf(process.platform === 'linux')('process, container and direction e
     const ours = sockets.filter((s) => s.process?.pid === process.pid || s.process?.pid === child.pid);
     expect(ours.length).toBeGreaterThanOrEqual(7);
     expect(ours.every((s) => s.netns === ownNetns)).toBe(true);
+  });
+
+  it('gives the same owner, container, namespace and direction when records are enriched one by one as read', async () => {
+    const streamed = await streamedSnapshot();
+    const ours = sockets.filter((s) => s.process?.pid === process.pid || s.process?.pid === child.pid);
+    expect(ours.length).toBeGreaterThanOrEqual(7);
+    for (const s of ours) {
+      const same = streamed.find((x) => x.inode === s.inode);
+      expect(same && { process: same.process, container: same.container, netns: same.netns, direction: same.direction }).toEqual({
+        process: s.process, container: s.container, netns: s.netns, direction: s.direction,
+      });
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import {
   SockscopeError,
+  canStream,
   collectSnapshot,
   compileConfigSchema,
   createPipeline,
@@ -20,6 +21,7 @@ import {
   type PluginRegistry,
   type Sink,
   type Snapshot,
+  type SocketFold,
 } from '@sockscope/core';
 import { SECTIONS } from './config/schema.js';
 import type { AgentConfig, PluginEntry } from './config/types.js';
@@ -37,6 +39,12 @@ export interface AgentOptions {
   build: BuildInfo;
   /** Turns a snapshot into families (host, flows, aggregates). */
   render: (snapshot: Snapshot) => MetricFamily[];
+  /**
+   * Folds socket records as they are read (the flow renderer), so a collection keeps none;
+   * used unless `collection.streaming` is off or an enricher cannot stream. `render` then
+   * gets snapshots that carry `folded` instead of sockets.
+   */
+  fold?: SocketFold;
   /** HTTP server factory for the Prometheus sink (TLS, basic auth). */
   createServer?: (listener: RequestListener) => Server;
   /** Plugins the environment turns on (e.g. OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
@@ -129,8 +137,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   }
 
+  const streaming = config.collection.streaming !== 'off' && opts.fold !== undefined;
+  const fold = streaming && canStream(enrichers) ? opts.fold : undefined;
+  if (streaming && !fold) {
+    const names = enrichers.filter((e) => typeof e.enricher.prepare !== 'function').map((e) => e.name);
+    reportOnce('streaming', `collection.streaming: enricher ${names.join(', ')} cannot take records one by one, so every collection lists all socket records before folding them (more memory on a busy host)`);
+  }
   const pipeline = createPipeline({
-    collect: () => collectSnapshot(collectors, enrichers),
+    collect: () => collectSnapshot(collectors, enrichers, { fold }),
     render: opts.render,
     minIntervalMs: parseDuration(config.collection.min_interval),
     notices: () => [...notices, ...(opts.notices?.() ?? [])],
@@ -158,6 +172,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     throw err;
   }
   logger.info('started', {
+    streaming: fold !== undefined,
     collectors: collectors.map((c) => c.name).join(','),
     enrichers: enrichers.map((e) => e.name).join(','),
     sinks: [...sinks.keys()].join(','),

@@ -200,6 +200,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       logger,
       build: buildInfo(),
       render: renderer.render,
+      fold: renderer.flows,
       createServer,
       notices: () => renderer.flows.notices(),
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),

@@ -15,11 +15,12 @@ export interface Renderer {
   flows: FlowRenderer;
 }
 
-/** Builds the snapshot renderer: flow families and aggregates, host families, then collector families. */
+/** Builds the snapshot renderer: flow families and aggregates (or a streamed collection's fold), host families, then collector families. */
 export function createRenderer(flows: Partial<FlowsConfig> = {}): Renderer {
   const flowRenderer = createFlowRenderer(flows, { resolveHost });
   return {
     flows: flowRenderer,
-    render: (snapshot) => [...flowRenderer.render(snapshot), ...renderHostFamilies(snapshot.host), ...snapshot.families],
+    // A streamed collection was folded while it was read: its flow families are ready.
+    render: (snapshot) => [...(snapshot.folded?.families ?? flowRenderer.render(snapshot)), ...renderHostFamilies(snapshot.host), ...snapshot.families],
   };
 }

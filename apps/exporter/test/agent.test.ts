@@ -1,9 +1,14 @@
-import { PluginRegistry, SockscopeError, defineCollector } from '@sockscope/core';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { PluginRegistry, SockscopeError, defineCollector, defineEnricher, type Collector, type PluginRegistry as Registry } from '@sockscope/core';
+import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { linuxProcfsSocketsCollector } from '@sockscope/collector-linux-procfs';
 import { prometheusSink, type PrometheusSinkInstance } from '@sockscope/sink-prometheus';
 import { memoryLogger, testCollector } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../src/agent.js';
+import { BUILTIN_PLUGINS } from '../src/builtins.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { createRenderer } from '../src/render.js';
 
@@ -90,3 +95,95 @@ describe('agent lifecycle', () => {
     ).rejects.toThrow(/no collector could start/);
   });
 });
+
+describe.runIf(process.platform === 'linux')('streamed collection (folded as read)', () => {
+  /** The built-ins, with the netlink collector wrapped to note which of collect()/stream() the agent calls. */
+  function registryNoting(calls: string[]): Registry {
+    const registry = new PluginRegistry(process.platform);
+    for (const p of BUILTIN_PLUGINS) {
+      if (p !== linuxNetlinkCollector) registry.register(p);
+    }
+    registry.register(
+      defineCollector({
+        ...linuxNetlinkCollector,
+        create: async (ctx) => {
+          const c = (await linuxNetlinkCollector.create(ctx)) as Required<Collector>;
+          return {
+            collect: (signal) => (calls.push('collect'), c.collect(signal)),
+            stream: (signal, visit) => (calls.push('stream'), c.stream(signal, visit)),
+            close: () => c.close(),
+          };
+        },
+      }),
+    );
+    return registry;
+  }
+
+  async function scrapeWith(registry: Registry, extra: Partial<AgentConfig> = {}): Promise<{ metrics: string; notices: string[] }> {
+    const renderer = createRenderer();
+    const agent = await startAgent({ config: config({ sinks: { prometheus: { listen_address: '127.0.0.1:0' } }, ...extra }), registry, logger: memoryLogger(), build, render: renderer.render, fold: renderer.flows });
+    try {
+      const port = (agent.sinks.get('prometheus') as unknown as PrometheusSinkInstance).address()?.port as number;
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      return { metrics, notices: health.notices };
+    } finally {
+      await agent.stop();
+    }
+  }
+
+  /** The series (names and labels, not values) that mention a port: its listener and its flows. */
+  const seriesOf = (metrics: string, port: number) =>
+    metrics.split('\n').filter((l) => l.includes(`port="${port}"`)).map((l) => l.slice(0, l.lastIndexOf(' '))).sort();
+
+  it('streams by default with the built-in enrichers and publishes the series a whole-snapshot collection does', async () => {
+    const server = net.createServer().listen({ port: 0, host: '127.0.0.1', backlog: 17 });
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const client = net.connect({ port, host: '127.0.0.1' });
+    await once(client, 'connect');
+    try {
+      const streamedCalls: string[] = [];
+      const streamed = await scrapeWith(registryNoting(streamedCalls));
+      const listedCalls: string[] = [];
+      const listed = await scrapeWith(registryNoting(listedCalls), { collection: { timeout: '5s', min_interval: 0, streaming: 'off' } });
+      expect(streamedCalls).toEqual(['stream']);
+      expect(listedCalls).toEqual(['collect']);
+      expect(streamed.notices).toEqual([]);
+      const series = seriesOf(streamed.metrics, port);
+      expect(series).toEqual(seriesOf(listed.metrics, port));
+      // the listener, the accepted side (inbound on the port, owned by this process) and the client side
+      expect(series).toContain(`sockscope_tcp_listen_queue_limit{local_port="${port}",process="${readComm()}"}`);
+      expect(series.some((l) => l.startsWith('sockscope_tcp_rtt_seconds{direction="inbound"') && l.includes(`local_port="${port}"`))).toBe(true);
+      expect(series.some((l) => l.startsWith('sockscope_tcp_rtt_seconds{direction="outbound"') && l.includes(`dst_port="${port}"`))).toBe(true);
+      expect(streamed.metrics).toContain(`sockscope_tcp_listen_queue_limit{local_port="${port}",process="${readComm()}"} 17`);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it('lists every record first, and says why once, when an enricher cannot take records one by one', async () => {
+    const calls: string[] = [];
+    const registry = registryNoting(calls);
+    registry.register(
+      defineEnricher({
+        name: 'tagger',
+        description: 'a third-party enricher written before streaming existed',
+        platforms: ['any'],
+        configSchema: { type: 'object' },
+        create: () => ({ enrich: async () => ({}), close: async () => {} }),
+      }),
+    );
+    const { metrics, notices } = await scrapeWith(registry, { enrichers: { tagger: {} } });
+    expect(calls).toEqual(['collect']);
+    expect(notices).toEqual([
+      'collection.streaming: enricher tagger cannot take records one by one, so every collection lists all socket records before folding them (more memory on a busy host)',
+    ]);
+    expect(metrics).toContain('sockscope_scrape_collector_success{collector="enricher:tagger"} 1');
+  });
+});
+
+function readComm(): string {
+  return readFileSync('/proc/self/comm', 'utf8').trim();
+}

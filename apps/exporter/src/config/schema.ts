@@ -36,6 +36,11 @@ export function composeConfigSchema(registry: PluginRegistry, parts: SchemaParts
         properties: {
           timeout: { ...durationSchema, default: '5s', description: 'per-collector timeout' },
           min_interval: { ...durationSchema, default: '1s', description: 'a snapshot younger than this is served from cache' },
+          streaming: {
+            enum: ['auto', 'off'],
+            default: 'auto',
+            description: 'auto: fold socket records as they are read, keeping none, when every enricher can; off: list every record first',
+          },
         },
       },
       collectors: section('collector'),

@@ -6,7 +6,7 @@ export interface AgentConfig {
   /** Third-party plugin packages to load. */
   plugins: string[];
   /** Collection cycle settings. */
-  collection: { timeout: string | number; min_interval: string | number };
+  collection: { timeout: string | number; min_interval: string | number; streaming?: 'auto' | 'off' };
   /** Collector configs by name. */
   collectors: Record<string, PluginEntry>;
   /** Enricher configs by name. */

@@ -61,8 +61,9 @@ async function main(argv) {
         size.ss_tinp = await sample(`N=${n} ss -tinp`, times, () => timeCommand('ss', ['-tinp']));
       }
       if (inProcess) {
-        const { measureAttribution, measureCollect } = await import('./lib/in-process.mjs');
+        const { measureAttribution, measureCollect, measureFold } = await import('./lib/in-process.mjs');
         size.netlink = await measureCollect(`N=${n} netlink collect`, 'linux-netlink', inProcess.netlink, times);
+        size.fold = await measureFold(`N=${n} netlink stream + fold`, times);
         size.procfs = await measureCollect(`N=${n} procfs sockets collect`, 'linux-procfs-sockets', inProcess.procfs, times);
         size.attribution = await measureAttribution(`N=${n} process attribution`, inProcess, times);
         checkCounts(n, size);

@@ -173,6 +173,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   }
   logger.info('started', {
     streaming: fold !== undefined,
+    node_flags: process.execArgv.join(' '),
     collectors: collectors.map((c) => c.name).join(','),
     enrichers: enrichers.map((e) => e.name).join(','),
     sinks: [...sinks.keys()].join(','),

@@ -6,3 +6,4 @@ export { composeConfigSchema } from './config/schema.js';
 export type { AgentConfig, PluginEntry } from './config/types.js';
 export { createLogger } from './logger.js';
 export { parseArgs, UsageError, type CliArgs } from './args.js';
+export { CLI_NODE_FLAGS, shebangNodeFlags } from './node-flags.js';

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { httpGet, runCli, startCli } from './run-cli.js';
+import { CLI_NODE_FLAGS, shebangNodeFlags } from '../src/node-flags.js';
+import { CLI, httpGet, runCli, startCli } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockscope-cli-'));
 function configFile(name: string, text: string): string {
@@ -33,6 +34,15 @@ function promtoolProblems(body: string): string[] {
 }
 
 describe('sockscope CLI', () => {
+  it('names its Node flags in one place: the shebang of cli.js and pnpm start pass the same ones', () => {
+    expect(shebangNodeFlags(readFileSync(CLI, 'utf8').split('\n')[0] ?? '')).toEqual([...CLI_NODE_FLAGS]);
+    const start = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')).scripts.start as string;
+    expect(start).toContain(`node ${CLI_NODE_FLAGS.join(' ')} apps/exporter/dist/cli.js`);
+    expect(statSync(CLI).mode & 0o111).not.toBe(0);
+    expect(() => shebangNodeFlags('#!/bin/sh')).toThrow('not a node shebang');
+    expect(shebangNodeFlags('#!/usr/bin/env node')).toEqual([]);
+  });
+
   it('prints --help and --version', async () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
@@ -116,8 +126,13 @@ describe('sockscope CLI', () => {
   });
 
   it('runs with no config file on the embedded default: sockets, host counters, self-metrics', async () => {
-    const cli = await startCli([]);
+    // started as an installed bin is: cli.js itself, through its shebang
+    const cli = await startCli([], { direct: true });
     try {
+      // "started" follows "listening" once every sink is up
+      for (let i = 0; i < 100 && !cli.stderr().includes('"msg":"started"'); i++) await new Promise((r) => setTimeout(r, 20));
+      const started = JSON.parse(cli.stderr().split('\n').find((l) => l.includes('"msg":"started"')) ?? '{}');
+      expect(started).toMatchObject({ streaming: true, node_flags: CLI_NODE_FLAGS.join(' ') });
       const metrics = await httpGet(cli.port, '/metrics');
       expect(metrics.status).toBe(200);
       for (const family of ['sockscope_sockets{', 'node_network_receive_bytes_total{device="lo"}', 'node_netstat_Tcp_RetransSegs ', 'node_sockstat_TCP_tw ', 'sockscope_build_info{']) {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { CLI_NODE_FLAGS } from '../src/node-flags.js';
 
 /** Path of the built CLI (turbo builds it before tests run). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -14,7 +15,7 @@ export interface CliResult {
 /** Runs the CLI to completion. */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: opts.env ?? process.env });
+    const child = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, ...args], { cwd: opts.cwd, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -37,9 +38,11 @@ export interface RunningCli {
  * Starts `sockscope serve` on an ephemeral loopback port and waits for its "listening" log line.
  * `prefix` runs it under another command (e.g. setpriv to drop privileges).
  */
-export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[] } = {}): Promise<RunningCli> {
+export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[]; direct?: boolean } = {}): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
-    const command = [...(opts.prefix ?? []), process.execPath, CLI, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args];
+    // `direct` runs cli.js itself, so its shebang picks node and the flags
+    const node = opts.direct ? [CLI] : [process.execPath, ...CLI_NODE_FLAGS, CLI];
+    const command = [...(opts.prefix ?? []), ...node, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args];
     const child = spawn(command[0] as string, command.slice(1), {
       cwd: opts.cwd,
       env: opts.env ?? process.env,

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { CLI_NODE_FLAGS } from '../../dist/index.js';
 import { spawnTracked, stopChild } from './children.mjs';
 import { BenchError } from './flags.mjs';
 import { sleep } from './measure.mjs';
@@ -129,9 +130,9 @@ export async function startExporter(label, file, args, url, { startupMs = 30_000
   };
 }
 
-/** Starts the sockscope CLI (`node cli.js --config FILE`) listening on 127.0.0.1:port. */
+/** Starts the sockscope CLI (`node FLAGS cli.js --config FILE`, the flags of its shebang) listening on 127.0.0.1:port. */
 export function startSockscope(label, cli, configFile, port) {
-  const args = [cli, '--config', configFile, '--web.listen-address', `127.0.0.1:${port}`, '--log.level', 'warn'];
+  const args = [...CLI_NODE_FLAGS, cli, '--config', configFile, '--web.listen-address', `127.0.0.1:${port}`, '--log.level', 'warn'];
   return startExporter(label, process.execPath, args, `http://127.0.0.1:${port}/metrics`);
 }
 

@@ -1,7 +1,10 @@
 // Sockscope's collectors and the process enricher driven directly, in this process, without
 // the agent around them: what collection alone costs.
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { compileConfigSchema } from '@sockscope/core';
+import { CLI_NODE_FLAGS } from '../../dist/index.js';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { linuxProcfsSocketsCollector, processEnricher } from '@sockscope/collector-linux-procfs';
 import { BenchError } from './flags.mjs';
@@ -67,5 +70,52 @@ export async function measureAttribution(label, { netlink, enricher }, opts) {
     const ms = performance.now() - start;
     const attributed = sockets.filter((s) => s.process).length;
     return { ms, attributed, sockets: sockets.length };
+  });
+}
+
+const FOLD_CHILD = fileURLToPath(new URL('./fold-child.mjs', import.meta.url));
+/** Collections per child: the first one cold (the renderer learns every socket), then warm ones. */
+const FOLD_COLLECTIONS = 3;
+
+/** Runs fold-child.mjs in `mode` with Node `flags` and resolves its JSON line. */
+function runFoldChild(mode, flags) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...flags, FOLD_CHILD, mode, String(FOLD_COLLECTIONS)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new BenchError(`fold-child.mjs ${mode} failed: ${stderr.trim() || err.message}`));
+      try {
+        resolve(JSON.parse(stdout));
+      } catch {
+        reject(new BenchError(`fold-child.mjs ${mode} printed no result: ${stdout.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/**
+ * A netlink collection folded as it is parsed (stream() into the flow renderer, default flows
+ * config: what the agent does) beside the same collection listed first (collect(), then
+ * render()), both under the CLI's Node flags, and the fold once more under Node's defaults.
+ * Each runs in a fresh process doing three collections; its RSS growth is the peak resident
+ * set over them (VmHWM, reset after start-up) minus the resident set before the first.
+ * Time is the median collection's.
+ */
+export async function measureFold(label, opts) {
+  return sample(label, opts, async () => {
+    const folded = await runFoldChild('fold', CLI_NODE_FLAGS);
+    const listed = await runFoldChild('list', CLI_NODE_FLAGS);
+    const plain = await runFoldChild('fold', []);
+    const mid = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+    const growth = (r) => (r.peakKib - r.baseKib) / 1024;
+    return {
+      ms: mid(folded.ms),
+      sockets: folded.sockets,
+      series: folded.series,
+      rssGrowthMb: growth(folded),
+      listedMs: mid(listed.ms),
+      listedSeries: listed.series,
+      listedRssGrowthMb: growth(listed),
+      defaultFlagsMs: mid(plain.ms),
+      defaultFlagsRssGrowthMb: growth(plain),
+    };
   });
 }

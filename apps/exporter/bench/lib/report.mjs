@@ -22,6 +22,9 @@ const ROWS = [
   ['ss_tin', 'ss -tin', (r) => `${mb(r.bytes)} output`],
   ['ss_tinp', 'ss -tinp', (r) => `${mb(r.bytes)} output`],
   ['netlink', 'netlink collect', (r) => `${int(r.sockets)} sockets, longest stall ${ms(r.stallMs)} (max ${ms(r.stallMs, 'max')}), bench RSS ${r.rssMb.median.toFixed(0)} MB`],
+  ['fold', 'netlink stream + fold', (r) =>
+    `${int(r.sockets)} sockets → ${int(r.series)} series (default flows), fresh process with the CLI's Node flags: RSS growth ${r.rssGrowthMb.median.toFixed(1)} MB; ` +
+    `listed first: ${r.listedRssGrowthMb.median.toFixed(1)} MB, ${ms(r.listedMs)}; folded under Node's default flags: ${r.defaultFlagsRssGrowthMb.median.toFixed(1)} MB, ${ms(r.defaultFlagsMs)}`],
   ['procfs', 'procfs sockets collect', (r) => `${int(r.sockets)} sockets, longest stall ${ms(r.stallMs)}`],
   ['attribution', 'process attribution', (r) => `${int(r.attributed)} of ${int(r.sockets)} sockets attributed`],
   ['scrape_default', 'scrape default (service)', scrapeNotes],

@@ -53,15 +53,20 @@ test('goals: ratios to ss -tin, RSS judged on the default config, not measured w
     netlink: { ms: stat(netlinkMs), stallMs: stat(stall) },
     scrape_raw: { ms: stat(scrapeMs), memory: { rssMb: 900, peakMb: 1000 } },
     scrape_default: { ms: stat(50), memory: { rssMb: peak, peakMb: peak } },
+    fold: { rssGrowthMb: stat(n / 1000), listedRssGrowthMb: stat(n / 100), defaultFlagsRssGrowthMb: stat(n / 500) },
   });
-  const [collection, scrape10k, rss, stall] = evaluateGoals([size(10_000, 50, 150, 100, 20), size(30_000, 70, 400, 140, 60)]);
+  const [collection, scrape10k, rss, growth, stall] = evaluateGoals([size(10_000, 50, 150, 100, 20), size(30_000, 70, 400, 140, 60)]);
   assert.equal(collection.pass, false); // 0.7× at 30k
   assert.deepEqual(collection.values.map((v) => v.value), [0.5, 0.7]);
   assert.equal(scrape10k.pass, true); // 1.5×
   assert.equal(rss.pass, true);
   assert.match(rss.info, /raw_endpoint 1000 MB/);
   assert.equal(stall.pass, false);
+  assert.deepEqual(growth.values.map((v) => v.value), [30]); // judged at 30k only
+  assert.equal(growth.pass, true);
+  assert.equal(growth.info, "listed first 300 MB, folded under Node's default flags 60 MB");
   assert.equal(evaluateGoals([size(1000, 10, 10, 10, 1)])[1].pass, undefined);
+  assert.equal(evaluateGoals([size(1000, 10, 10, 10, 1)])[3].pass, undefined);
 });
 
 test('soak: end within 10% of the middle is no leak; steady growth is flagged', () => {

@@ -177,3 +177,16 @@ describe('folding records one at a time (begin / add / end)', () => {
     expect(() => r.end()).toThrow('end() without begin()');
   });
 });
+
+describe('counter memory of sockets that come and go', () => {
+  it('counts a new socket whole on first sight, even in the place a closed one left', () => {
+    const r = createFlowRenderer({ folding: 'peer' });
+    const conn = (cookie: bigint, segs: number) =>
+      tcpSocket({ cookie, local: { address: '10.0.0.1', port: 40000 + Number(cookie) }, remote: { address: '10.7.7.7', port: 443 }, process: { pid: 1, comm: 'curl' }, tcp: { dataSegsOut: segs } });
+    const total = (out: MetricFamily[]) => value(fam(out, 'sockscope_tcp_data_segments_out_total'), { dst: '10.7.7.7' });
+    // 3,000 sockets so the shared store grows past its first block, then all close
+    expect(total(r.render(snapshotOf(Array.from({ length: 3000 }, (_, i) => conn(BigInt(i + 1), 100)), 1)))).toBe(300_000);
+    expect(total(r.render(snapshotOf([conn(5000n, 150)], 2)))).toBe(300_150);
+    expect(total(r.render(snapshotOf([conn(5000n, 160), conn(5001n, 1000)], 3)))).toBe(301_160);
+  });
+});

@@ -58,8 +58,8 @@ export interface FlowRenderer extends SocketFold {
 interface SocketMemo {
   /** Collection it was last seen in. */
   gen: number;
-  /** Last value of each counter (NaN before the first). */
-  last: Float64Array;
+  /** Where its last value of each counter lives in the shared {@link CounterSlots} (-1 without counters). */
+  slot: number;
   /** The series it folded into last time, and what that choice depended on. */
   series: Series | undefined;
   process: SocketRecord['process'];
@@ -109,6 +109,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
   let idleHead = 0;
   let prevActive: Series[] = [];
   const sockets = new Map<bigint | string, SocketMemo>();
+  const lastValues = new CounterSlots(C);
   const other = new Series('\u0000other', keyer.otherLabels, G, C);
   let gen = 0;
   const notices: string[] = [];
@@ -169,7 +170,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
       const v = (gaugeReaders[j] as SourceReader)(s);
       if (v !== undefined) mergeGauge(buf, G, j, gaugeMerge[j] as number, v);
     }
-    if (C > 0) addCounterDeltas(s, st.last, buf);
+    if (C > 0) addCounterDeltas(s, st.slot, buf);
     if (hist && histReader) {
       const r = histReader(s);
       if (r !== undefined) hist.observe(r);
@@ -184,7 +185,11 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     if (open === undefined) throw new Error('flow renderer: end() without begin()');
     const { at, active, counter, queues } = open;
     open = undefined;
-    for (const [id, st] of sockets) if (st.gen !== gen) sockets.delete(id);
+    for (const [id, st] of sockets) {
+      if (st.gen === gen) continue;
+      sockets.delete(id);
+      if (st.slot >= 0) lastValues.release(st.slot);
+    }
 
     const { kept, folded } = splitByCap(active, config.max_series);
     for (const g of kept) applyDeltas(g.buf);
@@ -254,21 +259,22 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
     let st = sockets.get(id);
     if (st === undefined) {
-      st = { gen, last: new Float64Array(C).fill(NaN), series: undefined, process: undefined, container: undefined, inbound: false };
+      st = { gen, slot: C > 0 ? lastValues.take() : -1, series: undefined, process: undefined, container: undefined, inbound: false };
       sockets.set(id, st);
     }
     st.gen = gen;
     return st;
   }
 
-  function addCounterDeltas(s: SocketRecord, last: Float64Array, buf: Float64Array): void {
-    for (let j = 0; j < C; j++) {
+  function addCounterDeltas(s: SocketRecord, slot: number, buf: Float64Array): void {
+    const last = lastValues.values;
+    for (let j = 0, at = slot * C; j < C; j++, at++) {
       const v = (counterReaders[j] as SourceReader)(s);
       if (v === undefined) continue;
-      const prev = last[j] as number;
+      const prev = last[at] as number;
       // first sighting counts the whole value; a value going down means a reused key: start over
       const d = prev !== prev || v < prev ? v : v - prev;
-      last[j] = v;
+      last[at] = v;
       buf[2 * G + j] = (buf[2 * G + j] as number) + d;
       buf[2 * G + C + j] = (buf[2 * G + C + j] as number) + 1;
     }
@@ -302,4 +308,42 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
   }
 
   return { render, begin, add, end, settled: () => selection.settled(), notices: () => notices, config };
+}
+
+/**
+ * The last counter values of every live socket, `width` per socket, in one Float64Array: a
+ * typed array per socket would cost more in headers than its few numbers (60k sockets are
+ * 60k of them). A slot is taken when a socket is first seen and given back when it is gone.
+ */
+class CounterSlots {
+  private pool: Float64Array;
+  private readonly free: number[] = [];
+  private next = 0;
+
+  constructor(private readonly width: number) {
+    this.pool = new Float64Array(width * 1024).fill(NaN);
+  }
+
+  /** The values, slot i at [i * width, (i + 1) * width); a new array after a take() that grew it. */
+  get values(): Float64Array {
+    return this.pool;
+  }
+
+  /** A slot, every value NaN (nothing seen yet). */
+  take(): number {
+    const slot = this.free.pop() ?? this.next++;
+    const end = (slot + 1) * this.width;
+    if (end > this.pool.length) {
+      const grown = new Float64Array(Math.max(end, this.pool.length * 2)).fill(NaN);
+      grown.set(this.pool);
+      this.pool = grown;
+    }
+    this.pool.fill(NaN, slot * this.width, end);
+    return slot;
+  }
+
+  /** Gives a slot back for reuse. */
+  release(slot: number): void {
+    this.free.push(slot);
+  }
 }

@@ -1,0 +1,62 @@
+// One netlink collection path in a fresh process, so that its memory growth is its own:
+// `fold-child.mjs fold|list COLLECTIONS`. `fold` streams records into the flow renderer as
+// they are parsed (what the agent does by default); `list` collects every record first and
+// renders the list. Prints one JSON line: resident set before the first collection and its
+// peak over all of them (KiB, VmRSS/VmHWM), time of each collection, sockets and series.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { compileConfigSchema, createFlowRenderer } from '@sockscope/core';
+import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
+
+const [mode, countText] = process.argv.slice(2);
+const collections = Number(countText);
+if ((mode !== 'fold' && mode !== 'list') || !(collections >= 1)) {
+  process.stderr.write('usage: fold-child.mjs fold|list COLLECTIONS\n');
+  process.exit(2);
+}
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc');
+
+function resident() {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+const seriesIn = (families) => families.reduce((n, f) => n + (f.samples?.length ?? 0) + (f.histograms?.length ?? 0), 0);
+
+const config = {};
+compileConfigSchema(linuxNetlinkCollector.configSchema, linuxNetlinkCollector.name)(config);
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const collector = await linuxNetlinkCollector.create({ config, logger: quiet, platform: process.platform, reportOnce() {} });
+const renderer = createFlowRenderer();
+gc();
+await new Promise((resolve) => setTimeout(resolve, 20));
+const baseKib = resident().rss;
+writeFileSync('/proc/self/clear_refs', '5'); // VmHWM := VmRSS, so the peak is this run's
+const ms = [];
+let sockets = 0;
+let series = 0;
+for (let i = 0; i < collections; i++) {
+  const start = performance.now();
+  let families;
+  if (mode === 'fold') {
+    sockets = 0;
+    renderer.begin(Date.now());
+    await collector.stream(AbortSignal.timeout(60_000), (s) => {
+      sockets++;
+      renderer.add(s);
+    });
+    families = renderer.end();
+  } else {
+    const r = await collector.collect(AbortSignal.timeout(60_000));
+    sockets = r.sockets.length;
+    families = renderer.render({ timestamp: Date.now(), durationSeconds: 0, sockets: r.sockets, host: {}, families: [], status: [] });
+  }
+  ms.push(performance.now() - start);
+  series = seriesIn(families);
+}
+const peakKib = resident().peak;
+await collector.close();
+process.stdout.write(JSON.stringify({ mode, baseKib, peakKib, ms, sockets, series }) + '\n');

@@ -1,0 +1,16 @@
+/**
+ * Node flags the CLI runs with, from the shebang of `cli.js` (and the root `pnpm start`).
+ *
+ * `--max-semi-space-size=4` caps V8's young generation at 4 MB per semi-space. A streamed
+ * collection parses every socket into a short-lived record: at tens of thousands of sockets
+ * the default lets the young generation grow to 16 MB per semi-space, resident memory that
+ * is only ever garbage. The bench measures both (apps/exporter/bench/results/latest.md).
+ */
+export const CLI_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=4']);
+
+/** The Node flags a `#!/usr/bin/env -S node …` line passes; [] for a plain `#!/usr/bin/env node`. */
+export function shebangNodeFlags(firstLine: string): string[] {
+  const m = /^#!\/usr\/bin\/env(?: -S)? node((?: \S+)*)\s*$/.exec(firstLine);
+  if (!m) throw new Error(`not a node shebang: ${firstLine}`);
+  return (m[1] ?? '').split(' ').filter(Boolean);
+}

@@ -66,7 +66,8 @@ export function describeCollectorConformance<C>(opts: CollectorSuiteOptions<C>):
       }
     });
 
-    it.runIf(opts.live !== false && opts.streams === true)('streams well-formed records, each socket once, listening sockets first, keeping none', async () => {
+    // only for collectors that declare stream(): the others have nothing to show here
+    if (opts.streams === true) it.runIf(opts.live !== false)('streams well-formed records, each socket once, listening sockets first, keeping none', async () => {
       const c = await definition.create(testContext(opts.config));
       try {
         expect(c.stream).toBeTypeOf('function');

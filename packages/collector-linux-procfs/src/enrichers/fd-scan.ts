@@ -12,8 +12,11 @@ export interface SocketOwners {
   scanned: number;
 }
 
-// Yield to the event loop now and then so a scrape of a busy host does not freeze the agent.
-const PIDS_PER_SLICE = 64;
+// Yield to the event loop after this much synchronous work, so a scrape of a busy host (or of
+// one process holding tens of thousands of sockets) does not freeze the agent.
+const SLICE_MS = 4;
+// How often, in fds, the time is looked at inside one process's fd directory.
+const FDS_PER_CHECK = 256;
 
 /**
  * Maps socket inodes to pids with one pass over every /proc/<pid>/fd (readlink `socket:[N]`):
@@ -30,11 +33,15 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
   if (wanted?.size === 0) return { owners, denied, scanned };
   signal.throwIfAborted();
   const entries = readdirSync(procfs);
+  let sliceStart = performance.now();
+  const maybeYield = async (): Promise<void> => {
+    if (performance.now() - sliceStart < SLICE_MS) return;
+    await yieldToLoop();
+    signal.throwIfAborted();
+    sliceStart = performance.now();
+  };
   for (let i = 0; i < entries.length; i++) {
-    if (i > 0 && i % PIDS_PER_SLICE === 0) {
-      await yieldToLoop();
-      signal.throwIfAborted();
-    }
+    await maybeYield();
     const name = entries[i] ?? '';
     const c = name.charCodeAt(0);
     if (c < 49 || c > 57) continue; // pids only (no leading zero)
@@ -50,7 +57,9 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
       continue;
     }
     scanned++;
-    for (const fd of fds) {
+    for (let k = 0; k < fds.length; k++) {
+      if (k > 0 && k % FDS_PER_CHECK === 0) await maybeYield();
+      const fd = fds[k] as string;
       let target: string;
       try {
         target = readlinkSync(`${dir}/${fd}`);

@@ -128,6 +128,32 @@ describe('processEnricher on a hand-made proc tree', () => {
     expect(withInit.scanned).toBe(4); // pid 1 holds one: a later process might be its real owner
   });
 
+  it('maps every socket of every process when asked for none in particular (a streamed collection)', async () => {
+    root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
+    proc(10, 'a', 1, [1000, 1001]);
+    proc(20, 'b', 2, [1002]);
+    const r = await scanSocketOwners(root, undefined, new AbortController().signal);
+    expect([...r.owners].sort((x, y) => x[0] - y[0])).toEqual([[1000, 10], [1001, 10], [1002, 20]]);
+    expect(r.scanned).toBe(2);
+  });
+
+  it('yields to the event loop inside one process that holds thousands of sockets', async () => {
+    root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
+    proc(10, 'busy', 1, Array.from({ length: 6000 }, (_, i) => 10_000 + i));
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      ticks++;
+      if (running) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const r = await scanSocketOwners(root, undefined, new AbortController().signal);
+    running = false;
+    expect(r.owners.size).toBe(6000);
+    // 6,000 readlinks take longer than the 4 ms slice: the loop ran at least once meanwhile
+    expect(ticks).toBeGreaterThanOrEqual(1);
+  });
+
   it('does not scan at all when no socket has an inode to look up', async () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     const r = await scanSocketOwners(join(root, 'absent'), new Set(), new AbortController().signal);

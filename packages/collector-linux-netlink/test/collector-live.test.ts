@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { isSockscopeError, type SocketRecord } from '@sockscope/core';
-import { testContext } from '@sockscope/test-utils';
+import { countLoopTurns, testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetlinkCollector } from '../src/collector.js';
 import { linuxNetlinkCollector, type NetlinkCollectorConfig } from '../src/index.js';
@@ -149,15 +149,9 @@ describe('a live dump', () => {
     try {
       const config: NetlinkCollectorConfig = { protocols: ['tcp'], families: ['ipv4'] };
       const sync = await createNetlinkCollector(testContext(config), { sliceMs: 0 });
-      let ticks = 0;
-      let running = true;
-      const tick = () => {
-        ticks++;
-        if (running) setImmediate(tick);
-      };
-      setImmediate(tick);
+      const turns = countLoopTurns();
       const a = await sync.collect(new AbortController().signal);
-      running = false;
+      const ticks = turns.stop();
       await sync.close();
       expect(a.sockets?.length).toBeGreaterThan(90);
       expect(ticks).toBeGreaterThanOrEqual(2);

@@ -5,3 +5,4 @@ export * from './otlp/index.js';
 export * from './sink-suite.js';
 export * from './prng.js';
 export * from './net.js';
+export * from './loop.js';

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SocketRecord } from '@sockscope/core';
-import { testContext } from '@sockscope/test-utils';
+import { countLoopTurns, testContext } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scanSocketOwners } from '../../src/enrichers/fd-scan.js';
 import { LruCache } from '../../src/enrichers/lru.js';
@@ -140,15 +140,9 @@ describe('processEnricher on a hand-made proc tree', () => {
   it('yields to the event loop inside one process that holds thousands of sockets', async () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     proc(10, 'busy', 1, Array.from({ length: 6000 }, (_, i) => 10_000 + i));
-    let ticks = 0;
-    let running = true;
-    const tick = () => {
-      ticks++;
-      if (running) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const turns = countLoopTurns();
     const r = await scanSocketOwners(root, undefined, new AbortController().signal);
-    running = false;
+    const ticks = turns.stop();
     expect(r.owners.size).toBe(6000);
     // 6,000 readlinks take longer than the 4 ms slice: the loop ran at least once meanwhile
     expect(ticks).toBeGreaterThanOrEqual(1);

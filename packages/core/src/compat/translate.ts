@@ -123,6 +123,7 @@ export function translateSsExporterConfig(obj: unknown): SsTranslation {
     label_style: 'flow',
     max_series: 10000,
     top_k: 'rtt',
+    max_idle_series: 10000,
     // bounds are stored in seconds; the compat profile writes them back in ms
     histogram_buckets: boundsMs.map((b) => Number((b / 1000).toPrecision(12))),
     compat: 'prometheus_ss_exporter',

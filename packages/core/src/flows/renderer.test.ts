@@ -84,8 +84,8 @@ describe('counters across collections', () => {
 describe('idle series under churn (memory stays bounded)', () => {
   const segsOut = (out: MetricFamily[], labels: Record<string, string>) => value(fam(out, 'sockscope_tcp_data_segments_out_total'), labels);
 
-  it('with maxIdleSeries 0, forgets a series as soon as its connection is gone', () => {
-    const r = createFlowRenderer({ folding: 'raw_endpoint' }, { maxIdleSeries: 0 });
+  it('with max_idle_series 0, forgets a series as soon as its connection is gone', () => {
+    const r = createFlowRenderer({ folding: 'raw_endpoint', max_idle_series: 0 });
     const conn = (cookie: bigint, segs: number) => tcpSocket({ cookie, local: { address: '10.0.0.1', port: 40001 }, remote: { address: '10.7.7.7', port: 443 }, tcp: { dataSegsOut: segs } });
     const key = { src_port: '40001', dst: '10.7.7.7' };
     expect(segsOut(r.render(snapshotOf([conn(1n, 50)])), key)).toBe(50);

@@ -21,7 +21,7 @@ export interface FlowRendererDeps {
   now?: () => number;
   /** A series with no socket for this long is forgotten (its counters restart if it returns), ms. Default 10 min. */
   retentionMs?: number;
-  /** Most idle series remembered at once, the longest idle forgotten first. Default 10,000. */
+  /** Most idle series remembered at once, the longest idle forgotten first; overrides `max_idle_series` of the config. */
   maxIdleSeries?: number;
 }
 
@@ -99,7 +99,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
   const retentionMs = deps.retentionMs ?? 600_000;
   // Under churn (raw_endpoint keys of short connections) idle series would pile up for the
   // whole retention time; the cap bounds memory and forgets the longest idle first.
-  const maxIdle = deps.maxIdleSeries ?? 10_000;
+  const maxIdle = deps.maxIdleSeries ?? config.max_idle_series;
   const plan: FlowPlan = { enabled, gauges, counters, gaugeMerge, compat, G, C };
 
   const series = new Map<string, Series>();

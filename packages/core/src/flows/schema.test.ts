@@ -22,6 +22,7 @@ describe('flowsConfigSchema', () => {
       label_style: 'separate',
       max_series: 10000,
       top_k: 'rtt',
+      max_idle_series: 10000,
       histogram_buckets: [...defaultRttBuckets],
       compat: 'none',
       selection: { include: {}, exclude: {}, host_ttl: '5m' },

@@ -22,6 +22,8 @@ export interface FlowsConfig {
   max_series: number;
   /** Which flows keep their own series when over max_series: the worst by this. */
   top_k: 'rtt' | 'retransmits';
+  /** Most series remembered while they have no socket (their counters resume if it returns). */
+  max_idle_series: number;
   /** RTT histogram upper bounds, seconds, ascending. */
   histogram_buckets: number[];
   /** Output profile. */
@@ -75,6 +77,12 @@ export const flowsConfigSchema = {
     },
     max_series: { type: 'integer', minimum: 1, default: 10000, description: 'most series per per-flow family, "other" included' },
     top_k: { enum: ['rtt', 'retransmits'], default: 'rtt', description: 'over max_series, the worst flows by this keep their series' },
+    max_idle_series: {
+      type: 'integer',
+      minimum: 0,
+      default: 10000,
+      description: 'most series remembered with no socket (for 10 minutes at most), so a returning flow keeps counting; the longest idle are forgotten first',
+    },
     histogram_buckets: {
       type: 'array',
       items: { type: 'number', exclusiveMinimum: 0 },

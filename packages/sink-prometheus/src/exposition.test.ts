@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatValue, serializeFamilies } from './exposition.js';
+import type { MetricFamily } from '@sockscope/core';
+import { expositionChunks, formatValue, serializeFamilies } from './exposition.js';
 
 describe('serializeFamilies', () => {
   it('writes HELP, TYPE and samples with escaped labels', () => {
@@ -37,5 +38,26 @@ describe('serializeFamilies', () => {
 
   it('formats special values the way Prometheus parses them', () => {
     expect([NaN, Infinity, -Infinity, 1e21, 0.000001].map(formatValue)).toEqual(['NaN', '+Inf', '-Inf', '1e+21', '0.000001']);
+  });
+});
+
+describe('expositionChunks', () => {
+  const many = (name: string, n: number): MetricFamily => ({
+    name, help: `${name} help`, type: 'gauge', samples: Array.from({ length: n }, (_, i) => ({ labels: { flow: String(i) }, value: i })),
+  });
+
+  it('splits a large exposition into chunks of about the given number of lines, the header leading its family', () => {
+    const families = [many('a', 25), many('b', 0), many('c', 7), { name: 'h', help: 'h', type: 'histogram', histograms: [{ labels: {}, bounds: [1], counts: [1], sum: 1, count: 1 }] } as MetricFamily];
+    const chunks = [...expositionChunks(families, 10)];
+    expect(chunks.join('')).toBe(serializeFamilies(families));
+    expect(chunks[0]?.startsWith('# HELP a a help\n# TYPE a gauge\na{flow="0"} 0\n')).toBe(true);
+    // a's 25 lines in 10-line steps (its header rides with the first); its last 5 go out with
+    // c (2 + 7 lines), then h's header and 4 lines at the end
+    expect(chunks.map((c) => c.split('\n').length - 1)).toEqual([12, 10, 14, 6]);
+    expect(chunks.join('')).not.toContain('# HELP b');
+  });
+
+  it('gives nothing for nothing', () => {
+    expect([...expositionChunks([many('a', 0)])]).toEqual([]);
   });
 });

@@ -1,15 +1,30 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import type { Writable } from 'node:stream';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { createGzip } from 'node:zlib';
 import { defineSink, errorMessage, renderCollectorStatus, type SinkContext } from '@sockscope/core';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { TEXT_CONTENT_TYPE, serializeFamilies } from './exposition.js';
+import { TEXT_CONTENT_TYPE, expositionChunks } from './exposition.js';
 import { healthDocument } from './health.js';
 import { indexPage } from './index-page.js';
 import { parseListenAddress } from './listen-address.js';
 import { prometheusSinkSchema, type PrometheusSinkConfig } from './config.js';
 
-const gzip = promisify(gzipCb);
+// Yield to the event loop after this much serializing, so /health answers during a big scrape.
+const SLICE_MS = 8;
+
+/** Resolves when `out` can take more, or when the response is gone (client hung up). */
+function drained(out: Writable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    out.once('drain', done);
+    res.once('close', done);
+  });
+}
 
 /** The Prometheus pull sink: `/metrics`, `/health` and `/`. */
 export const prometheusSink = defineSink<PrometheusSinkConfig>({
@@ -54,20 +69,36 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
   // While stopping, answers carry `Connection: close` so keep-alive clients do not hold the server open.
   let closing = false;
 
+  /**
+   * Writes the exposition chunk by chunk (gzipped when asked), waiting when the client reads
+   * slowly and yielding to the event loop between chunks: a scrape of hundreds of thousands of
+   * series neither builds one string of it all nor keeps the agent from answering meanwhile.
+   */
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rendered = await pipeline.collect();
-    const body =
-      serializeFamilies([...rendered.families, ...renderCollectorStatus(rendered.snapshot), ...(ctx.extraFamilies?.() ?? [])]) +
-      (await self.metrics());
+    const families = [...rendered.families, ...renderCollectorStatus(rendered.snapshot), ...(ctx.extraFamilies?.() ?? [])];
+    const processText = await self.metrics();
     const wantsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const headers: Record<string, string> = { 'content-type': TEXT_CONTENT_TYPE };
     if (closing) headers.connection = 'close';
+    let out: Writable = res;
     if (wantsGzip) {
       headers['content-encoding'] = 'gzip';
-      res.writeHead(200, headers).end(await gzip(body));
-    } else {
-      res.writeHead(200, headers).end(body);
+      const zip = createGzip();
+      zip.pipe(res);
+      out = zip;
     }
+    res.writeHead(200, headers);
+    let sliceStart = performance.now();
+    for (const chunk of expositionChunks(families)) {
+      if (res.destroyed) return;
+      if (!out.write(chunk)) await drained(out, res);
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await yieldToLoop();
+        sliceStart = performance.now();
+      }
+    }
+    out.end(processText);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -97,8 +128,9 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       const srv = (ctx.createServer ?? createServer)((req, res) => {
         handle(req, res).catch((err: unknown) => {
           logger.error('request failed', { path: req.url, err: errorMessage(err) });
-          if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`error: ${errorMessage(err)}\n`);
+          // half an exposition must not pass for a whole one: cut the connection instead
+          if (res.headersSent) return void res.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`error: ${errorMessage(err)}\n`);
         });
       });
       server = srv;

@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { collectSnapshot, createPipeline, renderSocketCounts, type SinkContext } from '@sockscope/core';
+import { collectSnapshot, createPipeline, renderSocketCounts, type MetricFamily, type SinkContext } from '@sockscope/core';
 import { testCollector, testContext } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serializeFamilies } from '../src/exposition.js';
 import { createPrometheusSink, type PrometheusSinkInstance } from '../src/sink.js';
 import type { PrometheusSinkConfig } from '../src/config.js';
 
@@ -26,7 +27,7 @@ afterEach(async () => {
   sink = undefined;
 });
 
-async function startSink(collectDelayMs = 0, minIntervalMs = 0) {
+async function startSink(collectDelayMs = 0, minIntervalMs = 0, extra: MetricFamily[] = []) {
   let collections = 0;
   const def = testCollector('demo');
   const collector = await def.create(testContext({ delay_ms: 0, fail: false, value: 42 }));
@@ -40,7 +41,7 @@ async function startSink(collectDelayMs = 0, minIntervalMs = 0) {
         { name: 'broken', collector: failing, timeoutMs: 1000 },
       ]);
     },
-    render: (s) => [renderSocketCounts(s.sockets), ...s.families],
+    render: (s) => [...extra, renderSocketCounts(s.sockets), ...s.families],
     minIntervalMs,
   });
   const health = new Map<string, Record<string, unknown>>();
@@ -75,6 +76,24 @@ describe('prometheus sink over HTTP', () => {
     const res = await get(port, '/metrics', { 'accept-encoding': 'gzip, deflate' });
     expect(res.headers['content-encoding']).toBe('gzip');
     expect(gunzipSync(res.body).toString()).toContain('sockscope_demo_value 42');
+  });
+
+  it('streams a large exposition in chunks, plain and gzipped, the same text serializeFamilies writes', async () => {
+    const flows: MetricFamily = {
+      name: 'sockscope_test_flow', help: 'One series per flow.', type: 'gauge',
+      samples: Array.from({ length: 25_000 }, (_, i) => ({ labels: { src_port: String(i) }, value: i / 7 })),
+    };
+    const { port } = await startSink(0, 0, [flows]);
+    const plain = await get(port, '/metrics');
+    expect(plain.headers['transfer-encoding']).toBe('chunked');
+    const text = plain.body.toString('utf8');
+    expect(text.startsWith(serializeFamilies([flows]))).toBe(true);
+    expect(text).toContain('sockscope_build_info{');
+    const zipped = await get(port, '/metrics', { 'accept-encoding': 'gzip' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const unzipped = gunzipSync(zipped.body).toString('utf8');
+    expect(unzipped.startsWith(serializeFamilies([flows]))).toBe(true);
+    expect(unzipped.split('\n').filter((l) => l.startsWith('sockscope_test_flow{'))).toHaveLength(25_000);
   });
 
   it('shares one in-flight collection between concurrent scrapes and serves the cache within the minimum interval', async () => {

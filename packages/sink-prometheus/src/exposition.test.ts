@@ -46,15 +46,21 @@ describe('expositionChunks', () => {
     name, help: `${name} help`, type: 'gauge', samples: Array.from({ length: n }, (_, i) => ({ labels: { flow: String(i) }, value: i })),
   });
 
-  it('splits a large exposition into chunks of about the given number of lines, the header leading its family', () => {
-    const families = [many('a', 25), many('b', 0), many('c', 7), { name: 'h', help: 'h', type: 'histogram', histograms: [{ labels: {}, bounds: [1], counts: [1], sum: 1, count: 1 }] } as MetricFamily];
-    const chunks = [...expositionChunks(families, 10)];
-    expect(chunks.join('')).toBe(serializeFamilies(families));
-    expect(chunks[0]?.startsWith('# HELP a a help\n# TYPE a gauge\na{flow="0"} 0\n')).toBe(true);
-    // a's 25 lines in 10-line steps (its header rides with the first); its last 5 go out with
-    // c (2 + 7 lines), then h's header and 4 lines at the end
-    expect(chunks.map((c) => c.split('\n').length - 1)).toEqual([12, 10, 14, 6]);
-    expect(chunks.join('')).not.toContain('# HELP b');
+  it('writes UTF-8 chunks of at most the given size that join into the whole exposition, headers leading their families', () => {
+    const long = { name: 'l', help: 'l', type: 'gauge', samples: [{ labels: { cmd: 'x'.repeat(300) }, value: 1 }] } as MetricFamily;
+    const utf8 = { name: 'u', help: 'naïve – 日本', type: 'gauge', samples: [{ labels: { comm: 'café', unit: '日本.service' }, value: 0.5 }] } as MetricFamily;
+    const histogram = { name: 'h', help: 'h', type: 'histogram', histograms: [{ labels: {}, bounds: [1], counts: [1], sum: 1, count: 1 }] } as MetricFamily;
+    const families = [many('a', 25), many('b', 0), long, utf8, many('c', 7), histogram];
+    const chunks = [...expositionChunks(families, 200)];
+    const text = Buffer.concat(chunks).toString('utf8');
+    expect(text).toBe(serializeFamilies(families));
+    expect(text).toContain('u{comm="café",unit="日本.service"} 0.5\n');
+    expect(text).not.toContain('# HELP b');
+    expect(chunks[0]?.toString('utf8').startsWith('# HELP a a help\n# TYPE a gauge\na{flow="0"} 0\n')).toBe(true);
+    // every chunk fits the size but the one holding the 300-byte line, which holds only that line
+    const over = chunks.filter((c) => c.length > 200);
+    expect(over.map((c) => c.toString('utf8'))).toEqual([`l{cmd="${'x'.repeat(300)}"} 1\n`]);
+    expect(chunks.length).toBeGreaterThan(5);
   });
 
   it('gives nothing for nothing', () => {

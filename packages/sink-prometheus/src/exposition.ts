@@ -1,10 +1,10 @@
-import type { HistogramSample, Labels, MetricFamily, Sample } from '@sockscope/core';
+import type { HistogramSample, Labels, MetricFamily } from '@sockscope/core';
 
 /** Content type of the Prometheus text exposition format this serializer writes. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** Lines per chunk of {@link expositionChunks}: about 100 KB of text. */
-export const LINES_PER_CHUNK = 1000;
+/** Bytes per chunk of {@link expositionChunks}. */
+export const CHUNK_BYTES = 64 * 1024;
 
 /**
  * Serializes metric families to the Prometheus text exposition format (0.0.4). Pure: families
@@ -12,81 +12,145 @@ export const LINES_PER_CHUNK = 1000;
  * later one with another type is skipped, since the format cannot hold both).
  */
 export function serializeFamilies(families: readonly MetricFamily[]): string {
-  return Array.from(expositionChunks(families)).join('');
+  return Buffer.concat(Array.from(expositionChunks(families))).toString('utf8');
 }
 
 /**
- * The same text as {@link serializeFamilies}, in chunks of about {@link LINES_PER_CHUNK} lines,
- * so that a writer can send each and let the event loop run between them instead of building
- * one string of the whole exposition (tens of MB when every flow has its series).
+ * The same text as {@link serializeFamilies}, as UTF-8 in chunks of at most `chunkBytes` (a
+ * single longer line gets a chunk of its own). Lines are written straight into the chunk, the
+ * label text of a series as bytes kept from one scrape to the next: a scrape of hundreds of
+ * thousands of series builds no string per line, and a writer can send each chunk and let the
+ * event loop run between them.
  */
-export function* expositionChunks(families: readonly MetricFamily[], linesPerChunk = LINES_PER_CHUNK): Generator<string, void, undefined> {
+export function* expositionChunks(families: readonly MetricFamily[], chunkBytes = CHUNK_BYTES): Generator<Buffer, void, undefined> {
   const byName = new Map<string, MetricFamily[]>();
   for (const f of families) {
     const list = byName.get(f.name);
     if (!list) byName.set(f.name, [f]);
     else if (list[0]?.type === f.type) list.push(f);
   }
-  let parts: string[] = [];
+  const w = new ChunkWriter(chunkBytes);
   for (const [name, list] of byName) {
     const first = list[0] as MetricFamily;
-    // the header goes out only with the family's first line: a family with no series is left out
-    const header = `# HELP ${name} ${escapeHelp(first.help)}\n# TYPE ${name} ${first.type}\n`;
-    let headerAt = parts.length;
-    parts.push(header);
+    // the header goes out with the family's first line: a family with no series is left out
+    let header: Buffer | undefined = Buffer.from(`# HELP ${name} ${escapeHelp(first.help)}\n# TYPE ${name} ${first.type}\n`, 'utf8');
+    const nameBytes = Buffer.from(name, 'utf8');
     for (const f of list) {
       if (f.type === 'histogram') {
-        for (const h of f.histograms ?? []) writeHistogram(f.name, h, parts);
+        for (const h of f.histograms ?? []) {
+          if (header) yield* w.bytes(header);
+          header = undefined;
+          yield* w.bytes(Buffer.from(histogramText(name, h), 'utf8'));
+        }
         continue;
       }
-      const samples = f.samples ?? [];
-      for (let i = 0; i < samples.length; i += linesPerChunk) {
-        writeSamples(f.name, samples, i, Math.min(samples.length, i + linesPerChunk), parts);
-        if (parts.length >= linesPerChunk) {
-          yield parts.join('');
-          parts = [];
-          headerAt = -1;
+      for (const s of f.samples ?? []) {
+        if (header) yield* w.bytes(header);
+        header = undefined;
+        const labels = labelBytes(s.labels);
+        const value = formatValue(s.value);
+        // name, "{", labels, "} ", value, "\n": the value is ASCII, one byte per character
+        const need = nameBytes.length + labels.length + value.length + 4;
+        if (w.room() < need) {
+          const full = w.flush();
+          if (full) yield full;
+          if (w.room() < need) w.grow(need);
         }
+        w.line(nameBytes, labels, value);
       }
     }
-    if (headerAt >= 0 && parts.length === headerAt + 1) parts.length = headerAt;
   }
-  if (parts.length > 0) yield parts.join('');
+  const last = w.flush();
+  if (last) yield last;
 }
 
-function writeSamples(name: string, samples: readonly Sample[], from: number, to: number, parts: string[]): void {
-  for (let i = from; i < to; i++) {
-    const s = samples[i] as Sample;
-    const l = labelPairs(s.labels);
-    parts.push(l ? `${name}{${l}} ${formatValue(s.value)}\n` : `${name} ${formatValue(s.value)}\n`);
+/** Fills fixed-size Buffers; a flushed chunk is handed out and never written again. */
+class ChunkWriter {
+  private buf: Buffer;
+  private pos = 0;
+
+  constructor(private readonly size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  room(): number {
+    return this.buf.length - this.pos;
+  }
+
+  /** Hands out what was written and starts a new chunk; undefined when nothing was. */
+  flush(): Buffer | undefined {
+    if (this.pos === 0) return undefined;
+    const out = this.buf.subarray(0, this.pos);
+    this.buf = Buffer.allocUnsafe(this.size);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Makes the (empty) current chunk at least `n` bytes long, for a line longer than a chunk. */
+  grow(n: number): void {
+    this.buf = Buffer.allocUnsafe(n);
+    this.pos = 0;
+  }
+
+  /** Writes a whole piece, flushing first when it does not fit. */
+  *bytes(b: Buffer): Generator<Buffer, void, undefined> {
+    if (this.room() < b.length) {
+      const full = this.flush();
+      if (full) yield full;
+      if (this.room() < b.length) this.grow(b.length);
+    }
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** `name{labels} value\n`, or `name value\n` without labels; the caller made room. */
+  line(name: Buffer, labels: Buffer, value: string): void {
+    const buf = this.buf;
+    let p = this.pos;
+    buf.set(name, p);
+    p += name.length;
+    if (labels.length > 0) {
+      buf[p++] = 0x7b; // {
+      buf.set(labels, p);
+      p += labels.length;
+      buf[p++] = 0x7d; // }
+    }
+    buf[p++] = 0x20;
+    for (let i = 0; i < value.length; i++) buf[p++] = value.charCodeAt(i);
+    buf[p++] = 0x0a;
+    this.pos = p;
   }
 }
 
-function writeHistogram(name: string, h: HistogramSample, parts: string[]): void {
-  const base = labelPairs(h.labels);
+function histogramText(name: string, h: HistogramSample): string {
+  const base = labelText(h.labels);
   const sep = base ? ',' : '';
+  let out = '';
   for (let i = 0; i < h.bounds.length; i++) {
-    parts.push(`${name}_bucket{${base}${sep}le="${formatValue(h.bounds[i] as number)}"} ${formatValue(h.counts[i] as number)}\n`);
+    out += `${name}_bucket{${base}${sep}le="${formatValue(h.bounds[i] as number)}"} ${formatValue(h.counts[i] as number)}\n`;
   }
-  parts.push(`${name}_bucket{${base}${sep}le="+Inf"} ${formatValue(h.count)}\n`);
-  parts.push(`${name}_sum${base ? `{${base}}` : ''} ${formatValue(h.sum)}\n`);
-  parts.push(`${name}_count${base ? `{${base}}` : ''} ${formatValue(h.count)}\n`);
+  out += `${name}_bucket{${base}${sep}le="+Inf"} ${formatValue(h.count)}\n`;
+  out += `${name}_sum${base ? `{${base}}` : ''} ${formatValue(h.sum)}\n`;
+  out += `${name}_count${base ? `{${base}}` : ''} ${formatValue(h.count)}\n`;
+  return out;
 }
 
 // Flow series keep one labels object for life and it appears in every per-flow family of every
-// scrape: its text is built once. Weak, so it goes with the series.
-const labelText = new WeakMap<Labels, string>();
+// scrape: its text is encoded once. Weak, so it goes with the series.
+const labelCache = new WeakMap<Labels, Buffer>();
+const NO_LABELS = Buffer.alloc(0);
 
-function labelPairs(labels: Labels): string {
-  let out = labelText.get(labels);
+function labelBytes(labels: Labels): Buffer {
+  let out = labelCache.get(labels);
   if (out === undefined) {
-    out = buildLabelPairs(labels);
-    labelText.set(labels, out);
+    const text = labelText(labels);
+    out = text ? Buffer.from(text, 'utf8') : NO_LABELS;
+    labelCache.set(labels, out);
   }
   return out;
 }
 
-function buildLabelPairs(labels: Labels): string {
+function labelText(labels: Labels): string {
   let out = '';
   for (const k in labels) {
     const v = labels[k] as string;

@@ -141,7 +141,7 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
 
   /** Runs one collection after the previous one has finished. */
   function queued(signal: AbortSignal, visit?: SocketVisitor): Promise<CollectorResult> {
-    if (closed) return Promise.resolve({ ...(visit ? {} : { sockets: [] }), warnings: ['linux-netlink: collect() after close()'] });
+    if (closed) return Promise.resolve({ ...(visit ? {} : { sockets: [] }), warnings: [`linux-netlink: ${visit ? 'stream' : 'collect'}() after close()`] });
     const run = queue.then(() => collectOnce(signal, visit));
     queue = run.catch(() => undefined);
     return run;

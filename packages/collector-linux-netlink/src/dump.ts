@@ -126,15 +126,10 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
  * visited and only adds what the first one missed.
  */
 export async function runDumpConsistent(sock: DiagSocket, req: DumpRequest, into: SocketRecord[] | SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
-  if (typeof into === 'function') {
-    const first = await runDump(sock, req, into, signal, opts);
-    if (!first.interrupted || sock.broken) return first;
-    return runDump(sock, req, into, signal, opts);
-  }
-  const start = into.length;
+  const start = Array.isArray(into) ? into.length : 0;
   const first = await runDump(sock, req, into, signal, opts);
   if (!first.interrupted || sock.broken) return first;
-  into.length = start;
+  if (Array.isArray(into)) into.length = start;
   return runDump(sock, req, into, signal, opts);
 }
 

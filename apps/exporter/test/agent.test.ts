@@ -76,7 +76,7 @@ describe('agent lifecycle', () => {
       expect(metrics).toContain('sockscope_scrape_collector_success{collector="linux-procfs-sockets"} 1');
       // the agent's own listening socket, read from /proc/net/tcp
       expect(metrics).toMatch(new RegExp(`sockscope_tcp_listen_queue_limit\\{[^}]*local_port="${port}"`));
-      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { notices: string[] };
       expect(health.notices).toEqual([
         'collector seccomp-netlink is unavailable (socket(AF_NETLINK) failed: EPERM); falling back to linux-procfs-sockets',
       ]);
@@ -125,7 +125,7 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
     try {
       const port = (agent.sinks.get('prometheus') as unknown as PrometheusSinkInstance).address()?.port as number;
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      const health = await (await fetch(`http://127.0.0.1:${port}/health`)).json();
+      const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { notices: string[] };
       return { metrics, notices: health.notices };
     } finally {
       await agent.stop();

@@ -15,14 +15,17 @@ export const ErrorCodes = {
 /** A code from {@link ErrorCodes}. */
 export type ErrorCode = keyof typeof ErrorCodes;
 
-/** An error with a stable code, safe to show to an operator as one line. */
-export class SockscopeError extends Error {
+/**
+ * An error with a stable code, safe to show to an operator as one line. Core raises the codes of
+ * {@link ErrorCodes}; a package with codes of its own extends it with its code type.
+ */
+export class SockscopeError<C extends string = ErrorCode> extends Error {
   /** Stable machine-readable code. */
-  readonly code: ErrorCode;
+  readonly code: C;
   /** Extra lines (e.g. every config error as `path: message`). */
   readonly details: readonly string[];
 
-  constructor(code: ErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
+  constructor(code: C, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'SockscopeError';
     this.code = code;

@@ -1,3 +1,5 @@
+import { SockscopeError } from '@sockscope/core';
+
 /** Every error code the OTLP sink raises, one per failure. */
 export const OtlpErrorCodes = {
   ERR_OTLP_PROTOCOL_UNSUPPORTED: 'the OTLP protocol asked for is not one this sink speaks',
@@ -9,16 +11,9 @@ export const OtlpErrorCodes = {
 export type OtlpErrorCode = keyof typeof OtlpErrorCodes;
 
 /** An OTLP sink error with a stable `ERR_OTLP_*` code (recognised by core's `isSockscopeError`). */
-export class OtlpSinkError extends Error {
-  /** Stable machine-readable code. */
-  readonly code: OtlpErrorCode;
-  /** Extra lines for the operator. */
-  readonly details: readonly string[];
-
+export class OtlpSinkError extends SockscopeError<OtlpErrorCode> {
   constructor(code: OtlpErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, details, options);
     this.name = 'OtlpSinkError';
-    this.code = code;
-    this.details = details;
   }
 }

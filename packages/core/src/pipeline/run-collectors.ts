@@ -97,7 +97,10 @@ export async function collectSnapshot(collectors: readonly NamedCollector[], enr
   const status: CollectorStatus[] = [];
   for (const { status: s, result } of results) {
     status.push(s);
-    if (result) mergeResult(result, sockets, host, families);
+    if (!result) continue;
+    // push one by one: spreading 100k records into push() would overflow the call stack
+    for (const rec of result.sockets ?? []) sockets.push(rec);
+    mergeResult(result, host, families);
   }
 
   for (const { name, enricher, timeoutMs } of enrichers) {
@@ -159,7 +162,7 @@ async function foldSnapshot(collectors: readonly NamedCollector[], enrichers: re
     p.prepareSeconds = (performance.now() - t0) / 1000;
     prepared.push(p);
   }
-  const running = prepared.filter((p) => p.run !== undefined);
+  const running = prepared.flatMap((p) => (p.run ? [{ p, run: p.run }] : []));
 
   let open = true;
   let socketCount = 0;
@@ -167,9 +170,9 @@ async function foldSnapshot(collectors: readonly NamedCollector[], enrichers: re
   const visit: SocketVisitor = (s) => {
     // a collector that ignored its abort signal may still call back after the collection ended
     if (!open) return;
-    for (const p of running) {
+    for (const { p, run } of running) {
       try {
-        p.run?.enrich(s);
+        run.enrich(s);
       } catch (err) {
         if (p.errors++ === 0) p.firstError = errorMessage(err);
       }
@@ -196,7 +199,7 @@ async function foldSnapshot(collectors: readonly NamedCollector[], enrichers: re
   const status: CollectorStatus[] = [];
   for (const { status: s, result } of results) {
     status.push(s);
-    if (result) mergeResult({ ...result, sockets: undefined }, [], host, families);
+    if (result) mergeResult(result, host, families);
   }
   for (const p of prepared) {
     if (!p.run) {
@@ -219,11 +222,8 @@ async function foldSnapshot(collectors: readonly NamedCollector[], enrichers: re
   });
 }
 
-function mergeResult(result: CollectorResult, sockets: SocketRecord[], host: HostStats, families: MetricFamily[]): void {
-  if (result.sockets) {
-    // push in chunks: spreading 100k records into push() would overflow the call stack
-    for (const s of result.sockets) sockets.push(s);
-  }
+/** Adds a collector's host counters and families to the snapshot's (its sockets are the caller's). */
+function mergeResult(result: CollectorResult, host: HostStats, families: MetricFamily[]): void {
   if (result.families) families.push(...result.families);
   if (result.host) {
     const h = result.host;

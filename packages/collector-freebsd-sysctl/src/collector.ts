@@ -81,38 +81,41 @@ export function createSysctlCollector(config: Required<FreebsdSysctlConfig>, rea
     return keyed;
   }
 
+  /** Reads a sysctl by name and parses it; a failed read or parse is a warning and undefined. */
+  async function readParsed<T extends object>(name: string, parse: (buf: Buffer) => T | { error: string }, warnings: string[]): Promise<T | undefined> {
+    const r = await reader.byName(name);
+    if (!r.ok) {
+      warnings.push(r.message);
+      return undefined;
+    }
+    const p = parse(r.buf);
+    if ('error' in p) {
+      warnings.push(p.error);
+      return undefined;
+    }
+    return p;
+  }
+
   async function collectStats(osMajor: number | undefined, warnings: string[]): Promise<{ host: HostStats; families: MetricFamily[] }> {
     const host: HostStats = {};
     const inputs: NetstatInputs = {};
-    const states = await reader.byName('net.inet.tcp.states');
-    if (states.ok) {
-      const p = parseTcpStates(states.buf);
-      if ('error' in p) warnings.push(p.error);
-      else {
-        inputs.states = p.counts;
-        host.tcpStates = Object.fromEntries(FREEBSD_TCP_STATES.map((s, i) => [s, p.counts[i] ?? 0]));
-      }
-    } else warnings.push(states.message);
-    const tcp = await reader.byName('net.inet.tcp.stats');
+    const states = await readParsed('net.inet.tcp.states', parseTcpStates, warnings);
+    if (states) {
+      inputs.states = states.counts;
+      host.tcpStates = Object.fromEntries(FREEBSD_TCP_STATES.map((s, i) => [s, states.counts[i] ?? 0]));
+    }
     const protocols: Record<string, Record<string, number>> = {};
-    if (tcp.ok) {
-      const p = parseTcpstat(tcp.buf, osMajor);
-      if ('error' in p) warnings.push(p.error);
-      else {
-        warnings.push(...p.warnings);
-        inputs.tcp = p.counters;
-        Object.assign(protocols, tcpProtocols(p.counters, inputs.states));
-      }
-    } else warnings.push(tcp.message);
-    const udp = await reader.byName('net.inet.udp.stats');
-    if (udp.ok) {
-      const p = parseUdpstat(udp.buf);
-      if ('error' in p) warnings.push(p.error);
-      else {
-        inputs.udp = p.counters;
-        Object.assign(protocols, udpProtocols(p.counters));
-      }
-    } else warnings.push(udp.message);
+    const tcp = await readParsed('net.inet.tcp.stats', (buf) => parseTcpstat(buf, osMajor), warnings);
+    if (tcp) {
+      warnings.push(...tcp.warnings);
+      inputs.tcp = tcp.counters;
+      Object.assign(protocols, tcpProtocols(tcp.counters, inputs.states));
+    }
+    const udp = await readParsed('net.inet.udp.stats', parseUdpstat, warnings);
+    if (udp) {
+      inputs.udp = udp.counters;
+      Object.assign(protocols, udpProtocols(udp.counters));
+    }
     if (Object.keys(protocols).length > 0) host.protocols = protocols;
     return { host, families: netstatFamilies(inputs) };
   }

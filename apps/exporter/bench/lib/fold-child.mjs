@@ -2,13 +2,15 @@
 // `fold-child.mjs fold|list COLLECTIONS`. `fold` streams records into the flow renderer as
 // they are parsed (what the agent does by default); `list` collects every record first and
 // renders the list. Prints one JSON line: resident set before the first collection and its
-// peak over all of them (KiB, VmRSS/VmHWM), time of each collection, sockets and series.
-import { readFileSync, writeFileSync } from 'node:fs';
+// peak over all of them (MB, VmRSS/VmHWM), time of each collection, sockets and series.
+import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { compileConfigSchema, createFlowRenderer } from '@sockscope/core';
+import { createFlowRenderer } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
+import { memoryOf } from './agents.mjs';
+import { contextFor } from './in-process.mjs';
 
 const [mode, countText] = process.argv.slice(2);
 const collections = Number(countText);
@@ -19,21 +21,13 @@ if ((mode !== 'fold' && mode !== 'list') || !(collections >= 1)) {
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
 
-function resident() {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rss: field('VmRSS'), peak: field('VmHWM') };
-}
 const seriesIn = (families) => families.reduce((n, f) => n + (f.samples?.length ?? 0) + (f.histograms?.length ?? 0), 0);
 
-const config = {};
-compileConfigSchema(linuxNetlinkCollector.configSchema, linuxNetlinkCollector.name)(config);
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-const collector = await linuxNetlinkCollector.create({ config, logger: quiet, platform: process.platform, reportOnce() {} });
+const collector = await linuxNetlinkCollector.create(contextFor(linuxNetlinkCollector));
 const renderer = createFlowRenderer();
 gc();
 await new Promise((resolve) => setTimeout(resolve, 20));
-const baseKib = resident().rss;
+const baseMb = memoryOf(process.pid).rssMb;
 writeFileSync('/proc/self/clear_refs', '5'); // VmHWM := VmRSS, so the peak is this run's
 const ms = [];
 let sockets = 0;
@@ -57,6 +51,6 @@ for (let i = 0; i < collections; i++) {
   ms.push(performance.now() - start);
   series = seriesIn(families);
 }
-const peakKib = resident().peak;
+const peakMb = memoryOf(process.pid).peakMb;
 await collector.close();
-process.stdout.write(JSON.stringify({ mode, baseKib, peakKib, ms, sockets, series }) + '\n');
+process.stdout.write(JSON.stringify({ mode, baseMb, peakMb, ms, sockets, series }) + '\n');

@@ -11,7 +11,7 @@ import { BenchError } from './flags.mjs';
 import { sample, sleep, startStallMonitor } from './measure.mjs';
 
 /** A plugin context with the plugin's schema defaults applied, as the agent would build it. */
-function contextFor(def, config = {}) {
+export function contextFor(def, config = {}) {
   const copy = structuredClone(config);
   const errors = compileConfigSchema(def.configSchema, def.name)(copy);
   if (errors.length > 0) throw new BenchError(`config of ${def.name} is invalid: ${errors.join('; ')}`);
@@ -105,7 +105,7 @@ export async function measureFold(label, opts) {
     const listed = await runFoldChild('list', CLI_NODE_FLAGS);
     const plain = await runFoldChild('fold', []);
     const mid = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-    const growth = (r) => (r.peakKib - r.baseKib) / 1024;
+    const growth = (r) => r.peakMb - r.baseMb;
     return {
       ms: mid(folded.ms),
       sockets: folded.sockets,

@@ -1,4 +1,4 @@
-import type { Family, Protocol, SocketRecord, SocketVisitor } from '@sockscope/core';
+import { TimeSlice, type Family, type Protocol, type SocketRecord, type SocketVisitor } from '@sockscope/core';
 import type { DiagSocket } from './diag-socket.js';
 import { problemLine } from './errors.js';
 import { parseDumpDatagram } from './parse/dump-datagram.js';
@@ -39,7 +39,6 @@ export interface DumpOptions {
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
 const MAX_MALFORMED_LINES = 5;
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -65,8 +64,8 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
   const EAGAIN = ffi.errnoValue('EAGAIN');
   const EINTR = ffi.errnoValue('EINTR');
   let malformed = 0;
-  let sliceStart = performance.now();
-  let idleSince = sliceStart;
+  const slice = new TimeSlice(sliceMs);
+  let idleSince = performance.now();
   for (;;) {
     if (signal.aborted) {
       sock.broken = true;
@@ -83,7 +82,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
         return out;
       }
       await sleep(1);
-      sliceStart = performance.now();
+      slice.restart();
       continue;
     }
     if (r.errno) {
@@ -110,10 +109,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
       return out;
     }
     idleSince = performance.now();
-    if (!opts.asyncRecv && idleSince - sliceStart >= sliceMs) {
-      await yieldToLoop();
-      sliceStart = performance.now();
-    }
+    if (!opts.asyncRecv && slice.due()) await slice.next();
   }
 }
 

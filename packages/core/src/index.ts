@@ -27,3 +27,4 @@ export * from './enrichers/direction.js';
 export * from './compat/ss-exporter-schema.js';
 export * from './compat/translate.js';
 export * from './net/address-text.js';
+export * from './util/time-slice.js';

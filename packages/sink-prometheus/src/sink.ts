@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { createGzip } from 'node:zlib';
-import { defineSink, errorMessage, renderCollectorStatus, type SinkContext } from '@sockscope/core';
+import { TimeSlice, defineSink, errorMessage, renderCollectorStatus, type SinkContext } from '@sockscope/core';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { TEXT_CONTENT_TYPE, expositionChunks } from './exposition.js';
 import { healthDocument } from './health.js';
@@ -89,14 +88,11 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       out = zip;
     }
     res.writeHead(200, headers);
-    let sliceStart = performance.now();
+    const slice = new TimeSlice(SLICE_MS);
     for (const chunk of expositionChunks(families)) {
       if (res.destroyed) return;
       if (!out.write(chunk)) await drained(out, res);
-      if (performance.now() - sliceStart >= SLICE_MS) {
-        await yieldToLoop();
-        sliceStart = performance.now();
-      }
+      if (slice.due()) await slice.next();
     }
     out.end(processText);
   }

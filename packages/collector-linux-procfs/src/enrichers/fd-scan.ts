@@ -1,5 +1,5 @@
 import { readdirSync, readlinkSync } from 'node:fs';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { TimeSlice } from '@sockscope/core';
 import { linkInode } from './proc-files.js';
 
 /** What one pass over /proc/*\/fd found. */
@@ -33,12 +33,11 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
   if (wanted?.size === 0) return { owners, denied, scanned };
   signal.throwIfAborted();
   const entries = readdirSync(procfs);
-  let sliceStart = performance.now();
+  const slice = new TimeSlice(SLICE_MS);
   const maybeYield = async (): Promise<void> => {
-    if (performance.now() - sliceStart < SLICE_MS) return;
-    await yieldToLoop();
+    if (!slice.due()) return;
+    await slice.next();
     signal.throwIfAborted();
-    sliceStart = performance.now();
   };
   for (let i = 0; i < entries.length; i++) {
     await maybeYield();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
 import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
-import { installCleanup, isStopping, stopAll } from './lib/children.mjs';
+import { installCleanup, runMain, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
 import { progress, sample, timeCommand } from './lib/measure.mjs';
 import { memoryOf, scrape, scrapeWithProbe, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
@@ -140,12 +140,4 @@ function checkPrerequisites(opts) {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code ?? 0),
-  async (err) => {
-    if (isStopping()) return; // a signal is already ending the bench; children dying is expected
-    await stopAll();
-    process.stderr.write(err instanceof BenchError ? `bench: ${err.message}\n` : `bench failed: ${err.stack ?? err}\n`);
-    process.exit(err instanceof BenchError ? 2 : 1);
-  },
-);
+runMain('bench', main, (err) => err instanceof BenchError);

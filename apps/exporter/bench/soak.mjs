@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
 import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
-import { installCleanup, isStopping, stopAll } from './lib/children.mjs';
+import { installCleanup, runMain, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
 import { progress, sleep } from './lib/measure.mjs';
 import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
@@ -123,12 +123,4 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase) {
   return { samples, failed, late };
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code ?? 0),
-  async (err) => {
-    if (isStopping()) return; // a signal is already ending the bench; children dying is expected
-    await stopAll();
-    process.stderr.write(err instanceof BenchError ? `bench:soak: ${err.message}\n` : `bench:soak failed: ${err.stack ?? err}\n`);
-    process.exit(err instanceof BenchError ? 2 : 1);
-  },
-);
+runMain('bench:soak', main, (err) => err instanceof BenchError);

@@ -68,3 +68,19 @@ export function installCleanup() {
     });
   }
 }
+
+/**
+ * Runs a bench script's `main(argv)` and exits with its code; on a failure, stops every child
+ * and prints one line (`<label>: message` for a BenchError, exit 2; the stack otherwise, exit 1).
+ */
+export function runMain(label, main, isBenchError) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code ?? 0),
+    async (err) => {
+      if (isStopping()) return; // a signal is already ending the bench; children dying is expected
+      await stopAll();
+      process.stderr.write(isBenchError(err) ? `${label}: ${err.message}\n` : `${label} failed: ${err.stack ?? err}\n`);
+      process.exit(isBenchError(err) ? 2 : 1);
+    },
+  );
+}

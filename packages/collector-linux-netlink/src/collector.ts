@@ -82,29 +82,29 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
    * (collect) or straight to a visitor (stream).
    */
   async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, reqs: readonly DumpRequest[], result: CollectorResult & { warnings: string[] }, signal: AbortSignal, sink: SocketRecord[] | SocketVisitor): Promise<void> {
-    const tagged: SocketRecord[] | SocketVisitor =
+    const tag = (r: SocketRecord): void => {
+      r.netns = ns.inode;
+      if (ns.name) r.netnsName = ns.name;
+    };
+    // an array is filled in place and its new records tagged at the end
+    const from = Array.isArray(sink) ? sink.length : 0;
+    const into: SocketRecord[] | SocketVisitor =
       typeof sink === 'function'
         ? (r) => {
-            r.netns = ns.inode;
-            if (ns.name) r.netnsName = ns.name;
+            tag(r);
             sink(r);
           }
-        : [];
+        : sink;
     for (const req of reqs) {
       if (sock.broken) break;
-      const outcome = await runDumpConsistent(sock, req, tagged, signal, dumpOptions);
+      const outcome = await runDumpConsistent(sock, req, into, signal, dumpOptions);
       if (outcome.interrupted) {
         result.inconsistent = true;
         result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
       }
       for (const p of outcome.problems) result.warnings.push(p);
     }
-    if (typeof tagged === 'function') return;
-    for (const r of tagged) {
-      r.netns = ns.inode;
-      if (ns.name) r.netnsName = ns.name;
-      (sink as SocketRecord[]).push(r);
-    }
+    if (Array.isArray(sink)) for (let i = from; i < sink.length; i++) tag(sink[i] as SocketRecord);
   }
 
   async function collectOnce(signal: AbortSignal, visit?: SocketVisitor): Promise<CollectorResult> {

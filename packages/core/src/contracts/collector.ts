@@ -2,42 +2,38 @@ import type { MetricFamily } from '../types/family.js';
 import type { HostStats } from '../types/host.js';
 import type { SocketRecord } from '../types/socket.js';
 import { CORE_MAJOR, type PluginContext, type PluginDefinitionBase } from './plugin.js';
+import type { Warning } from './warning.js';
 
-/** What one collector returns for one cycle; every part is optional. */
+/** What one collector returns for one cycle besides the records it streamed; every part is optional. */
 export interface CollectorResult {
-  /** Socket records read. */
-  sockets?: SocketRecord[];
   /** Host counters read (merged with other collectors' by top-level key). */
   host?: HostStats;
-  /** Metric families the collector renders itself. */
+  /** Metric families the collector builds itself (third-party plugins). */
   families?: MetricFamily[];
   /** Non-fatal problems: the rest of the result is still good. */
-  warnings?: string[];
+  warnings?: Warning[];
   /** The kernel data changed during the read and may be inconsistent. */
   inconsistent?: boolean;
 }
 
-/** Receives socket records one at a time, as a streaming collector parses them. */
+/** Receives socket records one at a time, as a collector parses them. */
 export type SocketVisitor = (record: SocketRecord) => void;
 
-/** A running collector instance. */
+/**
+ * A running collector instance. Socket records travel one way: a collector hands each to `visit`
+ * as soon as it is parsed and keeps none (core derives a list where one is needed, see
+ * `listSockets`). A socket collector promises two things folds rely on: each socket is visited at
+ * most once per call, and every listening socket (TCP LISTEN, unconnected UDP) is visited before
+ * any other socket. A collector of host counters or families never calls `visit`.
+ */
 export interface Collector {
-  /** Reads its kernel interface once; must honour the abort signal (timeout or shutdown). */
-  collect(signal: AbortSignal): Promise<CollectorResult>;
-  /**
-   * Optional streaming form of {@link collect} for socket sources: hands each record to `visit`
-   * as soon as it is parsed and keeps none, so memory does not grow with the socket table (the
-   * result has no `sockets`). A streaming collector promises two things a fold relies on: each
-   * socket is visited at most once per call, and every listening socket (TCP LISTEN, unconnected
-   * UDP) is visited before any other socket, so direction can be decided record by record.
-   * The visitor may mutate the record but must not keep it beyond what it folds.
-   */
-  stream?(signal: AbortSignal, visit: SocketVisitor): Promise<CollectorResult>;
+  /** Reads its kernel interface once, streaming socket records to `visit`; must honour the abort signal. */
+  stream(signal: AbortSignal, visit: SocketVisitor): Promise<CollectorResult>;
   /** Releases sockets and handles; safe to call more than once. */
   close(): Promise<void>;
 }
 
-/** Declares that a collector provides sockets, so the registry can pick one socket source. */
+/** What a collector produces: the registry lets one enabled collector be the socket source. */
 export type CollectorProvides = 'sockets' | 'host' | 'families';
 
 /** A collector plugin definition. */
@@ -46,9 +42,9 @@ export interface CollectorDefinition<C = Record<string, unknown>> extends Plugin
   kind: 'collector';
   /** What the collector produces. */
   provides: readonly CollectorProvides[];
-  /** Name of a collector that takes over its sockets when this one cannot start (fallback). */
+  /** Name of a collector that takes over its sockets when this one cannot start (checked at registration). */
   fallback?: string;
-  /** Builds an instance; may throw a coded error when the kernel interface is unavailable. */
+  /** Builds an instance; throws a coded error when the kernel interface (or its FFI) is unavailable. */
   create(ctx: PluginContext<C>): Collector | Promise<Collector>;
 }
 

@@ -1,13 +1,14 @@
 import type { SocketRecord } from '../types/socket.js';
 import { CORE_MAJOR, type PluginContext, type PluginDefinitionBase } from './plugin.js';
+import type { Warning } from './warning.js';
 
-/** What an enricher reports for one cycle. */
+/** What an enricher reports at the end of one collection. */
 export interface EnrichResult {
   /** Non-fatal problems (e.g. no permission to read other users' fds). */
-  warnings?: string[];
+  warnings?: Warning[];
 }
 
-/** One collection's enrichment, record by record, for a streamed collection that keeps no records. */
+/** One collection's enrichment, record by record. */
 export interface RecordEnrichment {
   /** Adds facts to one record in place, as it arrives (synchronous: records arrive mid-parse). */
   enrich(record: SocketRecord): void;
@@ -15,16 +16,14 @@ export interface RecordEnrichment {
   finish(): EnrichResult;
 }
 
-/** A running enricher instance. */
+/**
+ * A running enricher instance. It reads whatever needs the whole host (an fd → pid map, say) in
+ * `prepare`, then enriches each record as it passes; records arrive with every listening socket
+ * first, but not all at once. Core derives the list form (`enrichRecords`).
+ */
 export interface Enricher {
-  /** Adds facts to the records in place, before the snapshot is frozen. */
-  enrich(sockets: SocketRecord[], signal: AbortSignal): Promise<EnrichResult>;
-  /**
-   * Optional streaming form: reads whatever needs the whole host (an fd → pid map, say)
-   * before the collectors start, then enriches each record as it is parsed. Records arrive
-   * with every listening socket first (see `Collector.stream`), but not all at once.
-   */
-  prepare?(signal: AbortSignal): Promise<RecordEnrichment>;
+  /** Prepares one collection's enrichment. */
+  prepare(signal: AbortSignal): Promise<RecordEnrichment>;
   /** Releases caches and handles; safe to call more than once. */
   close(): Promise<void>;
 }
@@ -33,7 +32,7 @@ export interface Enricher {
 export interface EnricherDefinition<C = Record<string, unknown>> extends PluginDefinitionBase<C> {
   /** Always `enricher`. */
   kind: 'enricher';
-  /** Names of enrichers that must run before this one (e.g. container after process). */
+  /** Names of enrichers that must run before this one when they are enabled (checked at registration). */
   after?: readonly string[];
   /** Builds an instance. */
   create(ctx: PluginContext<C>): Enricher | Promise<Enricher>;

@@ -2,16 +2,13 @@ import type { MetricFamily } from '../types/family.js';
 import type { Snapshot } from '../types/snapshot.js';
 import { CORE_MAJOR, type PluginContext, type PluginDefinitionBase } from './plugin.js';
 
-/** A snapshot together with the metric families rendered from it (host, flows, aggregates). */
+/** A collection as sinks publish it: the snapshot and every family core rendered from it. */
 export interface RenderedSnapshot {
-  /**
-   * The snapshot, without its socket records: once rendered they are not kept, since they are
-   * most of a cycle's memory (tens of MB at 60,000 sockets) and sinks publish families.
-   */
+  /** The snapshot (socket records are never kept: folds consumed them as they were read). */
   snapshot: Snapshot;
-  /** How many socket records the snapshot had. */
+  /** How many socket records the collection streamed. */
   socketCount: number;
-  /** Every family the pipeline renders from it, in catalog order. */
+  /** Everything published: flows and aggregates, host, collector families, collector status, self metrics. */
   families: readonly MetricFamily[];
 }
 
@@ -45,8 +42,16 @@ export interface SinkContext<C> extends PluginContext<C> {
   build: BuildInfo;
   /** Health facts of other sinks, merged into /health by sinks that serve it. */
   health: HealthRegistry;
-  /** Families other parts of the agent publish about themselves (e.g. OTLP export counters). */
-  extraFamilies?: () => MetricFamily[];
+  /** Where a sink registers metrics about itself (e.g. OTLP export counts); core renders them for every sink. */
+  selfMetrics: SelfMetrics;
+}
+
+/** Families components publish about themselves, rendered by core into every collection. */
+export interface SelfMetrics {
+  /** Registers (or replaces) a component's families, read at every render. */
+  provide(component: string, families: () => readonly MetricFamily[]): void;
+  /** Every registered component's families, in registration order. */
+  families(): MetricFamily[];
 }
 
 /** Lets sinks publish their own health facts (e.g. OTLP's last export error). */

@@ -124,10 +124,6 @@ export const directionEnricher = defineEnricher<DirectionEnricherConfig>({
   configSchema: { type: 'object', additionalProperties: false, properties: {} },
   create() {
     return {
-      async enrich(sockets: SocketRecord[]) {
-        classifyDirections(sockets);
-        return {};
-      },
       async prepare() {
         const book = new DirectionBook();
         return {

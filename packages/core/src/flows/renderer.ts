@@ -4,7 +4,6 @@ import type { MetricCatalogEntry } from '../catalog/types.js';
 import { compileSelection } from '../selection/compile.js';
 import type { ResolveHost } from '../selection/hosts.js';
 import type { MetricFamily } from '../types/family.js';
-import type { Snapshot } from '../types/snapshot.js';
 import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
 import { ListenQueues, SocketCounter, familyOf, markListeningPort } from './aggregates.js';
 import { createFlowKeyer } from './fold.js';
@@ -44,8 +43,6 @@ export interface SocketFold {
 
 /** Turns snapshots into flow metric families; keeps counter totals and histograms across calls. */
 export interface FlowRenderer extends SocketFold {
-  /** Renders one snapshot: per-flow families, aggregates, histogram, series_dropped, in catalog order. */
-  render(snapshot: Snapshot): MetricFamily[];
   /** Resolves once background host-name resolution in flight has finished. */
   settled(): Promise<void>;
   /** Conditions worth one log line (e.g. host names with no resolver). */
@@ -216,15 +213,6 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     return out;
   };
 
-  const render = (snapshot: Snapshot): MetricFamily[] => {
-    begin(snapshot.timestamp);
-    const list = snapshot.sockets;
-    // A whole snapshot may list a listener after the flows it accepted: mark listeners first.
-    if (listen) for (let i = 0; i < list.length; i++) markListeningPort(listen, list[i] as SocketRecord);
-    for (let i = 0; i < list.length; i++) add(list[i] as SocketRecord);
-    return end();
-  };
-
   /**
    * Forgets idle series past the retention time, and the longest idle ones beyond maxIdle, so
    * memory stays bounded under connection churn. Work is proportional to what went idle.
@@ -307,7 +295,7 @@ export function createFlowRenderer(input: FlowsConfigInput = {}, deps: FlowRende
     return m;
   }
 
-  return { render, begin, add, end, settled: () => selection.settled(), notices: () => notices, config };
+  return { begin, add, end, settled: () => selection.settled(), notices: () => notices, config };
 }
 
 /**

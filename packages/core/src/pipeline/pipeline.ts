@@ -1,13 +1,21 @@
-import type { Pipeline, RenderedSnapshot } from '../contracts/sink.js';
+import type { Fold } from '../contracts/fold.js';
+import type { Pipeline, RenderedSnapshot, SelfMetrics } from '../contracts/sink.js';
+import { renderCollection } from '../render/collection.js';
 import type { MetricFamily } from '../types/family.js';
-import type { Snapshot } from '../types/snapshot.js';
+import { collect, type NamedCollector, type NamedEnricher } from './collect.js';
 
 /** Options of {@link createPipeline}. */
 export interface PipelineOptions {
-  /** Produces a fresh snapshot (collectors + enrichers). */
-  collect: () => Promise<Snapshot>;
-  /** Turns a snapshot into metric families (host, flows, aggregates, collector families). */
-  render: (snapshot: Snapshot) => MetricFamily[];
+  /** Collectors, each with its timeout. */
+  collectors: readonly NamedCollector[];
+  /** Enrichers, in the order they run. */
+  enrichers: readonly NamedEnricher[];
+  /** The metric fold (the flow renderer): per-flow families and socket aggregates. */
+  metrics: Fold<readonly MetricFamily[]>;
+  /** What components publish about themselves, rendered into every collection. */
+  selfMetrics?: SelfMetrics;
+  /** Buffer each collection's records and replay them (`collection.streaming: off`). */
+  buffer?: boolean;
   /** A snapshot younger than this is served from cache, ms. */
   minIntervalMs: number;
   /** Clock, for tests. */
@@ -17,7 +25,8 @@ export interface PipelineOptions {
 }
 
 /**
- * The shared collection pipeline: concurrent callers share one in-flight collection, and a
+ * The shared collection pipeline: one collection streams through the folds, core renders what is
+ * published, and sinks read the result. Concurrent callers share one in-flight collection, and a
  * snapshot younger than the minimum interval is served from cache.
  */
 export function createPipeline(opts: PipelineOptions): Pipeline {
@@ -25,19 +34,16 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let latest: RenderedSnapshot | undefined;
   let latestAt = -Infinity;
   let inflight: Promise<RenderedSnapshot> | undefined;
-
   return {
     collect() {
       if (latest && now() - latestAt < opts.minIntervalMs) return Promise.resolve(latest);
       if (inflight) return inflight;
       inflight = (async () => {
         try {
-          const snapshot = await opts.collect();
-          const families = opts.render(snapshot);
-          // Sinks get families, not records: a published snapshot keeps neither sockets nor the fold.
-          const { folded, ...rest } = snapshot;
-          const socketCount = folded?.socketCount ?? snapshot.sockets.length;
-          const rendered: RenderedSnapshot = Object.freeze({ snapshot: { ...rest, sockets: [] }, socketCount, families });
+          const collection = await collect(opts.collectors, opts.enrichers, { metrics: opts.metrics }, { buffer: opts.buffer });
+          const families = renderCollection(collection, opts.selfMetrics?.families() ?? []);
+          const { folds: _folds, ...snapshot } = collection;
+          const rendered: RenderedSnapshot = Object.freeze({ snapshot, socketCount: snapshot.socketCount, families });
           latest = rendered;
           latestAt = now();
           return rendered;
@@ -49,5 +55,14 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
     },
     latest: () => latest,
     notices: () => opts.notices?.() ?? [],
+  };
+}
+
+/** A registry of self-metric providers, for the agent to hand to its sinks. */
+export function createSelfMetrics(): SelfMetrics {
+  const providers = new Map<string, () => readonly MetricFamily[]>();
+  return {
+    provide: (component, families) => void providers.set(component, families),
+    families: () => [...providers.values()].flatMap((f) => [...f()]),
   };
 }

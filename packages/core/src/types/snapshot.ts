@@ -1,8 +1,8 @@
+import type { Warning } from '../contracts/warning.js';
 import type { MetricFamily } from './family.js';
 import type { HostStats } from './host.js';
-import type { SocketRecord } from './socket.js';
 
-/** How one collector fared in one collection cycle. */
+/** How one collector (or enricher, as `enricher:<name>`) fared in one collection cycle. */
 export interface CollectorStatus {
   /** Collector name. */
   name: string;
@@ -12,34 +12,32 @@ export interface CollectorStatus {
   durationSeconds: number;
   /** Error message when it failed or timed out. */
   error?: string;
+  /** Code of that error, when it had one. */
+  errorCode?: string;
   /** Non-fatal problems (a malformed file, a missing permission) reported by the collector. */
-  warnings?: string[];
+  warnings?: Warning[];
   /** True when the data may be inconsistent (e.g. the kernel table changed during a dump). */
   inconsistent?: boolean;
 }
 
-/** What a streamed collection folded its sockets into; the records themselves are gone. */
-export interface FoldedSockets {
-  /** Sockets folded. */
-  socketCount: number;
-  /** The fold's families (flows and socket aggregates). */
-  families: readonly MetricFamily[];
-}
-
-/** Everything one collection cycle saw. Immutable once published. */
+/** What one collection cycle saw, besides what its folds made of the socket records. Immutable once published. */
 export interface Snapshot {
   /** Time the collection started, ms since the epoch. */
   timestamp: number;
   /** Duration of the whole cycle (collectors and enrichers), seconds. */
   durationSeconds: number;
-  /** Every socket the collectors returned, after enrichment (empty when the collection was folded). */
-  sockets: readonly SocketRecord[];
-  /** Set when the sockets were folded as they were read (streamed) instead of listed. */
-  folded?: FoldedSockets;
+  /** Socket records streamed through the folds. */
+  socketCount: number;
   /** Host-wide counters, merged from all collectors. */
   host: HostStats;
-  /** Metric families the collectors produced themselves (third-party plugins). */
+  /** Metric families the collectors built themselves (third-party plugins). */
   families: readonly MetricFamily[];
   /** Per-collector (and per-enricher) status. */
   status: readonly CollectorStatus[];
+}
+
+/** One collection: the snapshot and what each fold returned. */
+export interface Collection<R> extends Snapshot {
+  /** Each fold's result, by the fold's name. */
+  folds: R;
 }

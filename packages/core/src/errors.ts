@@ -7,6 +7,7 @@ export const ErrorCodes = {
   ERR_PLUGIN_NOT_FOUND: 'no plugin with this name is registered',
   ERR_PLUGIN_LOAD: 'the plugin package could not be loaded',
   ERR_PLUGIN_CREATE: 'the plugin failed to start',
+  ERR_PLUGIN_REFERENCE: 'a plugin names a fallback or an after-plugin that is not registered',
   ERR_CONFIG_INVALID: 'the configuration is invalid',
   ERR_COLLECTOR_TIMEOUT: 'the collector did not finish in time',
   ERR_COLLECTOR_UNAVAILABLE: 'the kernel interface the collector reads is unavailable',

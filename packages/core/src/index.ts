@@ -26,6 +26,8 @@ export * from './flows/fold.js';
 export * from './flows/histogram.js';
 export * from './flows/renderer.js';
 export * from './enrichers/direction.js';
+export * from './plugins/direction.js';
+export * from './plugins/direction-config.js';
 export * from './compat/ss-exporter-schema.js';
 export * from './compat/translate.js';
 export * from './net/address-text.js';

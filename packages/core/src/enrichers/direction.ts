@@ -1,4 +1,3 @@
-import { defineEnricher } from '../contracts/enricher.js';
 import type { Direction, SocketRecord } from '../types/socket.js';
 
 // Classifies sockets the way netdata's network viewer does (libnetdata/local-sockets), with
@@ -16,9 +15,6 @@ import type { Direction, SocketRecord } from '../types/socket.js';
 // Unix sockets are `listen` when listening and `local` otherwise.
 
 const NO_NAMESPACE = -1;
-
-/** Options of the direction enricher (none yet). */
-export type DirectionEnricherConfig = Record<string, never>;
 
 /** An address with v4-mapped IPv6 (`::ffff:a.b.c.d`) reduced to its IPv4 form. */
 export function unmapAddress(address: string): string {
@@ -62,7 +58,7 @@ function acceptsLocal(l: Listener, local: string): boolean {
  * What decides directions within one collection: the listening sockets and the local
  * addresses of each network namespace, learnt socket by socket.
  */
-class DirectionBook {
+export class DirectionBook {
   private readonly listeners = new Map<string, Listener[]>();
   private readonly localAddresses = new Set<string>();
 
@@ -104,40 +100,3 @@ export function classifyDirections(sockets: SocketRecord[]): void {
     if (d) s.direction = d;
   }
 }
-
-/**
- * Classifies each socket as listen, inbound (its local port is a listening port in its network
- * namespace), outbound, or local (its peer is this host), as netdata's network viewer does.
- *
- * Streamed, each socket is classified as it arrives: listening sockets come first, so inbound
- * and outbound are decided as on a whole snapshot; `local` knows loopback, the socket's own
- * address and every address a socket read before it was bound to. A connection between two
- * different non-loopback addresses of this host, from a source address bound by hand, comes
- * out inbound or outbound when its peer socket is read after it.
- */
-export const directionEnricher = defineEnricher<DirectionEnricherConfig>({
-  name: 'direction',
-  description: 'Direction of each socket: listen, inbound, outbound or local (peer on this host)',
-  platforms: ['any'],
-  defaultEnabled: true,
-  after: ['process', 'container'],
-  configSchema: { type: 'object', additionalProperties: false, properties: {} },
-  create() {
-    return {
-      async prepare() {
-        const book = new DirectionBook();
-        return {
-          enrich(s: SocketRecord) {
-            book.learn(s);
-            const d = book.classify(s);
-            if (d) s.direction = d;
-          },
-          finish: () => ({}),
-        };
-      },
-      async close() {
-        // stateless
-      },
-    };
-  },
-});

@@ -9,7 +9,7 @@ const collector = (name: string, extra: Record<string, unknown> = {}) =>
     platforms: ['linux'],
     provides: ['host'],
     configSchema: { type: 'object' },
-    create: () => ({ collect: async () => ({}), close: async () => {} }),
+    create: () => ({ stream: async () => ({}), close: async () => {} }),
     ...extra,
   });
 

@@ -19,8 +19,25 @@ export class PluginRegistry {
 
   constructor(private readonly platform: NodeJS.Platform = process.platform) {}
 
-  /** Registers a definition; throws a coded error naming the plugin when it cannot run here. */
+  /**
+   * Registers a definition; throws a coded error naming the plugin when it cannot work here, and
+   * ERR_PLUGIN_REFERENCE when its `fallback` or `after` names a plugin that is not registered
+   * (register the one it names first, or register both with {@link registerAll}).
+   */
   register(candidate: unknown, source = 'built-in'): PluginDefinition {
+    const def = this.add(candidate, source);
+    this.assertReferences(def);
+    return def;
+  }
+
+  /** Registers several definitions, then checks their references, so they may name each other in any order. */
+  registerAll(candidates: readonly unknown[], source = 'built-in'): PluginDefinition[] {
+    const defs = candidates.map((c) => this.add(c, source));
+    defs.forEach((d) => this.assertReferences(d));
+    return defs;
+  }
+
+  private add(candidate: unknown, source: string): PluginDefinition {
     const def = assertPlugin(candidate, source);
     const key = `${def.kind}:${def.name}`;
     const existing = this.plugins.get(key);
@@ -35,6 +52,74 @@ export class PluginRegistry {
     }
     this.plugins.set(key, { def, source });
     return def;
+  }
+
+  private assertReferences(def: PluginDefinition): void {
+    const refs: [string, PluginKind, string][] = [];
+    if (def.kind === 'collector' && def.fallback) refs.push(['falls back to', 'collector', def.fallback]);
+    if (def.kind === 'enricher') for (const a of def.after ?? []) refs.push(['runs after', 'enricher', a]);
+    for (const [relation, kind, name] of refs) {
+      if (this.has(kind, name)) continue;
+      this.plugins.delete(`${def.kind}:${def.name}`);
+      throw new SockscopeError('ERR_PLUGIN_REFERENCE', `${def.kind} "${def.name}" ${relation} ${kind} "${name}", which is not registered: register "${name}" first, or fix the name`);
+    }
+    if (def.kind === 'collector' && def.fallback) {
+      const target = this.get('collector', def.fallback);
+      if (!target.provides.includes('sockets')) {
+        this.plugins.delete(`${def.kind}:${def.name}`);
+        throw new SockscopeError('ERR_PLUGIN_REFERENCE', `collector "${def.name}" falls back to collector "${target.name}", which provides no sockets`);
+      }
+    }
+  }
+
+  /**
+   * The plugins of a kind that are on for a config section: every configured one unless
+   * `enabled: false` (refused with ERR_PLUGIN_PLATFORM when it cannot run here), every one the
+   * environment turns on, and the defaults that fit this platform. Enrichers come in the order
+   * their `after` asks for.
+   */
+  enabled<K extends PluginKind>(kind: K, entries: Readonly<Record<string, { enabled?: boolean } | undefined>> = {}, byEnv: ReadonlySet<string> = new Set()): Extract<PluginDefinition, { kind: K }>[] {
+    const defaults = new Set<PluginDefinition>(this.defaults(kind));
+    const on = this.list(kind).filter((d) => {
+      const entry = entries[d.name];
+      if (entry?.enabled === false) return false;
+      if (entry !== undefined || byEnv.has(d.name)) {
+        this.assertPlatform(d);
+        return true;
+      }
+      return defaults.has(d);
+    });
+    return kind === 'enricher' ? (orderByAfter(on as EnricherDefinition[]) as typeof on) : on;
+  }
+
+  /** The collector that takes over a collector's sockets when it cannot start, if it has one. */
+  fallbackFor(def: CollectorDefinition): CollectorDefinition | undefined {
+    return def.fallback ? this.get('collector', def.fallback) : undefined;
+  }
+
+  /**
+   * What a config asks of the registry that cannot work, as `path: message` lines for
+   * `check-config`: a configured plugin that does not run on this platform, and two socket
+   * sources on at once (each would stream every socket: the counts would double).
+   */
+  configErrors(sections: Readonly<Record<PluginKind, Readonly<Record<string, { enabled?: boolean } | undefined>>>>, names: Readonly<Record<PluginKind, string>>): string[] {
+    const errors: string[] = [];
+    for (const kind of KINDS) {
+      for (const [name, entry] of Object.entries(sections[kind])) {
+        if (entry?.enabled === false || !this.has(kind, name)) continue;
+        const def = this.get(kind, name);
+        if (!fitsPlatform(def, this.platform)) {
+          errors.push(`${names[kind]}.${name}: runs on ${def.platforms.join(', ')}, not on ${this.platform} (remove it or set enabled: false)`);
+        }
+      }
+    }
+    if (errors.length > 0) return errors;
+    const sources = this.enabled('collector', sections.collector).filter((d) => d.provides.includes('sockets'));
+    if (sources.length > 1) {
+      const [first, ...rest] = sources.map((d) => d.name);
+      errors.push(`${names.collector}: ${[first, ...rest].join(' and ')} all provide sockets and would count each twice: keep ${first} (its fallback takes over when it cannot start) and set enabled: false on ${rest.join(', ')}`);
+    }
+    return errors;
   }
 
   /** Throws ERR_PLUGIN_PLATFORM when the plugin does not run on this platform. */
@@ -93,6 +178,26 @@ export class PluginRegistry {
   get currentPlatform(): NodeJS.Platform {
     return this.platform;
   }
+}
+
+/** Orders enrichers so each runs after the ones it names in `after` (when those are on too). */
+function orderByAfter(defs: readonly EnricherDefinition[]): EnricherDefinition[] {
+  const byName = new Map(defs.map((d) => [d.name, d]));
+  const out: EnricherDefinition[] = [];
+  const visiting = new Set<string>();
+  const visit = (d: EnricherDefinition) => {
+    if (out.includes(d)) return;
+    if (visiting.has(d.name)) throw new SockscopeError('ERR_PLUGIN_REFERENCE', `enricher "${d.name}" runs after itself through "after"`);
+    visiting.add(d.name);
+    for (const dep of d.after ?? []) {
+      const target = byName.get(dep);
+      if (target) visit(target);
+    }
+    visiting.delete(d.name);
+    out.push(d);
+  };
+  defs.forEach(visit);
+  return out;
 }
 
 /** True when a plugin runs on the given platform. */

@@ -118,6 +118,71 @@ describe('renderHostFamilies', () => {
     expect(fam('node_softnet_times_squeezed_total').type).toBe('counter');
   });
 
+  it('renders FreeBSD tcpStates as node_exporter\'s node_netstat_tcp_connections{state}, every state in kernel order', () => {
+    const fams = renderHostFamilies({ tcpStates: { CLOSE: 1, LISTEN: 2, SYN_SENT: 3, SYN_RECV: 4, ESTABLISHED: 5, CLOSE_WAIT: 6, FIN_WAIT1: 7, CLOSING: 8, LAST_ACK: 9, FIN_WAIT2: 10, TIME_WAIT: 11 } });
+    expect(fams).toHaveLength(1);
+    const conns = fams[0]!;
+    expect(conns).toMatchObject({ name: 'node_netstat_tcp_connections', help: 'Number of TCP connections per state', type: 'gauge' });
+    expect(conns.otel).toEqual({
+      name: 'system.network.connection.count',
+      unit: '{connection}',
+      attributes: { 'network.transport': 'tcp' },
+      labelMap: { state: 'network.connection.state' },
+      monotonic: false,
+    });
+    expect(conns.samples?.map((s) => [s.labels.state, s.value])).toEqual([
+      ['CLOSED', 1], ['LISTEN', 2], ['SYN_SENT', 3], ['SYN_RCVD', 4], ['ESTABLISHED', 5], ['CLOSE_WAIT', 6],
+      ['FIN_WAIT_1', 7], ['CLOSING', 8], ['LAST_ACK', 9], ['FIN_WAIT_2', 10], ['TIME_WAIT', 11],
+    ]);
+    expect(conns.samples?.every((s) => Object.keys(s.labels).join() === 'state')).toBe(true);
+  });
+
+  it('counts a state tcpStates leaves out as 0 and keeps a key it does not know as its own sample', () => {
+    const [conns] = renderHostFamilies({ tcpStates: { ESTABLISHED: 3, NEW_SYN_RECV: 2 } });
+    expect(conns?.samples).toHaveLength(12);
+    expect(conns?.samples?.find((s) => s.labels.state === 'LISTEN')?.value).toBe(0);
+    expect(conns?.samples?.find((s) => s.labels.state === 'ESTABLISHED')?.value).toBe(3);
+    expect(conns?.samples?.[11]).toEqual({ labels: { state: 'NEW_SYN_RECV' }, value: 2 });
+    expect(renderHostFamilies({ tcpStates: {} })[0]?.samples?.map((s) => s.value)).toEqual(Array(11).fill(0));
+  });
+
+  it('renders transportPackets as node_exporter\'s FreeBSD packet counters, only for the protocols read', () => {
+    const fams = renderHostFamilies({ transportPackets: { tcp: { transmit: 1234, receive: 4321 }, udp: { transmit: 12, receive: 21 } } });
+    expect(fams.map((f) => [f.name, f.type, f.help, f.samples])).toEqual([
+      ['node_netstat_tcp_receive_packets_total', 'counter', 'TCP packets received', [{ labels: {}, value: 4321 }]],
+      ['node_netstat_tcp_transmit_packets_total', 'counter', 'TCP packets sent', [{ labels: {}, value: 1234 }]],
+      ['node_netstat_udp_receive_packets_total', 'counter', 'UDP packets received', [{ labels: {}, value: 21 }]],
+      ['node_netstat_udp_transmit_packets_total', 'counter', 'UDP packets sent', [{ labels: {}, value: 12 }]],
+    ]);
+    expect(fams.every((f) => f.otel === undefined)).toBe(true);
+    expect(renderHostFamilies({ transportPackets: { udp: { transmit: 1, receive: 2 } } }).map((f) => f.name)).toEqual([
+      'node_netstat_udp_receive_packets_total',
+      'node_netstat_udp_transmit_packets_total',
+    ]);
+    expect(renderHostFamilies({ transportPackets: {} })).toEqual([]);
+  });
+
+  it('sorts the FreeBSD families by name among the others, each once', () => {
+    const fams = renderHostFamilies({
+      transportPackets: { tcp: { transmit: 1, receive: 2 }, udp: { transmit: 3, receive: 4 } },
+      tcpStates: { LISTEN: 1 },
+      protocols: { Tcp: { InSegs: 2 }, Udp: { OutDatagrams: 3 } },
+      interfaces: [{ device: 'vtnet0', counters: { receive_bytes: 10 } }],
+    });
+    const names = fams.map((f) => f.name);
+    expect(names).toEqual([
+      'node_netstat_Tcp_InSegs',
+      'node_netstat_Udp_OutDatagrams',
+      'node_netstat_tcp_connections',
+      'node_netstat_tcp_receive_packets_total',
+      'node_netstat_tcp_transmit_packets_total',
+      'node_netstat_udp_receive_packets_total',
+      'node_netstat_udp_transmit_packets_total',
+      'node_network_receive_bytes_total',
+    ]);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
   it('renders nothing for an empty host and keeps odd kernel names valid', () => {
     expect(renderHostFamilies({})).toEqual([]);
     const odd = renderHostFamilies({ protocols: { 'Odd-Proto': { 'a.b': 1 } } });

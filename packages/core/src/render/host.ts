@@ -1,5 +1,5 @@
 import type { MetricFamily, MetricType, OtelMapping, Sample } from '../types/family.js';
-import type { HostStats, InterfaceInfo, InterfaceStats, SoftnetStats } from '../types/host.js';
+import type { HostStats, InterfaceInfo, InterfaceStats, SoftnetStats, TransportPackets } from '../types/host.js';
 
 // Names, label names, types and HELP follow node_exporter (netdev, netclass, netstat, sockstat,
 // conntrack, softnet collectors) so existing dashboards and alert rules keep working.
@@ -67,9 +67,43 @@ const SOFTNET: ReadonlyArray<readonly [string, MetricType, string, keyof Softnet
 ];
 
 /**
- * Renders host counters as node_exporter's families: `node_network_*`, `node_netstat_*`,
- * `node_sockstat_*`, `node_nf_conntrack_*` and `node_softnet_*`, sorted by name. A part of
- * HostStats that is absent renders nothing; a family with no samples is left out.
+ * node_exporter's FreeBSD netstat `state` label values, by TCPS_* number, keyed by the sockscope
+ * state name HostStats.tcpStates uses.
+ */
+const TCP_STATE_LABELS: ReadonlyArray<readonly [string, string]> = [
+  ['CLOSE', 'CLOSED'],
+  ['LISTEN', 'LISTEN'],
+  ['SYN_SENT', 'SYN_SENT'],
+  ['SYN_RECV', 'SYN_RCVD'],
+  ['ESTABLISHED', 'ESTABLISHED'],
+  ['CLOSE_WAIT', 'CLOSE_WAIT'],
+  ['FIN_WAIT1', 'FIN_WAIT_1'],
+  ['CLOSING', 'CLOSING'],
+  ['LAST_ACK', 'LAST_ACK'],
+  ['FIN_WAIT2', 'FIN_WAIT_2'],
+  ['TIME_WAIT', 'TIME_WAIT'],
+];
+
+const TCP_CONNECTIONS_OTEL: OtelMapping = {
+  name: 'system.network.connection.count',
+  unit: '{connection}',
+  attributes: { 'network.transport': 'tcp' },
+  labelMap: { state: 'network.connection.state' },
+  monotonic: false,
+};
+
+/** Transport packet counters: protocol, HELP's protocol name. */
+const TRANSPORT_PACKETS: ReadonlyArray<readonly [keyof TransportPackets, string]> = [
+  ['tcp', 'TCP'],
+  ['udp', 'UDP'],
+];
+
+/**
+ * Renders host counters as node_exporter's families: `node_network_*`, `node_netstat_*`
+ * (including the FreeBSD netstat collector's `node_netstat_tcp_connections{state}` and
+ * `node_netstat_{tcp,udp}_{transmit,receive}_packets_total`), `node_sockstat_*`,
+ * `node_nf_conntrack_*` and `node_softnet_*`, sorted by name. A part of HostStats that is
+ * absent renders nothing; a family with no samples is left out.
  */
 export function renderHostFamilies(host: HostStats): MetricFamily[] {
   const out: MetricFamily[] = [];
@@ -99,6 +133,15 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
       if (v !== undefined) out.push(single(`node_nf_conntrack_stat_${key}`, help, 'gauge', v));
     }
   }
+  if (host.tcpStates) out.push(tcpConnections(host.tcpStates));
+  if (host.transportPackets) {
+    for (const [proto, name] of TRANSPORT_PACKETS) {
+      const c = host.transportPackets[proto];
+      if (!c) continue;
+      out.push(single(`node_netstat_${proto}_transmit_packets_total`, `${name} packets sent`, 'counter', c.transmit));
+      out.push(single(`node_netstat_${proto}_receive_packets_total`, `${name} packets received`, 'counter', c.receive));
+    }
+  }
   if (host.softnet) {
     const cpus = [...host.softnet].sort((a, b) => a.cpu - b.cpu);
     for (const [suffix, type, help, key] of SOFTNET) {
@@ -112,6 +155,17 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
   }
   for (const f of out) f.name = metricName(f.name);
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** node_exporter's FreeBSD `node_netstat_tcp_connections{state}`: every TCPS_* state in kernel order, then any other key. */
+function tcpConnections(states: Readonly<Record<string, number>>): MetricFamily {
+  const samples: Sample[] = TCP_STATE_LABELS.map(([key, state]) => ({ labels: { state }, value: states[key] ?? 0 }));
+  const known = new Set(TCP_STATE_LABELS.map(([key]) => key));
+  for (const key of Object.keys(states).sort()) {
+    const v = states[key];
+    if (!known.has(key) && v !== undefined) samples.push({ labels: { state: key }, value: v });
+  }
+  return { name: 'node_netstat_tcp_connections', help: 'Number of TCP connections per state', type: 'gauge', otel: TCP_CONNECTIONS_OTEL, samples };
 }
 
 function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]): void {

@@ -113,6 +113,40 @@ export interface HostStats {
   conntrack?: ConntrackStats;
   /** Per-CPU softnet counters. */
   softnet?: SoftnetStats[];
-  /** TCP connections per state, for platforms that count them directly (FreeBSD). */
+  /**
+   * TCP connections per state, for platforms whose kernel counts them directly (FreeBSD's
+   * net.inet.tcp.states), keyed by sockscope's state names (the Linux spelling of
+   * `SocketState`: `CLOSE`, `LISTEN`, `SYN_SENT`, `SYN_RECV`, `ESTABLISHED`, `CLOSE_WAIT`,
+   * `FIN_WAIT1`, `CLOSING`, `LAST_ACK`, `FIN_WAIT2`, `TIME_WAIT`). Core renders it as
+   * node_exporter's FreeBSD `node_netstat_tcp_connections{state}`: one sample per state in that
+   * order with node_exporter's label values (`CLOSED`, `SYN_RCVD`, `FIN_WAIT_1`, `FIN_WAIT_2`
+   * for the four spelled differently), 0 for a state the map leaves out; any other key follows
+   * as its own sample, labelled as given.
+   */
   tcpStates?: Record<string, number>;
+  /**
+   * Packets sent and received per transport protocol, for platforms whose kernel counts them per
+   * protocol (FreeBSD's tcpstat `tcps_sndtotal`/`tcps_rcvtotal` and udpstat
+   * `udps_opackets`/`udps_ipackets`). Core renders each protocol present as node_exporter's
+   * FreeBSD `node_netstat_<tcp|udp>_transmit_packets_total` and `…_receive_packets_total`
+   * counters. On Linux the same facts are `protocols.Tcp.OutSegs`/`InSegs` (which exclude
+   * retransmissions; `tcps_sndtotal` includes them), so a Linux collector leaves this out.
+   */
+  transportPackets?: TransportPackets;
+}
+
+/** Packets a transport protocol sent and received since boot (see {@link HostStats.transportPackets}). */
+export interface TransportPacketCounts {
+  /** Packets sent, retransmissions included. */
+  transmit: number;
+  /** Packets received, including those later dropped as bad. */
+  receive: number;
+}
+
+/** {@link TransportPacketCounts} per protocol; a protocol that was not read is absent. */
+export interface TransportPackets {
+  /** TCP segments. */
+  tcp?: TransportPacketCounts;
+  /** UDP datagrams. */
+  udp?: TransportPacketCounts;
 }

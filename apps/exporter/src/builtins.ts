@@ -26,6 +26,6 @@ export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
 /** A registry holding every built-in plugin; platform checks happen when a plugin is enabled. */
 export function builtinRegistry(platform: NodeJS.Platform = process.platform): PluginRegistry {
   const registry = new PluginRegistry(platform);
-  for (const plugin of BUILTIN_PLUGINS) registry.register(plugin);
+  registry.registerAll(BUILTIN_PLUGINS);
   return registry;
 }

@@ -1,5 +1,5 @@
 export { main, type MainIo } from './main.js';
-export { startAgent, enabledPlugins, orderEnrichers, type Agent, type AgentOptions } from './agent.js';
+export { startAgent, type Agent, type AgentOptions } from './agent.js';
 export { builtinRegistry } from './builtins.js';
 export { validateConfig, readConfigFile, type ConfigTranslator, type ValidatedConfig } from './config/load.js';
 export { composeConfigSchema } from './config/schema.js';

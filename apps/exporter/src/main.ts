@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import {
   SockscopeError,
   errorMessage,
-  fitsPlatform,
   flowsConfigSchema,
   isSockscopeError,
   isSsExporterConfig,
@@ -13,7 +12,7 @@ import {
 } from '@sockscope/core';
 import { stringify } from 'yaml';
 import { SECTIONS } from './config/schema.js';
-import { otlpEnabledByEnv, otlpSelfFamilies } from '@sockscope/sink-otlp';
+import { otlpEnabledByEnv } from '@sockscope/sink-otlp';
 import { parseListenAddress } from '@sockscope/sink-prometheus';
 import { HELP, UsageError, parseArgs, type CliArgs } from './args.js';
 import { startAgent, type Agent } from './agent.js';
@@ -21,7 +20,6 @@ import { builtinRegistry } from './builtins.js';
 import { EMBEDDED_DEFAULT, readConfigFile, validateConfig, type ConfigTranslator } from './config/load.js';
 import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
-import { createRenderer } from './render.js';
 import { loadWebConfig } from './web-config/index.js';
 import { VERSION, buildInfo } from './version.js';
 
@@ -94,7 +92,7 @@ async function loadConfig(file: string | undefined): Promise<{ config: AgentConf
   const registry = await loadRegistry(raw);
   const { config, errors, warnings } = validateConfig(raw, registry, { flows: { ...flowsConfigSchema, default: {} } }, [ssExporterTranslator], [
     (c) => validateFlowsConfig(c.flows as Partial<FlowsConfig> | undefined, 'flows'),
-    (c) => platformErrors(c, registry),
+    (c) => registry.configErrors({ collector: c.collectors, enricher: c.enrichers, sink: c.sinks }, SECTIONS),
   ]);
   return { config, registry, errors, warnings };
 }
@@ -112,22 +110,6 @@ const ssExporterTranslator: ConfigTranslator = {
     }
   },
 };
-
-/** Configured plugins that cannot run on this platform, as `path: message` lines. */
-function platformErrors(config: AgentConfig, registry: PluginRegistry): string[] {
-  const errors: string[] = [];
-  for (const kind of ['collector', 'enricher', 'sink'] as const) {
-    const section = SECTIONS[kind];
-    for (const [name, entry] of Object.entries(config[section])) {
-      if (entry.enabled === false || !registry.has(kind, name)) continue;
-      const def = registry.get(kind, name);
-      if (!fitsPlatform(def, registry.currentPlatform)) {
-        errors.push(`${section}.${name}: runs on ${def.platforms.join(', ')}, not on ${registry.currentPlatform} (remove it or set enabled: false)`);
-      }
-    }
-  }
-  return errors;
-}
 
 function printError(io: MainIo, err: unknown): void {
   if (isSockscopeError(err)) {
@@ -192,19 +174,13 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     for (const w of warnings) logger.warn(w);
     applyListenFlags(config, args);
     const createServer = args.webConfigFile ? await loadWebConfig(args.webConfigFile, { onError: (m) => logger.warn(m) }) : undefined;
-    const renderer = createRenderer(config.flows as Partial<FlowsConfig> | undefined);
-    for (const n of renderer.flows.notices()) logger.warn(n);
     agent = await startAgent({
       config,
       registry,
       logger,
       build: buildInfo(),
-      render: renderer.render,
-      fold: renderer.flows,
       createServer,
-      notices: () => renderer.flows.notices(),
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
-      selfFamilies: otlpSelfFamilies,
     });
   } catch (err) {
     printError(io, err);

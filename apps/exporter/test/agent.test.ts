@@ -10,7 +10,6 @@ import { describe, expect, it } from 'vitest';
 import { startAgent } from '../src/agent.js';
 import { BUILTIN_PLUGINS } from '../src/builtins.js';
 import type { AgentConfig } from '../src/config/types.js';
-import { createRenderer } from '../src/render.js';
 
 const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
 
@@ -35,7 +34,6 @@ describe('agent lifecycle', () => {
       registry,
       logger: memoryLogger(),
       build,
-      render: createRenderer().render,
     });
     const port = (agent.sinks.get('prometheus') as unknown as PrometheusSinkInstance).address()?.port as number;
     const scrape = fetch(`http://127.0.0.1:${port}/metrics`).then(async (r) => ({ status: r.status, body: await r.text() }));
@@ -69,7 +67,7 @@ describe('agent lifecycle', () => {
     registry.register(linuxProcfsSocketsCollector);
     registry.register(prometheusSink);
     const logger = memoryLogger();
-    const agent = await startAgent({ config: config({}), registry, logger, build, render: createRenderer().render });
+    const agent = await startAgent({ config: config({}), registry, logger, build });
     try {
       const port = (agent.sinks.get('prometheus') as unknown as PrometheusSinkInstance).address()?.port as number;
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -91,25 +89,22 @@ describe('agent lifecycle', () => {
     registry.register(testCollector('broken'));
     registry.register(prometheusSink);
     await expect(
-      startAgent({ config: config({ collectors: { broken: { enabled: false } } }), registry, logger: memoryLogger(), build, render: createRenderer().render }),
+      startAgent({ config: config({ collectors: { broken: { enabled: false } } }), registry, logger: memoryLogger(), build }),
     ).rejects.toThrow(/no collector could start/);
   });
 });
 
 describe.runIf(process.platform === 'linux')('streamed collection (folded as read)', () => {
-  /** The built-ins, with the netlink collector wrapped to note which of collect()/stream() the agent calls. */
+  /** The built-ins, with the netlink collector wrapped to note that the agent streams it. */
   function registryNoting(calls: string[]): Registry {
     const registry = new PluginRegistry(process.platform);
-    for (const p of BUILTIN_PLUGINS) {
-      if (p !== linuxNetlinkCollector) registry.register(p);
-    }
+    registry.registerAll(BUILTIN_PLUGINS.filter((p) => p !== linuxNetlinkCollector));
     registry.register(
       defineCollector({
         ...linuxNetlinkCollector,
         create: async (ctx) => {
-          const c = (await linuxNetlinkCollector.create(ctx)) as Required<Collector>;
+          const c = await linuxNetlinkCollector.create(ctx);
           return {
-            collect: (signal) => (calls.push('collect'), c.collect(signal)),
             stream: (signal, visit) => (calls.push('stream'), c.stream(signal, visit)),
             close: () => c.close(),
           };
@@ -120,8 +115,7 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
   }
 
   async function scrapeWith(registry: Registry, extra: Partial<AgentConfig> = {}): Promise<{ metrics: string; notices: string[] }> {
-    const renderer = createRenderer();
-    const agent = await startAgent({ config: config({ sinks: { prometheus: { listen_address: '127.0.0.1:0' } }, ...extra }), registry, logger: memoryLogger(), build, render: renderer.render, fold: renderer.flows });
+    const agent = await startAgent({ config: config({ sinks: { prometheus: { listen_address: '127.0.0.1:0' } }, ...extra }), registry, logger: memoryLogger(), build });
     try {
       const port = (agent.sinks.get('prometheus') as unknown as PrometheusSinkInstance).address()?.port as number;
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -136,7 +130,7 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
   const seriesOf = (metrics: string, port: number) =>
     metrics.split('\n').filter((l) => l.includes(`port="${port}"`)).map((l) => l.slice(0, l.lastIndexOf(' '))).sort();
 
-  it('streams by default with the built-in enrichers and publishes the series a whole-snapshot collection does', async () => {
+  it('streams by default with the built-in enrichers and publishes the series a buffered (streaming: off) collection does', async () => {
     const server = net.createServer().listen({ port: 0, host: '127.0.0.1', backlog: 17 });
     await once(server, 'listening');
     const port = (server.address() as net.AddressInfo).port;
@@ -148,7 +142,8 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
       const listedCalls: string[] = [];
       const listed = await scrapeWith(registryNoting(listedCalls), { collection: { timeout: '5s', min_interval: 0, streaming: 'off' } });
       expect(streamedCalls).toEqual(['stream']);
-      expect(listedCalls).toEqual(['collect']);
+      // one record path: buffered collections stream too, then replay the records listeners first
+      expect(listedCalls).toEqual(['stream']);
       expect(streamed.notices).toEqual([]);
       const series = seriesOf(streamed.metrics, port);
       expect(series).toEqual(seriesOf(listed.metrics, port));
@@ -163,7 +158,7 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
     }
   });
 
-  it('lists every record first, and says why once, when an enricher cannot take records one by one', async () => {
+  it('refuses an enricher written for the removed list form, says why once, and streams the rest', async () => {
     const calls: string[] = [];
     const registry = registryNoting(calls);
     registry.register(
@@ -176,11 +171,12 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
       }),
     );
     const { metrics, notices } = await scrapeWith(registry, { enrichers: { tagger: {} } });
-    expect(calls).toEqual(['collect']);
+    expect(calls).toEqual(['stream']);
     expect(notices).toEqual([
-      'collection.streaming: enricher tagger cannot take records one by one, so every collection lists all socket records before folding them (more memory on a busy host)',
+      'enricher tagger could not start: it has no prepare(signal): enrichers take records one by one (the list form enrich(list) is gone); update the plugin',
     ]);
-    expect(metrics).toContain('sockscope_scrape_collector_success{collector="enricher:tagger"} 1');
+    expect(metrics).not.toContain('collector="enricher:tagger"');
+    expect(metrics).toContain('sockscope_scrape_collector_success{collector="enricher:direction"} 1');
   });
 });
 

@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createFlowRenderer, translateSsExporterConfig, validateSsExporterConfig, type MetricFamily, type Snapshot, type SocketRecord } from '@sockscope/core';
+import { createFlowRenderer, createPluginContext, enrichRecords, foldRecords, listSockets, translateSsExporterConfig, validateSsExporterConfig, type MetricFamily, type SocketRecord } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { processEnricher } from '@sockscope/collector-linux-procfs';
-import { testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
@@ -100,7 +99,8 @@ let binDir = '';
 const children: ChildProcess[] = [];
 /** host|port → client port of the holder connection. */
 const clientPorts = new Map<string, number>();
-let snapshot: Snapshot;
+/** The records of the test namespace, listed and enriched through the derived list forms. */
+let snapshot: { timestamp: number; sockets: SocketRecord[] };
 
 /** Both ends of a holder connection as prometheus_ss_exporter's raw_endpoint flow labels. */
 function flowsOf([host, port]: [string, number]): string[] {
@@ -134,14 +134,14 @@ describe.skipIf(!canRun)('prometheus_ss_exporter README examples on live sockets
       }),
     );
 
-    const collector = await linuxNetlinkCollector.create(testContext({ protocols: ['tcp'], families: ['ipv4', 'ipv6'], namespaces: [NETNS] }));
-    const enricher = await processEnricher.create(testContext({ procfs_path: '/proc', cache_size: 256 }));
+    const collector = await linuxNetlinkCollector.create(createPluginContext(linuxNetlinkCollector, { protocols: ['tcp'], families: ['ipv4', 'ipv6'], namespaces: [NETNS] }));
+    const enricher = await processEnricher.create(createPluginContext(processEnricher, { procfs_path: '/proc', cache_size: 256 }));
     try {
       const signal = new AbortController().signal;
-      const result = await collector.collect(signal);
-      const sockets: SocketRecord[] = (result.sockets ?? []).filter((s) => s.netnsName === NETNS);
-      await enricher.enrich(sockets, signal);
-      snapshot = { timestamp: Date.now(), durationSeconds: 0, sockets, host: {}, families: [], status: [] };
+      const result = await listSockets(collector, signal);
+      const sockets: SocketRecord[] = result.sockets.filter((s) => s.netnsName === NETNS);
+      await enrichRecords(enricher, sockets, signal);
+      snapshot = { timestamp: Date.now(), sockets };
     } finally {
       await collector.close();
       await enricher.close();
@@ -169,7 +169,7 @@ describe.skipIf(!canRun)('prometheus_ss_exporter README examples on live sockets
   it('pid_condensed packs the live pid of the owning process', () => {
     const cfg = parse(examples.database as string) as { logic: { compression: { labelFolding: string } } };
     cfg.logic.compression.labelFolding = 'pid_condensed';
-    const out = createFlowRenderer(translateSsExporterConfig(cfg).flows).render(snapshot);
+    const out = foldRecords(createFlowRenderer(translateSsExporterConfig(cfg).flows), snapshot.timestamp, snapshot.sockets);
     const pid = snapshot.sockets.find((s) => s.process?.comm === 'postgres')?.process?.pid;
     const client = clientPorts.get(`${LO}|5432`);
     expect(pid).toBeGreaterThan(0);
@@ -183,7 +183,7 @@ describe.skipIf(!canRun)('prometheus_ss_exporter README examples on live sockets
       const cfg: unknown = parse(yamlText);
       expect(validateSsExporterConfig(cfg)).toEqual([]);
       const renderer = createFlowRenderer(translateSsExporterConfig(cfg).flows);
-      const out = renderer.render(snapshot);
+      const out = foldRecords(renderer, snapshot.timestamp, snapshot.sockets);
       const want = expected[name];
       if (!want) throw new Error(`no expectation for ${name}`);
       expect(out.map((f) => f.name)).toEqual(want.families);

@@ -1,13 +1,13 @@
 // One netlink collection path in a fresh process, so that its memory growth is its own:
 // `fold-child.mjs fold|list COLLECTIONS`. `fold` streams records into the flow renderer as
-// they are parsed (what the agent does by default); `list` collects every record first and
-// renders the list. Prints one JSON line: resident set before the first collection and its
+// they are parsed (what the agent does by default); `list` lists every record first (listSockets) and
+// folds the list (foldRecords). Prints one JSON line: resident set before the first collection and its
 // peak over all of them (MB, VmRSS/VmHWM), time of each collection, sockets and series.
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createFlowRenderer } from '@sockscope/core';
+import { createFlowRenderer, foldRecords, listSockets } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { memoryOf } from './agents.mjs';
 import { contextFor } from './in-process.mjs';
@@ -44,9 +44,9 @@ for (let i = 0; i < collections; i++) {
     });
     families = renderer.end();
   } else {
-    const r = await collector.collect(AbortSignal.timeout(60_000));
+    const r = await listSockets(collector, AbortSignal.timeout(60_000));
     sockets = r.sockets.length;
-    families = renderer.render({ timestamp: Date.now(), durationSeconds: 0, sockets: r.sockets, host: {}, families: [], status: [] });
+    families = foldRecords(renderer, Date.now(), r.sockets);
   }
   ms.push(performance.now() - start);
   series = seriesIn(families);

@@ -3,7 +3,7 @@
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { compileConfigSchema } from '@sockscope/core';
+import { createPluginContext, enrichRecords, listSockets } from '@sockscope/core';
 import { CLI_NODE_FLAGS } from '../../dist/index.js';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { linuxProcfsSocketsCollector, processEnricher } from '@sockscope/collector-linux-procfs';
@@ -12,12 +12,13 @@ import { sample, sleep, startStallMonitor } from './measure.mjs';
 
 /** A plugin context with the plugin's schema defaults applied, as the agent would build it. */
 export function contextFor(def, config = {}) {
-  const copy = structuredClone(config);
-  const errors = compileConfigSchema(def.configSchema, def.name)(copy);
-  if (errors.length > 0) throw new BenchError(`config of ${def.name} is invalid: ${errors.join('; ')}`);
   const quiet = { debug() {}, info() {}, warn() {}, error() {} };
   const notices = [];
-  return { config: Object.freeze(copy), logger: quiet, platform: process.platform, reportOnce: (_key, m) => notices.push(m), notices };
+  try {
+    return { ...createPluginContext(def, config, { logger: quiet, reportOnce: (_key, m) => notices.push(m) }), notices };
+  } catch (err) {
+    throw new BenchError(`config of ${def.name} is invalid: ${[err.message, ...(err.details ?? [])].join('; ')}`);
+  }
 }
 
 /** Creates the netlink and procfs socket collectors and the process enricher once. */
@@ -36,8 +37,8 @@ export async function createInProcess() {
 }
 
 async function collectChecked(name, collector) {
-  const result = await collector.collect(AbortSignal.timeout(60_000));
-  if (!result.sockets) throw new BenchError(`${name} returned no sockets: ${(result.warnings ?? []).join('; ')}`);
+  const result = await listSockets(collector, AbortSignal.timeout(60_000));
+  if (result.sockets.length === 0) throw new BenchError(`${name} returned no sockets: ${(result.warnings ?? []).map((w) => `${w.code}: ${w.message}`).join('; ')}`);
   return result;
 }
 
@@ -45,7 +46,7 @@ async function collectChecked(name, collector) {
 const established = (sockets) => sockets.filter((s) => s.protocol === 'tcp' && s.state === 'ESTABLISHED').length;
 
 /**
- * Times `collect()` of one collector: ms, longest event-loop stall during it, sockets seen,
+ * Times one collection of one collector, listed (`listSockets`): ms, longest event-loop stall during it, sockets seen,
  * and this process's RSS afterwards.
  */
 export async function measureCollect(label, name, collector, opts) {
@@ -66,7 +67,7 @@ export async function measureAttribution(label, { netlink, enricher }, opts) {
   return sample(label, opts, async () => {
     const { sockets } = await collectChecked('linux-netlink', netlink);
     const start = performance.now();
-    await enricher.enrich(sockets, AbortSignal.timeout(60_000));
+    await enrichRecords(enricher, sockets, AbortSignal.timeout(60_000));
     const ms = performance.now() - start;
     const attributed = sockets.filter((s) => s.process).length;
     return { ms, attributed, sockets: sockets.length };
@@ -93,8 +94,8 @@ function runFoldChild(mode, flags) {
 
 /**
  * A netlink collection folded as it is parsed (stream() into the flow renderer, default flows
- * config: what the agent does) beside the same collection listed first (collect(), then
- * render()), both under the CLI's Node flags, and the fold once more under Node's defaults.
+ * config: what the agent does) beside the same collection listed first (listSockets(), then
+ * foldRecords()), both under the CLI's Node flags, and the fold once more under Node's defaults.
  * Each runs in a fresh process doing three collections; its RSS growth is the peak resident
  * set over them (VmHWM, reset after start-up) minus the resident set before the first.
  * Time is the median collection's.

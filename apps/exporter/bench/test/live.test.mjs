@@ -37,7 +37,7 @@ test('run.mjs holds N connections that ss and the netlink collector both see, th
     assert.ok(size.procfs.established.median >= 600);
     assert.equal(size.attribution.attributed.median >= 600, true);
     assert.ok(size.ss_tin.bytes.median > 600 * 100, 'ss -tin printed a line per socket');
-    // the fold saw what collect() saw (the bench's listeners and the holders' connections), and measured its memory
+    // the fold saw what listSockets() saw (the bench's listeners and the holders' connections), and measured its memory
     assert.ok(size.fold.sockets.median >= 600);
     assert.ok(size.fold.series.median > 0);
     for (const key of ['rssGrowthMb', 'listedRssGrowthMb', 'defaultFlagsRssGrowthMb']) assert.ok(Number.isFinite(size.fold[key].median), key);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { SockscopeError, compileConfigSchema, type PluginRegistry } from '@sockscope/core';
+import { SockscopeError, compileConfigSchema, renameDeprecatedKeys, type PluginKind, type PluginRegistry } from '@sockscope/core';
 import { parseDocument } from 'yaml';
-import { composeConfigSchema, type SchemaParts } from './schema.js';
+import { SECTIONS, composeConfigSchema, type SchemaParts } from './schema.js';
 import type { AgentConfig } from './types.js';
 
 /** The config used when no file is given: every default plugin of the platform, on their defaults. */
@@ -67,9 +67,24 @@ export function validateConfig(
       break;
     }
   }
+  warnings.push(...renameDeprecated(native, registry));
   const validate = compileConfigSchema(composeConfigSchema(registry, parts));
   const errors = validate(native);
   const config = native as unknown as AgentConfig;
   if (errors.length === 0) for (const check of extraChecks) errors.push(...check(config));
   return { config, errors, warnings };
+}
+
+/** Renames the old camelCase keys of every registered plugin's section in place; one warning per key. */
+function renameDeprecated(config: Record<string, unknown>, registry: PluginRegistry): string[] {
+  const warnings: string[] = [];
+  for (const [kind, section] of Object.entries(SECTIONS) as [PluginKind, string][]) {
+    const entries = config[section];
+    if (!entries || typeof entries !== 'object') continue;
+    for (const [name, entry] of Object.entries(entries as Record<string, unknown>)) {
+      if (!entry || typeof entry !== 'object' || Array.isArray(entry) || !registry.has(kind, name)) continue;
+      warnings.push(...renameDeprecatedKeys(entry as Record<string, unknown>, registry.get(kind, name).configSchema, `${section}.${name}`));
+    }
+  }
+  return warnings;
 }

@@ -1,30 +1,18 @@
-import type { RequestListener, Server } from 'node:http';
+import type { ConfigOf } from '@sockscope/core';
 
-/** Config of the Prometheus sink (snake_case keys as they appear in YAML). */
-export interface PrometheusSinkConfig {
-  /** Address to listen on, `host:port` or `:port`. */
-  listen_address: string;
-  /** Path of the metrics endpoint. */
-  metrics_path: string;
-  /** Include prom-client's process and Node.js metrics. */
-  process_metrics: boolean;
-}
-
-/** JSON Schema of {@link PrometheusSinkConfig}, with defaults. */
+/**
+ * JSON Schema of the Prometheus sink's config (`sinks.prometheus`), the single source of its
+ * keys and defaults.
+ */
 export const prometheusSinkSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     listen_address: { type: 'string', default: ':8020', description: 'host:port or :port to listen on' },
-    metrics_path: { type: 'string', default: '/metrics', pattern: '^/' },
-    process_metrics: { type: 'boolean', default: true },
+    metrics_path: { type: 'string', default: '/metrics', pattern: '^/', description: 'path of the metrics endpoint' },
+    process_metrics: { type: 'boolean', default: true, description: "include prom-client's process_* and nodejs_* metrics" },
   },
 } as const;
 
-declare module '@sockscope/core' {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
-  interface SinkContext<C> {
-    /** Builds the HTTP(S) server; the app passes one for TLS and basic auth. */
-    createServer?: (listener: RequestListener) => Server;
-  }
-}
+/** Config of the Prometheus sink, defaults applied (snake_case keys as they appear in YAML). */
+export type PrometheusSinkConfig = ConfigOf<typeof prometheusSinkSchema>;

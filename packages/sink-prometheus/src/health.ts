@@ -21,6 +21,7 @@ export function healthDocument(pipeline: Pipeline, components: Record<string, Re
       success: s.success,
       duration_seconds: s.durationSeconds,
       ...(s.error ? { error: s.error } : {}),
+      ...(s.errorCode ? { error_code: s.errorCode } : {}),
       ...(s.warnings?.length ? { warnings: s.warnings } : {}),
       ...(s.inconsistent ? { inconsistent: true } : {}),
     })),

@@ -11,6 +11,7 @@ describe('parseListenAddress', () => {
   it('rejects what it cannot use, naming the expected form', () => {
     for (const bad of ['localhost', ':99999', '::1:80', '[::1]80', 'host:port']) {
       expect(() => parseListenAddress(bad)).toThrow(/use host:port, :port or \[ipv6\]:port/);
+      expect(() => parseListenAddress(bad)).toThrow(expect.objectContaining({ code: 'ERR_PROMETHEUS_LISTEN_ADDRESS_INVALID' }));
     }
   });
 });

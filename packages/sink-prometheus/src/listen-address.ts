@@ -1,3 +1,5 @@
+import { PrometheusSinkError } from './errors.js';
+
 /** A parsed `--web.listen-address`. */
 export interface ListenAddress {
   /** Host to bind; undefined binds every address (IPv6 and IPv4). */
@@ -8,10 +10,14 @@ export interface ListenAddress {
 
 /**
  * Parses `host:port`, `:port`, `[v6]:port` or a bare port, as Prometheus exporters accept them.
- * Throws a one-line error that says what form is expected.
+ * Throws a one-line `ERR_PROMETHEUS_LISTEN_ADDRESS_INVALID` error that says what form is expected.
  */
 export function parseListenAddress(value: string): ListenAddress {
-  const bad = () => new Error(`invalid listen address "${value}": use host:port, :port or [ipv6]:port, e.g. :8020 or 127.0.0.1:8020`);
+  const bad = () =>
+    new PrometheusSinkError(
+      'ERR_PROMETHEUS_LISTEN_ADDRESS_INVALID',
+      `invalid listen address "${value}": use host:port, :port or [ipv6]:port, e.g. :8020 or 127.0.0.1:8020`,
+    );
   let host: string;
   let portText: string;
   if (/^\d+$/.test(value)) {

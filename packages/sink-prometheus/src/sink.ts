@@ -1,13 +1,22 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { TimeSlice, defineSink, errorMessage, renderCollectorStatus, type SinkContext } from '@sockscope/core';
+import { TimeSlice, errorMessage, type SinkContext } from '@sockscope/core';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { TEXT_CONTENT_TYPE, expositionChunks } from './exposition.js';
 import { healthDocument } from './health.js';
 import { indexPage } from './index-page.js';
 import { parseListenAddress } from './listen-address.js';
-import { prometheusSinkSchema, type PrometheusSinkConfig } from './config.js';
+import type { PrometheusSinkConfig } from './config.js';
+import { listenError } from './errors.js';
+
+declare module '@sockscope/core' {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
+  interface SinkContext<C> {
+    /** Builds the HTTP(S) server; the app passes one for TLS and basic auth (`--web.config.file`). */
+    createServer?: (listener: RequestListener) => Server;
+  }
+}
 
 // Yield to the event loop after this much serializing, so /health answers during a big scrape.
 const SLICE_MS = 8;
@@ -25,16 +34,6 @@ function drained(out: Writable, res: ServerResponse): Promise<void> {
   });
 }
 
-/** The Prometheus pull sink: `/metrics`, `/health` and `/`. */
-export const prometheusSink = defineSink<PrometheusSinkConfig>({
-  name: 'prometheus',
-  description: 'Serves /metrics (Prometheus text format), /health and an index page over HTTP',
-  platforms: ['any'],
-  defaultEnabled: true,
-  configSchema: prometheusSinkSchema,
-  create: (ctx) => createPrometheusSink(ctx),
-});
-
 /** A running Prometheus sink, with the address it actually bound. */
 export interface PrometheusSinkInstance {
   /** Binds the listen address. */
@@ -45,7 +44,11 @@ export interface PrometheusSinkInstance {
   address(): { host: string; port: number } | undefined;
 }
 
-/** Builds the sink: one prom-client registry for self and process metrics, the pipeline for the rest. */
+/**
+ * Builds the sink. It serializes what core rendered (`rendered.families`: flows, aggregates,
+ * host, collector families, collector status, self metrics) and adds only what belongs to the
+ * Node runtime serving it: prom-client's process_* and nodejs_* metrics and `sockscope_build_info`.
+ */
 export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): PrometheusSinkInstance {
   const { config, pipeline, build, logger } = ctx;
   const listen = parseListenAddress(config.listen_address);
@@ -74,8 +77,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
    * series neither builds one string of it all nor keeps the agent from answering meanwhile.
    */
   async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const rendered = await pipeline.collect();
-    const families = [...rendered.families, ...renderCollectorStatus(rendered.snapshot), ...(ctx.extraFamilies?.() ?? [])];
+    const { families } = await pipeline.collect();
     const processText = await self.metrics();
     const wantsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const headers: Record<string, string> = { 'content-type': TEXT_CONTENT_TYPE };
@@ -132,16 +134,10 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       server = srv;
       await new Promise<void>((resolve, reject) => {
         const onError = (err: NodeJS.ErrnoException) => {
-          const where = `${listen.host ?? '*'}:${listen.port}`;
-          if (err.code === 'EADDRINUSE') reject(new Error(`cannot listen on ${where}: the port is already in use (pick another with --web.listen-address)`));
-          else if (err.code === 'EACCES') reject(new Error(`cannot listen on ${where}: permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)`));
-          else if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') reject(new Error(`cannot listen on ${where}: no such local address`));
-          else reject(new Error(`cannot listen on ${where}: ${err.message}`));
-        };
-        srv.once('error', (err: NodeJS.ErrnoException) => {
           server = undefined;
-          onError(err);
-        });
+          reject(listenError(err, `${listen.host ?? '*'}:${listen.port}`));
+        };
+        srv.once('error', onError);
         srv.listen({ host: listen.host, port: listen.port }, () => {
           srv.off('error', onError);
           resolve();

@@ -1,5 +1,5 @@
 import { describeSinkConformance, freePort } from '@sockscope/test-utils';
-import { prometheusSink } from '../src/sink.js';
+import { prometheusSink } from '../src/plugin.js';
 import type { PrometheusSinkConfig } from '../src/config.js';
 
 // A free loopback port per test, so `poke` knows where to scrape.

@@ -2,10 +2,22 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { collectSnapshot, createPipeline, renderSocketCounts, type MetricFamily, type SinkContext } from '@sockscope/core';
-import { testCollector, testContext } from '@sockscope/test-utils';
+import {
+  createPipeline,
+  createPluginContext,
+  createSelfMetrics,
+  isSockscopeError,
+  type Collector,
+  type Fold,
+  type MetricFamily,
+  type Pipeline,
+  type SelfMetrics,
+  type SinkContext,
+} from '@sockscope/core';
+import { memoryHealth, testBuild } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serializeFamilies } from '../src/exposition.js';
+import { prometheusSink } from '../src/plugin.js';
 import { createPrometheusSink, type PrometheusSinkInstance } from '../src/sink.js';
 import type { PrometheusSinkConfig } from '../src/config.js';
 
@@ -27,33 +39,49 @@ afterEach(async () => {
   sink = undefined;
 });
 
-async function startSink(collectDelayMs = 0, minIntervalMs = 0, extra: MetricFamily[] = []) {
-  let collections = 0;
-  const def = testCollector('demo');
-  const collector = await def.create(testContext({ delay_ms: 0, fail: false, value: 42 }));
-  const failing = await testCollector('broken').create(testContext({ delay_ms: 0, fail: true, value: 0 }));
-  const pipeline = createPipeline({
-    collect: async () => {
-      collections++;
-      if (collectDelayMs) await new Promise((r) => setTimeout(r, collectDelayMs));
-      return collectSnapshot([
-        { name: 'demo', collector, timeoutMs: 1000 },
-        { name: 'broken', collector: failing, timeoutMs: 1000 },
-      ]);
+/**
+ * A collector as a plugin would write one: it streams no socket, returns one gauge of its own, and
+ * can be slowed down or told to fail. `calls` counts its collections.
+ */
+function inTestCollector(name: string, opts: { value?: number; fail?: boolean; delayMs?: number } = {}): Collector & { calls: number } {
+  return {
+    calls: 0,
+    async stream() {
+      this.calls++;
+      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+      if (opts.fail) throw new Error(`${name} was told to fail`);
+      return { families: [{ name: `sockscope_${name}_value`, help: 'Configured test value.', type: 'gauge', samples: [{ labels: {}, value: opts.value ?? 1 }] }] };
     },
-    render: (s) => [...extra, renderSocketCounts(s.sockets), ...s.families],
+    async close() {},
+  };
+}
+
+/** The metric fold of these tests: the given families, whatever the records (the collectors stream none). */
+function fixedFold(families: readonly MetricFamily[]): Fold<readonly MetricFamily[]> {
+  return { begin() {}, add() {}, end: () => families };
+}
+
+/** A sink context the way the agent builds one: schema defaults applied, the pipeline, core's self-metrics registry. */
+function sinkContext(config: Partial<PrometheusSinkConfig>, pipeline: Pipeline, selfMetrics: SelfMetrics = createSelfMetrics()): SinkContext<PrometheusSinkConfig> {
+  return { ...createPluginContext(prometheusSink, config), pipeline, build: { ...testBuild, version: '0.1.0-test' }, health: memoryHealth(), selfMetrics };
+}
+
+async function startSink(collectDelayMs = 0, minIntervalMs = 0, extra: MetricFamily[] = []) {
+  const demo = inTestCollector('demo', { value: 42, delayMs: collectDelayMs });
+  const selfMetrics = createSelfMetrics();
+  const pipeline = createPipeline({
+    collectors: [
+      { name: 'demo', collector: demo, timeoutMs: 1000 },
+      { name: 'broken', collector: inTestCollector('broken', { fail: true }), timeoutMs: 1000 },
+    ],
+    enrichers: [],
+    metrics: fixedFold(extra),
+    selfMetrics,
     minIntervalMs,
   });
-  const health = new Map<string, Record<string, unknown>>();
-  const ctx: SinkContext<PrometheusSinkConfig> = {
-    ...testContext<PrometheusSinkConfig>({ listen_address: '127.0.0.1:0', metrics_path: '/metrics', process_metrics: true }),
-    pipeline,
-    build: { version: '0.1.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch },
-    health: { set: (k, v) => void health.set(k, v), all: () => Object.fromEntries(health) },
-  };
-  sink = createPrometheusSink(ctx);
+  sink = createPrometheusSink(sinkContext({ listen_address: '127.0.0.1:0' }, pipeline, selfMetrics));
   await sink.start();
-  return { port: sink.address()?.port as number, collections: () => collections };
+  return { port: sink.address()?.port as number, collections: () => demo.calls, selfMetrics, pipeline };
 }
 
 describe('prometheus sink over HTTP', () => {
@@ -69,6 +97,27 @@ describe('prometheus sink over HTTP', () => {
     expect(text).toMatch(/sockscope_scrape_collector_duration_seconds\{collector="demo"\} [0-9.e-]+\n/);
     expect(text).toMatch(/sockscope_build_info\{version="0.1.0-test",nodeversion="[^"]+",platform="[^"]+",arch="[^"]+"\} 1/);
     expect(text).toContain('# TYPE process_resident_memory_bytes gauge');
+  });
+
+  it('serializes what core rendered and nothing else but the Node runtime: collector status and self metrics once, not added again by the sink', async () => {
+    const { port, selfMetrics, pipeline } = await startSink();
+    selfMetrics.provide('otlp', () => [
+      { name: 'sockscope_otlp_exports_total', help: 'OTLP metric exports by result.', type: 'counter', samples: [{ labels: { result: 'success' }, value: 7 }] },
+    ]);
+    const text = (await get(port, '/metrics')).body.toString();
+    const rendered = pipeline.latest();
+    expect(rendered).toBeDefined();
+    const core = serializeFamilies(rendered?.families ?? []);
+    expect(text.startsWith(core)).toBe(true);
+    expect(core).toContain('sockscope_otlp_exports_total{result="success"} 7\n');
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('sockscope_scrape_collector_success{collector="demo"}'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('sockscope_scrape_collector_duration_seconds{collector="broken"}'))).toHaveLength(1);
+    expect(lines.filter((l) => l.startsWith('sockscope_otlp_exports_total{'))).toHaveLength(1);
+    // what follows core's families is prom-client's registry: process, Node.js and build info only
+    const runtime = text.slice(core.length).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    expect(runtime.length).toBeGreaterThan(0);
+    expect(runtime.filter((l) => !/^(process_|nodejs_|sockscope_build_info\{)/.test(l))).toEqual([]);
   });
 
   it('gzips /metrics when asked', async () => {
@@ -117,15 +166,23 @@ describe('prometheus sink over HTTP', () => {
     expect((await get(port, '/nope')).status).toBe(404);
   });
 
-  it('refuses a busy port with one clear line', async () => {
+  it('refuses a busy port with one clear line and the code ERR_PROMETHEUS_LISTEN_IN_USE (a runtime error, not a config error)', async () => {
     const { port } = await startSink();
-    const other = createPrometheusSink({
-      ...testContext<PrometheusSinkConfig>({ listen_address: `127.0.0.1:${port}`, metrics_path: '/metrics', process_metrics: false }),
-      pipeline: createPipeline({ collect: () => collectSnapshot([]), render: () => [], minIntervalMs: 0 }),
-      build: { version: 'x', nodeVersion: 'x', platform: 'x', arch: 'x' },
-      health: { set: () => {}, all: () => ({}) },
-    });
-    await expect(other.start()).rejects.toThrow(`cannot listen on 127.0.0.1:${port}: the port is already in use (pick another with --web.listen-address)`);
+    const other = createPrometheusSink(
+      sinkContext({ listen_address: `127.0.0.1:${port}`, process_metrics: false }, createPipeline({ collectors: [], enrichers: [], metrics: fixedFold([]), minIntervalMs: 0 })),
+    );
+    const err: unknown = await other.start().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toBe(`cannot listen on 127.0.0.1:${port}: the port is already in use (pick another with --web.listen-address)`);
+    expect(isSockscopeError(err)).toBe(true);
+    expect((err as { code: string }).code).toBe('ERR_PROMETHEUS_LISTEN_IN_USE');
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe('EADDRINUSE');
+    // the failed start left nothing bound: the sink can stop, and start once the port is free
+    await other.stop();
+    expect(other.address()).toBeUndefined();
   });
 
   it.skipIf(!existsSync('/usr/bin/promtool'))('passes promtool check metrics', async () => {

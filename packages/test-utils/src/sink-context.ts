@@ -1,4 +1,4 @@
-import type { BuildInfo, HealthRegistry, MetricFamily, Pipeline, RenderedSnapshot, SinkContext } from '@sockscope/core';
+import { createSelfMetrics, type BuildInfo, type HealthRegistry, type MetricFamily, type Pipeline, type RenderedSnapshot, type SinkContext } from '@sockscope/core';
 import { memoryLogger } from './collector-suite.js';
 
 /** A health registry that keeps facts in memory, as the app's does. */
@@ -10,9 +10,9 @@ export function memoryHealth(): HealthRegistry {
   };
 }
 
-/** A rendered snapshot holding the given families and no sockets. */
+/** A rendered snapshot publishing the given families, of a collection that streamed no socket. */
 export function renderedSnapshot(families: readonly MetricFamily[] = [], timestamp = Date.now()): RenderedSnapshot {
-  return { snapshot: { timestamp, durationSeconds: 0, sockets: [], host: {}, families: [], status: [] }, socketCount: 0, families };
+  return { snapshot: { timestamp, durationSeconds: 0, socketCount: 0, host: {}, families: [], status: [] }, socketCount: 0, families };
 }
 
 /** A pipeline whose answer a test decides and changes, counting the collections asked for. */
@@ -46,7 +46,11 @@ export function controlledPipeline(fn: () => Promise<RenderedSnapshot> = async (
 /** Build facts for tests. */
 export const testBuild: BuildInfo = { version: '0.0.0-test', nodeVersion: process.version, platform: process.platform, arch: process.arch };
 
-/** A sink context around a config and a pipeline, with an in-memory health registry and logger. */
+/**
+ * A sink context around a config and a pipeline, with an in-memory health registry and logger and
+ * core's self-metrics registry (what a sink provides there is in `ctx.selfMetrics.families()`).
+ * The config is taken as given: schema defaults are not applied.
+ */
 export function sinkTestContext<C>(config: C, pipeline: Pipeline): SinkContext<C> & { notices: string[]; logger: ReturnType<typeof memoryLogger> } {
   const notices: string[] = [];
   const seen = new Set<string>();
@@ -57,6 +61,7 @@ export function sinkTestContext<C>(config: C, pipeline: Pipeline): SinkContext<C
     pipeline,
     build: testBuild,
     health: memoryHealth(),
+    selfMetrics: createSelfMetrics(),
     notices,
     reportOnce(key, message) {
       if (seen.has(key)) return;

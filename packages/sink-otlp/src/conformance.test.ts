@@ -1,7 +1,7 @@
 import { describeSinkConformance, startOtlpReceiver, type OtlpReceiver } from '@sockscope/test-utils';
 import { afterAll, beforeAll } from 'vitest';
-import type { OtlpSinkConfig } from './config-schema.js';
-import { otlpSink } from './index.js';
+import type { OtlpSinkConfig } from './config.js';
+import { otlpSink } from './plugin.js';
 
 let receiver: OtlpReceiver;
 beforeAll(async () => {
@@ -11,5 +11,5 @@ afterAll(() => receiver.stop());
 
 describeSinkConformance<OtlpSinkConfig>({
   definition: otlpSink,
-  config: () => ({ metricsEndpoint: receiver.metricsUrl, interval: '20ms', timeout: '500ms' }),
+  config: () => ({ metrics_endpoint: receiver.metricsUrl, interval: '20ms', timeout: '500ms' }),
 });

@@ -1,6 +1,8 @@
-import { compileConfigSchema } from '@sockscope/core';
+import { compileConfigSchema, createPluginContext } from '@sockscope/core';
+import { memoryLogger } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
-import { otlpConfigSchema } from './config-schema.js';
+import { otlpConfigSchema } from './config.js';
+import { otlpSink } from './plugin.js';
 import { otlpEnabledByEnv, resolveOtlpConfig } from './resolve-config.js';
 
 const codeOf = (fn: () => unknown): { code?: string; message?: string } => {
@@ -35,15 +37,15 @@ describe('resolveOtlpConfig', () => {
     expect(resolveOtlpConfig({}, env)).toMatchObject({ enabled: true, endpoint: 'http://b:9999/custom/path' });
   });
 
-  it('lets config keys win over the environment: metricsEndpoint, then endpoint', () => {
+  it('lets config keys win over the environment: metrics_endpoint, then endpoint', () => {
     const env = { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://env:4318/v1/metrics' };
     expect(resolveOtlpConfig({ endpoint: 'http://cfg:4318' }, env).endpoint).toBe('http://cfg:4318/v1/metrics');
-    expect(resolveOtlpConfig({ endpoint: 'http://cfg:4318', metricsEndpoint: 'http://cfg2:1/m' }, env).endpoint).toBe('http://cfg2:1/m');
+    expect(resolveOtlpConfig({ endpoint: 'http://cfg:4318', metrics_endpoint: 'http://cfg2:1/m' }, env).endpoint).toBe('http://cfg2:1/m');
   });
 
   it('turns on for an endpoint in the config block too', () => {
     expect(resolveOtlpConfig({ endpoint: 'http://c:4318' }, {}).enabled).toBe(true);
-    expect(resolveOtlpConfig({ metricsEndpoint: 'http://c:4318/v1/metrics' }, {}).enabled).toBe(true);
+    expect(resolveOtlpConfig({ metrics_endpoint: 'http://c:4318/v1/metrics' }, {}).enabled).toBe(true);
     expect(resolveOtlpConfig({ protocol: 'http/json' }, {}).enabled).toBe(false);
   });
 
@@ -56,7 +58,8 @@ describe('resolveOtlpConfig', () => {
     const err = codeOf(() => resolveOtlpConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }));
     expect(err.code).toBe('ERR_OTLP_ENDPOINT_INVALID');
     expect(err.message).toContain('OTEL_EXPORTER_OTLP_ENDPOINT');
-    expect(codeOf(() => resolveOtlpConfig({ metricsEndpoint: 'not a url' }, {})).code).toBe('ERR_OTLP_ENDPOINT_INVALID');
+    expect(codeOf(() => resolveOtlpConfig({ metrics_endpoint: 'not a url' }, {})).code).toBe('ERR_OTLP_ENDPOINT_INVALID');
+    expect(codeOf(() => resolveOtlpConfig({ metrics_endpoint: 'not a url' }, {})).message).toMatch(/^metrics_endpoint="not a url" is not an http\(s\) URL/);
   });
 
   it('merges headers per key: general variable < metrics variable < config, percent-decoded', () => {
@@ -102,7 +105,7 @@ describe('resolveOtlpConfig', () => {
     const env = { OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs,deployment.environment.name=prod,k8s.node.name=n%2C1' };
     expect(resolveOtlpConfig({}, env).resourceAttributes).toEqual({ 'service.name': 'from-attrs', 'deployment.environment.name': 'prod', 'k8s.node.name': 'n,1' });
     expect(resolveOtlpConfig({}, { ...env, OTEL_SERVICE_NAME: 'svc' }).resourceAttributes['service.name']).toBe('svc');
-    const cfg = resolveOtlpConfig({ serviceName: 'cfg', resourceAttributes: { 'deployment.environment.name': 'dev' } }, { ...env, OTEL_SERVICE_NAME: 'svc' });
+    const cfg = resolveOtlpConfig({ service_name: 'cfg', resource_attributes: { 'deployment.environment.name': 'dev' } }, { ...env, OTEL_SERVICE_NAME: 'svc' });
     expect(cfg.resourceAttributes).toMatchObject({ 'service.name': 'cfg', 'deployment.environment.name': 'dev', 'k8s.node.name': 'n,1' });
   });
 });
@@ -127,7 +130,7 @@ describe('otlpConfigSchema', () => {
   const validate = compileConfigSchema(otlpConfigSchema, 'sinks.otlp');
 
   it('accepts a full config and applies no defaults that would hide the environment', () => {
-    const cfg = { endpoint: 'http://c:4318', protocol: 'http/json', headers: { a: 'b' }, interval: '15s', timeout: 10, serviceName: 's', resourceAttributes: { x: 'y' } };
+    const cfg = { endpoint: 'http://c:4318', protocol: 'http/json', headers: { a: 'b' }, interval: '15s', timeout: 10, service_name: 's', resource_attributes: { x: 'y' } };
     expect(validate(cfg)).toEqual([]);
     const empty = {};
     expect(validate(empty)).toEqual([]);
@@ -137,5 +140,35 @@ describe('otlpConfigSchema', () => {
   it('names a misspelt key and a bad protocol', () => {
     expect(validate({ endpont: 'x' })).toEqual(['sinks.otlp.endpont: unknown key (did you mean "endpoint"?)']);
     expect(validate({ protocol: 'grpcs' })[0]).toContain('sinks.otlp.protocol: must be one of');
+  });
+});
+
+describe('otlp plugin config, as the agent builds it', () => {
+  it('reads the old camelCase keys under their snake_case names, with a warning naming each new key', () => {
+    const logger = memoryLogger();
+    const ctx = createPluginContext(
+      otlpSink,
+      { metricsEndpoint: 'http://c:4318/custom', serviceName: 'svc', resourceAttributes: { 'deployment.environment.name': 'dev' } },
+      { logger },
+    );
+    expect(ctx.config).toEqual({ metrics_endpoint: 'http://c:4318/custom', service_name: 'svc', resource_attributes: { 'deployment.environment.name': 'dev' } });
+    expect(logger.lines).toEqual([
+      'warn: otlp.metricsEndpoint is deprecated: use otlp.metrics_endpoint',
+      'warn: otlp.serviceName is deprecated: use otlp.service_name',
+      'warn: otlp.resourceAttributes is deprecated: use otlp.resource_attributes',
+    ]);
+    const resolved = resolveOtlpConfig(ctx.config, {});
+    expect(resolved).toMatchObject({ enabled: true, endpoint: 'http://c:4318/custom' });
+    expect(resolved.resourceAttributes).toEqual({ 'service.name': 'svc', 'deployment.environment.name': 'dev' });
+  });
+
+  it('fills in nothing, so the OTEL_* variables still apply', () => {
+    const ctx = createPluginContext(otlpSink, {});
+    expect(ctx.config).toEqual({});
+    expect(resolveOtlpConfig(ctx.config, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318', OTEL_SERVICE_NAME: 'from-env' })).toMatchObject({
+      enabled: true,
+      endpoint: 'http://env:4318/v1/metrics',
+      resourceAttributes: { 'service.name': 'from-env' },
+    });
   });
 });

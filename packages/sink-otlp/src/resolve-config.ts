@@ -1,5 +1,5 @@
 import { errorMessage, parseDuration } from '@sockscope/core';
-import type { OtlpSinkConfig } from './config-schema.js';
+import type { OtlpSinkConfig } from './config.js';
 import { OtlpSinkError } from './errors.js';
 import { envMillis, envValue, parseKeyValueList, type Env } from './otel-env.js';
 
@@ -48,7 +48,7 @@ export function otlpEnabledByEnv(env: Env): boolean {
  */
 export function resolveOtlpConfig(config: OtlpSinkConfig, env: Env): ResolvedOtlpConfig {
   // An endpoint in the config block is as clear a request as the endpoint variable.
-  const configured = config.endpoint !== undefined || config.metricsEndpoint !== undefined;
+  const configured = config.endpoint !== undefined || config.metrics_endpoint !== undefined;
   return {
     enabled: config.enabled ?? (configured || otlpEnabledByEnv(env)),
     endpoint: resolveEndpoint(config, env),
@@ -70,7 +70,7 @@ export function resolveOtlpConfig(config: OtlpSinkConfig, env: Env): ResolvedOtl
 
 function resolveEndpoint(config: OtlpSinkConfig, env: Env): string {
   const candidates: [string | undefined, string, boolean][] = [
-    [config.metricsEndpoint, 'metricsEndpoint', false],
+    [config.metrics_endpoint, 'metrics_endpoint', false],
     [config.endpoint, 'endpoint', true],
     [envValue(env, 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT'), 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', false],
     [envValue(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'), 'OTEL_EXPORTER_OTLP_ENDPOINT', true],
@@ -120,8 +120,8 @@ function resolveResourceAttributes(config: OtlpSinkConfig, env: Env): Record<str
   // The spec: OTEL_SERVICE_NAME wins over a service.name inside OTEL_RESOURCE_ATTRIBUTES.
   const serviceName = envValue(env, 'OTEL_SERVICE_NAME');
   if (serviceName !== undefined) attrs['service.name'] = serviceName;
-  Object.assign(attrs, config.resourceAttributes);
-  if (config.serviceName !== undefined) attrs['service.name'] = config.serviceName;
+  Object.assign(attrs, config.resource_attributes);
+  if (config.service_name !== undefined) attrs['service.name'] = config.service_name;
   return attrs;
 }
 

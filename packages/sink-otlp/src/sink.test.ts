@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
-import { renderSocketCounts, type MetricFamily } from '@sockscope/core';
+import { catalogEntry, createFlowRenderer, createPipeline, createSelfMetrics, foldRecords, type Collector, type MetricFamily, type SocketRecord } from '@sockscope/core';
 import { controlledPipeline, renderedSnapshot, sinkTestContext, socketRecordProblems, startOtlpReceiver, type OtlpReceiver, type ReceivedExport } from '@sockscope/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { OtlpSinkConfig } from './config-schema.js';
+import type { OtlpSinkConfig } from './config.js';
 import { openRealSockets } from './real-sockets.test-helper.js';
-import { otlpSelfFamilies } from './self-metrics.js';
 import { createOtlpSink, type OtlpSink } from './sink.js';
 import { flowFamilies, hostFamilies, prometheusOnly } from './test-families.js';
 
@@ -24,10 +23,17 @@ afterEach(async () => {
 
 function startSink(families: () => MetricFamily[], config: OtlpSinkConfig) {
   const pipeline = controlledPipeline(async () => renderedSnapshot(families()));
-  const ctx = sinkTestContext<OtlpSinkConfig>({ metricsEndpoint: receiver.metricsUrl, interval: '40ms', timeout: '300ms', ...config }, pipeline);
+  const ctx = sinkTestContext<OtlpSinkConfig>({ metrics_endpoint: receiver.metricsUrl, interval: '40ms', timeout: '300ms', ...config }, pipeline);
   const sink = createOtlpSink(ctx, {});
   running.push(sink);
   return { sink, ctx, pipeline, started: sink.start() };
+}
+
+/** `sockscope_sockets` over some records, as core's metric fold (the flow renderer) counts them. */
+function socketCounts(records: readonly SocketRecord[]): MetricFamily {
+  const family = foldRecords(createFlowRenderer(), Date.now(), records).find((f) => f.name === 'sockscope_sockets');
+  if (!family) throw new Error('the flow renderer rendered no sockscope_sockets');
+  return family;
 }
 
 /** What the receiver must hold for a family sample: OTel name, unit and attributes as strings. */
@@ -57,7 +63,7 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback,
     const sockets = await openRealSockets(3);
     try {
       expect(sockets.records.flatMap(socketRecordProblems)).toEqual([]);
-      const families = [...hostFamilies(), ...flowFamilies([40001, 40002]), renderSocketCounts(sockets.records), prometheusOnly];
+      const families = [...hostFamilies(), ...flowFamilies([40001, 40002]), socketCounts(sockets.records), prometheusOnly];
       const before = receiver.exports.length;
       startSink(() => families, { protocol, headers: { authorization: 'Bearer t0ken' } });
       const got = await latestSince(before + 1);
@@ -85,7 +91,7 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback,
       expect(conns.find((p) => p.attributes['network.connection.state'] === 'ESTABLISHED' && p.attributes['network.transport'] === 'tcp')?.value).toBe(6);
       expect(conns.find((p) => p.attributes['network.type'] === 'ipv6')?.value).toBe(1);
       // A gauge the catalog marks monotonic: false is published as an up-down sum (semconv UpDownCounter).
-      const connShape = renderSocketCounts([]).otel?.monotonic === false ? 'sum' : 'gauge';
+      const connShape = catalogEntry('sockets')?.otel?.monotonic === false ? 'sum' : 'gauge';
       expect(conns.every((p) => p.type === connShape && p.unit === '{connection}' && p.monotonic !== true)).toBe(true);
 
       const rtt = got.points.find((p) => p.metric === 'sockscope.flow.rtt');
@@ -97,6 +103,70 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback,
       await sockets.close();
     }
   });
+});
+
+/** A collector streaming given records (listeners first, as a socket collector promises), or told to fail. */
+function inTestCollector(name: string, records: readonly SocketRecord[], fail = false): Collector {
+  return {
+    async stream(_signal, visit) {
+      if (fail) throw new Error(`${name} was told to fail`);
+      for (const r of records) if (r.state === 'LISTEN' || r.protocol === 'udp') visit({ ...r });
+      for (const r of records) if (!(r.state === 'LISTEN' || r.protocol === 'udp')) visit({ ...r });
+      return {};
+    },
+    async close() {},
+  };
+}
+
+describe('OTLP sink on a pipeline core built', () => {
+  it('exports sockscope_scrape_collector_success/duration equivalents and its own export counts, as core rendered them', async () => {
+    const sockets = await openRealSockets(2);
+    try {
+      const selfMetrics = createSelfMetrics();
+      const pipeline = createPipeline({
+        collectors: [
+          { name: 'loopback', collector: inTestCollector('loopback', sockets.records), timeoutMs: 1000 },
+          { name: 'broken', collector: inTestCollector('broken', [], true), timeoutMs: 1000 },
+        ],
+        enrichers: [],
+        metrics: createFlowRenderer(),
+        selfMetrics,
+        minIntervalMs: 0,
+      });
+      const ctx = { ...sinkTestContext<OtlpSinkConfig>({ metrics_endpoint: receiver.metricsUrl, interval: '40ms', timeout: '300ms' }, pipeline), selfMetrics };
+      const sink = createOtlpSink(ctx, {});
+      running.push(sink);
+      const before = receiver.exports.length;
+      await sink.start();
+      // the second export's batch was collected after the first export's outcome was counted
+      await receiver.waitForExports(before + 2);
+      await vi.waitFor(() => expect(receiver.exports.slice(before).some((e) => e.points.some((p) => p.metric === 'sockscope.otlp.exports' && p.attributes.result === 'success' && Number(p.value) >= 1))).toBe(true), { timeout: 3000 });
+      const got = receiver.exports.at(-1) as ReceivedExport;
+      const named = (metric: string) => got.points.filter((p) => p.metric === metric);
+
+      const success = named('sockscope.scrape.collector.success');
+      expect(success.map((p) => [p.attributes.collector, p.value, p.unit, p.type]).sort()).toEqual([
+        ['broken', 0, '1', 'gauge'],
+        ['loopback', 1, '1', 'gauge'],
+      ]);
+      const duration = named('sockscope.scrape.collector.duration');
+      expect(duration.map((p) => p.attributes.collector).sort()).toEqual(['broken', 'loopback']);
+      expect(duration.every((p) => p.unit === 's' && p.type === 'gauge' && typeof p.value === 'number' && p.value >= 0 && p.value < 1)).toBe(true);
+
+      const exportsTotal = named('sockscope.otlp.exports');
+      expect(exportsTotal.map((p) => p.attributes.result).sort()).toEqual(['dropped', 'failure', 'success']);
+      expect(exportsTotal.every((p) => p.unit === '{export}' && p.type === 'sum' && p.monotonic === true && p.temporality === 2)).toBe(true);
+      expect(Number(exportsTotal.find((p) => p.attributes.result === 'success')?.value)).toBeGreaterThanOrEqual(1);
+
+      // the socket records went through core's metric fold: the same counts as folding them by hand
+      const conns = named('system.network.connection.count');
+      const expected = expectedPoints([socketCounts(sockets.records)]);
+      expect(conns).toHaveLength(expected.length);
+      for (const e of expected) expect(conns.find((p) => JSON.stringify(asStrings(p.attributes)) === JSON.stringify(asStrings(e.attributes)))?.value).toBe(e.value);
+    } finally {
+      await sockets.close();
+    }
+  }, 10_000);
 });
 
 describe('OTLP sink series lifetime', () => {
@@ -158,7 +228,7 @@ describe('OTLP sink when the collector fails', () => {
     const resumed = receiver.exports.length;
     await receiver.waitForExports(resumed + 1);
 
-    const [family] = otlpSelfFamilies(ctx.health);
+    const family = ctx.selfMetrics.families().find((f) => f.name === 'sockscope_otlp_exports_total');
     expect(family?.name).toBe('sockscope_otlp_exports_total');
     const counts = Object.fromEntries((family?.samples ?? []).map((s) => [s.labels.result, s.value]));
     expect(counts.failure).toBeGreaterThanOrEqual(1);
@@ -192,12 +262,13 @@ describe('OTLP sink when the collector fails', () => {
 describe('OTLP sink switched off', () => {
   it('does not collect or export when resolved disabled', async () => {
     const pipeline = controlledPipeline();
-    const ctx = sinkTestContext<OtlpSinkConfig>({ enabled: false, metricsEndpoint: receiver.metricsUrl, interval: '20ms' }, pipeline);
+    const ctx = sinkTestContext<OtlpSinkConfig>({ enabled: false, metrics_endpoint: receiver.metricsUrl, interval: '20ms' }, pipeline);
     const sink = createOtlpSink(ctx, {});
     await sink.start();
     await sink.stop();
     expect(pipeline.collects).toBe(0);
     expect(sink.queue).toBeUndefined();
+    expect(ctx.selfMetrics.families()).toEqual([]);
     expect(ctx.logger.lines).toContain('info: OTLP export is off: set OTEL_EXPORTER_OTLP_ENDPOINT or sinks.otlp.endpoint to turn it on');
   });
 });
@@ -205,7 +276,7 @@ describe('OTLP sink switched off', () => {
 describe('OTLP sink stop', () => {
   it('does not wait forever for a pipeline that never answers', async () => {
     const pipeline = controlledPipeline(() => new Promise(() => {}));
-    const ctx = sinkTestContext<OtlpSinkConfig>({ metricsEndpoint: receiver.metricsUrl, interval: '1m', timeout: '100ms' }, pipeline);
+    const ctx = sinkTestContext<OtlpSinkConfig>({ metrics_endpoint: receiver.metricsUrl, interval: '1m', timeout: '100ms' }, pipeline);
     const sink = createOtlpSink(ctx, {});
     await sink.start();
     expect(pipeline.collects).toBe(1);

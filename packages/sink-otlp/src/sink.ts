@@ -2,13 +2,13 @@ import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-met
 import type { Resource } from '@opentelemetry/resources';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, type Sink, type SinkContext } from '@sockscope/core';
-import type { OtlpSinkConfig } from './config-schema.js';
+import type { OtlpSinkConfig } from './config.js';
 import { createMetricExporter } from './exporter.js';
-import { ExportQueue, type ExportOutcome } from './export-queue.js';
+import { ExportQueue, type ExportCounts, type ExportOutcome } from './export-queue.js';
 import { resolveOtlpConfig, type ResolvedOtlpConfig } from './resolve-config.js';
 import type { Env } from './otel-env.js';
 import { buildResource } from './resource.js';
-import { OTLP_HEALTH_COMPONENT } from './self-metrics.js';
+import { OTLP_HEALTH_COMPONENT, otlpExportsFamily } from './self-metrics.js';
 import { SeriesStarts } from './series-starts.js';
 import { familiesToMetricData } from './to-metric-data.js';
 
@@ -24,7 +24,9 @@ export interface OtlpSink extends Sink {
  * Pushes the shared pipeline to an OTLP/HTTP collector on its own timer: each tick asks the
  * pipeline for a snapshot (sharing a collection in flight with the Prometheus sink), converts its
  * families and hands the batch to a bounded export queue. A failing collector or pipeline is
- * reported in /health and the log, never thrown.
+ * reported in /health and the log, never thrown. Once started (enabled), it publishes its export
+ * counts through `ctx.selfMetrics` as `sockscope_otlp_exports_total`, which core renders for every
+ * sink (this one included).
  */
 export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = process.env): OtlpSink {
   const cfg = resolveOtlpConfig(ctx.config, env);
@@ -37,6 +39,7 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
   let timer: NodeJS.Timeout | undefined;
   let collecting: Promise<void> | undefined;
   let failing = false;
+  const counts = (): ExportCounts => ({ ...(queue?.counts ?? { success: 0, failure: 0, dropped: 0 }) });
 
   const publish = () =>
     ctx.health.set(OTLP_HEALTH_COMPONENT, {
@@ -44,7 +47,7 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
       protocol: cfg.protocol,
       intervalSeconds: cfg.intervalMs / 1000,
       ...health,
-      exports: { ...(queue?.counts ?? { success: 0, failure: 0, dropped: 0 }) },
+      exports: counts(),
       waiting: queue?.waitingCount ?? 0,
       series: starts.size,
     });
@@ -103,6 +106,7 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
       queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome);
       timer = setInterval(tick, cfg.intervalMs);
       timer.unref();
+      ctx.selfMetrics.provide(OTLP_HEALTH_COMPONENT, () => [otlpExportsFamily(counts())]);
       publish();
       ctx.logger.info(`OTLP export to ${cfg.endpoint} (${cfg.protocol}) every ${cfg.intervalMs / 1000} s`);
       tick();

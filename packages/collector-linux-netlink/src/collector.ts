@@ -1,8 +1,8 @@
-import type { Collector, CollectorResult, PluginContext, Protocol, SocketRecord, SocketVisitor } from '@sockscope/core';
+import type { Collector, CollectorResult, PluginContext, Protocol, SocketVisitor, Warning } from '@sockscope/core';
 import type { NetlinkCollectorConfig } from './config.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
 import { runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
-import { problemLine, unavailableError } from './errors.js';
+import { netlinkWarning, unavailableError } from './errors.js';
 import { ownNamespace, resolveNamespaces, type NamespaceTarget } from './namespaces.js';
 import { statesMask } from './request.js';
 
@@ -18,15 +18,18 @@ async function loadFfi(): Promise<FfiModule> {
 /** One request per configured protocol and family, with the state mask `maskOf` gives (none when 0). */
 function dumpRequests(config: NetlinkCollectorConfig, maskOf: (protocol: Protocol) => number): DumpRequest[] {
   const out: DumpRequest[] = [];
-  for (const protocol of config.protocols ?? ['tcp', 'udp']) {
+  for (const protocol of config.protocols) {
     const stateMask = maskOf(protocol);
     if (stateMask === 0) continue;
-    for (const family of config.families ?? ['ipv4', 'ipv6']) out.push({ protocol, family, stateMask });
+    for (const family of config.families) out.push({ protocol, family, stateMask });
   }
   return out;
 }
 
-/** Creates a running collector: fails with ERR_COLLECTOR_UNAVAILABLE when netlink is refused. */
+/**
+ * Creates a running collector (its config with the schema's defaults applied): fails with
+ * ERR_COLLECTOR_UNAVAILABLE when koffi or netlink is refused, so the agent falls back.
+ */
 export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollectorConfig>, dumpOptions: DumpOptions = {}): Promise<Collector> {
   if (ctx.platform !== 'linux') throw unavailableError('platform check', `platform ${ctx.platform} is not linux`);
   const ffi = await loadFfi();
@@ -36,10 +39,10 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
   const { config } = ctx;
   const sockets = new Map<number, DiagSocket>([[own.inode, first]]);
   const mask = statesMask(config.states);
-  const requests = dumpRequests(config, () => mask);
-  // Listening sockets are TCP LISTEN and unconnected (CLOSE) UDP; each phase asks only for its states.
+  // Listening sockets are TCP LISTEN and unconnected (CLOSE) UDP; each phase asks only for its
+  // states, so every listening socket of every namespace is visited before any other socket.
   const listening = (p: Protocol) => statesMask([p === 'tcp' ? 'LISTEN' : 'CLOSE']);
-  const streamPhases = [dumpRequests(config, (p) => mask & listening(p)), dumpRequests(config, (p) => mask & ~listening(p))];
+  const phases = [dumpRequests(config, (p) => mask & listening(p)), dumpRequests(config, (p) => mask & ~listening(p))];
   let closed = false;
   let permissionReported = false;
   // One collection at a time: a dump owns its socket until DONE, and a timed-out collection
@@ -50,7 +53,7 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
    * The socket for a namespace, opened on first use (entering it with setns) and then reused;
    * `denied` when entering it needs a capability the agent lacks.
    */
-  function socketFor(ns: NamespaceTarget, warnings: string[]): DiagSocket | 'denied' | undefined {
+  function socketFor(ns: NamespaceTarget, warnings: Warning[]): DiagSocket | 'denied' | undefined {
     const cached = sockets.get(ns.inode);
     if (cached && !cached.broken) return cached;
     cached?.close();
@@ -72,61 +75,52 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
       return 'denied';
     } else if (opened.errnoName !== 'ENOENT' || ns.name) {
       // A process that exits between the /proc walk and open() is normal; a named namespace is not.
-      warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${label}: ${opened.step} failed with ${opened.errnoName}`));
+      warnings.push(netlinkWarning('ERR_NETLINK_NAMESPACE', `namespace ${label}: ${opened.step} failed with ${opened.errnoName}`));
     }
     return undefined;
   }
 
-  /**
-   * Runs `reqs` in one namespace, tagging each record with the namespace: into an array
-   * (collect) or straight to a visitor (stream).
-   */
-  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, reqs: readonly DumpRequest[], result: CollectorResult & { warnings: string[] }, signal: AbortSignal, sink: SocketRecord[] | SocketVisitor): Promise<void> {
-    const tag = (r: SocketRecord): void => {
+  /** Runs `reqs` in one namespace, handing each record to `visit` tagged with the namespace. */
+  async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, reqs: readonly DumpRequest[], result: CollectorResult, warnings: Warning[], signal: AbortSignal, visit: SocketVisitor): Promise<void> {
+    const tagged: SocketVisitor = (r) => {
       r.netns = ns.inode;
       if (ns.name) r.netnsName = ns.name;
+      visit(r);
     };
-    // an array is filled in place and its new records tagged at the end
-    const from = Array.isArray(sink) ? sink.length : 0;
-    const into: SocketRecord[] | SocketVisitor =
-      typeof sink === 'function'
-        ? (r) => {
-            tag(r);
-            sink(r);
-          }
-        : sink;
     for (const req of reqs) {
       if (sock.broken) break;
-      const outcome = await runDumpConsistent(sock, req, into, signal, dumpOptions);
+      const outcome = await runDumpConsistent(sock, req, tagged, signal, dumpOptions);
       if (outcome.interrupted) {
         result.inconsistent = true;
-        result.warnings.push(problemLine('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
+        warnings.push(netlinkWarning('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
       }
-      for (const p of outcome.problems) result.warnings.push(p);
+      for (const w of outcome.warnings) warnings.push(w);
     }
-    if (Array.isArray(sink)) for (let i = from; i < sink.length; i++) tag(sink[i] as SocketRecord);
   }
 
-  async function collectOnce(signal: AbortSignal, visit?: SocketVisitor): Promise<CollectorResult> {
-    const result: CollectorResult & { warnings: string[] } = { warnings: [] };
-    const sink: SocketRecord[] | SocketVisitor = visit ? visitOnce(visit) : (result.sockets = []);
-    const { targets, missing } = resolveNamespaces(config.namespaces ?? 'own');
-    for (const name of missing) result.warnings.push(problemLine('ERR_NETLINK_NAMESPACE', `namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`));
+  async function collectOnce(signal: AbortSignal, visit: SocketVisitor): Promise<CollectorResult> {
+    const result: CollectorResult = {};
+    const warnings: Warning[] = [];
+    // Each socket once, told apart by cookie: an interrupted dump's retry, or a socket that
+    // changed state between the two phases, is not visited twice.
+    const once = visitOnce(visit);
+    const { targets, missing } = resolveNamespaces(config.namespaces);
+    for (const name of missing) warnings.push(netlinkWarning('ERR_NETLINK_NAMESPACE', `namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`));
     const live = new Map<number, { ns: NamespaceTarget; sock: DiagSocket }>();
     let denied = false;
     for (const ns of targets) {
-      const sock = socketFor(ns, result.warnings);
+      const sock = socketFor(ns, warnings);
       if (sock === 'denied') denied = true;
       if (sock instanceof DiagSocket) live.set(ns.inode, { ns, sock });
     }
     // Without CAP_SYS_ADMIN the agent's own sockets are still worth showing.
     if (denied && !live.has(own.inode)) {
-      const sock = socketFor(own, result.warnings);
+      const sock = socketFor(own, warnings);
       if (sock instanceof DiagSocket) live.set(own.inode, { ns: own, sock });
     }
-    // Streaming promises listeners first: every namespace's listening sockets, then the rest.
-    for (const reqs of visit ? streamPhases : [requests]) {
-      for (const { ns, sock } of live.values()) await dumpNamespace(ns, sock, reqs, result, signal, sink);
+    // Listeners first: every namespace's listening sockets, then the rest.
+    for (const reqs of phases) {
+      for (const { ns, sock } of live.values()) await dumpNamespace(ns, sock, reqs, result, warnings, signal, once);
     }
     // An open netlink socket pins its namespace: let go of namespaces that are gone.
     for (const [ino, sock] of sockets) {
@@ -135,21 +129,18 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
         sockets.delete(ino);
       }
     }
-    if (result.warnings.length === 0) delete (result as CollectorResult).warnings;
+    if (warnings.length > 0) result.warnings = warnings;
     return result;
   }
 
-  /** Runs one collection after the previous one has finished. */
-  function queued(signal: AbortSignal, visit?: SocketVisitor): Promise<CollectorResult> {
-    if (closed) return Promise.resolve({ ...(visit ? {} : { sockets: [] }), warnings: [`linux-netlink: ${visit ? 'stream' : 'collect'}() after close()`] });
-    const run = queue.then(() => collectOnce(signal, visit));
-    queue = run.catch(() => undefined);
-    return run;
-  }
-
   return {
-    collect: (signal) => queued(signal),
-    stream: (signal, visit) => queued(signal, visit),
+    /** Runs one collection after the previous one has finished. */
+    stream(signal, visit): Promise<CollectorResult> {
+      if (closed) return Promise.resolve({ warnings: [netlinkWarning('ERR_NETLINK_CLOSED', 'linux-netlink: stream() after close()')] });
+      const run = queue.then(() => collectOnce(signal, visit));
+      queue = run.catch(() => undefined);
+      return run;
+    },
     async close(): Promise<void> {
       if (closed) return;
       closed = true;

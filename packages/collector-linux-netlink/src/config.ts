@@ -1,25 +1,15 @@
-import type { Family, JSONSchemaType, Protocol, SocketState } from '@sockscope/core';
-import type { NamespaceSelection } from './namespaces.js';
-
-/** Config of the linux-netlink collector (derived from {@link netlinkConfigSchema}). */
-export interface NetlinkCollectorConfig {
-  /** Protocols to dump; default tcp and udp. */
-  protocols?: readonly Extract<Protocol, 'tcp' | 'udp'>[];
-  /** Address families to dump; default ipv4 and ipv6. */
-  families?: readonly Extract<Family, 'ipv4' | 'ipv6'>[];
-  /** Socket states to keep (filtered by the kernel); default all. */
-  states?: readonly SocketState[];
-  /** `own` (default), `all` (every namespace in use), or names under /run/netns. */
-  namespaces?: NamespaceSelection;
-}
+import type { ConfigOf, JSONSchemaType, SocketState } from '@sockscope/core';
 
 const STATES: readonly SocketState[] = [
   'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT',
   'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING',
 ];
 
-/** JSON Schema of the collector's config; defaults are filled in by the registry's validator. */
-export const netlinkConfigSchema: JSONSchemaType = {
+/**
+ * JSON Schema of the collector's config, and the one place its defaults live (the plugin
+ * context applies them before create()).
+ */
+export const netlinkConfigSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -55,4 +45,11 @@ export const netlinkConfigSchema: JSONSchemaType = {
       ],
     },
   },
-};
+} as const satisfies JSONSchemaType;
+
+/**
+ * Config of the linux-netlink collector, derived from {@link netlinkConfigSchema} with its
+ * defaults applied: `protocols`, `families` and `namespaces` are always there; `states` absent
+ * means every state.
+ */
+export type NetlinkCollectorConfig = ConfigOf<typeof netlinkConfigSchema>;

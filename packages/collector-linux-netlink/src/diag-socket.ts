@@ -1,3 +1,4 @@
+import { NetlinkCollectorError } from './errors.js';
 import type * as Ffi from './ffi/index.js';
 import { AF_NETLINK, NETLINK_SOCK_DIAG } from './parse/constants.js';
 
@@ -67,7 +68,8 @@ function socketHere(ffi: FfiModule): DiagSocket | OpenFailure {
  * Opens a sock_diag socket in the network namespace at `nsPath` (own namespace when absent).
  * A socket stays in the namespace it was created in, so the main thread enters the target
  * namespace, creates the socket and returns, all synchronously: nothing else runs meanwhile.
- * Throws only when it cannot get back home, since every later socket would then be wrong.
+ * Throws only when it cannot get back home (ERR_NETLINK_NAMESPACE_RETURN), since every later
+ * socket would then be wrong.
  */
 export function openDiagSocket(ffi: FfiModule, nsPath?: string): DiagSocket | OpenFailure {
   if (nsPath === undefined) return socketHere(ffi);
@@ -86,7 +88,7 @@ export function openDiagSocket(ffi: FfiModule, nsPath?: string): DiagSocket | Op
     const back = ffi.sysSetns(home.value, CLONE_NEWNET);
     if (back.errno) {
       if (sock instanceof DiagSocket) sock.close();
-      throw new Error(`setns back to the agent's own network namespace failed with ${ffi.errnoName(back.errno)}`);
+      throw new NetlinkCollectorError('ERR_NETLINK_NAMESPACE_RETURN', `setns back to the agent's own network namespace failed with ${ffi.errnoName(back.errno)}`);
     }
     return sock;
   } finally {

@@ -1,6 +1,6 @@
-import { TimeSlice, type Family, type Protocol, type SocketRecord, type SocketVisitor } from '@sockscope/core';
+import { TimeSlice, type Family, type Protocol, type SocketVisitor, type Warning } from '@sockscope/core';
 import type { DiagSocket } from './diag-socket.js';
-import { problemLine } from './errors.js';
+import { netlinkWarning } from './errors.js';
 import { parseDumpDatagram } from './parse/dump-datagram.js';
 import { encodeDumpRequest } from './request.js';
 
@@ -18,8 +18,8 @@ export interface DumpRequest {
 export interface DumpOutcome {
   /** The kernel flagged NLM_F_DUMP_INTR on some reply. */
   interrupted: boolean;
-  /** Warning lines (coded). */
-  problems: string[];
+  /** What went wrong, coded `ERR_NETLINK_*`; the records visited before it are still good. */
+  warnings: Warning[];
   /** Datagrams received. */
   datagrams: number;
   /** Bytes received. */
@@ -42,23 +42,23 @@ const MAX_MALFORMED_LINES = 5;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs one SOCK_DIAG_BY_FAMILY dump on `sock`, appending records to `into` (or handing each
- * to `into` when it is a visitor). Receives never
- * block (MSG_DONTWAIT) and the loop yields every `sliceMs`, so a 30k-socket dump does not stall
- * the event loop. Kernel and format errors become `problems`; an abort rejects with the
- * signal's reason. Either way, a dump left half-read marks the socket broken.
+ * Runs one SOCK_DIAG_BY_FAMILY dump on `sock`, handing each record to `visit` as soon as it is
+ * parsed. Receives never block (MSG_DONTWAIT) and the loop yields every `sliceMs`, so a
+ * 30k-socket dump does not stall the event loop. Kernel and format errors become coded
+ * `warnings`; an abort rejects with the signal's reason. Either way, a dump left half-read
+ * marks the socket broken.
  */
-export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRecord[] | SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
+export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
   const { ffi, buffer } = sock;
   const sliceMs = opts.sliceMs ?? 4;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 5000;
-  const out: DumpOutcome = { interrupted: false, problems: [], datagrams: 0, bytes: 0 };
+  const out: DumpOutcome = { interrupted: false, warnings: [], datagrams: 0, bytes: 0 };
   sock.seq = (sock.seq + 1) >>> 0 || 1;
   const seq = sock.seq;
   const what = `${req.protocol}/${req.family}`;
   const sent = ffi.sysSend(sock.fd, encodeDumpRequest(req.protocol, req.family, req.stateMask, seq));
   if (sent.errno) {
-    out.problems.push(problemLine('ERR_NETLINK_SEND', `${what} dump request: send() failed with ${ffi.errnoName(sent.errno)}`));
+    out.warnings.push(netlinkWarning('ERR_NETLINK_SEND', `${what} dump request: send() failed with ${ffi.errnoName(sent.errno)}`));
     return out;
   }
   const EAGAIN = ffi.errnoValue('EAGAIN');
@@ -78,7 +78,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
       // The kernel builds the next datagram inside recv(), so an empty queue mid-dump is rare.
       if (performance.now() - idleSince > idleTimeoutMs) {
         sock.broken = true;
-        out.problems.push(problemLine('ERR_NETLINK_RECV', `${what} dump: no reply for ${idleTimeoutMs} ms, the dump was abandoned`));
+        out.warnings.push(netlinkWarning('ERR_NETLINK_RECV', `${what} dump: no reply for ${idleTimeoutMs} ms, the dump was abandoned`));
         return out;
       }
       await sleep(1);
@@ -87,25 +87,25 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
     }
     if (r.errno) {
       sock.broken = true;
-      out.problems.push(problemLine('ERR_NETLINK_RECV', `${what} dump: recv() failed with ${ffi.errnoName(r.errno)}`));
+      out.warnings.push(netlinkWarning('ERR_NETLINK_RECV', `${what} dump: recv() failed with ${ffi.errnoName(r.errno)}`));
       return out;
     }
     out.datagrams++;
     out.bytes += r.value;
     let length = r.value;
     if (length > buffer.length) {
-      out.problems.push(problemLine('ERR_NETLINK_MALFORMED', `${what} dump: a ${length}-byte datagram did not fit the ${buffer.length}-byte buffer; its tail was lost`));
+      out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: a ${length}-byte datagram did not fit the ${buffer.length}-byte buffer; its tail was lost`));
       length = buffer.length;
     }
-    const d = parseDumpDatagram(buffer, length, seq, req.protocol, into);
+    const d = parseDumpDatagram(buffer, length, seq, req.protocol, visit);
     if (d.interrupted) out.interrupted = true;
     for (const p of d.problems) {
       // A damaged dump could report every message: keep the first few, count the rest.
-      if (++malformed <= MAX_MALFORMED_LINES) out.problems.push(problemLine('ERR_NETLINK_MALFORMED', `${what} dump: ${p}`));
+      if (++malformed <= MAX_MALFORMED_LINES) out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: ${p}`));
     }
     if (d.done) {
-      if (malformed > MAX_MALFORMED_LINES) out.problems.push(problemLine('ERR_NETLINK_MALFORMED', `${what} dump: ${malformed - MAX_MALFORMED_LINES} more malformed parts`));
-      if (d.errno) out.problems.push(problemLine('ERR_NETLINK_DUMP', `${what} dump: the kernel answered ${ffi.errnoName(d.errno)}`));
+      if (malformed > MAX_MALFORMED_LINES) out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: ${malformed - MAX_MALFORMED_LINES} more malformed parts`));
+      if (d.errno) out.warnings.push(netlinkWarning('ERR_NETLINK_DUMP', `${what} dump: the kernel answered ${ffi.errnoName(d.errno)}`));
       return out;
     }
     idleSince = performance.now();
@@ -117,16 +117,14 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, into: SocketRe
  * Runs a dump and, when the kernel flagged it NLM_F_DUMP_INTR (records may be missing or
  * doubled), once more from scratch. `interrupted` in the outcome means both runs were.
  *
- * With an array the first run's records are dropped before the second. A visitor cannot take
- * records back: wrap it in {@link visitOnce}, so that the second run skips the sockets already
- * visited and only adds what the first one missed.
+ * The records the first run visited cannot be taken back, and the retry reads the whole table
+ * again: pass a visitor wrapped in {@link visitOnce}, so that the retry skips the sockets
+ * already visited and only adds what the first run missed.
  */
-export async function runDumpConsistent(sock: DiagSocket, req: DumpRequest, into: SocketRecord[] | SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
-  const start = Array.isArray(into) ? into.length : 0;
-  const first = await runDump(sock, req, into, signal, opts);
+export async function runDumpConsistent(sock: DiagSocket, req: DumpRequest, visit: SocketVisitor, signal: AbortSignal, opts: DumpOptions = {}): Promise<DumpOutcome> {
+  const first = await runDump(sock, req, visit, signal, opts);
   if (!first.interrupted || sock.broken) return first;
-  if (Array.isArray(into)) into.length = start;
-  return runDump(sock, req, into, signal, opts);
+  return runDump(sock, req, visit, signal, opts);
 }
 
 /**

@@ -1,26 +1,7 @@
-import { defineCollector } from '@sockscope/core';
-import { createNetlinkCollector } from './collector.js';
-import { netlinkConfigSchema, type NetlinkCollectorConfig } from './config.js';
-
-/**
- * The Linux socket source: every TCP and UDP socket through NETLINK_SOCK_DIAG, with tcp_info,
- * congestion algorithm and socket memory, in the agent's own or other network namespaces.
- */
-export const linuxNetlinkCollector = defineCollector<NetlinkCollectorConfig>({
-  name: 'linux-netlink',
-  description: 'TCP and UDP sockets with tcp_info through NETLINK_SOCK_DIAG (what ss -tuinem shows), across network namespaces',
-  platforms: ['linux'],
-  provides: ['sockets'],
-  defaultEnabled: true,
-  fallback: 'linux-procfs-sockets',
-  configSchema: netlinkConfigSchema,
-  create: (ctx) => createNetlinkCollector(ctx),
-});
-
-export default linuxNetlinkCollector;
-export type { NetlinkCollectorConfig } from './config.js';
-export { netlinkConfigSchema } from './config.js';
+export { linuxNetlinkCollector, linuxNetlinkCollector as default } from './plugin.js';
+export { netlinkConfigSchema, type NetlinkCollectorConfig } from './config.js';
 export { createNetlinkCollector } from './collector.js';
+export { NetlinkErrorCodes, NetlinkCollectorError, type NetlinkErrorCode, type NetlinkCollectorErrorCode } from './errors.js';
 export type { DumpOptions } from './dump.js';
 export { parseDumpDatagram, type DatagramOutcome } from './parse/dump-datagram.js';
 export { parseDiagMessage } from './parse/socket-record.js';

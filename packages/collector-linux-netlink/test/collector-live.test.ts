@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { isSockscopeError, type SocketRecord } from '@sockscope/core';
-import { countLoopTurns, testContext } from '@sockscope/test-utils';
+import { isSockscopeError, listSockets, type SocketRecord } from '@sockscope/core';
+import { countLoopTurns } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNetlinkCollector } from '../src/collector.js';
 import { linuxNetlinkCollector, type NetlinkCollectorConfig } from '../src/index.js';
+import { netlinkContext } from './context.js';
 import { inodeOf, openPair, openSockDiagSockets, openUdp, type LoopbackPair } from './loopback.js';
 import { parseSsOutput } from './ss-text.js';
 
@@ -26,16 +27,16 @@ afterAll(async () => {
   for (const s of udp) s.close();
 });
 
-async function collect(config: NetlinkCollectorConfig = {}) {
-  const c = await linuxNetlinkCollector.create(testContext(config));
+async function collect(config: Partial<NetlinkCollectorConfig> = {}) {
+  const c = await linuxNetlinkCollector.create(netlinkContext(config));
   try {
-    return await c.collect(new AbortController().signal);
+    return await listSockets(c);
   } finally {
     await c.close();
   }
 }
 
-const byInode = (sockets: SocketRecord[] | undefined, inode: number) => sockets?.find((s) => s.inode === inode);
+const byInode = (sockets: readonly SocketRecord[], inode: number) => sockets.find((s) => s.inode === inode);
 
 describe('a live dump', () => {
   it('finds the listener and both ends of an IPv4 and an IPv6 connection with ports, states and inodes', async () => {
@@ -69,7 +70,7 @@ describe('a live dump', () => {
 
   it('finds bound UDP sockets in state CLOSE, with v6only on the IPv6 one', async () => {
     const r = await collect({ protocols: ['udp'] });
-    expect(r.sockets?.every((s) => s.protocol === 'udp')).toBe(true);
+    expect(r.sockets.every((s) => s.protocol === 'udp')).toBe(true);
     const [u4, u6] = udp;
     expect(byInode(r.sockets, inodeOf(u4 as never))).toMatchObject({ family: 'ipv4', state: 'CLOSE', local: { port: u4?.address().port } });
     expect(byInode(r.sockets, inodeOf(u6 as never))).toMatchObject({ family: 'ipv6', state: 'CLOSE', v6only: true, local: { address: '::1', port: u6?.address().port } });
@@ -78,8 +79,8 @@ describe('a live dump', () => {
 
   it('lets the kernel filter by state and family', async () => {
     const r = await collect({ states: ['LISTEN'], families: ['ipv6'], protocols: ['tcp'] });
-    expect(r.sockets?.length).toBeGreaterThan(0);
-    expect(r.sockets?.every((s) => s.state === 'LISTEN' && s.family === 'ipv6')).toBe(true);
+    expect(r.sockets.length).toBeGreaterThan(0);
+    expect(r.sockets.every((s) => s.state === 'LISTEN' && s.family === 'ipv6')).toBe(true);
     expect(byInode(r.sockets, inodeOf(v6.server))).toBeDefined();
     expect(byInode(r.sockets, inodeOf(v4.server))).toBeUndefined();
   });
@@ -87,7 +88,7 @@ describe('a live dump', () => {
   it('every socket inode this process holds in /proc/self/fd shows up in the dump', async () => {
     const r = await collect();
     const ours = [v4.server, v4.client, v4.accepted, v6.server, v6.client, v6.accepted].map(inodeOf);
-    const dumped = new Set(r.sockets?.map((s) => s.inode));
+    const dumped = new Set(r.sockets.map((s) => s.inode));
     expect(ours.filter((i) => !dumped.has(i))).toEqual([]);
   });
 
@@ -122,18 +123,18 @@ describe('a live dump', () => {
 
   it('reuses one netlink socket across collections, replaces it after an aborted one, and closes it', async () => {
     const before = openSockDiagSockets();
-    const c = await linuxNetlinkCollector.create(testContext<NetlinkCollectorConfig>({ protocols: ['tcp'] }));
+    const c = await linuxNetlinkCollector.create(netlinkContext({ protocols: ['tcp'] }));
     try {
       expect(openSockDiagSockets()).toBe(before + 1);
-      const first = await c.collect(new AbortController().signal);
-      const second = await c.collect(new AbortController().signal);
+      const first = await listSockets(c);
+      const second = await listSockets(c);
       expect(openSockDiagSockets()).toBe(before + 1);
-      expect(first.sockets?.length).toBeGreaterThan(0);
+      expect(first.sockets.length).toBeGreaterThan(0);
       expect(byInode(second.sockets, inodeOf(v4.client))).toBeDefined();
       const aborted = new AbortController();
       aborted.abort(new Error('shutting down'));
-      await expect(c.collect(aborted.signal)).rejects.toThrow('shutting down');
-      const after = await c.collect(new AbortController().signal);
+      await expect(listSockets(c, aborted.signal)).rejects.toThrow('shutting down');
+      const after = await listSockets(c);
       expect(after.warnings).toBeUndefined();
       expect(byInode(after.sockets, inodeOf(v6.client))).toBeDefined();
       expect(openSockDiagSockets()).toBe(before + 1);
@@ -147,20 +148,20 @@ describe('a live dump', () => {
     // 60 more connections, so the dump spans several datagrams.
     const extra = await Promise.all(Array.from({ length: 30 }, () => openPair('127.0.0.1', 1)));
     try {
-      const config: NetlinkCollectorConfig = { protocols: ['tcp'], families: ['ipv4'] };
-      const sync = await createNetlinkCollector(testContext(config), { sliceMs: 0 });
+      const config: Partial<NetlinkCollectorConfig> = { protocols: ['tcp'], families: ['ipv4'] };
+      const sync = await createNetlinkCollector(netlinkContext(config), { sliceMs: 0 });
       const turns = countLoopTurns();
-      const a = await sync.collect(new AbortController().signal);
+      const a = await listSockets(sync);
       const ticks = turns.stop();
       await sync.close();
-      expect(a.sockets?.length).toBeGreaterThan(90);
+      expect(a.sockets.length).toBeGreaterThan(90);
       expect(ticks).toBeGreaterThanOrEqual(2);
-      const asyncC = await createNetlinkCollector(testContext(config), { asyncRecv: true });
-      const b = await asyncC.collect(new AbortController().signal);
+      const asyncC = await createNetlinkCollector(netlinkContext(config), { asyncRecv: true });
+      const b = await listSockets(asyncC);
       await asyncC.close();
       const ours = extra.flatMap((p) => [p.client, p.accepted]).map(inodeOf);
       for (const r of [a, b]) {
-        const seen = new Set(r.sockets?.map((s) => s.inode));
+        const seen = new Set(r.sockets.map((s) => s.inode));
         expect(ours.filter((i) => !seen.has(i))).toEqual([]);
       }
     } finally {
@@ -168,15 +169,15 @@ describe('a live dump', () => {
     }
   });
 
-  it('streams the same sockets as collect() to a visitor, each once, every listening socket first', async () => {
-    const c = await linuxNetlinkCollector.create(testContext<NetlinkCollectorConfig>({}));
+  it('streams the same sockets on every collection to a visitor, each once, every listening socket first, keeping none', async () => {
+    const c = await linuxNetlinkCollector.create(netlinkContext());
     try {
-      const batch = await c.collect(new AbortController().signal);
+      const batch = await listSockets(c);
       const streamed: SocketRecord[] = [];
-      const result = await c.stream?.(new AbortController().signal, (r) => streamed.push(r));
+      const result = await c.stream(new AbortController().signal, (r) => streamed.push(r));
       expect(result).toBeDefined();
-      expect(result?.sockets).toBeUndefined();
-      expect(result?.warnings).toBeUndefined();
+      expect('sockets' in result).toBe(false);
+      expect(result.warnings).toBeUndefined();
       // Sockets of this test are stable between the two reads; other processes' may not be.
       const ours = [v4, v6].flatMap((p) => [p.server, p.client, p.accepted]).map(inodeOf).concat(udp.map(inodeOf));
       for (const inode of ours) {
@@ -195,8 +196,15 @@ describe('a live dump', () => {
     }
   });
 
+  it('after close(), stream() reports ERR_NETLINK_CLOSED and visits nothing instead of reading a closed socket', async () => {
+    const c = await linuxNetlinkCollector.create(netlinkContext());
+    await c.close();
+    const r = await listSockets(c);
+    expect(r).toEqual({ sockets: [], warnings: [{ code: 'ERR_NETLINK_CLOSED', message: 'linux-netlink: stream() after close()' }] });
+  });
+
   it('refuses to start off Linux with ERR_COLLECTOR_UNAVAILABLE, so the registry falls back', async () => {
-    const err = await Promise.resolve(linuxNetlinkCollector.create(testContext({}, 'freebsd'))).catch((e: unknown) => e);
+    const err = await Promise.resolve(linuxNetlinkCollector.create(netlinkContext({}, 'freebsd'))).catch((e: unknown) => e);
     expect(isSockscopeError(err) && err.code).toBe('ERR_COLLECTOR_UNAVAILABLE');
     expect(linuxNetlinkCollector.fallback).toBe('linux-procfs-sockets');
   });

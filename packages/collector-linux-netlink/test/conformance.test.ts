@@ -7,5 +7,4 @@ describeCollectorConformance({
   live: process.platform === 'linux',
   // A namespace name that does not exist: reported as a warning, the rest still collected.
   brokenConfig: { namespaces: ['sockscope-nl-does-not-exist'] },
-  streams: true,
 });

@@ -1,4 +1,4 @@
-import type { SocketRecord } from '@sockscope/core';
+import type { SocketRecord, SocketVisitor } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
 import { DiagSocket, type FfiModule } from '../src/diag-socket.js';
 import { runDump, runDumpConsistent, visitOnce, type DumpRequest } from '../src/dump.js';
@@ -61,32 +61,41 @@ const done = fixture('tcp6-1.bin');
 const interrupted = withSeq(tcp6, 0, NLM_F_DUMP_INTR);
 const signal = () => new AbortController().signal;
 
+/** A visitor that keeps what it is handed, in order. */
+function keep(): { visit: SocketVisitor; seen: SocketRecord[] } {
+  const seen: SocketRecord[] = [];
+  return { visit: (r) => void seen.push(r), seen };
+}
+
 describe('dump receive loop, replayed', () => {
-  it('retries an interrupted dump once and keeps only the second run\'s records', async () => {
+  it('retries an interrupted dump once with a fresh request that reads the whole table again', async () => {
+    // The retry cannot take back what the first run visited: it reads every socket again,
+    // which is why the collector wraps its visitor in visitOnce (next tests).
     const { sock, sent } = replaySocket([[interrupted, done], [tcp6, done]]);
-    const into: SocketRecord[] = [];
-    const out = await runDumpConsistent(sock, TCP6, into, signal());
+    const { visit, seen } = keep();
+    const out = await runDumpConsistent(sock, TCP6, visit, signal());
     expect(sent).toEqual([1, 2]);
-    expect(out).toMatchObject({ interrupted: false, problems: [] });
-    expect(into).toHaveLength(5);
+    expect(out).toMatchObject({ interrupted: false, warnings: [] });
+    expect(seen).toHaveLength(5 + 5);
+    expect(seen.slice(5).map((r) => r.cookie)).toEqual(seen.slice(0, 5).map((r) => r.cookie));
   });
 
-  it('reports a dump interrupted twice, with the second run\'s records', async () => {
+  it('reports a dump interrupted twice, each socket still visited once through visitOnce', async () => {
     const { sock } = replaySocket([[interrupted, done], [interrupted, done]]);
-    const into: SocketRecord[] = [];
-    const out = await runDumpConsistent(sock, TCP6, into, signal());
+    const { visit, seen } = keep();
+    const out = await runDumpConsistent(sock, TCP6, visitOnce(visit), signal());
     expect(out.interrupted).toBe(true);
-    expect(into).toHaveLength(5);
+    expect(seen).toHaveLength(5);
   });
 
   it('hands records to a visitor without keeping them, and a retry through visitOnce adds only what was missed', async () => {
     // The first run is interrupted after its first datagram's records were visited; the retry
     // sends them all again: each socket must still reach the fold exactly once.
     const { sock, sent } = replaySocket([[interrupted, done], [tcp6, done]]);
-    const seen: SocketRecord[] = [];
-    const out = await runDumpConsistent(sock, TCP6, visitOnce((r) => seen.push(r)), signal());
+    const { visit, seen } = keep();
+    const out = await runDumpConsistent(sock, TCP6, visitOnce(visit), signal());
     expect(sent).toEqual([1, 2]);
-    expect(out.interrupted).toBe(false);
+    expect(out).toMatchObject({ interrupted: false, warnings: [] });
     expect(seen).toHaveLength(5);
     expect(new Set(seen.map((r) => r.cookie)).size).toBe(5);
   });
@@ -103,53 +112,53 @@ describe('dump receive loop, replayed', () => {
 
   it('skips replies left over from an older request', async () => {
     const { sock } = replaySocket([[{ stale: withSeq(tcp6, 77) }, { stale: withSeq(done, 77) }, tcp6, done]]);
-    const into: SocketRecord[] = [];
-    const out = await runDump(sock, TCP6, into, signal());
-    expect(into).toHaveLength(5);
-    expect(out).toMatchObject({ datagrams: 4, problems: [] });
+    const { visit, seen } = keep();
+    const out = await runDump(sock, TCP6, visit, signal());
+    expect(seen).toHaveLength(5);
+    expect(out).toMatchObject({ datagrams: 4, warnings: [] });
   });
 
   it('names a datagram that did not fit the buffer (MSG_TRUNC length) and keeps the whole messages', async () => {
     // What recv() leaves when a 53,904-byte datagram meets the 32 KiB buffer: its first 32,768 bytes.
     const big = Buffer.concat([fixture('tcp4-1.bin'), fixture('tcp4-2.bin')]);
     const { sock } = replaySocket([[{ datagram: big.subarray(0, 32_768), reportedLength: big.length }, fixture('tcp4-3.bin')]]);
-    const into: SocketRecord[] = [];
-    const out = await runDump(sock, { ...TCP6, family: 'ipv4' }, into, signal());
+    const { visit, seen } = keep();
+    const out = await runDump(sock, { ...TCP6, family: 'ipv4' }, visit, signal());
     const cutAt = 32_016 + fixture('tcp4-2.bin').readUInt32LE(0);
-    expect(out.problems).toEqual([
-      'ERR_NETLINK_MALFORMED: tcp/ipv4 dump: a 53904-byte datagram did not fit the 32768-byte buffer; its tail was lost',
-      `ERR_NETLINK_MALFORMED: tcp/ipv4 dump: truncated datagram: message at byte ${cutAt} claims ${big.readUInt32LE(cutAt)} bytes, ${32_768 - cutAt} are left`,
+    expect(out.warnings).toEqual([
+      { code: 'ERR_NETLINK_MALFORMED', message: 'tcp/ipv4 dump: a 53904-byte datagram did not fit the 32768-byte buffer; its tail was lost' },
+      { code: 'ERR_NETLINK_MALFORMED', message: `tcp/ipv4 dump: truncated datagram: message at byte ${cutAt} claims ${big.readUInt32LE(cutAt)} bytes, ${32_768 - cutAt} are left` },
     ]);
-    expect(into).toHaveLength(71 + 1);
+    expect(seen).toHaveLength(71 + 1);
   });
 
   it('turns the kernel\'s NLMSG_ERROR into a coded warning', async () => {
     const { sock } = replaySocket([[fixture('error-family99-0.bin')]]);
-    const out = await runDump(sock, TCP6, [], signal());
-    expect(out.problems).toEqual(['ERR_NETLINK_DUMP: tcp/ipv6 dump: the kernel answered EINVAL']);
+    const out = await runDump(sock, TCP6, () => {}, signal());
+    expect(out.warnings).toEqual([{ code: 'ERR_NETLINK_DUMP', message: 'tcp/ipv6 dump: the kernel answered EINVAL' }]);
     expect(sock.broken).toBe(false);
   });
 
   it('a recv() error ends the dump with the errno and marks the socket for replacement', async () => {
     const { sock } = replaySocket([[tcp6, { errno: 'ENOBUFS' }]]);
-    const into: SocketRecord[] = [];
-    const out = await runDump(sock, TCP6, into, signal());
-    expect(out.problems).toEqual(['ERR_NETLINK_RECV: tcp/ipv6 dump: recv() failed with ENOBUFS']);
-    expect(into).toHaveLength(5);
+    const { visit, seen } = keep();
+    const out = await runDump(sock, TCP6, visit, signal());
+    expect(out.warnings).toEqual([{ code: 'ERR_NETLINK_RECV', message: 'tcp/ipv6 dump: recv() failed with ENOBUFS' }]);
+    expect(seen).toHaveLength(5);
     expect(sock.broken).toBe(true);
   });
 
   it('gives up on a kernel that stops answering, without blocking the event loop', async () => {
     const { sock } = replaySocket([[tcp6]]);
-    const out = await runDump(sock, TCP6, [], signal(), { idleTimeoutMs: 30 });
-    expect(out.problems).toEqual(['ERR_NETLINK_RECV: tcp/ipv6 dump: no reply for 30 ms, the dump was abandoned']);
+    const out = await runDump(sock, TCP6, () => {}, signal(), { idleTimeoutMs: 30 });
+    expect(out.warnings).toEqual([{ code: 'ERR_NETLINK_RECV', message: 'tcp/ipv6 dump: no reply for 30 ms, the dump was abandoned' }]);
     expect(sock.broken).toBe(true);
   });
 
   it('stops at an abort mid-dump, rejecting with the reason and marking the socket', async () => {
     const ac = new AbortController();
     const { sock } = replaySocket([[tcp6, () => ac.abort(new Error('timed out')), tcp6, done]]);
-    await expect(runDump(sock, TCP6, [], ac.signal, { sliceMs: 0 })).rejects.toThrow('timed out');
+    await expect(runDump(sock, TCP6, () => {}, ac.signal, { sliceMs: 0 })).rejects.toThrow('timed out');
     expect(sock.broken).toBe(true);
   });
 });

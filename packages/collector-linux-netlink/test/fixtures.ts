@@ -44,7 +44,7 @@ export function parseCapturedDump(label: string): { records: SocketRecord[]; out
   const protocol: Protocol = label.startsWith('udp') ? 'udp' : 'tcp';
   const outcomes = (manifest.files[label] ?? []).map((f) => {
     const buf = fixture(f);
-    return parseDumpDatagram(buf, buf.length, DUMP_SEQ[label] ?? 0, protocol, records);
+    return parseDumpDatagram(buf, buf.length, DUMP_SEQ[label] ?? 0, protocol, (r) => void records.push(r));
   });
   return { records, outcomes };
 }

@@ -1,9 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { statSync } from 'node:fs';
-import { testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listSockets } from '@sockscope/core';
 import { linuxNetlinkCollector, type NetlinkCollectorConfig } from '../src/index.js';
+import { netlinkContext } from './context.js';
 
 // A namespace of our own (`ip netns add`), a listener and a connection opened inside it by a
 // child process, read from here through a netlink socket created inside it with setns.
@@ -53,11 +54,11 @@ afterAll(async () => {
   ip('netns', 'delete', NS);
 });
 
-async function collect(config: NetlinkCollectorConfig) {
-  const ctx = testContext(config);
+async function collect(config: Partial<NetlinkCollectorConfig>) {
+  const ctx = netlinkContext(config);
   const c = await linuxNetlinkCollector.create(ctx);
   try {
-    return { result: await c.collect(new AbortController().signal), notices: ctx.notices };
+    return { result: await listSockets(c), notices: ctx.notices };
   } finally {
     await c.close();
   }
@@ -67,7 +68,7 @@ describe('network namespaces', () => {
   it('dumps a named namespace: its sockets carry the namespace inode and name, and nothing from ours', async () => {
     const { result } = await collect({ namespaces: [NS] });
     expect(result.warnings).toBeUndefined();
-    const sockets = result.sockets ?? [];
+    const sockets = result.sockets;
     expect(sockets.every((s) => s.netns === nsInode && s.netnsName === NS)).toBe(true);
     // A fresh namespace holds only what the child opened.
     expect(sockets.map((s) => s.inode).sort()).toEqual([inside.listener, inside.client, inside.accepted].sort());
@@ -81,18 +82,18 @@ describe('network namespaces', () => {
   it('with `all`, finds the namespace through /proc (once, despite ip netns exec and /run/netns) beside our own', async () => {
     const { result } = await collect({ namespaces: 'all', protocols: ['tcp'] });
     const own = statSync('/proc/self/ns/net').ino;
-    const inNs = (result.sockets ?? []).filter((s) => s.netns === nsInode);
+    const inNs = result.sockets.filter((s) => s.netns === nsInode);
     expect(inNs.map((s) => s.inode).sort()).toEqual([inside.listener, inside.client, inside.accepted].sort());
     expect(inNs.every((s) => s.netnsName === NS)).toBe(true);
-    expect((result.sockets ?? []).some((s) => s.netns === own)).toBe(true);
+    expect(result.sockets.some((s) => s.netns === own)).toBe(true);
   });
 
   it('reports a namespace name that does not exist, and collects the others', async () => {
     const { result } = await collect({ namespaces: ['sockscope-nl-missing', NS] });
     expect(result.warnings).toEqual([
-      'ERR_NETLINK_NAMESPACE: namespace sockscope-nl-missing not found under /run/netns (create it with ip netns add, or fix the name)',
+      { code: 'ERR_NETLINK_NAMESPACE', message: 'namespace sockscope-nl-missing not found under /run/netns (create it with ip netns add, or fix the name)' },
     ]);
-    expect(result.sockets?.some((s) => s.inode === inside.listener)).toBe(true);
+    expect(result.sockets.some((s) => s.inode === inside.listener)).toBe(true);
   });
 
   it('leaves the main thread in its own namespace after entering another', async () => {

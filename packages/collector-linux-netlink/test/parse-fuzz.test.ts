@@ -56,7 +56,7 @@ describe('parser fuzz', () => {
       const into: SocketRecord[] = [];
       let out: ReturnType<typeof parseDumpDatagram> | undefined;
       try {
-        out = parseDumpDatagram(c.buf, Math.max(0, c.length), c.seq, c.protocol, into);
+        out = parseDumpDatagram(c.buf, Math.max(0, c.length), c.seq, c.protocol, (r) => void into.push(r));
       } catch (err) {
         expect.fail(`case ${n} (seed ${seed}, ${c.how}) threw: ${String(err)}`);
       }

@@ -28,7 +28,7 @@ describe('dump control messages', () => {
     const second = (buf.readUInt32LE(0) + 3) & ~3;
     buf.writeUInt16LE(buf.readUInt16LE(second + 6) | NLM_F_DUMP_INTR, second + 6);
     const into: SocketRecord[] = [];
-    const out = parseDumpDatagram(buf, buf.length, SEQ_TCP6, 'tcp', into);
+    const out = parseDumpDatagram(buf, buf.length, SEQ_TCP6, 'tcp', (r) => void into.push(r));
     expect(out.interrupted).toBe(true);
     expect(out.parsed).toBe(5);
     expect(out.problems).toEqual([]);
@@ -37,12 +37,12 @@ describe('dump control messages', () => {
   it('a DONE that carries an errno ends the dump with that errno', () => {
     const done = header(NLMSG_DONE, 20, SEQ_TCP4);
     done.writeInt32LE(-4, 16); // EINTR
-    expect(parseDumpDatagram(done, done.length, SEQ_TCP4, 'tcp', [])).toMatchObject({ done: true, errno: 4 });
+    expect(parseDumpDatagram(done, done.length, SEQ_TCP4, 'tcp', () => {})).toMatchObject({ done: true, errno: 4 });
   });
 
   it('an NLMSG_ERROR too short for its error code ends the dump and is reported as malformed', () => {
     const err = header(NLMSG_ERROR, 16, SEQ_TCP4);
-    const out = parseDumpDatagram(err, err.length, SEQ_TCP4, 'tcp', []);
+    const out = parseDumpDatagram(err, err.length, SEQ_TCP4, 'tcp', () => {});
     expect(out.done).toBe(true);
     expect(out.errno).toBe(0);
     expect(out.problems).toEqual(['truncated datagram: NLMSG_ERROR at byte 0 has no error code']);
@@ -51,16 +51,16 @@ describe('dump control messages', () => {
   it('replies to an older request (another sequence number) are skipped, not mixed in', () => {
     const buf = fixture('udp4-0.bin');
     const into: SocketRecord[] = [];
-    const out = parseDumpDatagram(buf, buf.length, 999, 'udp', into);
+    const out = parseDumpDatagram(buf, buf.length, 999, 'udp', (r) => void into.push(r));
     expect(into).toEqual([]);
     expect(out.stale).toBe(2);
     const doneOld = header(NLMSG_DONE, 20, 7);
-    expect(parseDumpDatagram(doneOld, 20, 999, 'udp', [])).toMatchObject({ done: false, stale: 1 });
+    expect(parseDumpDatagram(doneOld, 20, 999, 'udp', () => {})).toMatchObject({ done: false, stale: 1 });
   });
 
   it('NLMSG_OVERRUN is reported', () => {
     const b = Buffer.concat([header(NLMSG_OVERRUN, 16, 1), header(NLMSG_DONE, 20, 1)]);
-    expect(parseDumpDatagram(b, b.length, 1, 'tcp', []).problems).toEqual(['NLMSG_OVERRUN: the kernel dropped messages']);
+    expect(parseDumpDatagram(b, b.length, 1, 'tcp', () => {}).problems).toEqual(['NLMSG_OVERRUN: the kernel dropped messages']);
   });
 });
 
@@ -68,7 +68,7 @@ describe('truncated and damaged datagrams', () => {
   it('a datagram cut mid-message keeps the whole messages before the cut and says where it broke', () => {
     const full = fixture('tcp4-1.bin');
     const into: SocketRecord[] = [];
-    const out = parseDumpDatagram(full, 10_000, SEQ_TCP4, 'tcp', into);
+    const out = parseDumpDatagram(full, 10_000, SEQ_TCP4, 'tcp', (r) => void into.push(r));
     expect(out.parsed).toBe(into.length);
     const whole = scanDatagram(full).messages.filter((m) => m.payloadOffset + m.payloadLength <= 10_000);
     expect(into.length).toBe(whole.length);

@@ -1,4 +1,4 @@
-import { PluginRegistry, type CollectorDefinition, type Logger, type PluginContext, type SocketRecord } from '@sockscope/core';
+import { createPluginContext, defineCollector, listSockets, PluginRegistry, type CollectorDefinition, type Logger, type PluginContext, type SocketRecord } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
 import { socketRecordProblems } from './validate-record.js';
 
@@ -10,7 +10,7 @@ export function memoryLogger(): Logger & { lines: string[]; child(fields?: Recor
   return logger;
 }
 
-/** Builds a plugin context around a config, for tests. */
+/** Builds a plugin context around a config, for tests; the config is used as given (no schema defaults). */
 export function testContext<C>(config: C, platform: NodeJS.Platform = process.platform): PluginContext<C> & { notices: string[] } {
   const notices: string[] = [];
   return {
@@ -26,38 +26,56 @@ export function testContext<C>(config: C, platform: NodeJS.Platform = process.pl
 export interface CollectorSuiteOptions<C> {
   /** The plugin definition under test. */
   definition: CollectorDefinition<C>;
-  /** Config to create it with (schema defaults are not applied for you). */
-  config: C;
-  /** Skip the live parts (collect) when the platform cannot run the collector. */
+  /** Config to create it with, validated against the plugin's schema, which fills in its defaults. */
+  config: Partial<C>;
+  /** Skip the live parts (reading the kernel) when the platform cannot run the collector. */
   live?: boolean;
   /** Config that makes the collector face malformed input; it must report, not throw. */
-  brokenConfig?: C;
-  /** The collector implements stream(): check its promises (shape, each socket once, listeners first). */
-  streams?: boolean;
+  brokenConfig?: Partial<C>;
+}
+
+const listening = (s: SocketRecord): boolean => s.state === 'LISTEN' || (s.protocol === 'udp' && s.state === 'CLOSE');
+
+/**
+ * The context the suite creates a collector with: the config validated and completed by the
+ * plugin's schema (as the agent does), a memory logger, and notices kept.
+ */
+function suiteContext<C>(definition: CollectorDefinition<C>, config: Partial<C>): PluginContext<C> {
+  const notices: string[] = [];
+  return createPluginContext(definition, config, { logger: memoryLogger(), reportOnce: (_key, message) => void notices.push(message) });
 }
 
 /**
- * The suite every collector passes: the registry accepts it, collect() returns the declared
- * shape, close() is safe twice, and bad input is reported rather than thrown.
+ * The suite every collector passes: the registry accepts it, one stream() gives the declared
+ * shape (a socket collector visits well-formed records, each socket once, listening sockets
+ * first; the others visit none), close() is safe twice, and bad input is reported rather than
+ * thrown.
  */
 export function describeCollectorConformance<C>(opts: CollectorSuiteOptions<C>): void {
   const { definition } = opts;
+  const sockets = definition.provides.includes('sockets');
   describe(`collector conformance: ${definition.name}`, () => {
     it('is accepted by the registry and declares what it provides', () => {
       const reg = new PluginRegistry(process.platform);
+      // The collector it falls back to is another package's: a stand-in socket source takes its name.
+      if (definition.fallback) {
+        reg.register(defineCollector({ name: definition.fallback, description: 'stand-in fallback', platforms: definition.platforms, provides: ['sockets'], configSchema: {}, create: () => ({ stream: async () => ({}), close: async () => {} }) }));
+      }
       expect(reg.register(definition).name).toBe(definition.name);
       expect(definition.provides.length).toBeGreaterThan(0);
       expect(definition.description.length).toBeGreaterThan(0);
     });
 
-    it.runIf(opts.live !== false)('collects a result of the declared shape', async () => {
-      const c = await definition.create(testContext(opts.config));
+    it.runIf(opts.live !== false)('streams a result of the declared shape', async () => {
+      const c = await definition.create(suiteContext(definition, opts.config));
       try {
-        const r = await c.collect(new AbortController().signal);
-        if (definition.provides.includes('sockets')) {
-          expect(Array.isArray(r.sockets)).toBe(true);
-          const bad = (r.sockets ?? []).map((s) => socketRecordProblems(s)).filter((p) => p.length > 0);
+        const r = await listSockets(c);
+        if (sockets) {
+          const bad = r.sockets.map((s) => socketRecordProblems(s)).filter((p) => p.length > 0);
           expect(bad.slice(0, 3)).toEqual([]);
+        } else {
+          // host and families collectors never call visit
+          expect(r.sockets).toEqual([]);
         }
         if (definition.provides.includes('host')) expect(r.host).toBeTypeOf('object');
         if (definition.provides.includes('families')) expect(Array.isArray(r.families)).toBe(true);
@@ -66,20 +84,15 @@ export function describeCollectorConformance<C>(opts: CollectorSuiteOptions<C>):
       }
     });
 
-    // only for collectors that declare stream(): the others have nothing to show here
-    if (opts.streams === true) it.runIf(opts.live !== false)('streams well-formed records, each socket once, listening sockets first, keeping none', async () => {
-      const c = await definition.create(testContext(opts.config));
+    if (sockets) it.runIf(opts.live !== false)('streams well-formed records, each socket once, listening sockets first', async () => {
+      const c = await definition.create(suiteContext(definition, opts.config));
       try {
-        expect(c.stream).toBeTypeOf('function');
-        const seen: SocketRecord[] = [];
-        const r = await c.stream?.(new AbortController().signal, (s) => void seen.push(s));
-        expect(r?.sockets).toBeUndefined();
+        const { sockets: seen } = await listSockets(c);
         expect(seen.length).toBeGreaterThan(0);
-        const bad = seen.map((s) => socketRecordProblems(s)).filter((p) => p.length > 0);
-        expect(bad.slice(0, 3)).toEqual([]);
         const ids = seen.filter((s) => s.cookie !== undefined).map((s) => s.cookie);
         expect(new Set(ids).size).toBe(ids.length);
-        const listening = (s: SocketRecord) => s.state === 'LISTEN' || (s.protocol === 'udp' && s.state === 'CLOSE');
+        // a visited record is the consumer's to keep: a collector must not hand one object over twice
+        expect(new Set(seen).size).toBe(seen.length);
         const firstOther = seen.findIndex((s) => !listening(s));
         if (firstOther >= 0) expect(seen.slice(firstOther).filter(listening)).toEqual([]);
       } finally {
@@ -88,16 +101,17 @@ export function describeCollectorConformance<C>(opts: CollectorSuiteOptions<C>):
     });
 
     it.runIf(opts.live !== false)('survives close() twice', async () => {
-      const c = await definition.create(testContext(opts.config));
+      const c = await definition.create(suiteContext(definition, opts.config));
       await c.close();
       await expect(c.close()).resolves.toBeUndefined();
     });
 
     it.runIf(opts.brokenConfig !== undefined)('reports bad input instead of throwing', async () => {
-      const c = await definition.create(testContext(opts.brokenConfig as C));
+      const c = await definition.create(suiteContext(definition, opts.brokenConfig ?? {}));
       try {
-        const r = await c.collect(new AbortController().signal);
+        const r = await listSockets(c);
         expect((r.warnings ?? []).length + (r.inconsistent ? 1 : 0)).toBeGreaterThan(0);
+        for (const w of r.warnings ?? []) expect(w).toEqual({ code: expect.stringMatching(/^ERR_[A-Z0-9_]+$/), message: expect.any(String) });
       } finally {
         await c.close();
       }

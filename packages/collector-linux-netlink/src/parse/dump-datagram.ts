@@ -1,11 +1,11 @@
-import type { Protocol, SocketRecord, SocketVisitor } from '@sockscope/core';
+import type { Protocol, SocketVisitor } from '@sockscope/core';
 import { SOCK_DIAG_BY_FAMILY } from './constants.js';
 import { scanDatagram } from './netlink-messages.js';
 import { parseDiagMessage } from './socket-record.js';
 
 /** What one datagram contributed to a dump. */
 export interface DatagramOutcome {
-  /** Socket records parsed (already pushed into the caller's array or handed to its visitor). */
+  /** Socket records parsed (already handed to the caller's visitor). */
   parsed: number;
   /** The dump answering `seq` is over (DONE or ERROR seen). */
   done: boolean;
@@ -20,12 +20,11 @@ export interface DatagramOutcome {
 }
 
 /**
- * Parses one received datagram of a sock_diag dump for request `seq`, appending a record per
- * reply to `into`, or handing it to `into` when that is a visitor (nothing is kept then).
+ * Parses one received datagram of a sock_diag dump for request `seq`, handing a record per
+ * reply to `visit` as soon as it is parsed (nothing is kept here).
  * Total: malformed input becomes `problems`, never an exception (a visitor's own throw passes).
  */
-export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, into: SocketRecord[] | SocketVisitor): DatagramOutcome {
-  const visit = typeof into === 'function' ? into : undefined;
+export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, visit: SocketVisitor): DatagramOutcome {
   const scan = scanDatagram(buf, length);
   const out: DatagramOutcome = { parsed: 0, done: false, errno: 0, interrupted: scan.interrupted, stale: 0, problems: [] };
   if (scan.truncated) out.problems.push(`truncated datagram: ${scan.truncated}`);
@@ -42,8 +41,7 @@ export function parseDumpDatagram(buf: Buffer, length: number, seq: number, prot
     const parsed = parseDiagMessage(buf, m.payloadOffset, m.payloadLength, protocol);
     if (parsed.problem) out.problems.push(parsed.problem);
     if (parsed.record) {
-      if (visit) visit(parsed.record);
-      else (into as SocketRecord[]).push(parsed.record);
+      visit(parsed.record);
       out.parsed++;
     }
   }

@@ -6,16 +6,15 @@ const mode = process.argv[2] ?? 'collect';
 const config = JSON.parse(process.argv[3] ?? '{}') as Record<string, unknown>;
 const koffiMapped = (): boolean => readFileSync('/proc/self/maps', 'utf8').includes('koffi');
 const notices: string[] = [];
-const ctx = {
-  config,
-  platform: process.platform,
-  logger: { debug() {}, info() {}, warn() {}, error() {} },
-  reportOnce: (_key: string, message: string) => void notices.push(message),
-};
-
+const { createPluginContext, listSockets } = await import('@sockscope/core');
 const { linuxNetlinkCollector } = await import('../../src/index.js');
 const out: Record<string, unknown> = { koffiAfterImport: koffiMapped() };
 try {
+  // As the agent builds it: the config validated, the schema's defaults filled in.
+  const ctx = createPluginContext(linuxNetlinkCollector, config, {
+    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    reportOnce: (_key, message) => void notices.push(message),
+  });
   if (mode === 'exhaust-fds') {
     // Load koffi first (one successful create), then use up every fd so socket() fails.
     await (await linuxNetlinkCollector.create(ctx)).close();
@@ -30,8 +29,8 @@ try {
   out.koffiAfterCreate = koffiMapped();
   const runs = [];
   for (let i = 0; i < 2; i++) {
-    const r = await c.collect(new AbortController().signal);
-    runs.push({ netns: [...new Set(r.sockets?.map((s) => s.netns))], count: r.sockets?.length ?? 0, warnings: r.warnings ?? [] });
+    const r = await listSockets(c);
+    runs.push({ netns: [...new Set(r.sockets.map((s) => s.netns))], count: r.sockets.length, warnings: r.warnings ?? [] });
   }
   await c.close();
   out.runs = runs;

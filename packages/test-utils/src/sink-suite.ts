@@ -1,4 +1,4 @@
-import { PluginRegistry, type RenderedSnapshot, type SinkContext, type SinkDefinition } from '@sockscope/core';
+import { PluginRegistry, createPluginContext, type RenderedSnapshot, type SinkContext, type SinkDefinition } from '@sockscope/core';
 import { describe, expect, it, vi } from 'vitest';
 import { controlledPipeline, renderedSnapshot, sinkTestContext } from './sink-context.js';
 
@@ -8,8 +8,11 @@ export * from './sink-context.js';
 export interface SinkSuiteOptions<C> {
   /** The plugin definition under test. */
   definition: SinkDefinition<C>;
-  /** A fresh config per test (schema defaults are not applied for you); a push sink should collect every few tens of ms. */
-  config: () => C | Promise<C>;
+  /**
+   * A fresh config per test, validated against the sink's schema with its defaults applied, as the
+   * agent does; a push sink should collect every few tens of ms.
+   */
+  config: () => Partial<C> | Promise<Partial<C>>;
   /** Makes a started sink ask the pipeline for a collection: a scrape for pull sinks; omit for push sinks, whose timer does it. */
   poke?: (ctx: SinkContext<C>) => Promise<unknown>;
 }
@@ -17,13 +20,15 @@ export interface SinkSuiteOptions<C> {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 30));
 
 /**
- * The suite every sink passes: the registry accepts it, start()/stop() twice are safe and it starts
- * again after a stop, stop() finishes the collection in flight before resolving, and a pipeline
- * whose collect() rejects neither crashes the sink nor stops it from collecting again.
+ * The suite every sink passes: the registry accepts it and its config keys are snake_case,
+ * start()/stop() twice are safe and it starts again after a stop, stop() finishes the collection
+ * in flight before resolving, and a pipeline whose collect() rejects neither crashes the sink nor
+ * stops it from collecting again.
  */
 export function describeSinkConformance<C>(opts: SinkSuiteOptions<C>): void {
   const { definition } = opts;
   const poke = (ctx: SinkContext<C>) => (opts.poke ? opts.poke(ctx).catch(() => undefined) : Promise.resolve());
+  const config = async (): Promise<C> => createPluginContext(definition, await opts.config()).config as C;
 
   describe(`sink conformance: ${definition.name}`, () => {
     it('is accepted by the registry and describes itself', () => {
@@ -34,9 +39,14 @@ export function describeSinkConformance<C>(opts: SinkSuiteOptions<C>): void {
       expect(typeof definition.configSchema).toBe('object');
     });
 
+    it('spells every config key in snake_case', () => {
+      const keys = Object.keys((definition.configSchema.properties ?? {}) as Record<string, unknown>);
+      expect(keys.filter((k) => !/^[a-z][a-z0-9]*(_[a-z0-9]+)*$/.test(k))).toEqual([]);
+    });
+
     it('survives start() and stop() twice, and starts again after a stop', async () => {
       const pipeline = controlledPipeline();
-      const ctx = sinkTestContext(await opts.config(), pipeline);
+      const ctx = sinkTestContext(await config(), pipeline);
       const sink = await definition.create(ctx);
       await sink.start();
       await expect(sink.start()).resolves.toBeUndefined();
@@ -54,7 +64,7 @@ export function describeSinkConformance<C>(opts: SinkSuiteOptions<C>): void {
     it('finishes the collection in flight before stop() resolves', async () => {
       let release!: (r: RenderedSnapshot) => void;
       const pipeline = controlledPipeline(() => new Promise<RenderedSnapshot>((resolve) => (release = resolve)));
-      const ctx = sinkTestContext(await opts.config(), pipeline);
+      const ctx = sinkTestContext(await config(), pipeline);
       const sink = await definition.create(ctx);
       await sink.start();
       const poked = poke(ctx);
@@ -71,7 +81,7 @@ export function describeSinkConformance<C>(opts: SinkSuiteOptions<C>): void {
 
     it('survives a pipeline whose collect() rejects and collects again', async () => {
       const pipeline = controlledPipeline(() => Promise.reject(new Error('conformance: collection failed')));
-      const ctx = sinkTestContext(await opts.config(), pipeline);
+      const ctx = sinkTestContext(await config(), pipeline);
       const sink = await definition.create(ctx);
       await sink.start();
       try {

@@ -33,7 +33,7 @@ export function testCollector(name = 'test'): CollectorDefinition<TestCollectorC
       let calls = 0;
       let closed = 0;
       return {
-        async collect(signal) {
+        async stream(signal) {
           calls++;
           if (ctx.config.delay_ms > 0) {
             await new Promise<void>((resolve) => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { createPluginContext } from '../contracts/context.js';
+import { enrichRecords } from '../pipeline/list.js';
+import { directionEnricher } from '../plugins/direction.js';
 import type { SocketRecord } from '../types/socket.js';
-import { classifyDirections, directionEnricher, isListening, unmapAddress } from './direction.js';
+import { classifyDirections, isListening, unmapAddress } from './direction.js';
 
 type Spec = Partial<SocketRecord> & { l: string; r?: string };
 // "addr:port" with the port after the last colon, so IPv6 reads naturally: "::1:8080"
@@ -103,9 +106,9 @@ describe('direction helpers and plugin', () => {
 
   it('runs as an enricher after process and container, on any platform', async () => {
     expect(directionEnricher).toMatchObject({ name: 'direction', kind: 'enricher', platforms: ['any'], after: ['process', 'container'], defaultEnabled: true });
-    const e = await directionEnricher.create({ config: {}, logger: console, platform: process.platform, reportOnce: () => {} });
+    const e = await directionEnricher.create(createPluginContext(directionEnricher));
     const list = [rec({ l: '0.0.0.0:22', state: 'LISTEN' })];
-    await expect(e.enrich(list, new AbortController().signal)).resolves.toEqual({});
+    await expect(enrichRecords(e, list)).resolves.toEqual({});
     expect(list[0]?.direction).toBe('listen');
     await e.close();
   });
@@ -113,9 +116,8 @@ describe('direction helpers and plugin', () => {
 
 describe('direction, streamed record by record', () => {
   const streamed = async (...specs: Spec[]) => {
-    const e = await directionEnricher.create({ config: {}, logger: console, platform: process.platform, reportOnce: () => {} });
-    const run = await e.prepare?.(new AbortController().signal);
-    if (!run) throw new Error('the direction enricher has no streaming form');
+    const e = await directionEnricher.create(createPluginContext(directionEnricher));
+    const run = await e.prepare(new AbortController().signal);
     const list = specs.map(rec);
     for (const s of list) run.enrich(s);
     expect(run.finish()).toEqual({});

@@ -1,7 +1,10 @@
 import { catalogEntry } from '../catalog/catalog.js';
+import type { SourceReader } from '../catalog/source.js';
 import type { MetricCatalogEntry } from '../catalog/types.js';
 import type { MetricFamily, Sample } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
+import { CumulativeHistogram } from './histogram.js';
+import type { FlowPlan } from './plan.js';
 
 const PROTOCOLS = ['tcp', 'udp', 'raw', 'unix'] as const;
 const FAMILIES = ['ipv4', 'ipv6', 'unix'] as const;
@@ -61,7 +64,7 @@ export class SocketCounter {
 }
 
 /** `sockscope_sockets{protocol,family,state}` over a list of sockets. */
-export function renderSocketCounts(sockets: readonly SocketRecord[]): MetricFamily {
+export function socketCountFamily(sockets: readonly SocketRecord[]): MetricFamily {
   const counter = new SocketCounter();
   for (let i = 0; i < sockets.length; i++) counter.add(sockets[i] as SocketRecord);
   return counter.family();
@@ -100,4 +103,65 @@ export class ListenQueues {
 /** Marks the local port of a TCP listener in `set`: a flow whose local port is marked was accepted (inbound). */
 export function markListeningPort(set: Uint8Array, s: SocketRecord): void {
   if (s.state === 'LISTEN' && s.protocol === 'tcp') set[s.local.port] = 1;
+}
+
+/**
+ * The metric fold's bounded families, beside the per-flow ones: socket counts and listen
+ * queues of each collection (every socket, selected or not), the RTT histogram (selected
+ * flows, cumulative across collections) and how many series the cap dropped.
+ */
+export class Aggregates {
+  private counter: SocketCounter | undefined;
+  private queues: ListenQueues | undefined;
+  private readonly hist: CumulativeHistogram | undefined;
+  private readonly readRtt: SourceReader | undefined;
+
+  constructor(private readonly plan: FlowPlan) {
+    this.hist = plan.histogram && new CumulativeHistogram(plan.histogram.bounds);
+    this.readRtt = plan.histogram?.read;
+  }
+
+  /** Starts a collection: counts and queues start from zero, the histogram carries on. */
+  begin(): void {
+    this.counter = this.plan.wantCounts ? new SocketCounter() : undefined;
+    this.queues = this.plan.wantQueueLength || this.plan.wantQueueLimit ? new ListenQueues() : undefined;
+  }
+
+  /** Counts one socket of the collection. */
+  add(s: SocketRecord): void {
+    this.counter?.add(s);
+    this.queues?.add(s);
+  }
+
+  /** Observes the RTT of one selected flow. */
+  observe(s: SocketRecord): void {
+    if (this.hist === undefined || this.readRtt === undefined) return;
+    const r = this.readRtt(s);
+    if (r !== undefined) this.hist.observe(r);
+  }
+
+  /**
+   * Appends the collection's aggregate families to `out`: counts and queues in catalog order,
+   * then the histogram, then `series_dropped` from `dropped` (per flow family id, see countDropped).
+   */
+  emit(out: MetricFamily[], dropped: ReadonlyMap<string, number>): void {
+    const { enabled, compat } = this.plan;
+    const { counter, queues } = this;
+    for (const e of enabled) {
+      if (e.scope === 'flow') continue;
+      if (e.aggregate === 'socket_count' && counter) out.push(counter.family());
+      else if (e.id === 'tcp_listen_queue_length' && queues) out.push(...queues.families(true, false));
+      else if (e.id === 'tcp_listen_queue_limit' && queues) out.push(...queues.families(false, true));
+    }
+    if (this.hist && this.plan.histogram) out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms: [this.hist.sample()] });
+    const droppedEntry = enabled.find((e) => e.aggregate === 'series_dropped');
+    if (droppedEntry) {
+      const { gauges, counters } = this.plan;
+      const samples = [...gauges, ...counters, ...enabled.filter((e) => e.aggregate === 'flow_count')]
+        .map((e) => ({ labels: { family: compat && e.compat ? e.compat.name : e.prometheus }, value: dropped.get(e.id) ?? 0 }))
+        // under the compat profile the family appears only when something was dropped
+        .filter((smp) => !compat || smp.value > 0);
+      if (!compat || samples.length > 0) out.push({ ...familyOf(droppedEntry), samples });
+    }
+  }
 }

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { foldRecords } from '../pipeline/list.js';
 import type { MetricFamily } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
-import { createFlowRenderer } from './renderer.js';
+import { createMetricFold } from './metric-fold.js';
 import type { FoldingStrategy } from './schema.js';
-import { prng, randomSockets, snapshotOf, tcpSocket } from './sockets.fixture.js';
+import { prng, randomSockets, T0, tcpSocket } from './sockets.fixture.js';
 
 const get = (out: MetricFamily[], name: string) => out.find((f) => f.name === name);
 const flowsIn = (sockets: readonly SocketRecord[]) =>
@@ -15,8 +16,8 @@ describe('max_series', () => {
   );
 
   it('keeps the worst flows by rtt and sums the rest into "other"', () => {
-    const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 4, families: { flow_sockets: true } });
-    const out = r.render(snapshotOf(ten));
+    const r = createMetricFold({ folding: 'raw_endpoint', max_series: 4, families: { flow_sockets: true } });
+    const out = foldRecords(r, T0, ten);
     const rtt = get(out, 'sockscope_tcp_rtt_seconds')?.samples ?? [];
     expect(rtt.map((s) => [s.labels.src_port, s.value])).toEqual([
       // kept series stay in the order the sockets came
@@ -33,29 +34,29 @@ describe('max_series', () => {
   });
 
   it('keeps the worst flows by retransmits when top_k says so', () => {
-    const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 3, top_k: 'retransmits' });
-    const ports = get(r.render(snapshotOf(ten)), 'sockscope_tcp_retransmits_total')?.samples?.map((s) => s.labels.src_port);
+    const r = createMetricFold({ folding: 'raw_endpoint', max_series: 3, top_k: 'retransmits' });
+    const ports = get(foldRecords(r, T0, ten), 'sockscope_tcp_retransmits_total')?.samples?.map((s) => s.labels.src_port);
     expect(ports).toEqual(['40000', '40001', 'other']);
   });
 
   it('breaks ties at the threshold by key, the same way every scrape', () => {
     const same = ten.map((s) => ({ ...s, tcp: { ...s.tcp, rttUs: 5000 } }));
-    const r = createFlowRenderer({ folding: 'raw_endpoint', max_series: 4 });
-    const pick = () => get(r.render(snapshotOf(same)), 'sockscope_tcp_rtt_seconds')?.samples?.map((s) => s.labels.src_port);
+    const r = createMetricFold({ folding: 'raw_endpoint', max_series: 4 });
+    const pick = () => get(foldRecords(r, T0, same), 'sockscope_tcp_rtt_seconds')?.samples?.map((s) => s.labels.src_port);
     expect(pick()).toEqual(['40000', '40001', '40002', 'other']);
     expect(pick()).toEqual(['40000', '40001', '40002', 'other']);
-    const reversed = createFlowRenderer({ folding: 'raw_endpoint', max_series: 4 });
-    expect(get(reversed.render(snapshotOf([...same].reverse())), 'sockscope_tcp_rtt_seconds')?.samples?.map((s) => s.labels.src_port)).toEqual([
+    const reversed = createMetricFold({ folding: 'raw_endpoint', max_series: 4 });
+    expect(get(foldRecords(reversed, T0, [...same].reverse()), 'sockscope_tcp_rtt_seconds')?.samples?.map((s) => s.labels.src_port)).toEqual([
       '40002', '40001', '40000', 'other',
     ]);
   });
 
   it('emits a new sample object when a value changes and never mutates an emitted one', () => {
-    const r = createFlowRenderer({ folding: 'raw_endpoint' });
-    const first = get(r.render(snapshotOf(ten)), 'sockscope_tcp_rtt_seconds')?.samples ?? [];
+    const r = createMetricFold({ folding: 'raw_endpoint' });
+    const first = get(foldRecords(r, T0, ten), 'sockscope_tcp_rtt_seconds')?.samples ?? [];
     const before = first.map((s) => s.value);
     const changed = ten.map((s, i) => (i === 0 ? { ...s, tcp: { ...s.tcp, rttUs: 99_000 } } : s));
-    const second = get(r.render(snapshotOf(changed)), 'sockscope_tcp_rtt_seconds')?.samples ?? [];
+    const second = get(foldRecords(r, T0, changed), 'sockscope_tcp_rtt_seconds')?.samples ?? [];
     expect(first.map((s) => s.value)).toEqual(before);
     expect(second[0]?.value).toBe(0.099);
     expect(second[0]).not.toBe(first[0]);
@@ -63,7 +64,7 @@ describe('max_series', () => {
   });
 
   it('reports zero dropped series when within the cap', () => {
-    const out = createFlowRenderer({ folding: 'raw_endpoint' }).render(snapshotOf(ten));
+    const out = foldRecords(createMetricFold({ folding: 'raw_endpoint' }), T0, ten);
     const dropped = get(out, 'sockscope_series_dropped')?.samples ?? [];
     expect(dropped.length).toBe(13);
     expect(dropped.every((s) => s.value === 0)).toBe(true);
@@ -79,8 +80,8 @@ describe('properties over random socket sets (seeded)', () => {
       const sockets = randomSockets(rand, 1 + Math.floor(rand() * 400));
       const folding = strategies[seed % strategies.length] as FoldingStrategy;
       const max = 1 + Math.floor(rand() * 60);
-      const r = createFlowRenderer({ folding, max_series: max, label_style: seed % 2 ? 'flow' : 'separate', families: { flow_sockets: true } });
-      const out = r.render(snapshotOf(sockets));
+      const r = createMetricFold({ folding, max_series: max, label_style: seed % 2 ? 'flow' : 'separate', families: { flow_sockets: true } });
+      const out = foldRecords(r, T0, sockets);
       const counts = get(out, 'sockscope_flow_sockets')?.samples ?? [];
       const ctx = `seed ${seed} ${folding} max ${max}`;
       expect(counts.reduce((a, s) => a + s.value, 0), ctx).toBe(flowsIn(sockets).length);
@@ -97,7 +98,7 @@ describe('properties over random socket sets (seeded)', () => {
       const rand = prng(1000 + seed);
       const pool = randomSockets(rand, 200);
       const folding = strategies[seed % strategies.length] as FoldingStrategy;
-      const r = createFlowRenderer({ folding, max_series: 5 + Math.floor(rand() * 40), top_k: seed % 2 ? 'rtt' : 'retransmits' });
+      const r = createMetricFold({ folding, max_series: 5 + Math.floor(rand() * 40), top_k: seed % 2 ? 'rtt' : 'retransmits' });
       const last = new Map<string, number>();
       for (let round = 0; round < 8; round++) {
         const live = pool
@@ -108,7 +109,7 @@ describe('properties over random socket sets (seeded)', () => {
             pool[pool.indexOf(s)] = grown;
             return grown;
           });
-        const out = r.render(snapshotOf(live, 1_700_000_000_000 + round * 15_000));
+        const out = foldRecords(r, 1_700_000_000_000 + round * 15_000, live);
         for (const s of get(out, 'sockscope_tcp_data_segments_out_total')?.samples ?? []) {
           const k = JSON.stringify(s.labels);
           expect(s.value, `seed ${seed} round ${round} ${k}`).toBeGreaterThanOrEqual(last.get(k) ?? 0);

@@ -1,31 +1,13 @@
-import type { MetricCatalogEntry } from '../catalog/types.js';
 import type { MetricFamily, Sample } from '../types/family.js';
 import { familyOf } from './aggregates.js';
+import type { FlowPlan } from './plan.js';
 import { gaugeValue, type Series } from './series.js';
-
-/** What the renderer decided once at construction, needed to write families out. */
-export interface FlowPlan {
-  /** Enabled catalog entries in catalog order. */
-  enabled: readonly MetricCatalogEntry[];
-  /** Per-flow gauge entries, by slot. */
-  gauges: readonly MetricCatalogEntry[];
-  /** Per-flow counter entries, by slot. */
-  counters: readonly MetricCatalogEntry[];
-  /** Merge code per gauge slot. */
-  gaugeMerge: Int8Array;
-  /** Output under prometheus_ss_exporter names and units. */
-  compat: boolean;
-  /** Number of gauge slots. */
-  G: number;
-  /** Number of counter slots. */
-  C: number;
-}
 
 /**
  * Writes the per-flow families in catalog order: one sample per active series that had a
  * value this collection, then the `other` series when max_series folded some away. Counters
  * output their running totals (monotonic per label set). Values arrive already in the output
- * unit (the renderer compiles compat readers with the compat scale).
+ * unit (the plan compiles compat readers with the compat scale).
  */
 export function emitFlowFamilies(plan: FlowPlan, kept: readonly Series[], other: Series | undefined): MetricFamily[] {
   const { G, C, compat } = plan;

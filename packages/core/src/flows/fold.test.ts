@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { foldRecords } from '../pipeline/list.js';
 import type { SocketRecord } from '../types/socket.js';
 import { createFlowKeyer } from './fold.js';
-import { createFlowRenderer } from './renderer.js';
+import { createMetricFold } from './metric-fold.js';
 import type { FoldingStrategy } from './schema.js';
-import { listener, snapshotOf, tcpSocket } from './sockets.fixture.js';
+import { listener, T0, tcpSocket } from './sockets.fixture.js';
 
 const web = { pid: 10, comm: 'nginx' };
 const ctr = { id: 'f'.repeat(64), podUid: 'pod-a', systemdUnit: 'cri-containerd-f.scope' };
@@ -18,8 +19,8 @@ const sockets: SocketRecord[] = [
 ];
 
 function folded(folding: FoldingStrategy, label_style: 'separate' | 'flow' = 'separate') {
-  const r = createFlowRenderer({ folding, label_style, families: { flow_sockets: true } });
-  const f = r.render(snapshotOf(sockets)).find((x) => x.name === 'sockscope_flow_sockets');
+  const r = createMetricFold({ folding, label_style, families: { flow_sockets: true } });
+  const f = foldRecords(r, T0, sockets).find((x) => x.name === 'sockscope_flow_sockets');
   return (f?.samples ?? []).map((s): Record<string, string | number> => ({ ...s.labels, n: s.value }));
 }
 
@@ -54,9 +55,9 @@ describe('folding strategies (separate labels)', () => {
   });
 
   it('service trusts an enriched direction over the listening-port guess', () => {
-    const r = createFlowRenderer({ families: { flow_sockets: true } });
+    const r = createMetricFold({ families: { flow_sockets: true } });
     const s = tcpSocket({ local: { address: '10.0.0.1', port: 7000 }, remote: { address: '10.0.0.9', port: 1234 }, direction: 'inbound', process: web });
-    const f = r.render(snapshotOf([s])).find((x) => x.name === 'sockscope_flow_sockets');
+    const f = foldRecords(r, T0, [s]).find((x) => x.name === 'sockscope_flow_sockets');
     expect(f?.samples?.[0]?.labels).toMatchObject({ direction: 'inbound', local_port: '7000' });
   });
 

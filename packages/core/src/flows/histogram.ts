@@ -1,7 +1,7 @@
 import type { HistogramSample, Labels } from '../types/family.js';
 
 /**
- * A histogram that lives as long as the renderer: counts only grow, so buckets stay cumulative
+ * A histogram that lives as long as the metric fold: counts only grow, so buckets stay cumulative
  * and monotonic across scrapes (prometheus_ss_exporter rebuilt them from zero every scrape).
  */
 export class CumulativeHistogram {

@@ -1,5 +1,8 @@
+import type { SourceReader } from '../catalog/source.js';
 import type { MergeKind } from '../catalog/types.js';
 import type { Labels, Sample } from '../types/family.js';
+import type { SocketRecord } from '../types/socket.js';
+import type { FlowPlan } from './plan.js';
 
 /** Merge kinds as small integers for the hot loop. */
 export const MERGE = { sum: 0, max: 1, min: 2, mean: 3, last: 4 } as const satisfies Record<MergeKind, number>;
@@ -70,6 +73,20 @@ export function mergeGauge(buf: Float64Array, g: number, j: number, merge: numbe
   buf[g + j] = n + 1;
 }
 
+/** Folds the gauge values of one socket into a series' buffer. */
+export function addGauges(buf: Float64Array, s: SocketRecord, plan: FlowPlan): void {
+  const { G, gaugeReaders, gaugeMerge } = plan;
+  for (let j = 0; j < G; j++) {
+    const v = (gaugeReaders[j] as SourceReader)(s);
+    if (v !== undefined) mergeGauge(buf, G, j, gaugeMerge[j] as number, v);
+  }
+}
+
+/** Adds a series' counter deltas of the collection to its running totals. */
+export function applyDeltas(buf: Float64Array, g: number, c: number): void {
+  for (let j = 0; j < c; j++) buf[2 * g + 2 * c + j] = (buf[2 * g + 2 * c + j] as number) + (buf[2 * g + j] as number);
+}
+
 /** Folds slot j of `from` (already merged) into `into`: used when a series goes to `other`. */
 export function mergeSeriesGauge(into: Float64Array, from: Float64Array, g: number, j: number, merge: number): void {
   const n = from[g + j] as number;
@@ -122,4 +139,35 @@ export function splitByCap(active: Series[], max: number): { kept: Series[]; fol
     else folded.push(g);
   }
   return { kept, folded };
+}
+
+/**
+ * Merges the series max_series folded away into `other` for collection `gen` taken at `at`:
+ * gauges by their merge, counter deltas summed and added to its own running totals (so the
+ * `other` series' counters are monotonic too).
+ */
+export function foldIntoOther(other: Series, folded: readonly Series[], plan: FlowPlan, gen: number, at: number): void {
+  const { G, C, gaugeMerge } = plan;
+  other.begin(gen, at, G, C);
+  const into = other.buf;
+  for (const g of folded) {
+    other.count += g.count;
+    for (let j = 0; j < G; j++) mergeSeriesGauge(into, g.buf, G, j, gaugeMerge[j] as number);
+    for (let j = 0; j < C; j++) {
+      into[2 * G + j] = (into[2 * G + j] as number) + (g.buf[2 * G + j] as number);
+      into[2 * G + C + j] = (into[2 * G + C + j] as number) + (g.buf[2 * G + C + j] as number);
+    }
+  }
+  applyDeltas(into, G, C);
+}
+
+/** Per flow family id, how many of the folded series had a value: what `sockscope_series_dropped` reports. */
+export function countDropped(folded: readonly Series[], plan: FlowPlan): Map<string, number> {
+  const { G, C } = plan;
+  const m = new Map<string, number>();
+  if (folded.length === 0) return m;
+  plan.gauges.forEach((e, j) => m.set(e.id, folded.filter((g) => (g.buf[G + j] as number) > 0).length));
+  plan.counters.forEach((e, j) => m.set(e.id, folded.filter((g) => (g.buf[2 * G + C + j] as number) > 0).length));
+  m.set('flow_sockets', folded.length);
+  return m;
 }

@@ -1,6 +1,5 @@
 // Synthetic socket records for core's tests: core cannot read /proc, so its tests build the
 // records a collector would return. Not exported from the package.
-import type { Snapshot } from '../types/snapshot.js';
 import type { SocketRecord, TcpInfo } from '../types/socket.js';
 
 /** An established TCP socket with sensible tcp_info; override any field. */
@@ -50,10 +49,22 @@ export function listener(port: number, over: Partial<SocketRecord> = {}): Socket
   };
 }
 
-/** A snapshot holding these sockets. */
-export function snapshotOf(sockets: readonly SocketRecord[], timestamp = 1_700_000_000_000): Snapshot {
-  return { timestamp, durationSeconds: 0, sockets, host: {}, families: [], status: [] };
+/** When a test's collection was taken, ms since the epoch. */
+export const T0 = 1_700_000_000_000;
+
+/** One collection's records and when it was taken: what a test feeds `foldRecords`. */
+export interface RecordedCollection {
+  timestamp: number;
+  sockets: readonly SocketRecord[];
 }
+
+/** A collection of these sockets taken at `timestamp`. */
+export function collectionOf(sockets: readonly SocketRecord[], timestamp = T0): RecordedCollection {
+  return { timestamp, sockets };
+}
+
+/** @deprecated The old name of {@link collectionOf} (a Snapshot no longer holds sockets). */
+export const snapshotOf = collectionOf;
 
 /** Mulberry32: a small seeded PRNG so property tests are reproducible. */
 export function prng(seed: number): () => number {

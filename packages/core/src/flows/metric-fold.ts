@@ -1,0 +1,118 @@
+import type { Fold } from '../contracts/fold.js';
+import { compileSelection } from '../selection/compile.js';
+import type { ResolveHost } from '../selection/hosts.js';
+import type { MetricFamily } from '../types/family.js';
+import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
+import { Aggregates, markListeningPort } from './aggregates.js';
+import { CounterSlots } from './counter-slots.js';
+import { emitFlowFamilies } from './emit.js';
+import { createFlowKeyer } from './fold.js';
+import { planFlows } from './plan.js';
+import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
+import { SeriesTable } from './series-table.js';
+import { Series, addGauges, applyDeltas, countDropped, foldIntoOther, splitByCap } from './series.js';
+import { SocketMemos } from './socket-memory.js';
+
+/** What the app injects into the metric fold. */
+export interface MetricFoldDeps {
+  /** Resolves selection host names (the app passes node:dns); default resolves nothing. */
+  resolveHost?: ResolveHost;
+  /** Clock for the host TTL, ms. */
+  now?: () => number;
+  /** A series with no socket for this long is forgotten (its counters restart if it returns), ms. Default 10 min. */
+  retentionMs?: number;
+  /** Most idle series remembered at once, the longest idle forgotten first; overrides `max_idle_series` of the config. */
+  maxIdleSeries?: number;
+}
+
+/**
+ * Folds a collection's socket records into flow metric families, one record at a time, and
+ * keeps counter totals and histograms across collections: per-flow families, socket counts,
+ * listen queues, the RTT histogram and series_dropped, in catalog order. Direction falls back
+ * to listening ports, so listeners must come before the flows they accepted (the Fold contract).
+ * A collection left open is dropped at the next `begin`, its counter increments kept in the totals.
+ */
+export interface MetricFold extends Fold<MetricFamily[]> {
+  /** Resolves once background host-name resolution in flight has finished. */
+  settled(): Promise<void>;
+  /** Conditions worth one log line (e.g. host names with no resolver). */
+  notices(): readonly string[];
+  /** The resolved config, defaults filled. */
+  readonly config: Readonly<FlowsConfig>;
+}
+
+// Listeners, TIME_WAIT and request minisockets have no tcp_info worth a series (ss shows the
+// same set by default); sockscope_sockets and the listen-queue families count them.
+const NOT_FLOW: Partial<Record<SocketState, true>> = { LISTEN: true, CLOSE: true, TIME_WAIT: true, SYN_RECV: true, NEW_SYN_RECV: true };
+
+/** Creates the metric fold of a `flows:` config (validated here, defaults filled). */
+export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldDeps = {}): MetricFold {
+  const config = resolveFlowsConfig(input);
+  const plan = planFlows(config);
+  const { G, C, byRtt, rank } = plan;
+  const keyer = createFlowKeyer(config.folding, plan.compat ? 'flow' : config.label_style);
+  const selection = compileSelection(config.selection, { resolveHost: deps.resolveHost, now: deps.now });
+  const slots = C > 0 ? new CounterSlots(plan.counterReaders, 2 * G) : undefined;
+  const memos = new SocketMemos(slots);
+  const table = new SeriesTable(keyer, G, C, { retentionMs: deps.retentionMs ?? 600_000, maxIdle: deps.maxIdleSeries ?? config.max_idle_series });
+  const aggregates = new Aggregates(plan);
+  const other = new Series('\u0000other', keyer.otherLabels, G, C);
+  // TCP listening ports of the collection open: a flow from a marked local port was accepted
+  const listen = plan.needListen ? new Uint8Array(65536) : undefined;
+  const notices: string[] = [];
+  if (!deps.resolveHost && (config.selection.include.hosts?.length || config.selection.exclude.hosts?.length)) {
+    notices.push('flows.selection: host names are configured but no resolver was given; they match nothing');
+  }
+  let gen = 0; // collection number
+  let open = false;
+  let at = 0; // timestamp of the collection open
+
+  const begin = (timestamp: number): void => {
+    if (open) for (const g of table.active) applyDeltas(g.buf, G, C);
+    gen++;
+    open = true;
+    at = timestamp;
+    selection.tick();
+    listen?.fill(0);
+    table.begin();
+    aggregates.begin();
+  };
+
+  const add = (s: SocketRecord): void => {
+    if (!open) throw new Error('metric fold: add() outside begin()/end()');
+    aggregates.add(s);
+    if (listen) markListeningPort(listen, s);
+    if (s.protocol !== 'tcp' || NOT_FLOW[s.state]) return;
+    let dir: Direction | undefined = s.direction;
+    if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
+    if (!selection.all && !selection.matches(s, dir)) return;
+    const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
+    const memo = memos.see(s, gen);
+    let g = memo.lastSeries(s, inbound, gen);
+    if (g === undefined) memo.remember((g = table.seriesOf(s, inbound)), s, inbound);
+    table.activate(g, gen, at);
+    g.count++;
+    addGauges(g.buf, s, plan);
+    if (slots) slots.addDeltas(s, memo.slot, g.buf);
+    aggregates.observe(s);
+    const r = rank(s) ?? 0;
+    if (!byRtt) g.score += r;
+    else if (r > g.score) g.score = r;
+  };
+
+  const end = (): MetricFamily[] => {
+    if (!open) throw new Error('metric fold: end() without begin()');
+    open = false;
+    memos.forgetUnseen(gen);
+    const { kept, folded } = splitByCap(table.active, config.max_series);
+    for (const g of kept) applyDeltas(g.buf, G, C);
+    if (folded.length > 0) foldIntoOther(other, folded, plan, gen, at);
+    const dropped = countDropped(folded, plan);
+    table.forgetIdle(gen, at);
+    const out = emitFlowFamilies(plan, kept, folded.length > 0 ? other : undefined);
+    aggregates.emit(out, dropped);
+    return out;
+  };
+
+  return { begin, add, end, settled: () => selection.settled(), notices: () => notices, config };
+}

@@ -1,0 +1,91 @@
+import type { SocketRecord } from '../types/socket.js';
+import type { FlowKeyer } from './fold.js';
+import { Series } from './series.js';
+
+/** How long idle series are remembered. */
+export interface SeriesRetention {
+  /** A series with no socket for this long is forgotten (its counters restart if it returns), ms. */
+  retentionMs: number;
+  /** Most idle series remembered at once, the longest idle forgotten first. */
+  maxIdle: number;
+}
+
+/**
+ * Every series the fold remembers, by key, and the ones active in the collection open. A
+ * series outlives its sockets (its counter totals must survive them) until it has been idle
+ * for the retention time, or until more than `maxIdle` series are idle: under churn
+ * (raw_endpoint keys of short connections) idle series would otherwise pile up for the whole
+ * retention time, so the cap bounds memory and forgets the longest idle first.
+ */
+export class SeriesTable {
+  private readonly series = new Map<string, Series>();
+  /** Series active in the collection open, in the order their first socket came. */
+  active: Series[] = [];
+  /** Series active in the last collection ended. */
+  private prevActive: Series[] = [];
+  /**
+   * Series in the order they went idle, oldest first, from `idleHead` on; an entry is stale
+   * once its series was active again (its idleSince moved on).
+   */
+  private idle: { g: Series; since: number }[] = [];
+  private idleHead = 0;
+
+  constructor(
+    private readonly keyer: FlowKeyer,
+    private readonly G: number,
+    private readonly C: number,
+    private readonly retention: SeriesRetention,
+  ) {}
+
+  /** Starts a collection: no series active yet. */
+  begin(): void {
+    this.active = [];
+  }
+
+  /** The series `s` folds into (built on first sight of its key). */
+  seriesOf(s: SocketRecord, inbound: boolean): Series {
+    const key = this.keyer.key(s, inbound);
+    let g = this.series.get(key);
+    if (g === undefined) this.series.set(key, (g = new Series(key, this.keyer.labels(s, inbound, key), this.G, this.C)));
+    return g;
+  }
+
+  /** Marks `g` active in collection `gen` taken at `at`: its per-collection numbers start from zero. */
+  activate(g: Series, gen: number, at: number): void {
+    if (g.gen === gen) return;
+    g.begin(gen, at, this.G, this.C);
+    this.active.push(g);
+  }
+
+  /**
+   * Ends collection `gen` taken at `at`: series active in the last one and not in this one go
+   * idle; idle series past the retention time, and the longest idle beyond `maxIdle`, are
+   * forgotten. Work is proportional to what went idle.
+   */
+  forgetIdle(gen: number, at: number): void {
+    for (const g of this.prevActive) {
+      if (g.gen !== gen) {
+        g.idleSince = at;
+        this.idle.push({ g, since: at });
+      }
+    }
+    this.prevActive = this.active;
+    const { retentionMs, maxIdle } = this.retention;
+    let idleCount = this.series.size - this.active.length;
+    while (this.idleHead < this.idle.length) {
+      const { g, since } = this.idle[this.idleHead] as { g: Series; since: number };
+      if (g.gen === gen || g.idleSince !== since || this.series.get(g.key) !== g) {
+        this.idleHead++;
+        continue;
+      }
+      if (at - since < retentionMs && idleCount <= maxIdle) break;
+      this.series.delete(g.key);
+      idleCount--;
+      this.idleHead++;
+    }
+    if (this.idleHead > 1024 && this.idleHead * 2 > this.idle.length) {
+      this.idle = this.idle.slice(this.idleHead);
+      this.idleHead = 0;
+    }
+  }
+}

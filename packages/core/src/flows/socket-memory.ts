@@ -1,0 +1,73 @@
+import type { SocketRecord } from '../types/socket.js';
+import type { CounterSlots } from './counter-slots.js';
+import type { Series } from './series.js';
+
+/** What the fold remembers of one live socket between collections. */
+export class SocketMemo {
+  /** Collection (generation) it was last seen in. */
+  gen: number;
+  /** Where its last value of each counter lives in the shared {@link CounterSlots} (-1 without counters). */
+  readonly slot: number;
+  /** The series it folded into last time, and what that choice depended on. */
+  private series: Series | undefined = undefined;
+  private process: SocketRecord['process'] = undefined;
+  private container: SocketRecord['container'] = undefined;
+  private inbound = false;
+
+  constructor(gen: number, slot: number) {
+    this.gen = gen;
+    this.slot = slot;
+  }
+
+  /**
+   * The series this socket folded into last time, when it still holds: a socket keeps its
+   * endpoints for life, so its series only changes when what else the key reads does (owner,
+   * container, direction). Undefined when that changed, or when the series sat out the last
+   * collection (it may have been forgotten since): then the key is built and looked up again.
+   */
+  lastSeries(s: SocketRecord, inbound: boolean, gen: number): Series | undefined {
+    const g = this.series;
+    if (g === undefined || this.process !== s.process || this.container !== s.container || this.inbound !== inbound || g.gen < gen - 1) return undefined;
+    return g;
+  }
+
+  /** Remembers the series this socket folds into, and what the choice read. */
+  remember(g: Series, s: SocketRecord, inbound: boolean): void {
+    this.series = g;
+    this.process = s.process;
+    this.container = s.container;
+    this.inbound = inbound;
+  }
+}
+
+/**
+ * The memo of every live socket, keyed by its cookie (else netns + inode + endpoints). A socket
+ * not seen in a collection is gone: its memo is forgotten and its counter slot given back.
+ */
+export class SocketMemos {
+  private readonly sockets = new Map<bigint | string, SocketMemo>();
+
+  /** @param slots where counter values live; undefined when no counter family is on */
+  constructor(private readonly slots: CounterSlots | undefined) {}
+
+  /** The memo of `s`, marked seen in collection `gen`; a new socket gets a fresh one. */
+  see(s: SocketRecord, gen: number): SocketMemo {
+    const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
+    let memo = this.sockets.get(id);
+    if (memo === undefined) {
+      memo = new SocketMemo(gen, this.slots ? this.slots.take() : -1);
+      this.sockets.set(id, memo);
+    }
+    memo.gen = gen;
+    return memo;
+  }
+
+  /** Forgets every socket not seen in collection `gen`, giving its counter slot back. */
+  forgetUnseen(gen: number): void {
+    for (const [id, memo] of this.sockets) {
+      if (memo.gen === gen) continue;
+      this.sockets.delete(id);
+      if (memo.slot >= 0) this.slots?.release(memo.slot);
+    }
+  }
+}

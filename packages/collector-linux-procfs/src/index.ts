@@ -1,5 +1,20 @@
-// Host counters (owned by src/host/), socket tables (src/sockets/) and the Linux enrichers (src/enrichers/).
-export { linuxProcfsHostCollector } from './host/plugin.js';
-export { linuxProcfsSocketsCollector } from './sockets/plugin.js';
-export { processEnricher } from './enrichers/process.js';
-export { containerEnricher } from './enrichers/container.js';
+// One file per plugin in src/plugins/; their implementations live in src/host/, src/sockets/
+// and src/enrichers/, their config schemas in src/config.ts.
+export { linuxProcfsHostCollector } from './plugins/linux-procfs.js';
+export { linuxProcfsSocketsCollector } from './plugins/linux-procfs-sockets.js';
+export { processEnricher } from './plugins/process.js';
+export { containerEnricher } from './plugins/container.js';
+export {
+  NODE_EXPORTER_NETSTAT_FIELDS,
+  SOCKET_TABLES,
+  containerConfigSchema,
+  hostConfigSchema,
+  processConfigSchema,
+  socketsConfigSchema,
+  type ContainerEnricherConfig,
+  type HostCollectorConfig,
+  type LinuxProcfsSocketsConfig,
+  type ProcessEnricherConfig,
+  type SocketTable,
+} from './config.js';
+export { ProcfsError, ProcfsErrorCodes, type ProcfsErrorCode } from './errors.js';

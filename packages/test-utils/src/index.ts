@@ -6,3 +6,4 @@ export * from './sink-suite.js';
 export * from './prng.js';
 export * from './net.js';
 export * from './loop.js';
+export * from './enricher-suite.js';

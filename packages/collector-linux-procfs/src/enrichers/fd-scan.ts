@@ -4,7 +4,7 @@ import { linkInode } from './proc-files.js';
 
 /** What one pass over /proc/*\/fd found. */
 export interface SocketOwners {
-  /** Socket inode → owning pid, for the inodes asked about (every socket when none were named). */
+  /** Socket inode → owning pid, for every socket held by a process. */
   owners: Map<number, number>;
   /** Processes whose fd directory we were not allowed to read (EACCES/EPERM). */
   denied: number;
@@ -19,18 +19,15 @@ const SLICE_MS = 4;
 const FDS_PER_CHECK = 256;
 
 /**
- * Maps socket inodes to pids with one pass over every /proc/<pid>/fd (readlink `socket:[N]`):
- * the inodes in `wanted` (the pass ends early once each has an owner), or every socket inode
- * when `wanted` is undefined (a streamed collection, which does not know its sockets yet).
- * An inode held by pid 1 and another process goes to the other one: systemd keeps the
+ * Maps every socket inode to its pid with one pass over every /proc/<pid>/fd (readlink
+ * `socket:[N]`). It runs before the collectors read, so it cannot know which sockets they will
+ * find. An inode held by pid 1 and another process goes to the other one: systemd keeps the
  * listening sockets of socket-activated services open, and the service is the real owner.
  */
-export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<number> | undefined, signal: AbortSignal): Promise<SocketOwners> {
+export async function scanSocketOwners(procfs: string, signal: AbortSignal): Promise<SocketOwners> {
   const owners = new Map<number, number>();
   let denied = 0;
   let scanned = 0;
-  let heldByInit = 0;
-  if (wanted?.size === 0) return { owners, denied, scanned };
   signal.throwIfAborted();
   const entries = readdirSync(procfs);
   const slice = new TimeSlice(SLICE_MS);
@@ -66,16 +63,10 @@ export async function scanSocketOwners(procfs: string, wanted: ReadonlySet<numbe
         continue; // closed since readdir, or the process exited
       }
       const inode = linkInode(target, 'socket');
-      if (inode < 0 || (wanted && !wanted.has(inode))) continue;
+      if (inode < 0) continue;
       const prev = owners.get(inode);
-      if (prev === undefined || (prev === 1 && pid !== 1)) {
-        owners.set(inode, pid);
-        if (pid === 1) heldByInit++;
-        else if (prev === 1) heldByInit--;
-      }
+      if (prev === undefined || (prev === 1 && pid !== 1)) owners.set(inode, pid);
     }
-    // every socket has an owner other than pid 1: later processes cannot change the answer
-    if (wanted && owners.size === wanted.size && heldByInit === 0) break;
   }
   return { owners, denied, scanned };
 }

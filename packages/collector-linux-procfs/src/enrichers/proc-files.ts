@@ -69,13 +69,3 @@ export function readNetnsInode(path: string): number | undefined {
     return undefined;
   }
 }
-
-/** Config schema both procfs enrichers take: where procfs is, and their (pid, start time) cache size. */
-export const procfsEnricherSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    procfs_path: { type: 'string', default: '/proc', description: 'Mount point of procfs.' },
-    cache_size: { type: 'integer', minimum: 1, default: 8192, description: 'Processes kept in the (pid, start time) cache.' },
-  },
-} as const;

@@ -1,5 +1,5 @@
-import type { HostStats } from '@sockscope/core';
-import type { ResolvedHostConfig } from './config.js';
+import type { HostStats, Warning } from '@sockscope/core';
+import { procfsWarning } from '../errors.js';
 import { readInterfaces } from './interfaces.js';
 import { parseConntrackStat, parseSingleValue } from './parse/conntrack.js';
 import { parseSnmp, type ProtocolCounters } from './parse/snmp.js';
@@ -8,13 +8,14 @@ import { parseSockstat, type SockstatCounts } from './parse/sockstat.js';
 import { parseSoftnet } from './parse/softnet.js';
 import type { Parsed } from './parse/text.js';
 import { readKernelFile } from './read.js';
+import type { ResolvedHostConfig } from './resolve.js';
 
 /** Host counters of one collection, and what was wrong on the way. */
 export interface HostReading {
   /** What could be read; parts whose files are absent or unreadable are left out. */
   host: HostStats;
-  /** One line per problem, naming the file (and line) it came from. */
-  warnings: string[];
+  /** One warning per problem, its message naming the file (and line) it came from. */
+  warnings: Warning[];
 }
 
 /**
@@ -23,22 +24,22 @@ export interface HostReading {
  * except an abort.
  */
 export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal: AbortSignal): Promise<HostReading> {
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   const proc = cfg.procfsPath;
   const read = async <T>(rel: string, parse: (text: string) => Parsed<T>): Promise<T | undefined> => {
     const path = `${proc}/${rel}`;
     const out = await readKernelFile(path, signal);
     if ('absent' in out) return undefined;
     if ('error' in out) {
-      warnings.push(out.error);
+      warnings.push(procfsWarning('ERR_PROCFS_UNREADABLE', out.error));
       return undefined;
     }
     try {
       const parsed = parse(out.text);
-      for (const p of parsed.problems) warnings.push(`${path} ${p}`);
+      for (const p of parsed.problems) warnings.push(procfsWarning('ERR_PROCFS_MALFORMED', `${path} ${p}`));
       return parsed.value;
     } catch (err) {
-      warnings.push(`${path}: parser failed: ${(err as Error).message}`);
+      warnings.push(procfsWarning('ERR_PROCFS_PARSER_FAILED', `${path}: parser failed: ${(err as Error).message}`));
       return undefined;
     }
   };

@@ -1,8 +1,9 @@
-import type { InterfaceStats } from '@sockscope/core';
-import type { ResolvedHostConfig } from './config.js';
+import type { InterfaceStats, Warning } from '@sockscope/core';
+import { procfsWarning } from '../errors.js';
 import { parseNetDev } from './parse/net-dev.js';
 import { parseSysClassNet, SYS_CLASS_NET_FILES } from './parse/sys-class-net.js';
 import { listInterfaceDirs, readAttributesSync, readKernelFile, yieldToEventLoop } from './read.js';
+import type { ResolvedHostConfig } from './resolve.js';
 
 const YIELD_EVERY = 8;
 
@@ -11,7 +12,7 @@ const YIELD_EVERY = 8;
  * config. Either source may be missing (sysfs not mounted in a container): the other still
  * publishes. Problems go to `warnings`, each naming the file.
  */
-export async function readInterfaces(cfg: ResolvedHostConfig, signal: AbortSignal, warnings: string[]): Promise<InterfaceStats[] | undefined> {
+export async function readInterfaces(cfg: ResolvedHostConfig, signal: AbortSignal, warnings: Warning[]): Promise<InterfaceStats[] | undefined> {
   const byName = new Map<string, InterfaceStats>();
   const entry = (device: string): InterfaceStats => {
     let s = byName.get(device);
@@ -23,10 +24,10 @@ export async function readInterfaces(cfg: ResolvedHostConfig, signal: AbortSigna
   const dev = await readKernelFile(devPath, signal);
   if ('text' in dev) {
     const parsed = parseNetDev(dev.text);
-    for (const p of parsed.problems) warnings.push(`${devPath} ${p}`);
+    for (const p of parsed.problems) warnings.push(procfsWarning('ERR_PROCFS_MALFORMED', `${devPath} ${p}`));
     for (const row of parsed.value) if (cfg.keepInterface(row.device)) entry(row.device).counters = row.counters;
   } else if ('error' in dev) {
-    warnings.push(dev.error);
+    warnings.push(procfsWarning('ERR_PROCFS_UNREADABLE', dev.error));
   }
   const inNetDev = new Set(byName.keys());
 
@@ -39,7 +40,7 @@ export async function readInterfaces(cfg: ResolvedHostConfig, signal: AbortSigna
     const name = names[i] as string;
     const dir = `${classDir}/${name}`;
     const { value, problems } = parseSysClassNet(readAttributesSync(dir, SYS_CLASS_NET_FILES));
-    for (const p of problems) warnings.push(`${dir}/${p}`);
+    for (const p of problems) warnings.push(procfsWarning('ERR_PROCFS_MALFORMED', `${dir}/${p}`));
     const s = entry(name);
     s.info = value.info;
     // node_exporter's netdev (netlink mode) publishes rx_nohandler with the /proc/net/dev counters.

@@ -1,24 +1,23 @@
-import { ipv4Text, ipv6Text, tcpStateName, type Endpoint, type SocketRecord, type TcpInfo } from '@sockscope/core';
+import { ipv4Text, ipv6Text, isListening, tcpStateName, type Endpoint, type SocketRecord, type TcpInfo } from '@sockscope/core';
 import { decodeAddressWords, hexDigit } from './address.js';
 import { LineCursor, forEachLine } from './scan.js';
 
-/** A line the parser skipped, with why. */
-export interface ParseProblem {
-  /** 1-based line number in the file. */
-  line: number;
-  /** What is wrong with it. */
-  message: string;
+/**
+ * Which lines one pass over a table hands on. A collector that must visit every listening socket
+ * first makes two passes over the same bytes, `listening` then `others`; each malformed line is
+ * reported by exactly one of the two (one that fails before its state is known by `listening`).
+ */
+export type TablePass = 'listening' | 'others' | 'all';
+
+/** Receives what one pass over a table finds, line by line. */
+export interface TableVisitor {
+  /** A well-formed line of the class the pass picks, as a record. */
+  record(rec: SocketRecord): void;
+  /** A malformed line (1-based line number), skipped. */
+  problem(line: number, message: string): void;
 }
 
-/** Records parsed from one table, plus the lines that could not be read. */
-export interface TableParse {
-  /** One record per well-formed line. */
-  sockets: SocketRecord[];
-  /** Malformed lines, skipped. */
-  problems: ParseProblem[];
-}
-
-/** Options of {@link parseInetTable}. */
+/** Options of {@link scanInetTable}. */
 export interface InetTableOptions {
   /** Transport the file lists. */
   protocol: 'tcp' | 'udp' | 'raw';
@@ -26,6 +25,8 @@ export interface InetTableOptions {
   family: 'ipv4' | 'ipv6';
   /** Byte order of the host that printed the file (default: little endian, as on x86 and arm64). */
   littleEndian?: boolean;
+  /** Address text by kernel hex, shared by the passes over one table (default: a new cache). */
+  names?: Map<string | number, string>;
 }
 
 // USER_HZ is 100 on every Linux ABI: /proc prints timers as clock_t ticks of 10 ms.
@@ -35,18 +36,18 @@ const COLON = 58;
 const INFINITE_SSTHRESH = 0x7fffffff;
 
 /**
- * Parses /proc/net/{tcp,udp,raw}{,6} (the header line is skipped). A malformed line becomes a
- * problem and is skipped; the others are still returned.
+ * Scans /proc/net/{tcp,udp,raw}{,6} (the header line is skipped), handing each record of the
+ * lines `pass` picks to the visitor as it is parsed. A malformed line is reported and skipped;
+ * the others are still visited.
  */
-export function parseInetTable(buf: Uint8Array, opts: InetTableOptions): TableParse {
-  const sockets: SocketRecord[] = [];
-  const problems: ParseProblem[] = [];
+export function scanInetTable(buf: Uint8Array, opts: InetTableOptions, pass: TablePass, visitor: TableVisitor): void {
   const words = opts.family === 'ipv4' ? 1 : 4;
   const text = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const cur = new LineCursor(buf);
   const addr = new Uint8Array(16);
-  const names = new Map<string | number, string>();
+  const names = opts.names ?? new Map<string | number, string>();
   const littleEndian = opts.littleEndian ?? true;
+  const { protocol, family } = opts;
 
   const readEndpoint = (): Endpoint | string => {
     const start = cur.pos;
@@ -69,15 +70,23 @@ export function parseInetTable(buf: Uint8Array, opts: InetTableOptions): TablePa
     if (!cur.skipBlanks()) return;
     const first = buf[cur.pos] ?? 0;
     if (lineNo === 1 && (first < 48 || first > 57)) return; // the header
-    const rec = readLine(cur, readEndpoint, opts.protocol, opts.family);
-    if (typeof rec === 'string') problems.push({ line: lineNo, message: rec });
-    else sockets.push(rec);
+    const rec = readHead(cur, readEndpoint, protocol, family);
+    if (typeof rec === 'string') {
+      if (pass !== 'others') visitor.problem(lineNo, rec);
+      return;
+    }
+    if (pass !== 'all' && isListening(rec) !== (pass === 'listening')) return;
+    const bad = readTail(cur, rec);
+    if (bad === undefined) visitor.record(rec);
+    else visitor.problem(lineNo, bad);
   });
-  return { sockets, problems };
 }
 
-/** Reads one data line; returns the record or what is wrong with the line. */
-function readLine(cur: LineCursor, readEndpoint: () => Endpoint | string, protocol: InetTableOptions['protocol'], family: InetTableOptions['family']): SocketRecord | string {
+/**
+ * Reads a data line up to its state: enough to tell a listening socket. Returns the record (its
+ * remaining fields zero until {@link readTail}) or what is wrong with the line.
+ */
+function readHead(cur: LineCursor, readEndpoint: () => Endpoint | string, protocol: InetTableOptions['protocol'], family: InetTableOptions['family']): SocketRecord | string {
   if (cur.dec() < 0 || !cur.expect(COLON)) return 'no slot number ("N:")';
   cur.skipBlanks();
   const local = readEndpoint();
@@ -88,6 +97,11 @@ function readLine(cur: LineCursor, readEndpoint: () => Endpoint | string, protoc
   cur.skipBlanks();
   const st = cur.hex(2);
   if (st < 0) return 'state is not 2 hex digits';
+  return { protocol, family, state: tcpStateName(st), local, remote, inode: 0, uid: 0, recvQueue: 0, sendQueue: 0 };
+}
+
+/** Reads the rest of the line into the record; returns what is wrong with the line, if anything. */
+function readTail(cur: LineCursor, rec: SocketRecord): string | undefined {
   cur.skipBlanks();
   const tx = cur.hex(8);
   if (tx < 0 || !cur.expect(COLON)) return 'tx_queue is not 8 hex digits';
@@ -112,14 +126,16 @@ function readLine(cur: LineCursor, readEndpoint: () => Endpoint | string, protoc
   const inode = cur.dec();
   if (inode < 0 || !cur.atFieldEnd()) return 'inode is not a decimal in range';
 
-  const state = tcpStateName(st);
-  const rec: SocketRecord = { protocol, family, state, local, remote, inode, uid, recvQueue: rx, sendQueue: tx };
+  rec.inode = inode;
+  rec.uid = uid;
+  rec.recvQueue = rx;
+  rec.sendQueue = tx;
   if (timerKind !== 0 || retransmits !== 0) rec.timer = { kind: timerKind, expiresMs: when * MS_PER_TICK, retransmits };
-  if (protocol === 'tcp') {
-    const tcp = readTcpTail(cur, state === 'LISTEN', retransmits, timeout);
+  if (rec.protocol === 'tcp') {
+    const tcp = readTcpTail(cur, rec.state === 'LISTEN', retransmits, timeout);
     if (tcp) rec.tcp = tcp;
   }
-  return rec;
+  return undefined;
 }
 
 // Full sockets append: refcount, pointer, rto, ato, (quick<<1)|pingpong, cwnd, ssthresh

@@ -1,10 +1,10 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SocketRecord } from '@sockscope/core';
+import { enrichRecords, type SocketRecord } from '@sockscope/core';
 import { testContext } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { containerEnricher } from '../../src/enrichers/container.js';
+import { containerEnricher } from '../../src/plugins/container.js';
 
 // A hand-made /proc tree: pid 300 runs in a Kubernetes pod's container (the CRI-O fixture), in
 // network namespace 4026532500; the agent itself ("self") is in 4026531840.
@@ -35,7 +35,7 @@ describe('containerEnricher on a hand-made proc tree', () => {
     const ownerless = rec({});
     const known = rec({ netns: 7, process: { pid: 300, comm: 'envoy' } }); // no start time: read from stat
     const unix = rec({ protocol: 'unix', family: 'unix' });
-    expect(await e.enrich([owned, ownerless, known, unix], new AbortController().signal)).toEqual({});
+    expect(await enrichRecords(e, [owned, ownerless, known, unix])).toEqual({});
     expect(owned.container).toMatchObject({ id: ID, runtime: 'cri-o', podUid: '9e1b5a5c-7f0e-4d2b-a8c3-2f6d9b0e4a11', qosClass: 'besteffort' });
     expect(owned.netns).toBe(4026532500);
     expect(ownerless.netns).toBe(4026531840);
@@ -48,7 +48,7 @@ describe('containerEnricher on a hand-made proc tree', () => {
     setup();
     const e = await containerEnricher.create(testContext({ procfs_path: root, cache_size: 16 }));
     const gone = rec({ process: { pid: 999, comm: 'gone', startTime: 1 } });
-    expect(await e.enrich([gone], new AbortController().signal)).toEqual({});
+    expect(await enrichRecords(e, [gone])).toEqual({});
     expect(gone.container).toBeUndefined();
     expect(gone.netns).toBe(4026531840);
   });

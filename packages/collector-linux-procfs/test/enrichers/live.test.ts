@@ -1,14 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
-import { directionEnricher, isListening, type SocketRecord } from '@sockscope/core';
+import { directionEnricher, enrichRecords, listSockets, type RecordEnrichment, type SocketRecord } from '@sockscope/core';
 import { testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerEnricher } from '../../src/enrichers/container.js';
 import { parseCgroup } from '../../src/enrichers/parse-cgroup.js';
 import { linkInode, parseStat } from '../../src/enrichers/proc-files.js';
-import { processEnricher } from '../../src/enrichers/process.js';
-import { linuxProcfsSocketsCollector } from '../../src/sockets/plugin.js';
+import { containerEnricher } from '../../src/plugins/container.js';
+import { linuxProcfsSocketsCollector } from '../../src/plugins/linux-procfs-sockets.js';
+import { processEnricher } from '../../src/plugins/process.js';
 import { fdInode, handleFd, tcpPair, type TcpPair } from '../sockets/loopback.js';
 
 // A child process listens on loopback (TCP v4 and v6, UDP); the test process connects to it.
@@ -21,35 +21,35 @@ t4.listen(0, '127.0.0.1', () => t6.listen({ port: 0, host: '::1', ipv6Only: true
 process.stdin.on('end', () => process.exit(0)); process.stdin.resume();
 `;
 
+const socketsConfig = { procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6'] } as const;
+const enricherConfig = { procfs_path: '/proc', cache_size: 8192 };
+
+/** The table read whole, then enriched as a list by each enricher in turn (core's derived list form). */
 async function enrichedSnapshot(): Promise<SocketRecord[]> {
-  const collector = await linuxProcfsSocketsCollector.create(testContext({ procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6'] }));
-  const signal = new AbortController().signal;
-  const { sockets = [] } = await collector.collect(signal);
+  const collector = await linuxProcfsSocketsCollector.create(testContext(socketsConfig));
+  const { sockets } = await listSockets(collector);
   for (const def of [processEnricher, containerEnricher] as const) {
-    const e = await def.create(testContext({ procfs_path: '/proc', cache_size: 8192 }));
-    expect(await e.enrich(sockets, signal)).toEqual({});
+    const e = await def.create(testContext(enricherConfig));
+    expect(await enrichRecords(e, sockets)).toEqual({});
   }
-  await (await directionEnricher.create(testContext({}))).enrich(sockets, signal);
+  await enrichRecords(await directionEnricher.create(testContext({})), sockets);
   return sockets;
 }
 
-/** The same read, enriched record by record through each enricher's streaming form, listening sockets first. */
+/** The agent's one path: every enricher prepared, then each record enriched as the collector streams it. */
 async function streamedSnapshot(): Promise<SocketRecord[]> {
-  const collector = await linuxProcfsSocketsCollector.create(testContext({ procfs_path: '/proc', tables: ['tcp', 'tcp6', 'udp', 'udp6'] }));
+  const collector = await linuxProcfsSocketsCollector.create(testContext(socketsConfig));
   const signal = new AbortController().signal;
-  const runs = [];
-  for (const def of [processEnricher, containerEnricher] as const) {
-    const run = await (await def.create(testContext({ procfs_path: '/proc', cache_size: 8192 }))).prepare?.(signal);
-    if (run) runs.push(run);
-  }
-  const direction = await (await directionEnricher.create(testContext({}))).prepare?.(signal);
-  if (direction) runs.push(direction);
-  expect(runs).toHaveLength(3);
-  const { sockets = [] } = await collector.collect(signal);
-  const ordered = [...sockets.filter(isListening), ...sockets.filter((s) => !isListening(s))];
-  for (const s of ordered) for (const run of runs) run.enrich(s);
+  const runs: RecordEnrichment[] = [];
+  for (const def of [processEnricher, containerEnricher] as const) runs.push(await (await def.create(testContext(enricherConfig))).prepare(signal));
+  runs.push(await (await directionEnricher.create(testContext({}))).prepare(signal));
+  const arrived: SocketRecord[] = [];
+  await collector.stream(signal, (s) => {
+    for (const run of runs) run.enrich(s);
+    arrived.push(s);
+  });
   for (const run of runs) expect(run.finish()).toEqual({});
-  return ordered;
+  return arrived;
 }
 
 describe.runIf(process.platform === 'linux')('process, container and direction enrichment of live loopback sockets', () => {

@@ -1,10 +1,10 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { directionEnricher, type SocketRecord } from '@sockscope/core';
+import { directionEnricher, enrichRecords, listSockets, type SocketRecord } from '@sockscope/core';
 import { testContext } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containerEnricher } from '../../src/enrichers/container.js';
-import { processEnricher } from '../../src/enrichers/process.js';
-import { linuxProcfsSocketsCollector } from '../../src/sockets/plugin.js';
+import { containerEnricher } from '../../src/plugins/container.js';
+import { linuxProcfsSocketsCollector } from '../../src/plugins/linux-procfs-sockets.js';
+import { processEnricher } from '../../src/plugins/process.js';
 
 // Loopback is always "local", so inbound and outbound need a peer that is another host: two
 // network namespaces joined by a veth pair, a server in one and its client in the other. Each
@@ -34,9 +34,9 @@ function inNamespace(ns: string, script: string): Promise<{ child: ChildProcess;
 async function enrichedTable(pid: number): Promise<SocketRecord[]> {
   const signal = new AbortController().signal;
   const collector = await linuxProcfsSocketsCollector.create(testContext({ procfs_path: `/proc/${pid}`, tables: ['tcp', 'udp'] }));
-  const { sockets = [] } = await collector.collect(signal);
-  for (const def of [processEnricher, containerEnricher] as const) await (await def.create(testContext({ procfs_path: '/proc', cache_size: 64 }))).enrich(sockets, signal);
-  await (await directionEnricher.create(testContext({}))).enrich(sockets, signal);
+  const { sockets } = await listSockets(collector, signal);
+  for (const def of [processEnricher, containerEnricher] as const) await enrichRecords(await def.create(testContext({ procfs_path: '/proc', cache_size: 64 })), sockets, signal);
+  await enrichRecords(await directionEnricher.create(testContext({})), sockets, signal);
   return sockets;
 }
 

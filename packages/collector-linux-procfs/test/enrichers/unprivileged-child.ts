@@ -1,7 +1,7 @@
 // Bundled by permissions.test.ts and run as user nobody: runs the process enricher over the real
 // /proc on the records given as JSON in argv[2] and prints what it reported and found.
-import type { SocketRecord } from '@sockscope/core';
-import { processEnricher } from '../../src/enrichers/process.js';
+import { enrichRecords, type SocketRecord } from '@sockscope/core';
+import { processEnricher } from '../../src/plugins/process.js';
 import net from 'node:net';
 
 const server = net.createServer().listen(0, '127.0.0.1', async () => {
@@ -13,9 +13,9 @@ const server = net.createServer().listen(0, '127.0.0.1', async () => {
   const { readlinkSync } = await import('node:fs');
   const ownInode = Number(/\d+/.exec(readlinkSync(`/proc/self/fd/${fd}`))?.[0]);
   records.push({ ...records[0]!, inode: ownInode });
-  const first = await e.enrich(records, new AbortController().signal);
+  const first = await enrichRecords(e, records);
   const again = records.map((r) => ({ ...r, process: undefined }));
-  await e.enrich(again, new AbortController().signal);
+  await enrichRecords(e, again);
   process.stdout.write(JSON.stringify({ notices, first, owners: records.map((r) => r.process?.pid ?? null), me: process.pid }));
   server.close();
 });

@@ -1,24 +1,29 @@
 import { execFileSync } from 'node:child_process';
-import { compileConfigSchema, isSockscopeError, renderHostFamilies, type HostStats } from '@sockscope/core';
-import { describeCollectorConformance, testContext } from '@sockscope/test-utils';
+import { compileConfigSchema, createPluginContext, isSockscopeError, renderHostFamilies, type HostStats, type Warning } from '@sockscope/core';
+import { describeCollectorConformance } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
-import { NODE_EXPORTER_NETSTAT_FIELDS, type HostCollectorConfig } from '../../src/host/config.js';
-import { linuxProcfsHostCollector } from '../../src/host/plugin.js';
+import { NODE_EXPORTER_NETSTAT_FIELDS, type HostCollectorConfig } from '../../src/config.js';
+import { linuxProcfsHostCollector } from '../../src/plugins/linux-procfs.js';
 import { FIXTURES } from './fixtures.js';
 
-const real: HostCollectorConfig = { procfs_path: `${FIXTURES}real/proc`, sysfs_path: `${FIXTURES}real/sys` };
+/** A config as a user writes it; the schema fills in the rest. */
+type UserConfig = Partial<HostCollectorConfig>;
+const context = (config: UserConfig) => createPluginContext(linuxProcfsHostCollector, config);
+const real: UserConfig = { procfs_path: `${FIXTURES}real/proc`, sysfs_path: `${FIXTURES}real/sys` };
 
 describeCollectorConformance<HostCollectorConfig>({
   definition: linuxProcfsHostCollector,
-  config: {},
+  config: context({}).config,
   live: process.platform === 'linux',
-  brokenConfig: { procfs_path: `${FIXTURES}broken/proc`, sysfs_path: `${FIXTURES}real/sys` },
+  brokenConfig: context({ procfs_path: `${FIXTURES}broken/proc`, sysfs_path: `${FIXTURES}real/sys` }).config,
 });
 
-async function collect(config: HostCollectorConfig): Promise<{ host: HostStats; warnings: string[] }> {
-  const c = await linuxProcfsHostCollector.create(testContext(config));
+async function collect(config: UserConfig): Promise<{ host: HostStats; warnings: Warning[] }> {
+  const c = await linuxProcfsHostCollector.create(context(config));
   try {
-    const r = await c.collect(new AbortController().signal);
+    let visits = 0;
+    const r = await c.stream(new AbortController().signal, () => void visits++);
+    expect(visits).toBe(0); // a host collector streams no sockets
     return { host: r.host ?? {}, warnings: r.warnings ?? [] };
   } finally {
     await c.close();
@@ -77,7 +82,7 @@ describe('linux-procfs host collector on the captured fixture tree', () => {
   it('reports the malformed file by path and line while every other file still publishes', async () => {
     const { host, warnings } = await collect({ procfs_path: `${FIXTURES}broken/proc`, sysfs_path: `${FIXTURES}real/sys` });
     expect(warnings).toHaveLength(3);
-    expect(warnings[0]).toBe(`${FIXTURES}broken/proc/net/dev line 3: lo has 17 values, the header names 16`);
+    expect(warnings[0]).toEqual({ code: 'ERR_PROCFS_MALFORMED', message: `${FIXTURES}broken/proc/net/dev line 3: lo has 17 values, the header names 16` });
     expect(host.interfaces?.find((i) => i.device === 'ifb1')?.counters.receive_bytes).toBe(18446744073709551615);
     // lo and eth0 rows were bad: their sysfs facts remain, their counters do not.
     expect(host.interfaces?.find((i) => i.device === 'eth0')?.counters).toEqual({});
@@ -90,11 +95,11 @@ describe('linux-procfs host collector on the captured fixture tree', () => {
   });
 
   it('honours an abort by reporting it, not throwing', async () => {
-    const c = await linuxProcfsHostCollector.create(testContext(real));
+    const c = await linuxProcfsHostCollector.create(context(real));
     const ac = new AbortController();
     ac.abort(new Error('timed out'));
-    const r = await c.collect(ac.signal);
-    expect(r.warnings).toEqual(['collection stopped: aborted']);
+    const r = await c.stream(ac.signal, () => {});
+    expect(r.warnings).toEqual([{ code: 'ERR_PROCFS_ABORTED', message: 'collection stopped: aborted' }]);
     await c.close();
   });
 });
@@ -111,7 +116,7 @@ describe('linux-procfs host config', () => {
   it('refuses an invalid regex with a coded error naming its path', async () => {
     let caught: unknown;
     try {
-      await linuxProcfsHostCollector.create(testContext({ interfaces: { exclude: '^(lo' }, netstat_fields: '[' }));
+      await linuxProcfsHostCollector.create(context({ interfaces: { exclude: '^(lo' }, netstat_fields: '[' }));
     } catch (err) {
       caught = err;
     }

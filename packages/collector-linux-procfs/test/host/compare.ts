@@ -1,9 +1,8 @@
 // Side-by-side reads of sockscope and node_exporter, and their comparison, shared by the
 // host-namespace and the test-namespace comparison tests.
-import { renderHostFamilies, type MetricFamily } from '@sockscope/core';
-import { testContext } from '@sockscope/test-utils';
-import type { HostCollectorConfig } from '../../src/host/config.js';
-import { linuxProcfsHostCollector } from '../../src/host/plugin.js';
+import { createPluginContext, renderHostFamilies, type MetricFamily, type Warning } from '@sockscope/core';
+import type { HostCollectorConfig } from '../../src/config.js';
+import { linuxProcfsHostCollector } from '../../src/plugins/linux-procfs.js';
 import { parseExposition, type ExposedFamily } from './exposition.js';
 import type { RunningExporter } from './node-exporter.js';
 
@@ -33,16 +32,16 @@ export interface SideBySide {
   /** sockscope after the scrape. */
   after: Map<string, MetricFamily>;
   /** Collector warnings of both reads. */
-  warnings: string[];
+  warnings: Warning[];
 }
 
 /** Reads sockscope, scrapes node_exporter, reads sockscope again: node_exporter's values lie between. */
-export async function sideBySide(exporter: RunningExporter, config: HostCollectorConfig): Promise<SideBySide> {
-  const collector = await linuxProcfsHostCollector.create(testContext(config));
-  const warnings: string[] = [];
+export async function sideBySide(exporter: RunningExporter, config: Partial<HostCollectorConfig>): Promise<SideBySide> {
+  const collector = await linuxProcfsHostCollector.create(createPluginContext(linuxProcfsHostCollector, config));
+  const warnings: Warning[] = [];
   try {
     const read = async () => {
-      const r = await collector.collect(new AbortController().signal);
+      const r = await collector.stream(new AbortController().signal, () => {});
       warnings.push(...(r.warnings ?? []));
       return new Map(renderHostFamilies(r.host ?? {}).map((f) => [f.name, f]));
     };

@@ -6,7 +6,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HostCollectorConfig } from '../../src/host/config.js';
+import type { HostCollectorConfig } from '../../src/config.js';
 import { compare, sideBySide, type Comparison } from './compare.js';
 import { NODE_EXPORTER, startNodeExporter, type RunningExporter } from './node-exporter.js';
 
@@ -21,7 +21,7 @@ describe('host families against node_exporter in a test network namespace' + ski
   let exporter: RunningExporter | undefined;
   let sleeper: ChildProcess | undefined;
   let sysMount: string | undefined;
-  let config: HostCollectorConfig = {};
+  let config: Partial<HostCollectorConfig> = {};
 
   beforeAll(async () => {
     if (!available) return;

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
-import type { SocketRecord } from '@sockscope/core';
+import { isListening, type SocketRecord } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
-import { parseSocketTable, type SocketTable } from '../../src/sockets/plugin.js';
+import { SOCKET_TABLES, type SocketTable } from '../../src/config.js';
+import type { TablePass } from '../../src/sockets/parse-inet.js';
+import { scanSocketTable } from '../../src/sockets/table.js';
+
+/** Test helper: one pass over a table's bytes, its records and problems as lists. */
+function parseSocketTable(table: SocketTable, buf: Uint8Array, littleEndian: boolean, pass: TablePass = 'all') {
+  const sockets: SocketRecord[] = [];
+  const problems: { line: number; message: string }[] = [];
+  scanSocketTable(table, buf, pass, { record: (s) => void sockets.push(s), problem: (line, message) => void problems.push({ line, message }) }, { littleEndian });
+  return { sockets, problems };
+}
 
 // live/ was captured by test/fixtures/sockets/capture.mjs with known loopback sockets open.
 const fixture = (dir: string, table: SocketTable) => readFileSync(new URL(`../fixtures/sockets/${dir}/${table}`, import.meta.url));
@@ -9,7 +19,7 @@ const live = (table: SocketTable) => parseSocketTable(table, fixture('live', tab
 const find = (list: SocketRecord[], port: number, state?: string) =>
   list.filter((s) => s.local.port === port && (state === undefined || s.state === state));
 
-describe('parseSocketTable on tables captured from this kernel', () => {
+describe('scanSocketTable on tables captured from this kernel', () => {
   it('reads IPv4 TCP listeners, connections and TIME_WAIT with queues and timers', () => {
     const { sockets, problems } = live('tcp');
     expect(problems).toEqual([]);
@@ -73,7 +83,7 @@ describe('parseSocketTable on tables captured from this kernel', () => {
   });
 });
 
-describe('parseSocketTable on malformed variants', () => {
+describe('scanSocketTable on malformed variants', () => {
   it('skips each broken TCP line with its line number and keeps the rest', () => {
     const { sockets, problems } = parseSocketTable('tcp', fixture('malformed/net', 'tcp'), true);
     expect(problems).toEqual([
@@ -104,5 +114,29 @@ describe('parseSocketTable on malformed variants', () => {
     const { sockets, problems } = parseSocketTable('unix', fixture('malformed/net', 'unix'), true);
     expect(sockets).toHaveLength(10);
     expect(problems).toEqual([{ line: 12, message: 'Protocol is not hex' }]);
+  });
+});
+
+describe('scanSocketTable in two passes, listening sockets first', () => {
+  const cases = [
+    ...SOCKET_TABLES.map((t) => ['live', t] as const),
+    ...(['tcp', 'tcp6', 'udp', 'udp6', 'unix'] as const).map((t) => ['malformed/net', t] as const),
+  ];
+
+  it.each(cases)('%s/%s: the listening pass hands on only listeners, the other pass the rest, together what one pass does, each problem once', (dir, table) => {
+    const buf = fixture(dir, table);
+    const all = parseSocketTable(table, buf, true);
+    const listening = parseSocketTable(table, buf, true, 'listening');
+    const others = parseSocketTable(table, buf, true, 'others');
+    expect(listening.sockets.every(isListening)).toBe(true);
+    expect(others.sockets.some(isListening)).toBe(false);
+    const byInode = (a: SocketRecord, b: SocketRecord) => a.inode - b.inode || a.local.port - b.local.port || a.remote.port - b.remote.port;
+    expect([...listening.sockets, ...others.sockets].sort(byInode)).toEqual([...all.sockets].sort(byInode));
+    expect([...listening.problems, ...others.problems].sort((a, b) => a.line - b.line)).toEqual(all.problems);
+  });
+
+  it('finds listeners in every live table that has them (the check above is not vacuous)', () => {
+    const counts = SOCKET_TABLES.map((t) => parseSocketTable(t, fixture('live', t), true, 'listening').sockets.length);
+    expect(counts.every((n) => n > 0)).toBe(true);
   });
 });

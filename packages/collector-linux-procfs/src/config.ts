@@ -1,0 +1,82 @@
+import type { ConfigOf, JSONSchemaType } from '@sockscope/core';
+
+// The config schemas of every plugin of this package. Each schema is the single source of its
+// plugin's defaults: the agent and createPluginContext() apply them before create() runs.
+
+/** node_exporter 1.5's default `--collector.netstat.fields`: the counters dashboards use. */
+export const NODE_EXPORTER_NETSTAT_FIELDS =
+  '^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$';
+
+/** Schema of the `linux-procfs` host collector. */
+export const hostConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    procfs_path: { type: 'string', minLength: 1, default: '/proc', description: 'procfs mount point' },
+    sysfs_path: { type: 'string', minLength: 1, default: '/sys', description: 'sysfs mount point' },
+    interfaces: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        include: { type: 'string', description: 'regex: publish only interfaces whose name matches' },
+        exclude: { type: 'string', description: 'regex: drop interfaces whose name matches, e.g. ^(lo|veth.*|br-.*|docker.*)$' },
+      },
+    },
+    netstat_fields: {
+      type: 'string',
+      default: NODE_EXPORTER_NETSTAT_FIELDS,
+      description: 'regex on <Proto>_<Field>, or "all"; the default is node_exporter\'s',
+    },
+  },
+} as const satisfies JSONSchemaType;
+
+/** Config of the `linux-procfs` host collector, defaults applied. */
+export type HostCollectorConfig = ConfigOf<typeof hostConfigSchema>;
+
+/** The /proc/net socket tables the `linux-procfs-sockets` collector can read. */
+export const SOCKET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'unix'] as const;
+
+/** A /proc/net socket table the collector can read. */
+export type SocketTable = (typeof SOCKET_TABLES)[number];
+
+/** Schema of the `linux-procfs-sockets` collector. */
+export const socketsConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    procfs_path: { type: 'string', default: '/proc', description: 'Mount point of procfs.' },
+    tables: {
+      type: 'array',
+      items: { enum: SOCKET_TABLES },
+      uniqueItems: true,
+      default: ['tcp', 'tcp6', 'udp', 'udp6'],
+      description: 'Tables under <procfs_path>/net/ to read.',
+    },
+  },
+} as const satisfies JSONSchemaType;
+
+/** Config of the `linux-procfs-sockets` collector, defaults applied. */
+export type LinuxProcfsSocketsConfig = ConfigOf<typeof socketsConfigSchema>;
+
+/** Schema both procfs enrichers take: where procfs is, and their (pid, start time) cache size. */
+const procfsEnricherSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    procfs_path: { type: 'string', default: '/proc', description: 'Mount point of procfs.' },
+    cache_size: { type: 'integer', minimum: 1, default: 8192, description: 'Processes kept in the (pid, start time) cache.' },
+  },
+} as const satisfies JSONSchemaType;
+
+/** Schema of the `process` enricher. */
+export const processConfigSchema = procfsEnricherSchema;
+
+/** Config of the `process` enricher, defaults applied. */
+export type ProcessEnricherConfig = ConfigOf<typeof processConfigSchema>;
+
+/** Schema of the `container` enricher. */
+export const containerConfigSchema = procfsEnricherSchema;
+
+/** Config of the `container` enricher, defaults applied. */
+export type ContainerEnricherConfig = ConfigOf<typeof containerConfigSchema>;

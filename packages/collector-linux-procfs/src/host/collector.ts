@@ -1,0 +1,31 @@
+import type { Collector, CollectorResult, PluginContext, SocketVisitor } from '@sockscope/core';
+import type { HostCollectorConfig } from '../config.js';
+import { procfsWarning } from '../errors.js';
+import { readHost } from './collect.js';
+import { kernelPageSize } from './page-size.js';
+import { resolveHostConfig } from './resolve.js';
+
+/**
+ * The host collector instance: every host file read once per call, returned as host stats. It
+ * reads no sockets, so it never calls the visitor. Throws ERR_CONFIG_INVALID for a bad regex.
+ */
+export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Collector {
+  const cfg = resolveHostConfig(ctx.config);
+  const pageSize = kernelPageSize();
+  let closed = false;
+  return {
+    async stream(signal: AbortSignal, _visit: SocketVisitor): Promise<CollectorResult> {
+      if (closed) return { host: {}, warnings: [procfsWarning('ERR_PROCFS_CLOSED', 'collector linux-procfs is closed')] };
+      try {
+        const { host, warnings } = await readHost(cfg, pageSize, signal);
+        return warnings.length > 0 ? { host, warnings } : { host };
+      } catch (err) {
+        // Only an abort (timeout or shutdown) gets here; report it instead of throwing.
+        return { host: {}, warnings: [procfsWarning('ERR_PROCFS_ABORTED', `collection stopped: ${signal.aborted ? 'aborted' : (err as Error).message}`)] };
+      }
+    },
+    async close(): Promise<void> {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import { defineCollector } from '@sockscope/core';
+import { hostConfigSchema, type HostCollectorConfig } from '../config.js';
+import { createHostCollector } from '../host/collector.js';
+
+/**
+ * The Linux host collector: interfaces, netstat, sockstat, conntrack and softnet counters from
+ * procfs and sysfs, published by core under node_exporter's names.
+ */
+export const linuxProcfsHostCollector = defineCollector<HostCollectorConfig>({
+  name: 'linux-procfs',
+  description: 'Host network counters from /proc/net and /sys/class/net (node_exporter netdev, netclass, netstat, sockstat, conntrack, softnet)',
+  platforms: ['linux'],
+  provides: ['host'],
+  defaultEnabled: true,
+  configSchema: hostConfigSchema,
+  create: createHostCollector,
+});

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createFlowRenderer } from '../flows/renderer.js';
-import { snapshotOf, tcpSocket } from '../flows/sockets.fixture.js';
+import { createMetricFold, type MetricFold } from '../flows/metric-fold.js';
+import { foldRecords } from '../pipeline/list.js';
+import { T0, tcpSocket } from '../flows/sockets.fixture.js';
+import type { SocketRecord } from '../types/socket.js';
+
+/** One collection of `records` through `fold`, as the pipeline feeds it. */
+const once = (fold: MetricFold, records: SocketRecord[]) => foldRecords(fold, T0, records);
 import type { MetricFamily } from '../types/family.js';
 import { translateSsExporterConfig } from './translate.js';
 
@@ -51,8 +56,8 @@ const plain = (out: MetricFamily[]) =>
 
 describe('compat profile output', () => {
   it('emits exactly its names, units and packed flow labels (raw_endpoint)', () => {
-    const r = createFlowRenderer(translateSsExporterConfig(full).flows);
-    const out = plain(r.render(snapshotOf(known)));
+    const r = createMetricFold(translateSsExporterConfig(full).flows);
+    const out = plain(once(r, known));
     const a = '(SRC#192.168.10.58|39366)(DST#104.19.199.151|443)';
     const b = '(SRC#2001:db8::5|50000)(DST#2001:db8::1|8443)';
     const c = '(SRC#127.0.0.1|58334)(DST#127.0.0.1|22)';
@@ -75,7 +80,7 @@ describe('compat profile output', () => {
   it('packs (pid)(DST#ip|port) under pid_condensed, raw form when the pid is unknown', () => {
     const cfg = structuredClone(full);
     cfg.logic.compression.labelFolding = 'pid_condensed';
-    const out = createFlowRenderer(translateSsExporterConfig(cfg).flows).render(snapshotOf(known));
+    const out = once(createMetricFold(translateSsExporterConfig(cfg).flows), known);
     expect(out.find((f) => f.name === 'tcp_cwnd')?.samples?.map((s) => s.labels)).toEqual([
       { flow: '(20005)(DST#104.19.199.151|443)' },
       { flow: '(20005)(DST#2001:db8::1|8443)' },
@@ -84,28 +89,27 @@ describe('compat profile output', () => {
   });
 
   it('keeps histogram buckets cumulative across scrapes (its buckets restarted every scrape)', () => {
-    const r = createFlowRenderer(translateSsExporterConfig(full).flows);
-    r.render(snapshotOf(known));
-    const h = r.render(snapshotOf(known)).find((f) => f.name === 'tcp_rtt_hist_ms')?.histograms?.[0];
+    const r = createMetricFold(translateSsExporterConfig(full).flows);
+    once(r, known);
+    const h = once(r, known).find((f) => f.name === 'tcp_rtt_hist_ms')?.histograms?.[0];
     expect(h?.counts).toEqual([2, 2, 2, 4, 4, 4, 6]);
     expect(h?.count).toBe(6);
   });
 
   it('counters keep counting across scrapes', () => {
-    const r = createFlowRenderer(translateSsExporterConfig(full).flows);
-    r.render(snapshotOf(known));
+    const r = createMetricFold(translateSsExporterConfig(full).flows);
+    once(r, known);
     const later = known.map((s) => ({ ...s, tcp: { ...s.tcp, dataSegsIn: (s.tcp?.dataSegsIn ?? 0) + 10 } }));
-    const out = r.render(snapshotOf(later));
+    const out = once(r, later);
     expect(out.find((f) => f.name === 'tcp_data_segs_in')?.samples?.map((s) => s.value)).toEqual([130, 13, 11]);
   });
 });
 
 describe('compat selection with its bugs fixed', () => {
   const flowsFor = (selection: object) =>
-    createFlowRenderer(translateSsExporterConfig({ logic: { metrics: { gauges: { active: true, rtt: { active: true } }, counters: { active: false } }, selection } }).flows);
+    createMetricFold(translateSsExporterConfig({ logic: { metrics: { gauges: { active: true, rtt: { active: true } }, counters: { active: false } }, selection } }).flows);
   const flowsOut = (selection: object, sockets = known) =>
-    flowsFor(selection)
-      .render(snapshotOf(sockets))
+    once(flowsFor(selection), sockets)
       .find((f) => f.name === 'tcp_rtt')
       ?.samples?.map((s) => s.labels.flow);
 

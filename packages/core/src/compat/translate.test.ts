@@ -3,9 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compileConfigSchema } from '../config/validate.js';
 import { isSockscopeError } from '../errors.js';
-import { createFlowRenderer } from '../flows/renderer.js';
+import { createMetricFold, type MetricFold } from '../flows/metric-fold.js';
+import { foldRecords } from '../pipeline/list.js';
 import { flowsConfigSchema, resolveFlowsConfig } from '../flows/schema.js';
-import { snapshotOf, tcpSocket } from '../flows/sockets.fixture.js';
+import { T0, tcpSocket } from '../flows/sockets.fixture.js';
+import type { SocketRecord } from '../types/socket.js';
+
+/** One collection of `records` through `fold`, as the pipeline feeds it. */
+const once = (fold: MetricFold, records: SocketRecord[]) => foldRecords(fold, T0, records);
 import { isSsExporterConfig, translateSsExporterConfig, validateSsExporterConfig } from './translate.js';
 
 // The example configs of prometheus_ss_exporter's README, verbatim, one file each; the
@@ -40,7 +45,7 @@ describe('prometheus_ss_exporter README examples', () => {
       expect(flowsValidator(structuredClone(flows))).toEqual([]);
       expect(flows.compat).toBe('prometheus_ss_exporter');
       expect(flows.label_style).toBe('flow');
-      const out = createFlowRenderer(flows).render(snapshotOf([tcpSocket()]));
+      const out = once(createMetricFold(flows), [tcpSocket()]);
       for (const f of out) expect(f.name).toMatch(/^(tcp_rtt|tcp_cwnd|tcp_delivery_rate|tcp_data_segs_in|tcp_data_segs_out|tcp_rtt_hist_ms)$/);
     });
   }

@@ -13,7 +13,7 @@ export interface FakeReader extends SysctlReader {
 }
 
 function serve(key: string, served: Served | undefined, counts: Map<string, number>): SysctlResult {
-  if (served === undefined) return { ok: false, errno: 2, message: `sysctl ${key}: read failed with errno 2` };
+  if (served === undefined) return { ok: false, code: 'ERR_FREEBSD_SYSCTL_READ', errno: 2, message: `sysctl ${key}: read failed with errno 2` };
   let one: Buffer | { errno: number };
   if (Array.isArray(served)) {
     const n = counts.get(key) ?? 0;
@@ -21,7 +21,9 @@ function serve(key: string, served: Served | undefined, counts: Map<string, numb
     one = served[Math.min(n, served.length - 1)]!;
   } else one = served;
   if (Buffer.isBuffer(one)) return { ok: true, buf: Buffer.from(one) };
-  return { ok: false, errno: one.errno, message: `sysctl ${key}: read failed with errno ${one.errno}` };
+  // As the kernel reader: ENOMEM comes back only once the grow-retry bound is reached.
+  if (one.errno === 12) return { ok: false, code: 'ERR_FREEBSD_SYSCTL_TOO_LARGE', errno: 12, message: `sysctl ${key}: still ENOMEM (buffer too short) at 65536 bytes after at most 8 reads; bound reached, raise max_buffer_bytes if the table is really that large` };
+  return { ok: false, code: 'ERR_FREEBSD_SYSCTL_READ', errno: one.errno, message: `sysctl ${key}: read failed with errno ${one.errno}` };
 }
 
 /** Builds a reader over `byName` (sysctl names) and `byMib` (keys like `1.14.1.700`). */
@@ -42,7 +44,7 @@ export function fakeReader(byName: Record<string, Served>, byMib: Record<string,
     async nameToMib(name): Promise<MibResult> {
       calls.push(`nametomib:${name}`);
       const mib = mibs[name];
-      return mib ? { ok: true, mib } : { ok: false, errno: 2, message: `sysctlnametomib ${name} failed with errno 2` };
+      return mib ? { ok: true, mib } : { ok: false, code: 'ERR_FREEBSD_SYSCTL_READ', errno: 2, message: `sysctlnametomib ${name} failed with errno 2` };
     },
   };
 }

@@ -30,9 +30,9 @@ describe('NET_RT_IFLISTL interface list', () => {
     const cut = Buffer.concat([em0, lo0]).subarray(0, em0.length + 100);
     const r = parseIfList(cut);
     expect(r.interfaces.map((i) => i.device)).toEqual(['em0']);
-    expect(r.warnings[0]).toMatch(/has length \d+ with 100 bytes left/);
+    expect(r.warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_DECODE', message: expect.stringMatching(/has length \d+ with 100 bytes left/) }]);
     const zero = Buffer.concat([em0, Buffer.alloc(8)]);
-    expect(parseIfList(zero).warnings[0]).toMatch(/has length 0/);
+    expect(parseIfList(zero).warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_DECODE', message: expect.stringMatching(/has length 0/) }]);
   });
 
   it('skips messages of another routing-socket version with one warning', () => {
@@ -40,6 +40,6 @@ describe('NET_RT_IFLISTL interface list', () => {
     other[2] = 7;
     const r = parseIfList(Buffer.concat([other, other, lo0]));
     expect(r.interfaces.map((i) => i.device)).toEqual(['lo0']);
-    expect(r.warnings).toEqual(['interface list: routing message version 7, expected 5; such messages skipped']);
+    expect(r.warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_LAYOUT', message: 'interface list: routing message version 7, expected 5; such messages skipped' }]);
   });
 });

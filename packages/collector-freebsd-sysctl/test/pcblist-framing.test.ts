@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePcbList, type PcbList } from '../src/parse/xinpgen.js';
+import { parsePcbList, walkPcbList, type PcbList } from '../src/parse/xinpgen.js';
 import { pcblist, syncacheRecord, xinpcb, xinpgen, xtcpcb } from './fixture-writer.js';
 
 const v4 = { vflag: 1, laddr: '10.0.0.1', faddr: '10.0.0.2', lport: 22, fport: 50000 };
@@ -53,7 +53,10 @@ describe('pcblist framing (xinpgen header + records + trailer)', () => {
     const l = ok(parsePcbList(pcblist(3n, [xinpcb(v4), zero, xinpcb(v4)]), 'udp'));
     expect(l.records).toHaveLength(1);
     expect(l.truncated).toBe(true);
-    expect(l.warnings.join('\n')).toMatch(/offset 464 has length 0/);
+    expect(l.warnings).toEqual([
+      { code: 'ERR_FREEBSD_SYSCTL_DECODE', message: expect.stringMatching(/offset 464 has length 0/) },
+      { code: 'ERR_FREEBSD_SYSCTL_INCONSISTENT', message: expect.stringMatching(/without its trailer after 1 records/) },
+    ]);
   });
 
   it('keeps the complete records of a list cut inside a record or inside the trailer', () => {
@@ -63,7 +66,7 @@ describe('pcblist framing (xinpgen header + records + trailer)', () => {
       expect(l.truncated).toBe(true);
       expect(l.trailerGen).toBeUndefined();
       expect(l.records).toHaveLength(cut >= 64 + 744 * 2 ? 2 : 1);
-      expect(l.warnings.some((w) => w.includes('without its trailer'))).toBe(true);
+      expect(l.warnings.some((w) => w.code === 'ERR_FREEBSD_SYSCTL_INCONSISTENT' && w.message.includes('without its trailer'))).toBe(true);
     }
   });
 
@@ -73,7 +76,20 @@ describe('pcblist framing (xinpgen header + records + trailer)', () => {
     const l = ok(parsePcbList(pcblist(2n, [longer, tcp(1n, 81)]), 'tcp'));
     expect(l.records.map((r) => r.length)).toEqual([760, 744]);
     expect(l.records.map((r) => r.readUInt16BE(262))).toEqual([80, 81]);
-    expect(l.warnings[0]).toMatch(/record length 760 differs from the documented 744/);
+    expect(l.warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_LAYOUT', message: expect.stringMatching(/record length 760 differs from the documented 744/) }]);
+  });
+
+  it('walkPcbList hands each kept record to its callback in kernel order and reports the same frame, keeping no list', () => {
+    const buf = pcblist(5n, [tcp(4n, 1), tcp(6n, 2), tcp(5n, 3)]);
+    const ports: number[] = [];
+    const frame = walkPcbList(buf, 'tcp', (r) => void ports.push(r.readUInt16BE(262)));
+    if ('error' in frame) throw new Error(frame.error);
+    expect(ports).toEqual([1, 3]);
+    expect('records' in frame).toBe(false);
+    expect(frame).toMatchObject({ kept: 2, skippedNewer: 1, headerGen: 5n, trailerGen: 5n, truncated: false, warnings: [] });
+    const { records, ...listed } = ok(parsePcbList(buf, 'tcp'));
+    expect(records).toHaveLength(frame.kept);
+    expect(listed).toEqual(frame);
   });
 
   it('refuses a buffer shorter than the header and a header with another xig_len', () => {

@@ -1,10 +1,13 @@
+import { createPluginContext, listSockets, renderHostFamilies } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
-import { netstatFamilies } from '../src/collect/families.js';
+import { createSysctlCollector } from '../src/collector.js';
 import { tcpProtocols, udpProtocols } from '../src/collect/host-stats.js';
+import { freebsdSysctlCollector } from '../src/plugin.js';
 import { parseTcpStates } from '../src/parse/tcp-states.js';
 import { parseTcpstat } from '../src/parse/tcpstat.js';
 import { parseUdpstat } from '../src/parse/udpstat.js';
-import { TCPSTAT_OFFSETS, tcpStates, tcpstat, udpstat, UDPSTAT_FIELDS, type Release } from './fixture-writer.js';
+import { fakeReader, osreldate } from './fake-reader.js';
+import { OSRELDATE, TCPSTAT_OFFSETS, tcpStates, tcpstat, udpstat, UDPSTAT_FIELDS, type Release } from './fixture-writer.js';
 
 describe.each([13, 14] as Release[])('net.inet.tcp.stats on FreeBSD %i', (release) => {
   // A distinct value per documented field: a field read at a neighbour's offset shows up.
@@ -37,7 +40,7 @@ describe('tcpstat layout selection', () => {
     const r = parseTcpstat(tcpstat(13, { sndtotal: 1 }), 14);
     if ('error' in r) throw new Error(r.error);
     expect(r.counters.sndtotal).toBe(1);
-    expect(r.warnings[0]).toMatch(/904 bytes \(the FreeBSD 13 layout\) but kern.osreldate says FreeBSD 14/);
+    expect(r.warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_LAYOUT', message: expect.stringMatching(/904 bytes \(the FreeBSD 13 layout\) but kern.osreldate says FreeBSD 14/) }]);
   });
 });
 
@@ -59,22 +62,38 @@ describe('net.inet.udp.stats and net.inet.tcp.states', () => {
     expect(parseTcpStates(Buffer.alloc(80))).toEqual({ error: expect.stringMatching(/returned 80 bytes, expected 88/) });
   });
 
-  it('renders node_exporter FreeBSD netstat families', () => {
-    const fams = netstatFamilies({ states: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11], tcp: { sndtotal: 1234, rcvtotal: 4321 }, udp: { opackets: 12, ipackets: 21 } });
+  it.each([13, 14] as Release[])('the host stats render as node_exporter FreeBSD netstat families through core (FreeBSD %i)', async (release) => {
+    const reader = fakeReader({
+      'kern.osreldate': osreldate(OSRELDATE[release]),
+      'net.inet.tcp.states': tcpStates([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+      'net.inet.tcp.stats': tcpstat(release, { sndtotal: 1234, rcvtotal: 4321 }),
+      'net.inet.udp.stats': udpstat({ opackets: 12, ipackets: 21 }),
+    });
+    const config = createPluginContext(freebsdSysctlCollector, { tcp: false, udp: false, interfaces: false }, { platform: 'freebsd' }).config;
+    const r = await listSockets(createSysctlCollector(config, reader, 'amd64'));
+    expect(r.warnings).toEqual([]);
+    expect(r.families).toBeUndefined();
+    const fams = renderHostFamilies(r.host ?? {}).filter((f) => /^node_netstat_(tcp|udp)_/.test(f.name));
+    // Sorted by name, as every family core renders.
     expect(fams.map((f) => f.name)).toEqual([
       'node_netstat_tcp_connections',
-      'node_netstat_tcp_transmit_packets_total',
       'node_netstat_tcp_receive_packets_total',
-      'node_netstat_udp_transmit_packets_total',
+      'node_netstat_tcp_transmit_packets_total',
       'node_netstat_udp_receive_packets_total',
+      'node_netstat_udp_transmit_packets_total',
     ]);
-    const conns = fams[0]!;
+    const fam = (name: string) => fams.find((f) => f.name === name);
+    const conns = fam('node_netstat_tcp_connections')!;
     expect(conns.type).toBe('gauge');
+    expect(conns.help).toBe('Number of TCP connections per state');
+    expect(conns.otel).toEqual({ name: 'system.network.connection.count', unit: '{connection}', attributes: { 'network.transport': 'tcp' }, labelMap: { state: 'network.connection.state' }, monotonic: false });
     expect(conns.samples?.map((s) => [s.labels.state, s.value])).toEqual([
       ['CLOSED', 1], ['LISTEN', 2], ['SYN_SENT', 3], ['SYN_RCVD', 4], ['ESTABLISHED', 5], ['CLOSE_WAIT', 6],
       ['FIN_WAIT_1', 7], ['CLOSING', 8], ['LAST_ACK', 9], ['FIN_WAIT_2', 10], ['TIME_WAIT', 11],
     ]);
-    expect(fams[1]?.samples).toEqual([{ labels: {}, value: 1234 }]);
-    expect(fams[4]?.samples).toEqual([{ labels: {}, value: 21 }]);
+    expect(fam('node_netstat_tcp_transmit_packets_total')).toMatchObject({ type: 'counter', help: 'TCP packets sent', samples: [{ labels: {}, value: 1234 }] });
+    expect(fam('node_netstat_tcp_receive_packets_total')).toMatchObject({ type: 'counter', help: 'TCP packets received', samples: [{ labels: {}, value: 4321 }] });
+    expect(fam('node_netstat_udp_transmit_packets_total')).toMatchObject({ type: 'counter', help: 'UDP packets sent', samples: [{ labels: {}, value: 12 }] });
+    expect(fam('node_netstat_udp_receive_packets_total')).toMatchObject({ type: 'counter', help: 'UDP packets received', samples: [{ labels: {}, value: 21 }] });
   });
 });

@@ -54,11 +54,11 @@ describe('kern.file (struct xfile)', () => {
   it('reports an unusable xf_size and a partial trailing entry', () => {
     const bad = xfile({ pid: 1, fd: 1, data: 1n });
     bad.writeBigUInt64LE(0n, 0);
-    expect(parseXfiles(bad).warnings[0]).toMatch(/xf_size 0 is not a usable entry size/);
+    expect(parseXfiles(bad).warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_DECODE', message: expect.stringMatching(/xf_size 0 is not a usable entry size/) }]);
     const partial = Buffer.concat([xfile({ pid: 2, fd: 1, data: 5n }), Buffer.alloc(50)]);
     const r = parseXfiles(partial);
     expect(r.sockets).toHaveLength(1);
-    expect(r.warnings[0]).toMatch(/not a whole number of 128-byte entries/);
+    expect(r.warnings).toEqual([{ code: 'ERR_FREEBSD_SYSCTL_DECODE', message: expect.stringMatching(/not a whole number of 128-byte entries/) }]);
   });
 });
 

@@ -1,5 +1,7 @@
 // FreeBSD tcpstat/udpstat → the Linux /proc/net/snmp and netstat names core's HostStats uses,
-// where a FreeBSD counter means the same thing (mapping as netstat(1) and bsnmpd's MIB-II do).
+// where a FreeBSD counter means the same thing (mapping as netstat(1) and bsnmpd's MIB-II do),
+// and the per-protocol packet totals node_exporter's FreeBSD netstat collector publishes.
+import type { TransportPacketCounts } from '@sockscope/core';
 
 const TCPS_ESTABLISHED = 4;
 const TCPS_CLOSE_WAIT = 5;
@@ -46,4 +48,14 @@ export function udpProtocols(c: Readonly<Record<string, number>>): Record<string
       InCsumErrors: v('badsum'),
     },
   };
+}
+
+/** TCP packets sent (tcps_sndtotal, retransmissions included) and received (tcps_rcvtotal). */
+export function tcpPackets(c: Readonly<Record<string, number>>): TransportPacketCounts {
+  return { transmit: c.sndtotal ?? 0, receive: c.rcvtotal ?? 0 };
+}
+
+/** UDP datagrams sent (udps_opackets) and received (udps_ipackets). */
+export function udpPackets(c: Readonly<Record<string, number>>): TransportPacketCounts {
+  return { transmit: c.opackets ?? 0, receive: c.ipackets ?? 0 };
 }

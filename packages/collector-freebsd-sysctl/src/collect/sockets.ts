@@ -11,6 +11,7 @@ export interface KeyedSocket {
   so: bigint;
 }
 
+const TCPS_LISTEN = 1;
 const TCPS_TIME_WAIT = 10;
 /** TCP_MAXWIN << TCP_MAX_WINSHIFT: FreeBSD's initial ("infinite") ssthresh. */
 const SSTHRESH_INFINITE_BYTES = 65535 * 2 ** 14;
@@ -84,7 +85,16 @@ export function tcpSocket(rec: XtcpcbRecord, major: number): KeyedSocket {
 
 /** One UDP xinpcb → SocketRecord: connected sockets are ESTABLISHED, others CLOSE (as on Linux). */
 export function udpSocket(inp: InpcbFacts): KeyedSocket {
+  return { record: base(inp, 'udp', isUdpUnconnected(inp) ? 'CLOSE' : 'ESTABLISHED', false), so: inp.so };
+}
+
+/** A TCP record that becomes a LISTEN socket: visited with the listeners, before any other socket. */
+export function isTcpListener(rec: XtcpcbRecord): boolean {
+  return rec.state === TCPS_LISTEN;
+}
+
+/** A UDP socket with no peer (reported CLOSE): visited with the listeners, before any other socket. */
+export function isUdpUnconnected(inp: InpcbFacts): boolean {
   const unspecified = inp.remote.address === '0.0.0.0' || inp.remote.address === '::';
-  const connected = inp.remote.port !== 0 || !unspecified;
-  return { record: base(inp, 'udp', connected ? 'ESTABLISHED' : 'CLOSE', false), so: inp.so };
+  return inp.remote.port === 0 && unspecified;
 }

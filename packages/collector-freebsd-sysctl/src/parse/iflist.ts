@@ -1,4 +1,5 @@
-import type { InterfaceInfo, InterfaceStats } from '@sockscope/core';
+import type { InterfaceInfo, InterfaceStats, Warning } from '@sockscope/core';
+import { freebsdWarning } from '../errors.js';
 import { IF_DATA, IF_MSGHDRL, SOCKADDR_DL } from './layouts.js';
 import { hwAddress, u64 } from './bytes.js';
 
@@ -11,23 +12,23 @@ const LINK_STATES = ['unknown', 'down', 'up'];
  * if_data at ifm_data_off and its sockaddr_dl (name, MAC) at ifm_len. Other messages are
  * skipped by msglen. Counters are keyed like core's InterfaceStats documents.
  */
-export function parseIfList(buf: Buffer): { interfaces: InterfaceStats[]; warnings: string[] } {
+export function parseIfList(buf: Buffer): { interfaces: InterfaceStats[]; warnings: Warning[] } {
   const interfaces: InterfaceStats[] = [];
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   let versionWarned = false;
   for (let pos = 0; pos + 4 <= buf.length; ) {
     const msglen = buf.readUInt16LE(pos + IF_MSGHDRL.msglen);
     if (msglen < 4 || pos + msglen > buf.length) {
-      warnings.push(`interface list: message at offset ${pos} has length ${msglen} with ${buf.length - pos} bytes left; rest skipped`);
+      warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_DECODE', `interface list: message at offset ${pos} has length ${msglen} with ${buf.length - pos} bytes left; rest skipped`));
       break;
     }
     const version = buf[pos + IF_MSGHDRL.version];
     if (version !== IF_MSGHDRL.rtmVersion) {
-      if (!versionWarned) warnings.push(`interface list: routing message version ${version}, expected ${IF_MSGHDRL.rtmVersion}; such messages skipped`);
+      if (!versionWarned) warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_LAYOUT', `interface list: routing message version ${version}, expected ${IF_MSGHDRL.rtmVersion}; such messages skipped`));
       versionWarned = true;
     } else if (buf[pos + IF_MSGHDRL.type] === IF_MSGHDRL.rtmIfinfo) {
       const parsed = parseIfInfo(buf.subarray(pos, pos + msglen));
-      if ('error' in parsed) warnings.push(`interface list: ${parsed.error}`);
+      if ('error' in parsed) warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_DECODE', `interface list: ${parsed.error}`));
       else interfaces.push(parsed);
     }
     pos += msglen;

@@ -8,12 +8,6 @@ export const FREEBSD_TCP_STATES: readonly SocketState[] = [
   'FIN_WAIT1', 'CLOSING', 'LAST_ACK', 'FIN_WAIT2', 'TIME_WAIT',
 ];
 
-/** node_exporter's FreeBSD `state` label values for node_netstat_tcp_connections, by TCPS_* number. */
-export const NODE_EXPORTER_TCP_STATES: readonly string[] = [
-  'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RCVD', 'ESTABLISHED', 'CLOSE_WAIT',
-  'FIN_WAIT_1', 'CLOSING', 'LAST_ACK', 'FIN_WAIT_2', 'TIME_WAIT',
-];
-
 /** Maps a FreeBSD TCPS_* number to a state name; unknown numbers become `UNKNOWN`. */
 export function freebsdTcpStateName(n: number): SocketState {
   return FREEBSD_TCP_STATES[n] ?? 'UNKNOWN';

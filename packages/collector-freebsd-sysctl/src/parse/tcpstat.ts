@@ -1,3 +1,5 @@
+import type { Warning } from '@sockscope/core';
+import { freebsdWarning } from '../errors.js';
 import { tcpstatLayoutForLength, TCPSTAT_LAYOUTS } from './layouts.js';
 import { u64 } from './bytes.js';
 
@@ -7,8 +9,8 @@ export interface Tcpstat {
   counters: Record<string, number>;
   /** Release line whose layout matched the returned length. */
   major: number;
-  /** Problems, one line each. */
-  warnings: string[];
+  /** Problems worth telling the operator. */
+  warnings: Warning[];
 }
 
 /**
@@ -21,9 +23,9 @@ export function parseTcpstat(buf: Buffer, osMajor?: number): Tcpstat | { error: 
     const known = TCPSTAT_LAYOUTS.map((l) => `${l.size} (FreeBSD ${l.major})`).join(', ');
     return { error: `net.inet.tcp.stats returned ${buf.length} bytes, a tcpstat length this collector has no layout for (known: ${known}); TCP counters skipped` };
   }
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   if (osMajor !== undefined && osMajor !== layout.major) {
-    warnings.push(`net.inet.tcp.stats is ${buf.length} bytes (the FreeBSD ${layout.major} layout) but kern.osreldate says FreeBSD ${osMajor}; decoded by length`);
+    warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_LAYOUT', `net.inet.tcp.stats is ${buf.length} bytes (the FreeBSD ${layout.major} layout) but kern.osreldate says FreeBSD ${osMajor}; decoded by length`));
   }
   const counters: Record<string, number> = {};
   for (const [field, off] of Object.entries(layout.fields)) counters[field] = u64(buf, off);

@@ -1,3 +1,5 @@
+import type { Warning } from '@sockscope/core';
+import { freebsdWarning } from '../errors.js';
 import { DTYPE_SOCKET, XFILE } from './layouts.js';
 import { u64big } from './bytes.js';
 
@@ -17,8 +19,8 @@ export interface SocketFile {
 export interface XfileList {
   /** Socket descriptors (xf_type DTYPE_SOCKET with a non-zero xf_data). */
   sockets: SocketFile[];
-  /** Problems, one line each. */
-  warnings: string[];
+  /** Problems worth telling the operator. */
+  warnings: Warning[];
 }
 
 /**
@@ -29,17 +31,17 @@ export function parseXfiles(buf: Buffer): XfileList {
   const out: XfileList = { sockets: [], warnings: [] };
   if (buf.length === 0) return out;
   if (buf.length < 8) {
-    out.warnings.push(`kern.file: ${buf.length} bytes is too short for an xfile entry`);
+    out.warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_DECODE', `kern.file: ${buf.length} bytes is too short for an xfile entry`));
     return out;
   }
   const sizeBig = u64big(buf, XFILE.xfSize);
   if (sizeBig < BigInt(XFILE.minLength) || sizeBig > BigInt(buf.length)) {
-    out.warnings.push(`kern.file: xf_size ${sizeBig} is not a usable entry size (documented ${XFILE.size}); process attribution skipped`);
+    out.warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_DECODE', `kern.file: xf_size ${sizeBig} is not a usable entry size (documented ${XFILE.size}); process attribution skipped`));
     return out;
   }
   const size = Number(sizeBig);
-  if (size !== XFILE.size) out.warnings.push(`kern.file: xf_size ${size} differs from the documented ${XFILE.size}; fields read at the documented offsets`);
-  if (buf.length % size !== 0) out.warnings.push(`kern.file: ${buf.length} bytes is not a whole number of ${size}-byte entries; the partial tail is ignored`);
+  if (size !== XFILE.size) out.warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_LAYOUT', `kern.file: xf_size ${size} differs from the documented ${XFILE.size}; fields read at the documented offsets`));
+  if (buf.length % size !== 0) out.warnings.push(freebsdWarning('ERR_FREEBSD_SYSCTL_DECODE', `kern.file: ${buf.length} bytes is not a whole number of ${size}-byte entries; the partial tail is ignored`));
   for (let pos = 0; pos + size <= buf.length; pos += size) {
     if (buf.readInt16LE(pos + XFILE.type) !== DTYPE_SOCKET) continue;
     const so = u64big(buf, pos + XFILE.data);

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPluginContext, enrichRecords, listSockets, type SocketRecord } from '@sockscope/core';
+import { createPluginContext, directionEnricher, enrichRecords, listSockets, type SocketRecord } from '@sockscope/core';
 import { describeEnricherConformance } from '@sockscope/test-utils';
 import { afterAll, beforeAll } from 'vitest';
 import { containerEnricher } from '../../src/plugins/container.js';
@@ -69,4 +69,13 @@ describeEnricherConformance({
     return records;
   },
   unenrichable: { config: { procfs_path: badProc }, records: () => [{ ...structuredClone(socket777), process: { pid: 4242, comm: 'x', startTime: 1 } }] },
+});
+
+// Core's direction enricher (core cannot depend on test-utils, so its conformance runs here, on
+// the same live records): the list form and the record-by-record form must agree.
+describeEnricherConformance({
+  definition: directionEnricher,
+  config: {},
+  live,
+  records: ownRecords,
 });

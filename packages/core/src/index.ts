@@ -26,14 +26,6 @@ export * from './flows/fold.js';
 export * from './flows/histogram.js';
 export * from './flows/metric-fold.js';
 export { socketCountFamily } from './flows/aggregates.js';
-import { createMetricFold, type MetricFold } from './flows/metric-fold.js';
-import { socketCountFamily } from './flows/aggregates.js';
-/** @deprecated The old name of {@link createMetricFold}. */
-export const createFlowRenderer = createMetricFold;
-/** @deprecated The old name of {@link MetricFold}. */
-export type FlowRenderer = MetricFold;
-/** @deprecated The old name of {@link socketCountFamily} ("render" is core's render step only). */
-export const renderSocketCounts = socketCountFamily;
 export * from './enrichers/direction.js';
 export * from './plugins/direction.js';
 export * from './plugins/direction-config.js';

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { catalogEntry, createFlowRenderer, createPipeline, createSelfMetrics, foldRecords, type Collector, type MetricFamily, type SocketRecord } from '@sockscope/core';
+import { catalogEntry, createMetricFold, createPipeline, createSelfMetrics, foldRecords, type Collector, type MetricFamily, type SocketRecord } from '@sockscope/core';
 import { controlledPipeline, renderedSnapshot, sinkTestContext, socketRecordProblems, startOtlpReceiver, type OtlpReceiver, type ReceivedExport } from '@sockscope/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OtlpSinkConfig } from './config.js';
@@ -31,7 +31,7 @@ function startSink(families: () => MetricFamily[], config: OtlpSinkConfig) {
 
 /** `sockscope_sockets` over some records, as core's metric fold (the flow renderer) counts them. */
 function socketCounts(records: readonly SocketRecord[]): MetricFamily {
-  const family = foldRecords(createFlowRenderer(), Date.now(), records).find((f) => f.name === 'sockscope_sockets');
+  const family = foldRecords(createMetricFold(), Date.now(), records).find((f) => f.name === 'sockscope_sockets');
   if (!family) throw new Error('the flow renderer rendered no sockscope_sockets');
   return family;
 }
@@ -129,7 +129,7 @@ describe('OTLP sink on a pipeline core built', () => {
           { name: 'broken', collector: inTestCollector('broken', [], true), timeoutMs: 1000 },
         ],
         enrichers: [],
-        metrics: createFlowRenderer(),
+        metrics: createMetricFold(),
         selfMetrics,
         minIntervalMs: 0,
       });

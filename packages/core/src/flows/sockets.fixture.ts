@@ -63,9 +63,6 @@ export function collectionOf(sockets: readonly SocketRecord[], timestamp = T0): 
   return { timestamp, sockets };
 }
 
-/** @deprecated The old name of {@link collectionOf} (a Snapshot no longer holds sockets). */
-export const snapshotOf = collectionOf;
-
 /** Mulberry32: a small seeded PRNG so property tests are reproducible. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -232,4 +232,17 @@ describe('createPipeline', () => {
     expect(rendered.families[3]?.samples).toEqual([{ labels: { collector: 'a' }, value: 1 }, { labels: { collector: 'b' }, value: 0 }]);
     expect(rendered.snapshot).not.toHaveProperty('folds');
   });
+
+  it('renders host TCP states and transport packet counters a collector returns (FreeBSD), merged through the collection', async () => {
+    const bsd: Collector = { stream: async () => ({ host: { tcpStates: { LISTEN: 2, ESTABLISHED: 5 }, transportPackets: { tcp: { transmit: 7, receive: 9 } } } }), close: async () => {} };
+    const none: Fold<MetricFamily[]> = { begin: () => {}, add: () => {}, end: () => [] };
+    const rendered = await createPipeline({ collectors: [{ name: 'bsd', collector: bsd, timeoutMs: 1000 }], enrichers: [], metrics: none, minIntervalMs: 0 }).collect();
+    const byName = new Map(rendered.families.map((f) => [f.name, f]));
+    expect(byName.get('node_netstat_tcp_connections')?.samples?.filter((s) => s.value > 0)).toEqual([
+      { labels: { state: 'LISTEN' }, value: 2 },
+      { labels: { state: 'ESTABLISHED' }, value: 5 },
+    ]);
+    expect(byName.get('node_netstat_tcp_transmit_packets_total')?.samples).toEqual([{ labels: {}, value: 7 }]);
+    expect(byName.get('node_netstat_tcp_receive_packets_total')?.samples).toEqual([{ labels: {}, value: 9 }]);
+  });
 });

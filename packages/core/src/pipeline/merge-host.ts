@@ -8,6 +8,7 @@ export function mergeHost(host: HostStats, h: HostStats): void {
   if (h.conntrack) host.conntrack = { ...host.conntrack, ...h.conntrack };
   if (h.softnet) host.softnet = [...(host.softnet ?? []), ...h.softnet];
   if (h.tcpStates) host.tcpStates = { ...host.tcpStates, ...h.tcpStates };
+  if (h.transportPackets) host.transportPackets = { ...host.transportPackets, ...h.transportPackets };
 }
 
 function mergeNested(

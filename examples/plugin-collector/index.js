@@ -14,11 +14,12 @@ export default defineCollector({
     properties: { procfs_path: { type: 'string', default: '/proc' } },
   },
   create: (ctx) => ({
-    async collect() {
+    // Every collector has one read method, stream(signal, visit); this one reads no sockets, so it never calls visit.
+    async stream() {
       const text = await readFile(`${ctx.config.procfs_path}/sys/net/ipv4/ip_local_port_range`, 'utf8');
       const [lower, upper] = text.trim().split(/\s+/).map(Number);
       if (!Number.isInteger(lower) || !Number.isInteger(upper)) {
-        return { families: [], warnings: [`ip_local_port_range: cannot parse "${text.trim()}"`] };
+        return { families: [], warnings: [{ code: 'ERR_PORT_RANGE_PARSE', message: `ip_local_port_range: cannot parse "${text.trim()}"` }] };
       }
       return {
         families: [

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import {
   SockscopeError,
-  createFlowRenderer,
+  createMetricFold,
   createPipeline,
   createPluginContext,
   createSelfMetrics,
@@ -118,7 +118,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   }
 
-  const metrics = createFlowRenderer(config.flows as Partial<FlowsConfig> | undefined, { resolveHost });
+  const metrics = createMetricFold(config.flows as Partial<FlowsConfig> | undefined, { resolveHost });
   for (const n of metrics.notices()) logger.warn(n);
   const selfMetrics = createSelfMetrics();
   const allNotices = () => [...notices, ...metrics.notices()];

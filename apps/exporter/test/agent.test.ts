@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { PluginRegistry, SockscopeError, defineCollector, defineEnricher, type Collector, type PluginRegistry as Registry } from '@sockscope/core';
+import { PluginRegistry, SockscopeError, defineCollector, defineEnricher, type Enricher, type PluginRegistry as Registry } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { linuxProcfsSocketsCollector } from '@sockscope/collector-linux-procfs';
 import { prometheusSink, type PrometheusSinkInstance } from '@sockscope/sink-prometheus';
@@ -50,7 +50,7 @@ describe('agent lifecycle', () => {
 
   it('falls back to the procfs socket source when the primary socket collector is unavailable, and says so in /health', async () => {
     const registry = new PluginRegistry(process.platform);
-    registry.register(
+    registry.registerAll([
       defineCollector({
         name: 'seccomp-netlink',
         description: 'a socket source whose kernel interface is refused',
@@ -63,9 +63,9 @@ describe('agent lifecycle', () => {
           throw new SockscopeError('ERR_COLLECTOR_UNAVAILABLE', 'socket(AF_NETLINK) failed: EPERM');
         },
       }),
-    );
-    registry.register(linuxProcfsSocketsCollector);
-    registry.register(prometheusSink);
+      linuxProcfsSocketsCollector,
+      prometheusSink,
+    ]);
     const logger = memoryLogger();
     const agent = await startAgent({ config: config({}), registry, logger, build });
     try {
@@ -167,7 +167,8 @@ describe.runIf(process.platform === 'linux')('streamed collection (folded as rea
         description: 'a third-party enricher written before streaming existed',
         platforms: ['any'],
         configSchema: { type: 'object' },
-        create: () => ({ enrich: async () => ({}), close: async () => {} }),
+        // what a plugin built against the old contract returns: a list form and no prepare()
+        create: () => ({ enrich: async () => ({}), close: async () => {} }) as unknown as Enricher,
       }),
     );
     const { metrics, notices } = await scrapeWith(registry, { enrichers: { tagger: {} } });

@@ -32,7 +32,13 @@ describe('OTLP from the environment', () => {
       const lo = first?.points.find((p) => p.metric === 'system.network.io' && p.attributes['network.interface.name'] === 'lo' && p.attributes['network.io.direction'] === 'receive');
       expect(lo).toMatchObject({ type: 'sum', temporality: 2, monotonic: true, unit: 'By' });
       // the Prometheus side reports the exports and /health the sink's state
-      const metrics = (await httpGet(cli.port, '/metrics')).body;
+      // core renders self metrics into each collection, so a scrape served from the collection
+      // the first export was made of still says 0: scrape until a later collection shows it
+      let metrics = '';
+      for (let i = 0; i < 20 && !/sockscope_otlp_exports_total\{result="success"\} [1-9]/.test(metrics); i++) {
+        if (i > 0) await new Promise((r) => setTimeout(r, 250));
+        metrics = (await httpGet(cli.port, '/metrics')).body;
+      }
       expect(metrics).toMatch(/sockscope_otlp_exports_total\{result="success"\} [1-9]/);
       const health = JSON.parse((await httpGet(cli.port, '/health')).body);
       expect(health.components.otlp.endpoint).toBe(`${receiver.url}/v1/metrics`);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { createFlowRenderer, createPluginContext, enrichRecords, foldRecords, listSockets, translateSsExporterConfig, validateSsExporterConfig, type MetricFamily, type SocketRecord } from '@sockscope/core';
+import { createMetricFold, createPluginContext, enrichRecords, foldRecords, listSockets, translateSsExporterConfig, validateSsExporterConfig, type MetricFamily, type SocketRecord } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { processEnricher } from '@sockscope/collector-linux-procfs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -169,7 +169,7 @@ describe.skipIf(!canRun)('prometheus_ss_exporter README examples on live sockets
   it('pid_condensed packs the live pid of the owning process', () => {
     const cfg = parse(examples.database as string) as { logic: { compression: { labelFolding: string } } };
     cfg.logic.compression.labelFolding = 'pid_condensed';
-    const out = foldRecords(createFlowRenderer(translateSsExporterConfig(cfg).flows), snapshot.timestamp, snapshot.sockets);
+    const out = foldRecords(createMetricFold(translateSsExporterConfig(cfg).flows), snapshot.timestamp, snapshot.sockets);
     const pid = snapshot.sockets.find((s) => s.process?.comm === 'postgres')?.process?.pid;
     const client = clientPorts.get(`${LO}|5432`);
     expect(pid).toBeGreaterThan(0);
@@ -182,7 +182,7 @@ describe.skipIf(!canRun)('prometheus_ss_exporter README examples on live sockets
     it(`${name}: loads, and emits the expected families for exactly the selected flows`, () => {
       const cfg: unknown = parse(yamlText);
       expect(validateSsExporterConfig(cfg)).toEqual([]);
-      const renderer = createFlowRenderer(translateSsExporterConfig(cfg).flows);
+      const renderer = createMetricFold(translateSsExporterConfig(cfg).flows);
       const out = foldRecords(renderer, snapshot.timestamp, snapshot.sockets);
       const want = expected[name];
       if (!want) throw new Error(`no expectation for ${name}`);

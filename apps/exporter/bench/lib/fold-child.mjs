@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createFlowRenderer, foldRecords, listSockets } from '@sockscope/core';
+import { createMetricFold, foldRecords, listSockets } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { memoryOf } from './agents.mjs';
 import { contextFor } from './in-process.mjs';
@@ -24,7 +24,7 @@ const gc = runInNewContext('gc');
 const seriesIn = (families) => families.reduce((n, f) => n + (f.samples?.length ?? 0) + (f.histograms?.length ?? 0), 0);
 
 const collector = await linuxNetlinkCollector.create(contextFor(linuxNetlinkCollector));
-const renderer = createFlowRenderer();
+const renderer = createMetricFold();
 gc();
 await new Promise((resolve) => setTimeout(resolve, 20));
 const baseMb = memoryOf(process.pid).rssMb;

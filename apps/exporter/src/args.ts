@@ -1,6 +1,9 @@
 import { closest } from '@sockscope/core';
 import { parseListenAddress } from '@sockscope/sink-prometheus';
+import { UsageError } from './errors.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
+
+export { UsageError };
 
 /** What the command line asked for. */
 export interface CliArgs {
@@ -20,8 +23,6 @@ export interface CliArgs {
   logFormat?: LogFormat;
 }
 
-/** A command-line mistake: printed as one line, exit code 2. */
-export class UsageError extends Error {}
 
 const VALUE_FLAGS = ['--config', '--web.listen-address', '--port', '--web.config.file', '--log.level', '--log.format'] as const;
 const BOOL_FLAGS = ['--help', '--version'] as const;

@@ -12,6 +12,5 @@ export type ExporterErrorCode = keyof typeof ExporterErrorCodes;
 export class UsageError extends SockscopeError<ExporterErrorCode> {
   constructor(message: string) {
     super('ERR_EXPORTER_USAGE', message);
-    this.name = 'UsageError';
   }
 }

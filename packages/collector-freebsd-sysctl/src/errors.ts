@@ -21,12 +21,7 @@ export type FreebsdSysctlErrorCode = keyof typeof FreebsdSysctlErrorCodes;
 export const freebsdWarning: (code: FreebsdSysctlErrorCode, message: string) => Warning = warning;
 
 /** A freebsd-sysctl error with a stable code (recognised by core's `isSockscopeError`). */
-export class FreebsdSysctlError extends SockscopeError<FreebsdSysctlErrorCode> {
-  constructor(code: FreebsdSysctlErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
-    super(code, message, details, options);
-    this.name = 'FreebsdSysctlError';
-  }
-}
+export class FreebsdSysctlError extends SockscopeError<FreebsdSysctlErrorCode> {}
 
 /** True when `code` is one of this package's codes. */
 export function isFreebsdSysctlCode(code: unknown): code is FreebsdSysctlErrorCode {

@@ -28,12 +28,7 @@ export const netlinkWarning: (code: NetlinkErrorCode, message: string) => Warnin
 export type NetlinkCollectorErrorCode = NetlinkErrorCode | Extract<ErrorCode, 'ERR_COLLECTOR_UNAVAILABLE'>;
 
 /** A linux-netlink error with a stable code (recognised by core's `isSockscopeError`). */
-export class NetlinkCollectorError extends SockscopeError<NetlinkCollectorErrorCode> {
-  constructor(code: NetlinkCollectorErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
-    super(code, message, details, options);
-    this.name = 'NetlinkCollectorError';
-  }
-}
+export class NetlinkCollectorError extends SockscopeError<NetlinkCollectorErrorCode> {}
 
 /** The error create() throws when NETLINK_SOCK_DIAG cannot be used, so the agent falls back to procfs. */
 export function unavailableError(step: string, errno: string): NetlinkCollectorError {

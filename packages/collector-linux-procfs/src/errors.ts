@@ -20,12 +20,7 @@ export const ProcfsErrorCodes = {
 export type ProcfsErrorCode = keyof typeof ProcfsErrorCodes;
 
 /** An error of this package with a stable code (recognised by core's `isSockscopeError`). */
-export class ProcfsError extends SockscopeError<ProcfsErrorCode> {
-  constructor(code: ProcfsErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
-    super(code, message, details, options);
-    this.name = 'ProcfsError';
-  }
-}
+export class ProcfsError extends SockscopeError<ProcfsErrorCode> {}
 
 /** A warning with one of this package's codes. */
 export function procfsWarning(code: ProcfsErrorCode, message: string): Warning {

@@ -28,7 +28,8 @@ export class SockscopeError<C extends string = ErrorCode> extends Error {
 
   constructor(code: C, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'SockscopeError';
+    // a package's subclass needs no constructor of its own: its class name is the error's name
+    this.name = new.target.name;
     this.code = code;
     this.details = details;
   }

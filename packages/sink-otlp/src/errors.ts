@@ -11,9 +11,4 @@ export const OtlpErrorCodes = {
 export type OtlpErrorCode = keyof typeof OtlpErrorCodes;
 
 /** An OTLP sink error with a stable `ERR_OTLP_*` code (recognised by core's `isSockscopeError`). */
-export class OtlpSinkError extends SockscopeError<OtlpErrorCode> {
-  constructor(code: OtlpErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
-    super(code, message, details, options);
-    this.name = 'OtlpSinkError';
-  }
-}
+export class OtlpSinkError extends SockscopeError<OtlpErrorCode> {}

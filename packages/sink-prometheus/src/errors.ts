@@ -13,12 +13,7 @@ export const PrometheusErrorCodes = {
 export type PrometheusErrorCode = keyof typeof PrometheusErrorCodes;
 
 /** A Prometheus sink error with a stable `ERR_PROMETHEUS_*` code (recognised by core's `isSockscopeError`). */
-export class PrometheusSinkError extends SockscopeError<PrometheusErrorCode> {
-  constructor(code: PrometheusErrorCode, message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
-    super(code, message, details, options);
-    this.name = 'PrometheusSinkError';
-  }
-}
+export class PrometheusSinkError extends SockscopeError<PrometheusErrorCode> {}
 
 /** The coded error for a failed `listen()` on `where` (`host:port`), keeping the system error as its cause. */
 export function listenError(err: NodeJS.ErrnoException, where: string): PrometheusSinkError {

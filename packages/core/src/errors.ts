@@ -11,6 +11,7 @@ export const ErrorCodes = {
   ERR_CONFIG_INVALID: 'the configuration is invalid',
   ERR_COLLECTOR_TIMEOUT: 'the collector did not finish in time',
   ERR_COLLECTOR_UNAVAILABLE: 'the kernel interface the collector reads is unavailable',
+  ERR_PIPELINE_UNKNOWN_COLLECTOR: 'a scrape asked for a collector the pipeline does not run',
 } as const;
 
 /** A code from {@link ErrorCodes}. */

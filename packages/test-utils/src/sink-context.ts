@@ -40,6 +40,7 @@ export function controlledPipeline(fn: () => Promise<RenderedSnapshot> = async (
     },
     latest: () => latest,
     notices: () => [],
+    collectorNames: () => [],
   };
 }
 

@@ -49,6 +49,13 @@ export interface PluginDefinitionBase<C> {
   configSchema: JSONSchemaType;
   /** True when the plugin is on in the embedded default config of a fitting platform. */
   defaultEnabled?: boolean;
+  /**
+   * Checks what the schema cannot (a regular expression compiles, two keys agree) on the config
+   * with defaults applied, and returns every problem as `path: message` with paths relative to the
+   * plugin's section (`interfaces.exclude: invalid regular expression: …`). `check-config` and the
+   * agent call it before `create()`; `create()` may assume a config that passed.
+   */
+  validateConfig?(config: C): string[];
   /** Phantom slot carrying the config type; never set at run time. */
   readonly __config?: C;
 }

@@ -12,10 +12,22 @@ export interface RenderedSnapshot {
   families: readonly MetricFamily[];
 }
 
+/** Options of one {@link Pipeline.collect} call. */
+export interface CollectRequest {
+  /**
+   * Only these collectors (by plugin name; enrichers always run), as node_exporter's `collect[]`
+   * scrape parameter: a collection of its own, neither shared with others nor cached. Unknown
+   * names are refused with ERR_PIPELINE_UNKNOWN_COLLECTOR naming the known ones.
+   */
+  collectors?: readonly string[];
+}
+
 /** What a sink reads from: the shared collection pipeline. */
 export interface Pipeline {
   /** Returns a fresh rendered snapshot, sharing an in-flight collection and honouring the minimum interval. */
-  collect(): Promise<RenderedSnapshot>;
+  collect(request?: CollectRequest): Promise<RenderedSnapshot>;
+  /** Names of the collectors a collection runs (for `collect[]` and the index page). */
+  collectorNames(): readonly string[];
   /** The last rendered snapshot, if any cycle finished. */
   latest(): RenderedSnapshot | undefined;
   /** Conditions reported once (missing capabilities, fallbacks), for /health. */
@@ -44,6 +56,22 @@ export interface SinkContext<C> extends PluginContext<C> {
   health: HealthRegistry;
   /** Where a sink registers metrics about itself (e.g. OTLP export counts); core renders them for every sink. */
   selfMetrics: SelfMetrics;
+  /** The agent's lifecycle actions a sink may offer (`POST /-/reload`); absent for a library user. */
+  lifecycle?: Lifecycle;
+}
+
+/** What a config reload answered. */
+export interface ReloadResult {
+  /** True when the new config took effect (at the next collection). */
+  ok: boolean;
+  /** Every problem of a refused config as `path: message`; the old config stays. */
+  errors: readonly string[];
+}
+
+/** Lifecycle actions of the running agent. */
+export interface Lifecycle {
+  /** Re-reads the config file; a valid one takes effect at the next collection, an invalid one is refused. */
+  reload(): Promise<ReloadResult>;
 }
 
 /** Families components publish about themselves, rendered by core into every collection. */

@@ -245,4 +245,17 @@ describe('createPipeline', () => {
     expect(byName.get('node_netstat_tcp_transmit_packets_total')?.samples).toEqual([{ labels: {}, value: 7 }]);
     expect(byName.get('node_netstat_tcp_receive_packets_total')?.samples).toEqual([{ labels: {}, value: 9 }]);
   });
+
+  it("collect[]: a scrape may ask for some collectors only; that collection is its own, and an unknown name is refused naming the known ones", async () => {
+    const calls = { n: 0 };
+    const none: Fold<MetricFamily[]> = { begin: () => {}, add: () => {}, end: () => [] };
+    const pipeline = createPipeline({ collectors: [{ name: 'a', collector: counting(calls), timeoutMs: 1000 }, { name: 'b', collector: ok(5), timeoutMs: 1000 }], enrichers: [], metrics: none, minIntervalMs: 60_000 });
+    expect(pipeline.collectorNames()).toEqual(['a', 'b']);
+    const full = await pipeline.collect();
+    const onlyB = await pipeline.collect({ collectors: ['b'] });
+    expect(onlyB.snapshot.status.map((s) => s.name)).toEqual(['b']);
+    expect(calls.n).toBe(1);
+    expect(pipeline.latest()).toBe(full);
+    await expect(pipeline.collect({ collectors: ['c'] })).rejects.toMatchObject({ code: 'ERR_PIPELINE_UNKNOWN_COLLECTOR', message: 'no collector "c" in this agent; running: a, b' });
+  });
 });

@@ -1,5 +1,6 @@
 import type { Fold } from '../contracts/fold.js';
-import type { Pipeline, RenderedSnapshot, SelfMetrics } from '../contracts/sink.js';
+import type { CollectRequest, Pipeline, RenderedSnapshot, SelfMetrics } from '../contracts/sink.js';
+import { SockscopeError } from '../errors.js';
 import { renderCollection } from '../render/collection.js';
 import type { MetricFamily } from '../types/family.js';
 import { collect, type NamedCollector, type NamedEnricher } from './collect.js';
@@ -34,16 +35,28 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   let latest: RenderedSnapshot | undefined;
   let latestAt = -Infinity;
   let inflight: Promise<RenderedSnapshot> | undefined;
+  const run = async (collectors: readonly NamedCollector[]): Promise<RenderedSnapshot> => {
+    const collection = await collect(collectors, opts.enrichers, { metrics: opts.metrics }, { buffer: opts.buffer });
+    const families = renderCollection(collection, opts.selfMetrics?.families() ?? []);
+    const { folds: _folds, ...snapshot } = collection;
+    return Object.freeze({ snapshot, socketCount: snapshot.socketCount, families });
+  };
   return {
-    collect() {
+    collect(request?: CollectRequest) {
+      if (request?.collectors) {
+        const known = opts.collectors.map((c) => c.name);
+        const unknown = request.collectors.filter((n) => !known.includes(n));
+        if (unknown.length > 0) {
+          return Promise.reject(new SockscopeError('ERR_PIPELINE_UNKNOWN_COLLECTOR', `no collector ${unknown.map((n) => `"${n}"`).join(', ')} in this agent; running: ${known.join(', ')}`));
+        }
+        const only = new Set(request.collectors);
+        return run(opts.collectors.filter((c) => only.has(c.name)));
+      }
       if (latest && now() - latestAt < opts.minIntervalMs) return Promise.resolve(latest);
       if (inflight) return inflight;
       inflight = (async () => {
         try {
-          const collection = await collect(opts.collectors, opts.enrichers, { metrics: opts.metrics }, { buffer: opts.buffer });
-          const families = renderCollection(collection, opts.selfMetrics?.families() ?? []);
-          const { folds: _folds, ...snapshot } = collection;
-          const rendered: RenderedSnapshot = Object.freeze({ snapshot, socketCount: snapshot.socketCount, families });
+          const rendered = await run(opts.collectors);
           latest = rendered;
           latestAt = now();
           return rendered;
@@ -53,6 +66,7 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       })();
       return inflight;
     },
+    collectorNames: () => opts.collectors.map((c) => c.name),
     latest: () => latest,
     notices: () => opts.notices?.() ?? [],
   };

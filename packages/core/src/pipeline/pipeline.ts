@@ -3,62 +3,120 @@ import type { CollectRequest, Pipeline, RenderedSnapshot, SelfMetrics } from '..
 import { SockscopeError } from '../errors.js';
 import { renderCollection } from '../render/collection.js';
 import type { MetricFamily } from '../types/family.js';
+import type { CollectorStatus } from '../types/snapshot.js';
 import { collect, type NamedCollector, type NamedEnricher } from './collect.js';
 
-/** Options of {@link createPipeline}. */
-export interface PipelineOptions {
+/** What a config decides of the pipeline: the parts {@link ReconfigurablePipeline.reconfigure} swaps. */
+export interface PipelineParts {
   /** Collectors, each with its timeout. */
   collectors: readonly NamedCollector[];
   /** Enrichers, in the order they run. */
   enrichers: readonly NamedEnricher[];
   /** The metric fold (the flow renderer): per-flow families and socket aggregates. */
   metrics: Fold<readonly MetricFamily[]>;
-  /** What components publish about themselves, rendered into every collection. */
-  selfMetrics?: SelfMetrics;
+  /**
+   * Collectors that could not start (their `create()` threw or their config was refused): each is
+   * added to every collection's status as it is given (`success: false` with its error), so
+   * `sockscope_scrape_collector_success{collector}` is 0 and /health names it, every collection.
+   */
+  startFailures?: readonly CollectorStatus[];
+  /**
+   * Render the host families (node_exporter's names, from what collectors return as host stats);
+   * default true. False under the prometheus_ss_exporter profile, whose output is its own families
+   * plus sockscope's self metrics.
+   */
+  publishHost?: boolean;
   /** Buffer each collection's records and replay them (`collection.streaming: off`). */
   buffer?: boolean;
   /** A snapshot younger than this is served from cache, ms. */
   minIntervalMs: number;
+}
+
+/** Options of {@link createPipeline}. */
+export interface PipelineOptions extends PipelineParts {
+  /** What components publish about themselves, rendered into every collection. */
+  selfMetrics?: SelfMetrics;
   /** Clock, for tests. */
   now?: () => number;
   /** Conditions reported once, for /health. */
   notices?: () => readonly string[];
+  /**
+   * Called with every finished collection (shared, and each `collect[]` one), before callers get
+   * it: the agent logs collector state changes and a debug summary here. What it throws is ignored.
+   */
+  onCollection?: (rendered: RenderedSnapshot) => void;
+}
+
+/** A pipeline whose parts can be swapped while sinks keep reading it (a config reload). */
+export interface ReconfigurablePipeline extends Pipeline {
+  /**
+   * Collections that start from now on use `parts`; one in flight finishes with the parts it
+   * started with, and the cached snapshot is no longer served (it stays `latest()` until the next
+   * collection replaces it). Resolves once no collection uses the previous parts any more, so the
+   * caller may close what it does not reuse.
+   */
+  reconfigure(parts: PipelineParts): Promise<void>;
 }
 
 /**
  * The shared collection pipeline: one collection streams through the folds, core renders what is
  * published, and sinks read the result. Concurrent callers share one in-flight collection, and a
- * snapshot younger than the minimum interval is served from cache.
+ * snapshot younger than the minimum interval is served from cache. Collections run one at a time
+ * (a `collect[]` collection waits for the shared one): the metric fold is never open twice.
  */
-export function createPipeline(opts: PipelineOptions): Pipeline {
+export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
   const now = opts.now ?? Date.now;
+  let parts: PipelineParts = opts;
   let latest: RenderedSnapshot | undefined;
   let latestAt = -Infinity;
   let inflight: Promise<RenderedSnapshot> | undefined;
-  const run = async (collectors: readonly NamedCollector[]): Promise<RenderedSnapshot> => {
-    const collection = await collect(collectors, opts.enrichers, { metrics: opts.metrics }, { buffer: opts.buffer });
-    const families = renderCollection(collection, opts.selfMetrics?.families() ?? []);
-    const { folds: _folds, ...snapshot } = collection;
-    return Object.freeze({ snapshot, socketCount: snapshot.socketCount, families });
+  let queue: Promise<unknown> = Promise.resolve();
+  /** Runs `job` after every job queued before it. */
+  const serial = <T>(job: () => Promise<T>): Promise<T> => {
+    const result = queue.then(job);
+    queue = result.catch(() => undefined);
+    return result;
   };
+  const failedNames = () => (parts.startFailures ?? []).map((s) => s.name);
+  /** One collection with the parts current when it starts; says which parts it used. */
+  const run = (only?: ReadonlySet<string>): Promise<{ rendered: RenderedSnapshot; used: PipelineParts }> =>
+    serial(async () => {
+      const p = parts;
+      const collectors = only ? p.collectors.filter((c) => only.has(c.name)) : p.collectors;
+      // a collect[] collection touches the shared fold only when a record comes (it keeps the
+      // fold's socket memory: a host-only collection would otherwise forget every socket)
+      const metrics = only ? lazyFold(p.metrics) : p.metrics;
+      const collection = await collect(collectors, p.enrichers, { metrics }, { buffer: p.buffer });
+      const failures = (p.startFailures ?? []).filter((s) => !only || only.has(s.name));
+      const withFailures = failures.length > 0 ? { ...collection, status: [...collection.status, ...failures] } : collection;
+      const families = renderCollection(withFailures, opts.selfMetrics?.families() ?? [], { host: p.publishHost ?? true });
+      const { folds: _folds, ...snapshot } = withFailures;
+      const rendered: RenderedSnapshot = Object.freeze({ snapshot, socketCount: snapshot.socketCount, families });
+      try {
+        opts.onCollection?.(rendered);
+      } catch {
+        /* the hook's own failure must not fail the collection */
+      }
+      return { rendered, used: p };
+    });
   return {
     collect(request?: CollectRequest) {
       if (request?.collectors) {
-        const known = opts.collectors.map((c) => c.name);
+        const known = [...parts.collectors.map((c) => c.name), ...failedNames()];
         const unknown = request.collectors.filter((n) => !known.includes(n));
         if (unknown.length > 0) {
           return Promise.reject(new SockscopeError('ERR_PIPELINE_UNKNOWN_COLLECTOR', `no collector ${unknown.map((n) => `"${n}"`).join(', ')} in this agent; running: ${known.join(', ')}`));
         }
-        const only = new Set(request.collectors);
-        return run(opts.collectors.filter((c) => only.has(c.name)));
+        return run(new Set(request.collectors)).then((r) => r.rendered);
       }
-      if (latest && now() - latestAt < opts.minIntervalMs) return Promise.resolve(latest);
+      if (latest && now() - latestAt < parts.minIntervalMs) return Promise.resolve(latest);
       if (inflight) return inflight;
       inflight = (async () => {
         try {
-          const rendered = await run(opts.collectors);
+          const { rendered, used } = await run();
           latest = rendered;
-          latestAt = now();
+          // a collection that started before a reconfigure is shown, but not served from cache
+          latestAt = used === parts ? now() : -Infinity;
           return rendered;
         } finally {
           inflight = undefined;
@@ -66,9 +124,30 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
       })();
       return inflight;
     },
-    collectorNames: () => opts.collectors.map((c) => c.name),
+    collectorNames: () => [...parts.collectors.map((c) => c.name), ...failedNames()],
     latest: () => latest,
     notices: () => opts.notices?.() ?? [],
+    reconfigure(next: PipelineParts) {
+      parts = next;
+      latestAt = -Infinity;
+      // queued behind every collection that may still hold the previous parts
+      return serial(async () => undefined);
+    },
+  };
+}
+
+/** A fold that is begun only when its first record comes; ended without one, it returns nothing. */
+function lazyFold(fold: Fold<readonly MetricFamily[]>): Fold<readonly MetricFamily[]> {
+  let at = 0;
+  let begun = false;
+  return {
+    begin: (timestamp) => void (at = timestamp),
+    add(s) {
+      if (!begun) fold.begin(at);
+      begun = true;
+      fold.add(s);
+    },
+    end: () => (begun ? fold.end() : []),
   };
 }
 

@@ -26,6 +26,7 @@ export * from './flows/fold.js';
 export * from './flows/histogram.js';
 export * from './flows/metric-fold.js';
 export { socketCountFamily } from './flows/aggregates.js';
+export { topKMargin } from './flows/cap.js';
 export * from './enrichers/direction.js';
 export * from './plugins/direction.js';
 export * from './plugins/direction-config.js';

@@ -79,9 +79,38 @@ const strategies: Record<FoldingStrategy, Strategy> = {
   },
 };
 
+/** Strategies whose series show addresses: they carry `netns` when more than one namespace is read. */
+const SHOWS_ADDRESSES: ReadonlySet<FoldingStrategy> = new Set(['raw_endpoint', 'pid_condensed', 'peer', 'service']);
+
+/** The `netns` label value of a socket: its namespace's name, else its inode, else empty. */
+const netnsOf = (s: SocketRecord): string => s.netnsName ?? (s.netns === undefined ? '' : String(s.netns));
+
+/**
+ * The strategy with the socket's network namespace added: a `netns` label after the others, a
+ * `(NS#name-or-inode)` part at the end of the packed form, and the key told apart by it. Two
+ * containers connecting the same 127.0.0.1 4-tuple in their own namespaces are two flows.
+ */
+function withNetns(st: Strategy): Strategy {
+  return {
+    names: [...st.names, 'netns'],
+    key: (s, inbound) => netnsOf(s) + SEP + st.key(s, inbound),
+    labels: (s, inbound) => ({ ...st.labels(s, inbound), netns: netnsOf(s) }),
+    packed: (s, inbound) => `${st.packed(s, inbound)}(NS#${netnsOf(s)})`,
+  };
+}
+
+/** Options of a keyer. */
+export interface FlowKeyerOptions {
+  /**
+   * More than one network namespace is read: strategies that show addresses (raw_endpoint,
+   * pid_condensed, peer, service) key and label by namespace too. Default false.
+   */
+  netns?: boolean;
+}
+
 /** The keyer of a folding strategy in a label style. */
-export function createFlowKeyer(folding: FoldingStrategy, style: LabelStyle): FlowKeyer {
-  const st = strategies[folding];
+export function createFlowKeyer(folding: FoldingStrategy, style: LabelStyle, options: FlowKeyerOptions = {}): FlowKeyer {
+  const st = options.netns && SHOWS_ADDRESSES.has(folding) ? withNetns(strategies[folding]) : strategies[folding];
   if (style === 'flow') {
     return {
       labelNames: ['flow'],

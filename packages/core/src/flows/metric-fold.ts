@@ -1,16 +1,18 @@
 import type { Fold } from '../contracts/fold.js';
+import { SockscopeError } from '../errors.js';
 import { compileSelection } from '../selection/compile.js';
 import type { ResolveHost } from '../selection/hosts.js';
 import type { MetricFamily } from '../types/family.js';
 import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
 import { Aggregates, markListeningPort } from './aggregates.js';
+import { CapSeats } from './cap.js';
 import { CounterSlots } from './counter-slots.js';
 import { emitFlowFamilies } from './emit.js';
 import { createFlowKeyer } from './fold.js';
 import { planFlows } from './plan.js';
 import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
 import { SeriesTable } from './series-table.js';
-import { Series, addGauges, applyDeltas, countDropped, foldIntoOther, splitByCap } from './series.js';
+import { Series, addGauges, applyDeltas, countDropped, foldIntoOther } from './series.js';
 import { SocketMemos } from './socket-memory.js';
 
 /** What the app injects into the metric fold. */
@@ -23,6 +25,15 @@ export interface MetricFoldDeps {
   retentionMs?: number;
   /** Most idle series remembered at once, the longest idle forgotten first; overrides `max_idle_series` of the config. */
   maxIdleSeries?: number;
+  /**
+   * How many network namespaces the socket collectors read. `'many'` (the agent's choice when
+   * `collectors.linux-netlink.namespaces` is `all` or a list of names): every strategy that
+   * shows addresses (raw_endpoint, pid_condensed, peer, service) keys and labels its series by
+   * `netns` (the namespace's name, else its inode), and the packed `flow` label gains a
+   * `(NS#…)` part, so equal 4-tuples of two namespaces stay two flows. `'one'` (default): no
+   * such label; sockets of several namespaces met anyway are said once in `notices()`.
+   */
+  namespaces?: 'one' | 'many';
 }
 
 /**
@@ -48,12 +59,17 @@ const NOT_FLOW: Partial<Record<SocketState, true>> = { LISTEN: true, CLOSE: true
 /** Creates the metric fold of a `flows:` config (validated here, defaults filled). */
 export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldDeps = {}): MetricFold {
   const config = resolveFlowsConfig(input);
+  if (deps.namespaces !== undefined && deps.namespaces !== 'one' && deps.namespaces !== 'many') {
+    throw new SockscopeError('ERR_CONFIG_INVALID', `metric fold: namespaces: must be 'one' or 'many', not ${JSON.stringify(deps.namespaces)}`);
+  }
+  const many = deps.namespaces === 'many';
   const plan = planFlows(config);
   const { G, C, byRtt, rank } = plan;
-  const keyer = createFlowKeyer(config.folding, plan.compat ? 'flow' : config.label_style);
+  const keyer = createFlowKeyer(config.folding, plan.compat ? 'flow' : config.label_style, { netns: many });
   const selection = compileSelection(config.selection, { resolveHost: deps.resolveHost, now: deps.now });
   const slots = C > 0 ? new CounterSlots(plan.counterReaders, 2 * G) : undefined;
-  const memos = new SocketMemos(slots);
+  const memos = new SocketMemos(slots, many);
+  const seats = new CapSeats(config.top_k);
   const table = new SeriesTable(keyer, G, C, { retentionMs: deps.retentionMs ?? 600_000, maxIdle: deps.maxIdleSeries ?? config.max_idle_series });
   const aggregates = new Aggregates(plan);
   const other = new Series('\u0000other', keyer.otherLabels, G, C);
@@ -66,6 +82,10 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
   let gen = 0; // collection number
   let open = false;
   let at = 0; // timestamp of the collection open
+  // one namespace expected: the first flow's namespace of the collection, until another shows
+  const UNSEEN = -1;
+  let firstNetns: number | undefined = UNSEEN;
+  let mixedSaid = many;
 
   const begin = (timestamp: number): void => {
     if (open) for (const g of table.active) applyDeltas(g.buf, G, C);
@@ -73,6 +93,7 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     open = true;
     at = timestamp;
     selection.tick();
+    firstNetns = UNSEEN;
     listen?.fill(0);
     table.begin();
     aggregates.begin();
@@ -86,6 +107,16 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     let dir: Direction | undefined = s.direction;
     if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
     if (!selection.all && !selection.matches(s, dir)) return;
+    if (!mixedSaid && s.netns !== firstNetns) {
+      if (firstNetns === UNSEEN) firstNetns = s.netns;
+      else {
+        mixedSaid = true;
+        notices.push(
+          'flows: sockets of more than one network namespace were folded without a netns label, so flows with the same addresses merge; ' +
+            "create the metric fold with { namespaces: 'many' } (the agent does when collectors.linux-netlink.namespaces is all or a list)",
+        );
+      }
+    }
     const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
     const memo = memos.see(s, gen);
     let g = memo.lastSeries(s, inbound, gen);
@@ -104,7 +135,7 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     if (!open) throw new Error('metric fold: end() without begin()');
     open = false;
     memos.forgetUnseen(gen);
-    const { kept, folded } = splitByCap(table.active, config.max_series);
+    const { kept, folded } = seats.split(table.active, config.max_series, gen);
     for (const g of kept) applyDeltas(g.buf, G, C);
     if (folded.length > 0) foldIntoOther(other, folded, plan, gen, at);
     const dropped = countDropped(folded, plan);

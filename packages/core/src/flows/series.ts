@@ -27,6 +27,8 @@ export class Series {
   count = 0;
   /** top_k score in this collection (worst RTT or retransmits). */
   score = 0;
+  /** Collection it was last kept in under max_series (its own samples), -1 never; see CapSeats. */
+  seatedGen = -1;
   /** The numbers; see the class comment. */
   readonly buf: Float64Array;
   /**
@@ -104,41 +106,6 @@ export function mergeSeriesGauge(into: Float64Array, from: Float64Array, g: numb
 export function gaugeValue(buf: Float64Array, g: number, j: number, merge: number): number {
   const v = buf[j] as number;
   return merge === MERGE.mean ? v / (buf[g + j] as number) : v;
-}
-
-/**
- * Picks which of `active` keep their own series: all when within `max`, else the `max - 1`
- * with the highest score (the `other` series takes the last slot); ties at the threshold go
- * by key so the choice is stable from one scrape to the next. Kept series stay in encounter
- * order. The threshold comes from a numeric typed-array sort; keys are compared only among ties.
- */
-export function splitByCap(active: Series[], max: number): { kept: Series[]; folded: Series[] } {
-  if (active.length <= max) return { kept: active, folded: [] };
-  const room = max - 1;
-  const kept: Series[] = [];
-  const folded: Series[] = [];
-  if (room === 0) return { kept, folded: active };
-  const scores = new Float64Array(active.length);
-  for (let i = 0; i < active.length; i++) scores[i] = (active[i] as Series).score;
-  scores.sort();
-  const threshold = scores[scores.length - room] as number;
-  let above = 0;
-  const tied: Series[] = [];
-  for (const g of active) {
-    if (g.score > threshold) above++;
-    else if (g.score === threshold) tied.push(g);
-  }
-  // only the ties compete by key, and only when they do not all fit
-  let chosen: Set<Series> | undefined;
-  if (above + tied.length > room) {
-    tied.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    chosen = new Set(tied.slice(0, room - above));
-  }
-  for (const g of active) {
-    if (g.score > threshold || (g.score === threshold && (chosen === undefined || chosen.has(g)))) kept.push(g);
-    else folded.push(g);
-  }
-  return { kept, folded };
 }
 
 /**

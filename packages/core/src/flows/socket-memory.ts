@@ -42,21 +42,38 @@ export class SocketMemo {
 
 /**
  * The memo of every live socket, keyed by its cookie (else netns + inode + endpoints). A socket
- * not seen in a collection is gone: its memo is forgotten and its counter slot given back.
+ * not seen in a collection is gone: its memo is forgotten and its counter slot given back. When
+ * more than one network namespace is read, cookies are kept apart per namespace: kernels before
+ * 5.10 numbered socket cookies per namespace, so two namespaces could hand out the same one.
  */
 export class SocketMemos {
-  private readonly sockets = new Map<bigint | string, SocketMemo>();
+  /** Memos by namespace inode (one map under `undefined` when one namespace is read). */
+  private readonly spaces = new Map<number | undefined, Map<bigint | string, SocketMemo>>();
+  private readonly one = new Map<bigint | string, SocketMemo>();
 
-  /** @param slots where counter values live; undefined when no counter family is on */
-  constructor(private readonly slots: CounterSlots | undefined) {}
+  /**
+   * @param slots where counter values live; undefined when no counter family is on
+   * @param perNamespace cookies are told apart by namespace (more than one is read)
+   */
+  constructor(
+    private readonly slots: CounterSlots | undefined,
+    private readonly perNamespace = false,
+  ) {
+    this.spaces.set(undefined, this.one);
+  }
 
   /** The memo of `s`, marked seen in collection `gen`; a new socket gets a fresh one. */
   see(s: SocketRecord, gen: number): SocketMemo {
     const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
-    let memo = this.sockets.get(id);
+    let sockets = this.one;
+    if (this.perNamespace && s.netns !== undefined) {
+      sockets = this.spaces.get(s.netns) as Map<bigint | string, SocketMemo>;
+      if (sockets === undefined) this.spaces.set(s.netns, (sockets = new Map()));
+    }
+    let memo = sockets.get(id);
     if (memo === undefined) {
       memo = new SocketMemo(gen, this.slots ? this.slots.take() : -1);
-      this.sockets.set(id, memo);
+      sockets.set(id, memo);
     }
     memo.gen = gen;
     return memo;
@@ -64,10 +81,13 @@ export class SocketMemos {
 
   /** Forgets every socket not seen in collection `gen`, giving its counter slot back. */
   forgetUnseen(gen: number): void {
-    for (const [id, memo] of this.sockets) {
-      if (memo.gen === gen) continue;
-      this.sockets.delete(id);
-      if (memo.slot >= 0) this.slots?.release(memo.slot);
+    for (const [ns, sockets] of this.spaces) {
+      for (const [id, memo] of sockets) {
+        if (memo.gen === gen) continue;
+        sockets.delete(id);
+        if (memo.slot >= 0) this.slots?.release(memo.slot);
+      }
+      if (ns !== undefined && sockets.size === 0) this.spaces.delete(ns);
     }
   }
 }

@@ -46,6 +46,10 @@ export function composeConfigSchema(registry: PluginRegistry, parts: SchemaParts
       collectors: section('collector'),
       enrichers: section('enricher'),
       sinks: section('sink'),
+      host_families: {
+        type: 'boolean',
+        description: 'publish the host families (node_*: interfaces, netstat, sockstat, conntrack, softnet); default true, false under the prometheus_ss_exporter profile (flows.compat)',
+      },
       log: {
         type: 'object',
         additionalProperties: false,

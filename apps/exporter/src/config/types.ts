@@ -13,6 +13,8 @@ export interface AgentConfig {
   enrichers: Record<string, PluginEntry>;
   /** Sink configs by name. */
   sinks: Record<string, PluginEntry>;
+  /** Publish the host families (node_*); unset: true, false under the prometheus_ss_exporter profile. */
+  host_families?: boolean;
   /** Logging defaults (flags override). */
   log?: { level?: string; format?: string };
   /** Flow metrics config (core's flows schema). */

@@ -2,7 +2,10 @@ import type { ConfigOf } from '@sockscope/core';
 
 /**
  * JSON Schema of the Prometheus sink's config (`sinks.prometheus`), the single source of its
- * keys and defaults.
+ * keys and defaults. The app maps node_exporter's flags onto these keys: `--web.listen-address`
+ * → `listen_address`, `--web.telemetry-path` → `metrics_path`, `--web.disable-exporter-metrics`
+ * → `process_metrics: false`, `--web.max-requests` → `max_requests`, `--web.enable-lifecycle`
+ * → `enable_lifecycle: true`.
  */
 export const prometheusSinkSchema = {
   type: 'object',
@@ -10,7 +13,22 @@ export const prometheusSinkSchema = {
   properties: {
     listen_address: { type: 'string', default: ':8020', description: 'host:port or :port to listen on' },
     metrics_path: { type: 'string', default: '/metrics', pattern: '^/', description: 'path of the metrics endpoint' },
-    process_metrics: { type: 'boolean', default: true, description: "include prom-client's process_* and nodejs_* metrics" },
+    process_metrics: {
+      type: 'boolean',
+      default: true,
+      description: "include prom-client's process_* and nodejs_* metrics (sockscope_build_info is always served, as node_exporter keeps its build info under --web.disable-exporter-metrics)",
+    },
+    max_requests: {
+      type: 'integer',
+      minimum: 0,
+      default: 40,
+      description: 'how many scrapes of the metrics endpoint are served at once; one more is answered 503 (0: no limit)',
+    },
+    enable_lifecycle: {
+      type: 'boolean',
+      default: false,
+      description: 'offer POST (or PUT) /-/reload, which reloads the config file; without it /-/reload answers 403',
+    },
   },
 } as const;
 

@@ -67,3 +67,92 @@ describe('expositionChunks', () => {
     expect([...expositionChunks([many('a', 0)])]).toEqual([]);
   });
 });
+
+describe('OpenMetrics text', () => {
+  const histogram: MetricFamily = { name: 'h_seconds', help: 'h', type: 'histogram', histograms: [{ labels: { k: 'v' }, bounds: [0.1, 1], counts: [1, 3], sum: 2.5, count: 4 }] };
+
+  it('names a counter family without _total and its samples with it, writes untyped as unknown, and ends with # EOF', () => {
+    const text = serializeFamilies(
+      [
+        { name: 'sent_bytes_total', help: 'Bytes "sent".', type: 'counter', samples: [{ labels: { peer: 'a' }, value: 5 }] },
+        { name: 'node_netstat_Tcp_RetransSegs', help: 'Statistic TcpRetransSegs.', type: 'untyped', samples: [{ labels: {}, value: 2 }] },
+        { name: 'up', help: 'Up.', type: 'gauge', samples: [{ labels: {}, value: 1 }] },
+        histogram,
+      ],
+      'openmetrics',
+    );
+    expect(text.split('\n')).toEqual([
+      '# HELP sent_bytes Bytes \\"sent\\".',
+      '# TYPE sent_bytes counter',
+      'sent_bytes_total{peer="a"} 5',
+      '# HELP node_netstat_Tcp_RetransSegs Statistic TcpRetransSegs.',
+      '# TYPE node_netstat_Tcp_RetransSegs unknown',
+      'node_netstat_Tcp_RetransSegs 2',
+      '# HELP up Up.',
+      '# TYPE up gauge',
+      'up 1',
+      '# HELP h_seconds h',
+      '# TYPE h_seconds histogram',
+      'h_seconds_bucket{k="v",le="0.1"} 1',
+      'h_seconds_bucket{k="v",le="1"} 3',
+      'h_seconds_bucket{k="v",le="+Inf"} 4',
+      'h_seconds_sum{k="v"} 2.5',
+      'h_seconds_count{k="v"} 4',
+      '# EOF',
+      '',
+    ]);
+  });
+
+  // prometheus_ss_exporter's counters have no _total: renaming their samples would make new series
+  // whenever Prometheus negotiates OpenMetrics, so they keep their name and are written unknown
+  it('writes a counter without the _total suffix as unknown under its own name, so its series keep their name', () => {
+    const text = serializeFamilies([{ name: 'tcp_data_segs_in', help: 'Segments in.', type: 'counter', samples: [{ labels: { flow: 'f' }, value: 120 }] }], 'openmetrics');
+    expect(text).toBe('# HELP tcp_data_segs_in Segments in.\n# TYPE tcp_data_segs_in unknown\ntcp_data_segs_in{flow="f"} 120\n# EOF\n');
+  });
+
+  it('keeps one family per name: a family whose name or samples another family already owns is skipped', () => {
+    const g = (name: string, value: number): MetricFamily => ({ name, help: name, type: 'gauge', samples: [{ labels: {}, value }] });
+    const text = serializeFamilies(
+      [
+        { name: 'x_total', help: 'x', type: 'counter', samples: [{ labels: { a: '1' }, value: 1 }] },
+        { name: 'x_total', help: 'x again', type: 'counter', samples: [{ labels: { a: '2' }, value: 2 }] },
+        g('x', 3), // the counter's family name
+        g('x_total', 4), // the counter's sample name
+        histogram,
+        g('h_seconds_count', 5), // a sample name of the histogram
+        g('kept', 6),
+      ],
+      'openmetrics',
+    );
+    expect(text).toBe(
+      [
+        '# HELP x x',
+        '# TYPE x counter',
+        'x_total{a="1"} 1',
+        'x_total{a="2"} 2',
+        ...serializeFamilies([histogram], 'openmetrics').split('\n').slice(0, -2), // without '# EOF' and the final newline
+        '# HELP kept kept',
+        '# TYPE kept gauge',
+        'kept 6',
+        '# EOF',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('is # EOF alone for nothing, and comes in chunks that join into the whole', () => {
+    expect(serializeFamilies([], 'openmetrics')).toBe('# EOF\n');
+    const many: MetricFamily = { name: 'c_total', help: 'c', type: 'counter', samples: Array.from({ length: 300 }, (_, i) => ({ labels: { i: String(i) }, value: i })) };
+    const chunks = [...expositionChunks([many, histogram], 256, 'openmetrics')];
+    expect(chunks.length).toBeGreaterThan(10);
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(serializeFamilies([many, histogram], 'openmetrics'));
+  });
+
+  it('leaves the text format as it was: counters keep _total in TYPE, untyped stays untyped, no # EOF', () => {
+    const text = serializeFamilies([
+      { name: 'a_total', help: 'say "hi"', type: 'counter', samples: [{ labels: {}, value: 1 }] },
+      { name: 'u', help: 'u', type: 'untyped', samples: [{ labels: {}, value: 2 }] },
+    ]);
+    expect(text).toBe('# HELP a_total say "hi"\n# TYPE a_total counter\na_total 1\n# HELP u u\n# TYPE u untyped\nu 2\n');
+  });
+});

@@ -3,16 +3,65 @@ import type { HistogramSample, Labels, MetricFamily } from '@sockscope/core';
 /** Content type of the Prometheus text exposition format this serializer writes. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
+/** Content type of OpenMetrics 1.0 text, the default version {@link negotiateFormat} answers with. */
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
 /** Bytes per chunk of {@link expositionChunks}. */
 export const CHUNK_BYTES = 64 * 1024;
 
+/** The two text formats the serializer writes: Prometheus text 0.0.4 and OpenMetrics 1.0. */
+export type ExpositionFormat = 'text' | 'openmetrics';
+
 /**
- * Serializes metric families to the Prometheus text exposition format (0.0.4). Pure: families
- * in, string out. Families sharing a name are merged (the first one's help and type win; a
- * later one with another type is skipped, since the format cannot hold both).
+ * Serializes metric families to the Prometheus text exposition format (0.0.4), or to OpenMetrics
+ * text. Pure: families in, string out. Families sharing a name are merged (the first one's help
+ * and type win; a later one with another type is skipped, since the format cannot hold both).
  */
-export function serializeFamilies(families: readonly MetricFamily[]): string {
-  return Buffer.concat(Array.from(expositionChunks(families))).toString('utf8');
+export function serializeFamilies(families: readonly MetricFamily[], format: ExpositionFormat = 'text'): string {
+  return Buffer.concat(Array.from(expositionChunks(families, CHUNK_BYTES, format))).toString('utf8');
+}
+
+/** One family as written: the name of its HELP and TYPE lines, its type word, its sample name, its parts. */
+interface Group {
+  name: string;
+  type: string;
+  sample: string;
+  list: MetricFamily[];
+}
+
+/**
+ * The families to write, merged by name. In the text format a family is written under its name.
+ * In OpenMetrics a counter whose name ends in `_total` is the family without the suffix, with
+ * samples that keep it; a counter without the suffix (prometheus_ss_exporter's
+ * `tcp_data_segs_in`) is written `unknown` under its own name rather than renamed, so a series is
+ * the same series whichever format Prometheus negotiates; `untyped` is `unknown`. A family whose
+ * name or sample names another family already uses is skipped: OpenMetrics allows one family per
+ * name, and a sample belongs to one family.
+ */
+function groupFamilies(families: readonly MetricFamily[], format: ExpositionFormat): Group[] {
+  const groups = new Map<string, Group>();
+  const taken = new Set<string>();
+  for (const f of families) {
+    let name = f.name;
+    let type: string = f.type;
+    const sample = f.name;
+    if (format === 'openmetrics') {
+      if (f.type === 'counter' && f.name.endsWith('_total') && f.name.length > '_total'.length) name = f.name.slice(0, -'_total'.length);
+      else if (f.type === 'counter' || f.type === 'untyped') type = 'unknown';
+    }
+    const group = groups.get(name);
+    if (group) {
+      if (group.type === type && group.sample === sample) group.list.push(f);
+      continue;
+    }
+    if (format === 'openmetrics') {
+      const names = type === 'histogram' ? [name, `${name}_bucket`, `${name}_sum`, `${name}_count`] : name === sample ? [name] : [name, sample];
+      if (names.some((n) => taken.has(n))) continue;
+      for (const n of names) taken.add(n);
+    }
+    groups.set(name, { name, type, sample, list: [f] });
+  }
+  return [...groups.values()];
 }
 
 /**
@@ -20,21 +69,20 @@ export function serializeFamilies(families: readonly MetricFamily[]): string {
  * single longer line gets a chunk of its own). Lines are written straight into the chunk, the
  * label text of a series as bytes kept from one scrape to the next: a scrape of hundreds of
  * thousands of series builds no string per line, and a writer can send each chunk and let the
- * event loop run between them.
+ * event loop run between them. OpenMetrics text ends with `# EOF`.
  */
-export function* expositionChunks(families: readonly MetricFamily[], chunkBytes = CHUNK_BYTES): Generator<Buffer, void, undefined> {
-  const byName = new Map<string, MetricFamily[]>();
-  for (const f of families) {
-    const list = byName.get(f.name);
-    if (!list) byName.set(f.name, [f]);
-    else if (list[0]?.type === f.type) list.push(f);
-  }
+export function* expositionChunks(
+  families: readonly MetricFamily[],
+  chunkBytes = CHUNK_BYTES,
+  format: ExpositionFormat = 'text',
+): Generator<Buffer, void, undefined> {
+  const om = format === 'openmetrics';
   const w = new ChunkWriter(chunkBytes);
-  for (const [name, list] of byName) {
+  for (const { name, type, sample, list } of groupFamilies(families, format)) {
     const first = list[0] as MetricFamily;
     // the header goes out with the family's first line: a family with no series is left out
-    let header: Buffer | undefined = Buffer.from(`# HELP ${name} ${escapeHelp(first.help)}\n# TYPE ${name} ${first.type}\n`, 'utf8');
-    const nameBytes = Buffer.from(name, 'utf8');
+    let header: Buffer | undefined = Buffer.from(`# HELP ${name} ${escapeHelp(first.help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
+    const nameBytes = Buffer.from(sample, 'utf8');
     for (const f of list) {
       if (f.type === 'histogram') {
         for (const h of f.histograms ?? []) {
@@ -60,9 +108,12 @@ export function* expositionChunks(families: readonly MetricFamily[], chunkBytes 
       }
     }
   }
+  if (om) yield* w.bytes(EOF);
   const last = w.flush();
   if (last) yield last;
 }
+
+const EOF = Buffer.from('# EOF\n', 'utf8');
 
 /** Fills fixed-size Buffers; a flushed chunk is handed out and never written again. */
 class ChunkWriter {
@@ -174,6 +225,8 @@ function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
-function escapeHelp(v: string): string {
-  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+/** HELP text escaped: backslash and newline, and in OpenMetrics the double quote too. */
+function escapeHelp(v: string, openMetrics: boolean): string {
+  const out = v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return openMetrics ? out.replace(/"/g, '\\"') : out;
 }

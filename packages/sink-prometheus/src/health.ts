@@ -1,12 +1,18 @@
-import type { Pipeline } from '@sockscope/core';
+import type { CollectorStatus, Pipeline } from '@sockscope/core';
 
-/** The /health document: overall status, per-collector status of the last cycle, notices. */
+/**
+ * The /health document: overall status, per-collector status of the last cycle, notices.
+ * `status` is `starting` until the first collection finished, then `ok`, or `degraded` when a
+ * collector or enricher failed; `reason` says why in one line when it is not `ok`.
+ */
 export function healthDocument(pipeline: Pipeline, components: Record<string, Record<string, unknown>>, build: { version: string }): Record<string, unknown> {
   const latest = pipeline.latest();
   const status = latest?.snapshot.status ?? [];
-  const failed = status.filter((s) => !s.success).map((s) => s.name);
+  const failed = status.filter((s) => !s.success);
+  const state = !latest ? 'starting' : failed.length === 0 ? 'ok' : 'degraded';
   return {
-    status: failed.length === 0 ? 'ok' : 'degraded',
+    status: state,
+    ...(state === 'ok' ? {} : { reason: !latest ? NOT_COLLECTED : failed.map(failure).join('; ') }),
     version: build.version,
     last_collection: latest
       ? {
@@ -15,7 +21,7 @@ export function healthDocument(pipeline: Pipeline, components: Record<string, Re
           sockets: latest.socketCount,
         }
       : null,
-    failed_collectors: failed,
+    failed_collectors: failed.map((s) => s.name),
     collectors: status.map((s) => ({
       name: s.name,
       success: s.success,
@@ -28,4 +34,13 @@ export function healthDocument(pipeline: Pipeline, components: Record<string, Re
     notices: pipeline.notices(),
     components,
   };
+}
+
+/** Why /health says `starting` and /-/ready answers 503 before the first collection. */
+export const NOT_COLLECTED = 'no collection has finished yet';
+
+/** `collector linux-procfs failed: …`, or `enricher process failed: …` for core's `enricher:<name>` entries. */
+function failure(s: CollectorStatus): string {
+  const what = s.name.startsWith('enricher:') ? `enricher ${s.name.slice('enricher:'.length)}` : `collector ${s.name}`;
+  return `${what} failed: ${s.error ?? 'unknown error'}`;
 }

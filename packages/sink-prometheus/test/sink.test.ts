@@ -2,24 +2,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import {
-  createPipeline,
-  createPluginContext,
-  createSelfMetrics,
-  isSockscopeError,
-  type Collector,
-  type Fold,
-  type MetricFamily,
-  type Pipeline,
-  type SelfMetrics,
-  type SinkContext,
-} from '@sockscope/core';
-import { memoryHealth, testBuild } from '@sockscope/test-utils';
+import { createPipeline, createSelfMetrics, isSockscopeError, type MetricFamily } from '@sockscope/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serializeFamilies } from '../src/exposition.js';
-import { prometheusSink } from '../src/plugin.js';
 import { createPrometheusSink, type PrometheusSinkInstance } from '../src/sink.js';
-import type { PrometheusSinkConfig } from '../src/config.js';
+import { fixedFold, inTestCollector, sinkContext } from './harness.js';
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -38,33 +25,6 @@ afterEach(async () => {
   await sink?.stop();
   sink = undefined;
 });
-
-/**
- * A collector as a plugin would write one: it streams no socket, returns one gauge of its own, and
- * can be slowed down or told to fail. `calls` counts its collections.
- */
-function inTestCollector(name: string, opts: { value?: number; fail?: boolean; delayMs?: number } = {}): Collector & { calls: number } {
-  return {
-    calls: 0,
-    async stream() {
-      this.calls++;
-      if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
-      if (opts.fail) throw new Error(`${name} was told to fail`);
-      return { families: [{ name: `sockscope_${name}_value`, help: 'Configured test value.', type: 'gauge', samples: [{ labels: {}, value: opts.value ?? 1 }] }] };
-    },
-    async close() {},
-  };
-}
-
-/** The metric fold of these tests: the given families, whatever the records (the collectors stream none). */
-function fixedFold(families: readonly MetricFamily[]): Fold<readonly MetricFamily[]> {
-  return { begin() {}, add() {}, end: () => families };
-}
-
-/** A sink context the way the agent builds one: schema defaults applied, the pipeline, core's self-metrics registry. */
-function sinkContext(config: Partial<PrometheusSinkConfig>, pipeline: Pipeline, selfMetrics: SelfMetrics = createSelfMetrics()): SinkContext<PrometheusSinkConfig> {
-  return { ...createPluginContext(prometheusSink, config), pipeline, build: { ...testBuild, version: '0.1.0-test' }, health: memoryHealth(), selfMetrics };
-}
 
 async function startSink(collectDelayMs = 0, minIntervalMs = 0, extra: MetricFamily[] = []) {
   const demo = inTestCollector('demo', { value: 42, delayMs: collectDelayMs });

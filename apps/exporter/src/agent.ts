@@ -98,6 +98,8 @@ interface Generation {
   startFailures: CollectorStatus[];
   enrichers: NamedEnricher[];
   fold: MetricFold;
+  /** What the fold was built from (the flows config, the namespaces read): a reload keeps the fold while it is equal. */
+  foldKey: string;
   /** Said once at the start of this generation: fallbacks, refused enrichers. */
   notices: string[];
 }
@@ -142,8 +144,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     logger.warn(message);
   };
 
-  /** Starts what a config asks for; `fold` is reused when given (the flows config did not change). */
-  const startGeneration = async (config: AgentConfig, registry: PluginRegistry, fold?: MetricFold): Promise<Generation> => {
+  /** Starts what a config asks for; the previous generation's fold is reused when it was built from the same. */
+  const startGeneration = async (config: AgentConfig, registry: PluginRegistry, previous?: Generation): Promise<Generation> => {
     const notices: string[] = [];
     const notice = (message: string) => {
       notices.push(message);
@@ -165,7 +167,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       return ctx;
     };
     const timeoutMs = parseDuration(config.collection.timeout);
-    const gen: Generation = { config, collectors: [], startFailures: [], enrichers: [], fold: fold as MetricFold, notices };
+    const gen: Generation = { config, collectors: [], startFailures: [], enrichers: [], fold: undefined as unknown as MetricFold, foldKey: '', notices };
     const startCollector = async (def: CollectorDefinition): Promise<void> => {
       if (gen.collectors.some((c) => c.name === def.name) || gen.startFailures.some((f) => f.name === def.name)) return;
       let ctx: PluginContext<unknown>;
@@ -212,8 +214,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
           notice(`enricher ${def.name} could not start: ${describe(err)}`);
         }
       }
-      if (!fold) {
-        gen.fold = createMetricFold(config.flows as Partial<FlowsConfig> | undefined, { resolveHost });
+      const namespaces = namespacesRead(config, gen.collectors);
+      gen.foldKey = canonical({ flows: config.flows ?? {}, namespaces });
+      if (previous && previous.foldKey === gen.foldKey) {
+        gen.fold = previous.fold;
+      } else {
+        gen.fold = createMetricFold(config.flows as Partial<FlowsConfig> | undefined, { resolveHost, namespaces });
         for (const n of gen.fold.notices()) logger.warn(n);
       }
     } catch (err) {
@@ -286,13 +292,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     for (const w of loaded.warnings) logger.warn(w);
     const { config, registry } = loaded;
     const old = current;
-    const keepFold = canonical(config.flows ?? {}) === canonical(old.config.flows ?? {});
     let next: Generation;
     try {
-      next = await startGeneration(config, registry, keepFold ? old.fold : undefined);
+      next = await startGeneration(config, registry, old);
     } catch (err) {
       return refuse([describe(err)]);
     }
+    const keepFold = next.fold === old.fold;
     if (stopping) {
       await closeAll(next.collectors, next.enrichers);
       return refuse(['the agent is stopping']);
@@ -309,7 +315,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       collectors: next.collectors.map((c) => c.name).join(','),
       failed: next.startFailures.map((f) => f.name).join(',') || undefined,
       enrichers: next.enrichers.map((e) => e.name).join(','),
-      flows: keepFold ? 'unchanged (per-flow counters continue)' : 'changed (new metric fold: per-flow counters restart)',
+      metric_fold: keepFold ? 'kept (per-flow counters continue)' : 'new (flows or namespaces changed: per-flow counters restart)',
     });
     return { ok: true, errors: [] };
   };
@@ -365,6 +371,20 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       return stopping;
     },
   };
+}
+
+/**
+ * Whether the socket collectors read one network namespace or several: a running collector whose
+ * `namespaces` is set to anything but `own` (`collectors.linux-netlink.namespaces: all` or a list
+ * of names) reads several, so the metric fold labels per-flow series with `netns`. A collector that
+ * fell back (netlink → procfs tables) is not running, and its fallback reads its own namespace.
+ */
+function namespacesRead(config: AgentConfig, running: readonly { name: string }[]): 'one' | 'many' {
+  const many = running.some((c) => {
+    const ns = config.collectors[c.name]?.namespaces;
+    return ns !== undefined && ns !== 'own';
+  });
+  return many ? 'many' : 'one';
 }
 
 /** Which settings of a new config only a restart applies: the sinks (listeners, endpoints) and logging. */

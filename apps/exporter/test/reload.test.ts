@@ -104,7 +104,7 @@ describe('SIGHUP reloads the config (real CLI)', () => {
       // flows unchanged: the metric fold is kept, counters continue; the controlled collector goes and is closed
       write(`${base}collection: { min_interval: 0, timeout: 4s }\ncollectors:\n  controlled: { enabled: false, control_file: ${JSON.stringify(control)} }\n`);
       const kept = await sighup('config reloaded');
-      expect(kept).toMatchObject({ level: 'info', flows: 'unchanged (per-flow counters continue)' });
+      expect(kept).toMatchObject({ level: 'info', metric_fold: 'kept (per-flow counters continue)' });
       expect(controlledEvents(control)).toEqual(['create', 'close']);
       const afterKept = await bytesSent();
       expect(afterKept.value).toBe(1500);
@@ -125,7 +125,7 @@ describe('SIGHUP reloads the config (real CLI)', () => {
       // a sink setting changed: logged as needing a restart, the running listener keeps serving
       write(`${base.replace('folding: peer', 'folding: peer, max_series: 5000')}collection: { min_interval: 0 }\nsinks:\n  prometheus: { metrics_path: /other }\ncollectors:\n  controlled: { control_file: ${JSON.stringify(control)} }\n`);
       const changed = await sighup('config reloaded');
-      expect(changed.flows).toBe('changed (new metric fold: per-flow counters restart)');
+      expect(changed.metric_fold).toBe('new (flows or namespaces changed: per-flow counters restart)');
       expect(entries(cli).find((e) => e.msg === 'config reload: these settings take effect at restart; the running ones stay')).toMatchObject({ level: 'warn', settings: 'sinks.prometheus' });
       const afterChanged = await bytesSent();
       expect(afterChanged.value).toBe(500);

@@ -15,6 +15,7 @@ export * from './render/host.js';
 export * from './catalog/types.js';
 export * from './catalog/catalog.js';
 export * from './catalog/source.js';
+export * from './catalog/otel.js';
 export * from './selection/ip.js';
 export * from './selection/ports.js';
 export * from './selection/hosts.js';

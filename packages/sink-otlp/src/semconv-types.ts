@@ -15,6 +15,7 @@ const INT_ATTRIBUTES: ReadonlySet<string> = new Set([
   'process.pid',
   'process.parent_pid',
   'process.owner.uid',
+  'cpu.logical_number',
 ]);
 
 /** The attribute value as the conventions type it: an integer for the names above when the label is one. */

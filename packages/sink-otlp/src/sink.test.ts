@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { catalogEntry, createMetricFold, createPipeline, createSelfMetrics, foldRecords, type Collector, type MetricFamily, type SocketRecord } from '@sockscope/core';
+import { catalogEntry, createMetricFold, createPipeline, createSelfMetrics, foldRecords, otelMappingOf, type Collector, type MetricFamily, type SocketRecord } from '@sockscope/core';
 import { controlledPipeline, renderedSnapshot, sinkTestContext, socketRecordProblems, startOtlpReceiver, type OtlpReceiver, type ReceivedExport } from '@sockscope/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { OtlpSinkConfig } from './config.js';
@@ -36,14 +36,20 @@ function socketCounts(records: readonly SocketRecord[]): MetricFamily {
   return family;
 }
 
-/** What the receiver must hold for a family sample: OTel name, unit and attributes as strings. */
+/**
+ * What the receiver must hold for a family sample: OTel name, unit and attributes as strings.
+ * Every family is exported (under its derived name when it has no mapping); label values the
+ * mapping translates are translated, and an empty one is no attribute.
+ */
 function expectedPoints(families: readonly MetricFamily[]) {
   return families.flatMap((f) => {
-    const otel = f.otel;
-    if (!otel) return [];
+    const otel = otelMappingOf(f);
     const attrs = (labels: Record<string, string>) => {
       const out: Record<string, string> = {};
-      for (const [k, v] of Object.entries(labels)) out[otel.labelMap?.[k] ?? k] = v;
+      for (const [k, v] of Object.entries(labels)) {
+        const value = otel.values?.[k]?.[v] ?? v;
+        if (value !== '') out[otel.labelMap?.[k] ?? k] = value;
+      }
       return { ...out, ...otel.attributes };
     };
     const samples = (f.samples ?? []).map((s) => ({ metric: otel.name, unit: otel.unit, attributes: attrs(s.labels), value: s.value, histogram: undefined as unknown }));
@@ -59,7 +65,7 @@ function latestSince(count: number): Promise<ReceivedExport> {
 }
 
 describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback, %s', (protocol) => {
-  it('exports every mapped family the Prometheus sink renders, with names, units, attributes, temporality and values', async () => {
+  it('exports every family the Prometheus sink renders, with names, units, attributes, temporality and values', async () => {
     const sockets = await openRealSockets(3);
     try {
       expect(sockets.records.flatMap(socketRecordProblems)).toEqual([]);
@@ -71,6 +77,8 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback,
       expect(got.protocol).toBe(protocol);
       expect(got.headers.authorization).toBe('Bearer t0ken');
       expect(got.resource).toMatchObject({ 'service.name': 'sockscope', 'service.version': '0.0.0-test', 'host.name': hostname(), 'os.type': process.platform });
+      // what sockscope_build_info says on /metrics, as resource attributes of the conventions
+      expect(got.resource).toMatchObject({ 'process.runtime.name': 'nodejs', 'process.runtime.version': process.versions.node, 'host.arch': process.arch === 'x64' ? 'amd64' : process.arch });
 
       const expected = expectedPoints(families);
       expect(got.points).toHaveLength(expected.length);
@@ -82,17 +90,20 @@ describe.each(['http/protobuf', 'http/json'] as const)('OTLP sink over loopback,
         else expect(p?.value).toBe(e.value);
       }
       expect(got.points.some((p) => p.metric.startsWith('sockscope_build'))).toBe(false);
+      // a family without a mapping is exported under the name core derives from its own
+      expect(got.points.filter((p) => p.metric === 'sockscope.build_info').map((p) => [p.type, p.attributes.version, p.value])).toEqual([['gauge', '0.0.0', 1]]);
 
       const io = got.points.filter((p) => p.metric === 'system.network.io');
       expect(io.map((p) => [p.type, p.temporality, p.monotonic])).toEqual(Array(4).fill(['sum', 2, true]));
       expect(io.every((p) => p.valueKind === 'int' && BigInt(p.startTimeUnixNano ?? 0) > 0n)).toBe(true);
 
       const conns = got.points.filter((p) => p.metric === 'system.network.connection.count');
-      expect(conns.find((p) => p.attributes['network.connection.state'] === 'ESTABLISHED' && p.attributes['network.transport'] === 'tcp')?.value).toBe(6);
+      // the convention's state names (issue 14: they were the kernel's ESTABLISHED, TIME_WAIT)
+      expect(conns.find((p) => p.attributes['network.connection.state'] === 'established' && p.attributes['network.transport'] === 'tcp')?.value).toBe(6);
       expect(conns.find((p) => p.attributes['network.type'] === 'ipv6')?.value).toBe(1);
       // A gauge the catalog marks monotonic: false is published as an up-down sum (semconv UpDownCounter).
-      const connShape = catalogEntry('sockets')?.otel?.monotonic === false ? 'sum' : 'gauge';
-      expect(conns.every((p) => p.type === connShape && p.unit === '{connection}' && p.monotonic !== true)).toBe(true);
+      expect(catalogEntry('sockets')?.otel?.monotonic).toBe(false);
+      expect(conns.every((p) => p.type === 'sum' && p.temporality === 2 && p.unit === '{connection}' && p.monotonic === false)).toBe(true);
 
       const rtt = got.points.find((p) => p.metric === 'sockscope.flow.rtt');
       expect(rtt).toMatchObject({ type: 'gauge', unit: 's', valueKind: 'double', value: 0.000125 });

@@ -64,7 +64,7 @@ export function flowFamilies(peerPorts: readonly number[], bytes = 4096): Metric
   ];
 }
 
-/** A family without an OTel mapping: Prometheus-only, never exported over OTLP. */
+/** A family without an OTel mapping: exported under the name core derives (`sockscope.build_info`). */
 export const prometheusOnly: MetricFamily = {
   name: 'sockscope_build_info',
   help: 'Build facts.',

@@ -17,7 +17,8 @@ function convert(families: MetricFamily[], starts = new SeriesStarts(), nowMs = 
 describe('familiesToMetricData', () => {
   it('merges families that share an OTel name, told apart by their constant attributes', () => {
     const { byName, metrics } = convert([...hostFamilies(1000, 500), prometheusOnly]);
-    expect(metrics.map((m) => m.descriptor.name)).toEqual(['system.network.io', 'system.network.packet.dropped']);
+    // the family without a mapping is exported too, under its derived name (issue 14: every family)
+    expect(metrics.map((m) => m.descriptor.name)).toEqual(['system.network.io', 'system.network.packet.dropped', 'sockscope.build_info']);
     const io = byName('system.network.io');
     expect(io).toMatchObject({ dataPointType: DataPointType.SUM, isMonotonic: true, aggregationTemporality: AggregationTemporality.CUMULATIVE });
     expect(io.descriptor).toMatchObject({ unit: 'By', valueType: ValueType.INT, description: 'Network device statistic receive_bytes.' });

@@ -1,5 +1,5 @@
 import { ValueType, type Attributes } from '@opentelemetry/api';
-import type { HistogramSample, Labels, MetricFamily, OtelMapping } from '@sockscope/core';
+import { OTEL_INSTRUMENT_NAME, otelMappingOf, type HistogramSample, type Labels, type MetricFamily, type OtelMapping } from '@sockscope/core';
 import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
 import { attributeValue } from './semconv-types.js';
 import type { SeriesStarts } from './series-starts.js';
@@ -7,13 +7,20 @@ import type { SeriesStarts } from './series-starts.js';
 /** How one family is published: an OTel gauge, a cumulative sum, or a cumulative histogram. */
 type Shape = { kind: 'gauge' } | { kind: 'sum'; monotonic: boolean } | { kind: 'histogram' };
 
+/** A number point being built: samples of one family that meet under the same attributes add up. */
+interface NumberPoint {
+  attributes: Attributes;
+  value: number;
+  family: string;
+}
+
 interface Builder {
   shape: Shape;
   unit: string;
   description: string;
   from: string;
   seen: Set<string>;
-  numbers: DataPoint<number>[];
+  numbers: Map<string, NumberPoint>;
   histograms: DataPoint<Histogram>[];
 }
 
@@ -28,19 +35,24 @@ export interface ConvertOptions {
 }
 
 /**
- * Turns rendered families into OTel metric data: families without an `otel` mapping are skipped,
- * families sharing an OTel name become one metric told apart by their constant attributes.
- * Counters are cumulative monotonic sums, histograms cumulative explicit-bucket histograms.
+ * Turns rendered families into OTel metric data, every one of them: a family's `otel` mapping
+ * names it, a family without one gets the name core derives from its Prometheus name
+ * (`otelMappingOf`). Families sharing an OTel name become one metric told apart by their constant
+ * attributes. Counters are cumulative monotonic sums, histograms cumulative explicit-bucket
+ * histograms, gauges gauges unless the mapping makes them sums.
  */
 export function familiesToMetricData(families: readonly MetricFamily[], opts: ConvertOptions): MetricData[] {
   const builders = new Map<string, Builder>();
   for (const family of families) {
-    const otel = family.otel;
-    if (!otel) continue;
+    const otel = otelMappingOf(family);
+    if (!OTEL_INSTRUMENT_NAME.test(otel.name)) {
+      opts.report(`name:${family.name}`, `OTLP: family ${family.name} maps to "${otel.name}", which is not a valid OpenTelemetry instrument name (a letter, then letters, digits, _ . - /; at most 255); ${family.name} is not exported over OTLP`);
+      continue;
+    }
     const shape = shapeOf(family, otel);
     let b = builders.get(otel.name);
     if (!b) {
-      b = { shape, unit: otel.unit, description: family.help, from: family.name, seen: new Set(), numbers: [], histograms: [] };
+      b = { shape, unit: otel.unit, description: family.help, from: family.name, seen: new Set(), numbers: new Map(), histograms: [] };
       builders.set(otel.name, b);
     } else if (!sameShape(b.shape, shape) || b.unit !== otel.unit) {
       opts.report(
@@ -52,19 +64,28 @@ export function familiesToMetricData(families: readonly MetricFamily[], opts: Co
     if (shape.kind === 'histogram') addHistograms(b, otel, family, opts);
     else addNumbers(b, otel, family, opts);
   }
+  const out = [...builders].map(([name, b]) => toMetricData(name, b, opts));
   opts.starts.commit();
-  return [...builders].map(([name, b]) => toMetricData(name, b));
+  return out;
 }
 
 function addNumbers(b: Builder, otel: OtelMapping, family: MetricFamily, opts: ConvertOptions): void {
-  const cumulative = b.shape.kind === 'sum';
   for (const s of family.samples ?? []) {
     if (!Number.isFinite(s.value)) continue;
     const attributes = toAttributes(otel, s.labels);
     const key = seriesKey(otel.name, attributes);
-    if (!unique(b, key, family, opts)) continue;
-    const startMs = cumulative ? opts.starts.startOf(key, s.value, opts.nowMs, b.shape.kind === 'sum' && b.shape.monotonic) : opts.nowMs;
-    b.numbers.push({ startTime: hrTime(startMs), endTime: hrTime(opts.nowMs), attributes, value: s.value });
+    const met = b.numbers.get(key);
+    // Two samples of one family that the mapping's values bring together (NEW_SYN_RECV and
+    // SYN_RECV are both syn_received) are one series: a sum adds them up.
+    if (met && met.family === family.name && b.shape.kind === 'sum') {
+      met.value += s.value;
+      continue;
+    }
+    if (met) {
+      duplicate(b, family, opts);
+      continue;
+    }
+    b.numbers.set(key, { attributes, value: s.value, family: family.name });
   }
 }
 
@@ -104,13 +125,24 @@ function unique(b: Builder, key: string, family: MetricFamily, opts: ConvertOpti
     b.seen.add(key);
     return true;
   }
-  opts.report(`duplicate:${family.name}`, `OTLP: family ${family.name} repeats a series of ${b.from} under the same attributes (the catalog's constant attributes must tell them apart); the repeat is skipped`);
+  duplicate(b, family, opts);
   return false;
 }
 
+function duplicate(b: Builder, family: MetricFamily, opts: ConvertOptions): void {
+  opts.report(`duplicate:${family.name}`, `OTLP: family ${family.name} repeats a series of ${b.from} under the same attributes (the catalog's constant attributes must tell them apart); the repeat is skipped`);
+}
+
+/**
+ * Labels → attributes: each label renamed by `labelMap`, its value by `values`; an empty value
+ * (an empty Prometheus label is no label; `values` maps a value the convention lacks to '') is
+ * left out. Then the mapping's constant attributes.
+ */
 function toAttributes(otel: OtelMapping, labels: Labels): Attributes {
   const out: Attributes = {};
-  for (const [label, value] of Object.entries(labels)) {
+  for (const [label, raw] of Object.entries(labels)) {
+    const value = otel.values?.[label]?.[raw] ?? raw;
+    if (value === '') continue;
     const name = otel.labelMap?.[label] ?? label;
     out[name] = attributeValue(name, value);
   }
@@ -121,9 +153,11 @@ function toAttributes(otel: OtelMapping, labels: Labels): Attributes {
 
 function shapeOf(family: MetricFamily, otel: OtelMapping): Shape {
   if (family.type === 'histogram') return { kind: 'histogram' };
-  if (family.type === 'counter') return { kind: 'sum', monotonic: otel.monotonic ?? true };
-  // A gauge the catalog marks `monotonic: false` is an UpDownCounter in the conventions.
-  if (otel.monotonic === false) return { kind: 'sum', monotonic: false };
+  // `monotonic` makes any number family a sum: false an UpDownCounter (a gauge the conventions
+  // count with one, system.network.connection.count), true a counter (node_exporter's untyped
+  // netstat counters, its conntrack statistics typed gauge).
+  if (otel.monotonic !== undefined) return { kind: 'sum', monotonic: otel.monotonic };
+  if (family.type === 'counter') return { kind: 'sum', monotonic: true };
   return { kind: 'gauge' };
 }
 
@@ -135,17 +169,23 @@ function describe(s: Shape): string {
   return s.kind === 'sum' ? (s.monotonic ? 'monotonic sum' : 'up-down sum') : s.kind;
 }
 
-function toMetricData(name: string, b: Builder): MetricData {
-  const integral = b.numbers.every((p) => Number.isSafeInteger(p.value));
+function toMetricData(name: string, b: Builder, opts: ConvertOptions): MetricData {
+  const end = hrTime(opts.nowMs);
+  const numbers: DataPoint<number>[] = [];
+  for (const [key, p] of b.numbers) {
+    const startMs = b.shape.kind === 'sum' ? opts.starts.startOf(key, p.value, opts.nowMs, b.shape.monotonic) : opts.nowMs;
+    numbers.push({ startTime: hrTime(startMs), endTime: end, attributes: p.attributes, value: p.value });
+  }
+  const integral = numbers.every((p) => Number.isSafeInteger(p.value));
   const descriptor = { name, description: b.description, unit: b.unit, valueType: integral ? ValueType.INT : ValueType.DOUBLE };
   const temporality = AggregationTemporality.CUMULATIVE;
   if (b.shape.kind === 'histogram') {
     return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: b.histograms };
   }
   if (b.shape.kind === 'sum') {
-    return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: b.shape.monotonic, dataPoints: b.numbers };
+    return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: b.shape.monotonic, dataPoints: numbers };
   }
-  return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: b.numbers };
+  return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: numbers };
 }
 
 function seriesKey(name: string, attributes: Attributes): string {

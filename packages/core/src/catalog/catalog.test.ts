@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tcpSocket } from '../flows/sockets.fixture.js';
-import { flowLabelMap, metricCatalog } from './catalog.js';
+import { catalogEntry, flowLabelMap, metricCatalog, socketLabelMap } from './catalog.js';
 import { compileSource } from './source.js';
 
 describe('metricCatalog', () => {
@@ -58,10 +58,13 @@ describe('metricCatalog', () => {
       process: 'process.executable.name',
       container_id: 'container.id',
       pod_uid: 'k8s.pod.uid',
-      protocol: 'network.transport',
-      family: 'network.type',
-      state: 'network.connection.state',
     });
+    // issue 14: protocol, family and state moved out of the map every catalog family shared (it
+    // put sockscope_series_dropped's family — a metric name — under network.type) into the socket
+    // count's own mapping, which also maps their values
+    expect(flowLabelMap).not.toHaveProperty('family');
+    expect(socketLabelMap).toEqual({ protocol: 'network.transport', family: 'network.type', state: 'network.connection.state' });
+    expect(catalogEntry('sockets')?.otel).toMatchObject({ name: 'system.network.connection.count', labelMap: socketLabelMap, monotonic: false });
     for (const e of metricCatalog) {
       expect(e.otel.name).toMatch(/^[a-z][a-z0-9_.]*$/);
       expect(e.otel.unit.length).toBeGreaterThan(0);

@@ -1,10 +1,14 @@
 import type { OtelMapping } from '../types/family.js';
+import { ADDRESS_FAMILY_VALUES, CONNECTION_STATE_VALUES } from './otel.js';
 import type { MetricCatalogEntry } from './types.js';
 
 /**
- * Our label names → OpenTelemetry semantic-convention attributes. Every label a folding
- * strategy or an aggregate can produce is here; `direction`, `unit` and the packed `flow`
- * label have no semconv attribute and keep their names.
+ * Our per-flow label names → OpenTelemetry semantic-convention attributes: every label a folding
+ * strategy or the listen-queue aggregates produce. `direction`, `unit`, `netns` and the packed
+ * `flow` label have no semconv attribute and keep their names. The socket-count labels
+ * (`protocol`, `family`, `state`) are not here: only `sockscope_sockets` has them, and its own
+ * mapping ({@link socketLabelMap}) also maps their values; a `family` label elsewhere (that of
+ * `sockscope_series_dropped`) names a metric family, not an address family.
  */
 export const flowLabelMap: Readonly<Record<string, string>> = Object.freeze({
   src: 'network.local.address',
@@ -16,6 +20,10 @@ export const flowLabelMap: Readonly<Record<string, string>> = Object.freeze({
   process: 'process.executable.name',
   container_id: 'container.id',
   pod_uid: 'k8s.pod.uid',
+});
+
+/** `sockscope_sockets{protocol,family,state}` → `network.transport`, `network.type`, `network.connection.state`. */
+export const socketLabelMap: Readonly<Record<string, string>> = Object.freeze({
   protocol: 'network.transport',
   family: 'network.type',
   state: 'network.connection.state',
@@ -45,7 +53,7 @@ const ssHelp = {
  * `sockscope_tcp_rtt_seconds_bucket` beside a gauge of the base name, which Prometheus
  * rejects as one name with two types.
  */
-export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze([
+const entries: MetricCatalogEntry[] = [
   {
     id: 'tcp_rtt',
     kind: 'gauge',
@@ -136,8 +144,12 @@ export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze([
     unit: 'sockets',
     help: 'Sockets seen in the last collection, by protocol, address family and state.',
     prometheus: 'sockscope_sockets',
+    // An UpDownCounter in the conventions; kernel state names become the convention's values
+    // (TIME_WAIT → time_wait), and only address families are a network.type.
     otel: otel('system.network.connection.count', '{connection}', {
-      labelMap: { protocol: 'network.transport', family: 'network.type', state: 'network.connection.state' },
+      labelMap: socketLabelMap,
+      values: { family: ADDRESS_FAMILY_VALUES, state: CONNECTION_STATE_VALUES },
+      monotonic: false,
     }),
     scope: 'aggregate',
     aggregate: 'socket_count',
@@ -188,20 +200,37 @@ export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze([
     defaultOn: true,
     compat: { name: 'tcp_rtt_hist_ms', help: ssHelp.hist, scale: 1000, otel: otel('sockscope.compat.tcp.rtt_hist', 'ms') },
   },
-  {
+];
+entries.push(seriesDropped(entries));
+export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze(entries);
+
+/**
+ * `sockscope_series_dropped{family}`: its `family` label holds the Prometheus name of a per-flow
+ * family. Over OTLP it is the attribute `sockscope.metric`, holding that family's OTel name
+ * (`sockscope_tcp_rtt_seconds` → `sockscope.tcp.rtt`, the compat profile's `tcp_rtt` →
+ * `sockscope.compat.tcp.rtt`), never `network.type`.
+ */
+function seriesDropped(flows: readonly MetricCatalogEntry[]): MetricCatalogEntry {
+  const names: Record<string, string> = {};
+  for (const e of flows) {
+    if (e.scope !== 'flow') continue;
+    names[e.prometheus] = e.otel.name;
+    if (e.compat) names[e.compat.name] = e.compat.otel.name;
+  }
+  return {
     id: 'series_dropped',
     kind: 'gauge',
     unit: 'series',
     help: 'Per-flow series folded into the "other" series by max_series in the last collection, by family.',
     prometheus: 'sockscope_series_dropped',
-    otel: otel('sockscope.series.dropped', '{series}'),
+    otel: { name: 'sockscope.series.dropped', unit: '{series}', labelMap: { family: 'sockscope.metric' }, values: { family: Object.freeze(names) } },
     scope: 'aggregate',
     aggregate: 'series_dropped',
     labels: ['family'],
     merge: 'sum',
     defaultOn: true,
-  },
-] satisfies MetricCatalogEntry[]);
+  };
+}
 
 function counter(id: string, prometheus: string, path: string, unit: string, help: string, otelName: string, ucum: string): MetricCatalogEntry {
   return {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostStats } from '../types/host.js';
 import type { MetricFamily } from '../types/family.js';
+import { CONNECTION_STATE_VALUES } from '../catalog/otel.js';
 import { renderHostFamilies } from './host.js';
 
 // Values taken from this host's own /proc/net and /sys/class/net (eth0, lo and a down ifb0).
@@ -61,8 +62,36 @@ describe('renderHostFamilies', () => {
     expect(fam('node_network_transmit_packets_total').otel).toMatchObject({ name: 'system.network.packet.count', unit: '{packet}' });
     expect(fam('node_network_receive_drop_total').otel).toMatchObject({ name: 'system.network.packet.dropped', unit: '{packet}' });
     expect(fam('node_network_transmit_errs_total').otel).toMatchObject({ name: 'system.network.errors', unit: '{error}' });
-    expect(fam('node_network_receive_fifo_total').otel).toBeUndefined();
-    expect(fam('node_network_up').otel).toBeUndefined();
+    // issue 14: every family is pushed; those without a system.network.* metric under the derived
+    // name (they were left out of OTLP before: these two assertions said toBeUndefined)
+    expect(fam('node_network_receive_fifo_total').otel).toEqual({ name: 'node.network.receive_fifo', unit: '1', labelMap: dev });
+    expect(fam('node_network_up').otel).toEqual({ name: 'node.network.up', unit: '1', labelMap: dev });
+  });
+
+  it('maps every host family onto OTLP: a semantic-convention metric where one exists, else the derived node.* name, typed by what the value is', () => {
+    expect(families.filter((f) => !f.otel).map((f) => f.name)).toEqual([]);
+    // only receive/transmit pairs share an OTel name, told apart by network.io.direction
+    const byOtel = new Map<string, MetricFamily[]>();
+    for (const f of families) byOtel.set(f.otel?.name ?? '', [...(byOtel.get(f.otel?.name ?? '') ?? []), f]);
+    const shared = [...byOtel].filter(([, fs]) => fs.length > 1);
+    expect(shared.map(([n]) => n).sort()).toEqual(['system.network.errors', 'system.network.io', 'system.network.packet.count', 'system.network.packet.dropped']);
+    for (const [, fs] of shared) expect(fs.map((f) => f.otel?.attributes?.['network.io.direction']).sort()).toEqual(['receive', 'transmit']);
+    expect(fam('node_nf_conntrack_entries').otel).toEqual({ name: 'system.network.conntrack.count', unit: '{entries}', monotonic: false });
+    expect(fam('node_nf_conntrack_entries_limit').otel).toEqual({ name: 'system.network.conntrack.max', unit: '{entries}', monotonic: false });
+    expect(fam('node_nf_conntrack_stat_insert_failed').otel).toEqual({ name: 'node.nf_conntrack.stat.insert_failed', unit: '1', monotonic: true });
+    // netstat: counters are monotonic sums, the RFC 1213 gauges (MaxConn) gauges
+    expect(fam('node_netstat_Tcp_RetransSegs').otel).toEqual({ name: 'node.netstat.tcp.retrans_segs', unit: '1', monotonic: true });
+    expect(fam('node_netstat_Tcp_MaxConn').otel).toEqual({ name: 'node.netstat.tcp.max_conn', unit: '1' });
+    expect(fam('node_netstat_Ip6_InOctets').otel).toEqual({ name: 'node.netstat.ip6.in_octets', unit: 'By', monotonic: true });
+    expect(fam('node_sockstat_TCP_mem').otel).toEqual({ name: 'node.sockstat.tcp.mem', unit: '{page}' });
+    expect(fam('node_sockstat_TCP_mem_bytes').otel).toEqual({ name: 'node.sockstat.tcp.mem_bytes', unit: 'By' });
+    expect(fam('node_sockstat_sockets_used').otel).toEqual({ name: 'node.sockstat.sockets.used', unit: '{socket}' });
+    expect(fam('node_softnet_times_squeezed_total').otel).toEqual({ name: 'node.softnet.times_squeezed', unit: '1', labelMap: { cpu: 'cpu.logical_number' } });
+    expect(fam('node_softnet_backlog_len').otel).toMatchObject({ name: 'node.softnet.backlog_len', unit: '{packet}' });
+    expect(fam('node_network_speed_bytes').otel).toMatchObject({ name: 'node.network.speed_bytes', unit: 'By/s' });
+    expect(fam('node_network_mtu_bytes').otel).toMatchObject({ name: 'node.network.mtu_bytes', unit: 'By' });
+    expect(fam('node_network_carrier_changes_total').otel).toMatchObject({ name: 'node.network.carrier_changes', unit: '1' });
+    expect(fam('node_network_info').otel).toMatchObject({ name: 'node.network.info', labelMap: { device: 'network.interface.name' } });
   });
 
   it('renders node_network_info with node_exporter labels, adminstate from IFF_UP', () => {
@@ -123,13 +152,20 @@ describe('renderHostFamilies', () => {
     expect(fams).toHaveLength(1);
     const conns = fams[0]!;
     expect(conns).toMatchObject({ name: 'node_netstat_tcp_connections', help: 'Number of TCP connections per state', type: 'gauge' });
+    // Not system.network.connection.count (it was): sockscope_sockets is that metric, counted from
+    // the same pcblist, and both under one name would count every TCP connection twice. Its state
+    // values become the convention's (SYN_RCVD → syn_received).
     expect(conns.otel).toEqual({
-      name: 'system.network.connection.count',
+      name: 'node.netstat.tcp.connections',
       unit: '{connection}',
       attributes: { 'network.transport': 'tcp' },
       labelMap: { state: 'network.connection.state' },
+      values: { state: CONNECTION_STATE_VALUES },
       monotonic: false,
     });
+    expect(conns.samples?.map((s) => CONNECTION_STATE_VALUES[s.labels.state as string])).toEqual([
+      'closed', 'listen', 'syn_sent', 'syn_received', 'established', 'close_wait', 'fin_wait_1', 'closing', 'last_ack', 'fin_wait_2', 'time_wait',
+    ]);
     expect(conns.samples?.map((s) => [s.labels.state, s.value])).toEqual([
       ['CLOSED', 1], ['LISTEN', 2], ['SYN_SENT', 3], ['SYN_RCVD', 4], ['ESTABLISHED', 5], ['CLOSE_WAIT', 6],
       ['FIN_WAIT_1', 7], ['CLOSING', 8], ['LAST_ACK', 9], ['FIN_WAIT_2', 10], ['TIME_WAIT', 11],
@@ -154,7 +190,13 @@ describe('renderHostFamilies', () => {
       ['node_netstat_udp_receive_packets_total', 'counter', 'UDP packets received', [{ labels: {}, value: 21 }]],
       ['node_netstat_udp_transmit_packets_total', 'counter', 'UDP packets sent', [{ labels: {}, value: 12 }]],
     ]);
-    expect(fams.every((f) => f.otel === undefined)).toBe(true);
+    // issue 14: pushed over OTLP too (this said f.otel === undefined), as monotonic sums of packets
+    expect(fams.map((f) => [f.otel?.name, f.otel?.unit])).toEqual([
+      ['node.netstat.tcp.receive_packets', '{packet}'],
+      ['node.netstat.tcp.transmit_packets', '{packet}'],
+      ['node.netstat.udp.receive_packets', '{packet}'],
+      ['node.netstat.udp.transmit_packets', '{packet}'],
+    ]);
     expect(renderHostFamilies({ transportPackets: { udp: { transmit: 1, receive: 2 } } }).map((f) => f.name)).toEqual([
       'node_netstat_udp_receive_packets_total',
       'node_netstat_udp_transmit_packets_total',

@@ -1,8 +1,12 @@
+import { CONNECTION_STATE_VALUES, derivedOtelMapping } from '../catalog/otel.js';
 import type { MetricFamily, MetricType, OtelMapping, Sample } from '../types/family.js';
 import type { HostStats, InterfaceInfo, InterfaceStats, SoftnetStats, TransportPackets } from '../types/host.js';
 
 // Names, label names, types and HELP follow node_exporter (netdev, netclass, netstat, sockstat,
-// conntrack, softnet collectors) so existing dashboards and alert rules keep working.
+// conntrack, softnet collectors) so existing dashboards and alert rules keep working. Every family
+// carries its OTLP mapping: a semantic-convention metric where one exists (system.network.*), else
+// the name derived from the Prometheus one (catalog/otel.ts: node_netstat_Tcp_RetransSegs →
+// node.netstat.tcp.retrans_segs), typed by what the value is rather than by node_exporter's type.
 
 const DEVICE_TO_OTEL = { device: 'network.interface.name' } as const;
 
@@ -20,6 +24,32 @@ const NETDEV_OTEL: Readonly<Record<string, OtelMapping>> = {
 
 function io(name: string, unit: string, direction: 'receive' | 'transmit'): OtelMapping {
   return { name, unit, attributes: { 'network.io.direction': direction }, labelMap: DEVICE_TO_OTEL };
+}
+
+/** Softnet columns that count packets (the others count events). */
+const SOFTNET_PACKETS: ReadonlySet<string> = new Set(['processed_total', 'dropped_total', 'backlog_len']);
+
+/** `cpu` of softnet → the conventions' `cpu.logical_number`. */
+const CPU_TO_OTEL = { cpu: 'cpu.logical_number' } as const;
+
+/** A family's derived OTel mapping (no semantic-convention metric covers it), with extras. */
+function derived(name: string, type: MetricType, extra: Partial<OtelMapping> = {}): OtelMapping {
+  return derivedOtelMapping({ name, type }, extra);
+}
+
+/**
+ * /proc/net/snmp fields that are gauges (RFC 1213 / 4293 objects that are not Counter32): the
+ * rest of node_netstat_* (snmp, snmp6, netstat's TcpExt/IpExt/MPTcpExt) are event counters, which
+ * node_exporter leaves untyped because the files mix both. Over OTLP the counters are monotonic
+ * sums, these gauges.
+ */
+const NETSTAT_GAUGES: ReadonlySet<string> = new Set(['Ip_Forwarding', 'Ip_DefaultTTL', 'Tcp_RtoAlgorithm', 'Tcp_RtoMin', 'Tcp_RtoMax', 'Tcp_MaxConn', 'Tcp_CurrEstab']);
+
+/** The UCUM unit of a sockstat field: pages, bytes or sockets. */
+function sockstatUnit(field: string): string {
+  if (field === 'mem') return '{page}';
+  if (field === 'mem_bytes' || field === 'memory') return 'By';
+  return '{socket}';
 }
 
 /** netclass property families: name suffix, type, and the fact they publish (absent facts publish nothing). */
@@ -84,13 +114,22 @@ const TCP_STATE_LABELS: ReadonlyArray<readonly [string, string]> = [
   ['TIME_WAIT', 'TIME_WAIT'],
 ];
 
+// Not system.network.connection.count: sockscope_sockets, counted from the same kernel's socket
+// list, is that metric, and the two under one name would count every TCP connection twice.
 const TCP_CONNECTIONS_OTEL: OtelMapping = {
-  name: 'system.network.connection.count',
+  name: 'node.netstat.tcp.connections',
   unit: '{connection}',
   attributes: { 'network.transport': 'tcp' },
   labelMap: { state: 'network.connection.state' },
+  values: { state: CONNECTION_STATE_VALUES },
   monotonic: false,
 };
+
+/** conntrack's table size and limit: the OpenTelemetry Collector's hostmetrics names (up-down sums). */
+const CONNTRACK_OTEL = {
+  entries: { name: 'system.network.conntrack.count', unit: '{entries}', monotonic: false },
+  limit: { name: 'system.network.conntrack.max', unit: '{entries}', monotonic: false },
+} as const satisfies Record<string, OtelMapping>;
 
 /** Transport packet counters: protocol, HELP's protocol name. */
 const TRANSPORT_PACKETS: ReadonlyArray<readonly [keyof TransportPackets, string]> = [
@@ -112,7 +151,9 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
     for (const [proto, row] of Object.entries(host.protocols)) {
       for (const [field, value] of Object.entries(row)) {
         // untyped, as node_exporter: the files mix counters (InSegs) with gauges (CurrEstab, Forwarding).
-        out.push(single(`node_netstat_${proto}_${field}`, `Statistic ${proto}${field}.`, 'untyped', value));
+        const name = `node_netstat_${proto}_${field}`;
+        const otel = derived(name, 'untyped', NETSTAT_GAUGES.has(`${proto}_${field}`) ? {} : { monotonic: true });
+        out.push(single(name, `Statistic ${proto}${field}.`, 'untyped', value, otel));
       }
     }
   }
@@ -120,17 +161,20 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
     for (const [proto, row] of Object.entries(host.sockstat)) {
       for (const [field, value] of Object.entries(row)) {
         const help = proto === 'sockets' && field === 'used' ? 'Number of IPv4 sockets in use.' : `Number of ${proto} sockets in state ${field}.`;
-        out.push(single(`node_sockstat_${proto}_${field}`, help, 'gauge', value));
+        const name = `node_sockstat_${proto}_${field}`;
+        out.push(single(name, help, 'gauge', value, derived(name, 'gauge', { unit: sockstatUnit(field) })));
       }
     }
   }
   const ct = host.conntrack;
-  if (ct?.entries !== undefined) out.push(single('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', ct.entries));
-  if (ct?.limit !== undefined) out.push(single('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', 'gauge', ct.limit));
+  if (ct?.entries !== undefined) out.push(single('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', ct.entries, CONNTRACK_OTEL.entries));
+  if (ct?.limit !== undefined) out.push(single('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', 'gauge', ct.limit, CONNTRACK_OTEL.limit));
   if (ct?.stats) {
     for (const [key, help] of CONNTRACK_STATS) {
       const v = ct.stats[key];
-      if (v !== undefined) out.push(single(`node_nf_conntrack_stat_${key}`, help, 'gauge', v));
+      // gauges to node_exporter, but each is an event count since boot: a monotonic sum over OTLP
+      const name = `node_nf_conntrack_stat_${key}`;
+      if (v !== undefined) out.push(single(name, help, 'gauge', v, derived(name, 'gauge', { unit: '1', monotonic: true })));
     }
   }
   if (host.tcpStates) out.push(tcpConnections(host.tcpStates));
@@ -138,8 +182,10 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
     for (const [proto, name] of TRANSPORT_PACKETS) {
       const c = host.transportPackets[proto];
       if (!c) continue;
-      out.push(single(`node_netstat_${proto}_transmit_packets_total`, `${name} packets sent`, 'counter', c.transmit));
-      out.push(single(`node_netstat_${proto}_receive_packets_total`, `${name} packets received`, 'counter', c.receive));
+      const tx = `node_netstat_${proto}_transmit_packets_total`;
+      const rx = `node_netstat_${proto}_receive_packets_total`;
+      out.push(single(tx, `${name} packets sent`, 'counter', c.transmit, derived(tx, 'counter', { unit: '{packet}' })));
+      out.push(single(rx, `${name} packets received`, 'counter', c.receive, derived(rx, 'counter', { unit: '{packet}' })));
     }
   }
   if (host.softnet) {
@@ -150,7 +196,8 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
         const v = s[key];
         if (v !== undefined) samples.push({ labels: { cpu: String(s.cpu) }, value: v });
       }
-      if (samples.length > 0) out.push({ name: `node_softnet_${suffix}`, help, type, samples });
+      const name = `node_softnet_${suffix}`;
+      if (samples.length > 0) out.push({ name, help, type, samples, otel: derived(name, type, { unit: SOFTNET_PACKETS.has(suffix) ? '{packet}' : '1', labelMap: CPU_TO_OTEL }) });
     }
   }
   for (const f of out) f.name = metricName(f.name);
@@ -178,10 +225,8 @@ function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]
       const v = i.counters[key];
       if (v !== undefined) samples.push({ labels: { device: i.device }, value: v });
     }
-    const family: MetricFamily = { name: `node_network_${key}_total`, help: `Network device statistic ${key}.`, type: 'counter', samples };
-    const otel = NETDEV_OTEL[key];
-    if (otel) family.otel = otel;
-    out.push(family);
+    const name = `node_network_${key}_total`;
+    out.push({ name, help: `Network device statistic ${key}.`, type: 'counter', samples, otel: NETDEV_OTEL[key] ?? derived(name, 'counter', { labelMap: DEVICE_TO_OTEL }) });
   }
 
   const withInfo = byDevice.filter((i): i is InterfaceStats & { info: InterfaceInfo } => i.info !== undefined);
@@ -190,12 +235,14 @@ function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]
     name: 'node_network_up',
     help: "Value is 1 if operstate is 'up', 0 otherwise.",
     type: 'gauge',
+    otel: derived('node_network_up', 'gauge', { labelMap: DEVICE_TO_OTEL }),
     samples: withInfo.map((i) => ({ labels: { device: i.device }, value: i.info.operstate === 'up' ? 1 : 0 })),
   });
   out.push({
     name: 'node_network_info',
     help: 'Non-numeric data from /sys/class/net/<iface>, value is always 1.',
     type: 'gauge',
+    otel: derived('node_network_info', 'gauge', { labelMap: DEVICE_TO_OTEL }),
     samples: withInfo.map(({ device, info }) => ({
       labels: {
         address: info.address ?? '',
@@ -215,12 +262,15 @@ function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]
       const v = i.info[key];
       if (typeof v === 'number') samples.push({ labels: { device: i.device }, value: v });
     }
-    if (samples.length > 0) out.push({ name: `node_network_${suffix}`, help: `Network device property: ${suffix}`, type, samples });
+    const name = `node_network_${suffix}`;
+    // speed_bytes is a rate (bytes per second); mtu_bytes a size
+    const otel = derived(name, type, { labelMap: DEVICE_TO_OTEL, ...(suffix === 'speed_bytes' ? { unit: 'By/s' } : {}) });
+    if (samples.length > 0) out.push({ name, help: `Network device property: ${suffix}`, type, samples, otel });
   }
 }
 
-function single(name: string, help: string, type: MetricType, value: number): MetricFamily {
-  return { name, help, type, samples: [{ labels: {}, value }] };
+function single(name: string, help: string, type: MetricType, value: number, otel: OtelMapping): MetricFamily {
+  return { name, help, type, otel, samples: [{ labels: {}, value }] };
 }
 
 // Kernel field names are alphanumeric today; keep a future odd character from producing an

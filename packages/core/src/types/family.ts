@@ -55,6 +55,17 @@ export interface OtelMapping {
   attributes?: Labels;
   /** Prometheus label name → OTel attribute name (`device` → `network.interface.name`); unmapped labels keep their name. */
   labelMap?: Readonly<Record<string, string>>;
-  /** Counters published as OTel sums are monotonic; set false for up-down sums. */
+  /**
+   * Label value → attribute value, per Prometheus label name, where the conventions spell a value
+   * otherwise (`state`: `TIME_WAIT` → `time_wait`); values not listed pass unchanged. A value
+   * mapped to `''` leaves the attribute out (as an empty Prometheus label is no label). Samples
+   * of one family that meet under the same attributes are summed (counts only).
+   */
+  values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * Publish as an OTel sum: `true` monotonic (a counter), `false` up-down (an UpDownCounter, e.g.
+   * `system.network.connection.count`). Absent: counters are monotonic sums, gauges and untyped
+   * families gauges.
+   */
   monotonic?: boolean;
 }

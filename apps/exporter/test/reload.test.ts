@@ -138,6 +138,35 @@ describe('SIGHUP reloads the config (real CLI)', () => {
   });
 });
 
+describe('POST /-/reload with --web.enable-lifecycle (real CLI)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'reload-post-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reloads as SIGHUP does: 400 with every error for an invalid file (the old config stays), 200 for a valid one', async () => {
+    writeControlledPlugin(dir);
+    const file = join(dir, 'sockscope.yaml');
+    writeFileSync(file, 'collection: { min_interval: 0 }\n');
+    const cli = await startCli(['--config', file, '--web.enable-lifecycle'], { cwd: dir });
+    const post = async () => {
+      const res = await fetch(`http://127.0.0.1:${cli.port}/-/reload`, { method: 'POST' });
+      return { status: res.status, body: await res.text() };
+    };
+    try {
+      writeFileSync(file, 'collection: { min_interval: 0, timeout: soon }\n');
+      const refused = await post();
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatch(/^collection\.timeout: /m);
+      expect((await httpGet(cli.port, '/metrics')).body).not.toContain('sockscope_controlled_value');
+
+      writeFileSync(file, `plugins: [sockscope-plugin-controlled]\ncollection: { min_interval: 0 }\ncollectors:\n  controlled: { control_file: ${JSON.stringify(join(dir, 'control'))} }\n`);
+      expect(await post()).toMatchObject({ status: 200 });
+      expect((await httpGet(cli.port, '/metrics')).body).toContain('sockscope_controlled_value 1');
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});
+
 describe('Lifecycle.reload() given to sinks as ctx.lifecycle', () => {
   const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
   const config = (collectors: AgentConfig['collectors']): AgentConfig => ({

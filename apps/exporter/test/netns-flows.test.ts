@@ -1,0 +1,88 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpGet, startCli } from './run-cli.js';
+
+// Two network namespaces of our own, each with the same loopback connection
+// 127.0.0.1:47802 → 127.0.0.1:47801 (two containers running the same thing): read together, they
+// must stay two flows, each labelled with its namespace.
+const NAMESPACES = ['sockscope-agent-ns-a', 'sockscope-agent-ns-b'];
+const SERVER_PORT = 47801;
+const CLIENT_PORT = 47802;
+
+// Runs inside a namespace: opens the connection, says so, waits for stdin to close.
+const CHILD = `
+const net = require('net');
+const server = net.createServer(() => console.log('connected'));
+server.listen(${SERVER_PORT}, '127.0.0.1', () => net.connect({ port: ${SERVER_PORT}, host: '127.0.0.1', localPort: ${CLIENT_PORT} }));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+`;
+
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
+const root = process.getuid?.() === 0;
+
+describe.runIf(process.platform === 'linux' && root)('flows of several network namespaces (real CLI)', () => {
+  const children: ChildProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'netns-flows-'));
+
+  beforeAll(async () => {
+    for (const ns of NAMESPACES) {
+      try {
+        ip('netns', 'delete', ns); // left over from an interrupted run
+      } catch {
+        // none: the usual case
+      }
+      ip('netns', 'add', ns);
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+      children.push(child);
+      await once(child.stdout as NodeJS.ReadableStream, 'data');
+    }
+  });
+
+  afterAll(async () => {
+    for (const child of children) {
+      if (child.exitCode === null) {
+        child.stdin?.end();
+        await once(child, 'exit');
+      }
+    }
+    for (const ns of NAMESPACES) ip('netns', 'delete', ns);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('namespaces: a list → the same 4-tuple in two namespaces is two series, each carrying netns', async () => {
+    const file = join(dir, 'netns.yaml');
+    writeFileSync(
+      file,
+      `collectors:\n  linux-netlink: { namespaces: [${NAMESPACES.join(', ')}] }\nflows: { folding: raw_endpoint, families: { flow_sockets: true } }\n`,
+    );
+    const cli = await startCli(['--config', file]);
+    try {
+      const body = (await httpGet(cli.port, '/metrics')).body;
+      const clientSide = body
+        .split('\n')
+        .filter((l) => l.startsWith('sockscope_flow_sockets{') && l.includes(`src_port="${CLIENT_PORT}"`))
+        .sort();
+      expect(clientSide).toEqual(
+        NAMESPACES.map((ns) => `sockscope_flow_sockets{src="127.0.0.1",src_port="${CLIENT_PORT}",dst="127.0.0.1",dst_port="${SERVER_PORT}",netns="${ns}"} 1`).sort(),
+      );
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+
+  it('the own namespace only (the default) → no netns label', async () => {
+    const cli = await startCli([]);
+    try {
+      const body = (await httpGet(cli.port, '/metrics')).body;
+      expect(body).not.toMatch(/^sockscope_\w+\{[^}]*netns=/m);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});

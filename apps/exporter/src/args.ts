@@ -1,4 +1,4 @@
-import { closest } from '@sockscope/core';
+import { closest, fitsPlatform, type PluginRegistry } from '@sockscope/core';
 import { parseListenAddress } from '@sockscope/sink-prometheus';
 import { UsageError } from './errors.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
@@ -8,7 +8,7 @@ export { UsageError };
 /** What the command line asked for. */
 export interface CliArgs {
   /** Subcommand. */
-  command: 'serve' | 'check-config' | 'migrate-config' | 'help' | 'version';
+  command: 'serve' | 'check-config' | 'migrate-config' | 'plugins' | 'help' | 'version';
   /** Config file (`--config`, or the file argument of check-config / migrate-config). */
   configFile?: string;
   /** `--web.listen-address`. */
@@ -17,16 +17,46 @@ export interface CliArgs {
   port?: number;
   /** `--web.config.file`: TLS and basic auth, exporter-toolkit format. */
   webConfigFile?: string;
+  /** `--web.telemetry-path` → `sinks.prometheus.metrics_path`. */
+  telemetryPath?: string;
+  /** `--web.disable-exporter-metrics` → `sinks.prometheus.process_metrics: false`. */
+  disableExporterMetrics?: boolean;
+  /** `--web.max-requests` → `sinks.prometheus.max_requests` (0: no limit). */
+  maxRequests?: number;
+  /** `--web.enable-lifecycle` → `sinks.prometheus.enable_lifecycle: true`. */
+  enableLifecycle?: boolean;
+  /** `--collector.<name>` (true) and `--no-collector.<name>` (false), the last one given winning. */
+  collectors?: Record<string, boolean>;
+  /** `--collector.disable-defaults`: only the collectors named on the command line or configured run. */
+  disableDefaults?: boolean;
+  /** `--path.procfs` → every plugin's `procfs_path`. */
+  procfsPath?: string;
+  /** `--path.sysfs` → every plugin's `sysfs_path`. */
+  sysfsPath?: string;
+  /** `--path.rootfs`: prefixes the procfs and sysfs paths not given by flag. */
+  rootfsPath?: string;
   /** `--log.level`, when given (the config's `log.level`, then info, otherwise). */
   logLevel?: LogLevel;
   /** `--log.format`, when given (the config's `log.format`, then logfmt, otherwise). */
   logFormat?: LogFormat;
 }
 
-
-const VALUE_FLAGS = ['--config', '--web.listen-address', '--port', '--web.config.file', '--log.level', '--log.format'] as const;
-const BOOL_FLAGS = ['--help', '--version'] as const;
-const COMMANDS = ['serve', 'check-config', 'migrate-config', 'help', 'version'] as const;
+const VALUE_FLAGS = [
+  '--config',
+  '--web.listen-address',
+  '--port',
+  '--web.config.file',
+  '--web.telemetry-path',
+  '--web.max-requests',
+  '--path.procfs',
+  '--path.sysfs',
+  '--path.rootfs',
+  '--log.level',
+  '--log.format',
+] as const;
+const BOOL_FLAGS = ['--help', '--version', '--web.disable-exporter-metrics', '--web.enable-lifecycle', '--collector.disable-defaults'] as const;
+const COMMANDS = ['serve', 'check-config', 'migrate-config', 'plugins', 'help', 'version'] as const;
+const COLLECTOR_FLAG = /^--(no-)?collector\.(.+)$/;
 
 /** Parses argv (without node and script), accepting `--flag value` and `--flag=value`. */
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -46,8 +76,13 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       args.command = 'help';
       continue;
     }
-    if (flag === '--version') {
+    if (flag === '-v' || flag === '--version') {
       args.command = 'version';
+      continue;
+    }
+    if ((BOOL_FLAGS as readonly string[]).includes(flag) || (COLLECTOR_FLAG.test(flag) && flag !== '--no-collector.disable-defaults')) {
+      if (eq > 0) throw new UsageError(`${flag} takes no value${flag.includes('collector.') ? ` (use --collector.NAME to enable a collector, --no-collector.NAME to disable it)` : ''}`);
+      setBoolFlag(args, flag);
       continue;
     }
     if (!(VALUE_FLAGS as readonly string[]).includes(flag)) {
@@ -80,6 +115,26 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   return args;
 }
 
+function setBoolFlag(args: CliArgs, flag: string): void {
+  switch (flag) {
+    case '--web.disable-exporter-metrics':
+      args.disableExporterMetrics = true;
+      return;
+    case '--web.enable-lifecycle':
+      args.enableLifecycle = true;
+      return;
+    case '--collector.disable-defaults':
+      args.disableDefaults = true;
+      return;
+  }
+  const m = COLLECTOR_FLAG.exec(flag) as RegExpExecArray;
+  const name = m[2] as string;
+  const collectors = (args.collectors ??= {});
+  // the last of --collector.x / --no-collector.x wins, as with any repeated flag
+  delete collectors[name];
+  collectors[name] = m[1] === undefined;
+}
+
 function setFlag(args: CliArgs, flag: (typeof VALUE_FLAGS)[number] | string, value: string): void {
   switch (flag) {
     case '--config':
@@ -102,6 +157,24 @@ function setFlag(args: CliArgs, flag: (typeof VALUE_FLAGS)[number] | string, val
       args.port = port;
       break;
     }
+    case '--web.telemetry-path':
+      if (!value.startsWith('/')) throw new UsageError(`--web.telemetry-path ${value}: must be a URL path starting with /, e.g. /metrics`);
+      args.telemetryPath = value;
+      break;
+    case '--web.max-requests': {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--web.max-requests ${value}: must be a whole number of concurrent scrapes, 0 for no limit`);
+      args.maxRequests = n;
+      break;
+    }
+    case '--path.procfs':
+    case '--path.sysfs':
+    case '--path.rootfs': {
+      if (value === '') throw new UsageError(`${flag} needs a directory, e.g. ${flag} /host/${flag.slice('--path.'.length).replace('fs', '')}`);
+      const key = flag === '--path.procfs' ? 'procfsPath' : flag === '--path.sysfs' ? 'sysfsPath' : 'rootfsPath';
+      args[key] = value;
+      break;
+    }
     case '--log.level':
       if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new UsageError(`--log.level ${value}: must be one of ${LOG_LEVELS.join(', ')}`);
       args.logLevel = value as LogLevel;
@@ -113,22 +186,67 @@ function setFlag(args: CliArgs, flag: (typeof VALUE_FLAGS)[number] | string, val
   }
 }
 
-/** The `--help` text. */
-export const HELP = `sockscope: every socket and interface of this host as Prometheus and OTLP metrics
+/** A default from a registered plugin's schema, for the help text (the schema is where defaults live). */
+function schemaDefault(registry: PluginRegistry, kind: 'collector' | 'sink', name: string, key: string): unknown {
+  if (!registry.has(kind, name)) return undefined;
+  const props = registry.get(kind, name).configSchema.properties as Record<string, { default?: unknown }> | undefined;
+  return props?.[key]?.default;
+}
+
+/** Formats `  flag  description` with the description in a column, or on the next line when the flag is long. */
+function row(flag: string, text: string): string {
+  const width = 34;
+  return flag.length + 4 <= width ? `  ${flag.padEnd(width - 2)}${text}\n` : `  ${flag}\n${' '.repeat(width)}${text}\n`;
+}
+
+/**
+ * The `--help` text, grouped as node_exporter's: web, collectors (every registered collector
+ * with its description and whether it is on by default here), paths, logging.
+ */
+export function helpText(registry: PluginRegistry): string {
+  const dflt = (kind: 'collector' | 'sink', name: string, key: string, fallback: string) => {
+    const v = schemaDefault(registry, kind, name, key);
+    return v === undefined ? fallback : String(v);
+  };
+  const platform = registry.currentPlatform;
+  const fallbackOf = (name: string) =>
+    registry
+      .list('collector')
+      .filter((o) => o.fallback === name)
+      .map((o) => o.name);
+  const collectors = registry
+    .list('collector')
+    .map((d) => {
+      const replaces = fallbackOf(d.name);
+      const state = !fitsPlatform(d, platform)
+        ? `runs on ${d.platforms.join(', ')}`
+        : d.defaultEnabled
+          ? 'default: on'
+          : replaces.length > 0
+            ? `default: off, takes over when ${replaces.join(', ')} cannot start`
+            : 'default: off';
+      return row(`--[no-]collector.${d.name}`, `${d.description} (${state})`);
+    })
+    .join('');
+  return `sockscope: every socket and interface of this host as Prometheus and OTLP metrics
 
 Usage:
   sockscope [serve] [flags]          run the agent (no config file needed)
   sockscope check-config FILE        validate a config file, print every error, exit 0 or 2
   sockscope migrate-config FILE      print the native equivalent of a prometheus_ss_exporter config
+  sockscope plugins [flags]          list built-in and loaded plugins: kind, name, platforms,
+                                     on/off under --config and the flags, description
   sockscope --help | --version
 
-Flags:
-  --config FILE                  YAML config file (default: the embedded default)
-  --web.listen-address ADDR      address of /metrics, host:port or :port (default :8020)
-  --port N                       port of /metrics, keeping the listen host
-  --web.config.file FILE         TLS and basic auth (exporter-toolkit web config format)
-  --log.level LEVEL              debug, info, warn, error (default info)
-  --log.format FORMAT            logfmt or json (default logfmt)
-  -h, --help                     this text
-  --version                      print the version
-`;
+Flags given here win over the config file.
+
+${row('--config FILE', 'YAML config file (default: the embedded default)')}${row('-h, --help', 'this text')}${row('-v, --version', 'print the version')}
+Web:
+${row('--web.listen-address ADDR', `address of the metrics endpoint, host:port or :port (default ${dflt('sink', 'prometheus', 'listen_address', ':8020')})`)}${row('--port N', 'port of the metrics endpoint, keeping the listen host')}${row('--web.telemetry-path PATH', `path of the metrics endpoint (default ${dflt('sink', 'prometheus', 'metrics_path', '/metrics')})`)}${row('--web.disable-exporter-metrics', "leave out the exporter's own process_* and nodejs_* metrics")}${row('--web.max-requests N', `concurrent scrapes served, over it 503; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_requests', '40')})`)}${row('--web.enable-lifecycle', 'reload the config with POST /-/reload')}${row('--web.config.file FILE', 'TLS and basic auth (exporter-toolkit web config format)')}
+Collectors (--collector.NAME turns one on, --no-collector.NAME off):
+${row('--collector.disable-defaults', 'run only the collectors named with --collector.NAME or configured in --config')}${collectors}
+Paths:
+${row('--path.procfs PATH', `procfs mount point: procfs_path of every plugin that reads it (default ${dflt('collector', 'linux-procfs', 'procfs_path', '/proc')})`)}${row('--path.sysfs PATH', `sysfs mount point: sysfs_path of every plugin that reads it (default ${dflt('collector', 'linux-procfs', 'sysfs_path', '/sys')})`)}${row('--path.rootfs PATH', 'the host root mounted in a container: prefixes the procfs and sysfs paths not given by flag')}
+Logging:
+${row('--log.level LEVEL', `one of ${LOG_LEVELS.join(', ')} (default info)`)}${row('--log.format FORMAT', 'logfmt or json (default logfmt)')}`;
+}

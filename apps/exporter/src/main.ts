@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   SockscopeError,
   errorMessage,
@@ -8,16 +9,18 @@ import {
   translateSsExporterConfig,
   validateFlowsConfig,
   type FlowsConfig,
+  type PluginDefinition,
   type PluginRegistry,
 } from '@sockscope/core';
 import { stringify } from 'yaml';
 import { SECTIONS } from './config/schema.js';
 import { otlpEnabledByEnv } from '@sockscope/sink-otlp';
-import { parseListenAddress } from '@sockscope/sink-prometheus';
-import { HELP, UsageError, parseArgs, type CliArgs } from './args.js';
+import { UsageError, helpText, parseArgs, type CliArgs } from './args.js';
 import { startAgent, type Agent } from './agent.js';
 import { builtinRegistry } from './builtins.js';
-import { EMBEDDED_DEFAULT, readConfigFile, validateConfig, type ConfigTranslator } from './config/load.js';
+import { applyConfigFlags, type ConfigFlags } from './config/flags.js';
+import { EMBEDDED_DEFAULT, enabledPlugins, readConfigFile, validateConfig, type ConfigTranslator } from './config/load.js';
+import { enablePackagePlugins, loadPluginPackages, type LoadedPackage } from './config/plugins.js';
 import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { loadWebConfig } from './web-config/index.js';
@@ -53,7 +56,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
   }
   switch (args.command) {
     case 'help':
-      io.out(HELP);
+      io.out(helpText(await helpRegistry(args.configFile)));
       return 0;
     case 'version':
       io.out(`sockscope ${VERSION} (node ${process.versions.node}, ${process.platform}/${process.arch})\n`);
@@ -62,39 +65,105 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       return checkConfig(args, io);
     case 'migrate-config':
       return migrateConfig(args, io);
+    case 'plugins':
+      return listPlugins(args, io);
     default:
       return serve(args, io);
   }
 }
 
-async function loadRegistry(raw: Record<string, unknown>): Promise<PluginRegistry> {
+/** sockscope's own directory: the last place third-party plugin packages are looked for. */
+const OWN_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** What a config is loaded from: the file and the flags that set config keys. */
+type ConfigSource = Pick<CliArgs, 'configFile'> & ConfigFlags;
+
+/** A config loaded for a command: validated, flags applied, with the registry and plugin packages it loaded. */
+interface Loaded {
+  config: AgentConfig;
+  registry: PluginRegistry;
+  /** Every problem as `path: message` (plugin packages first). */
+  errors: string[];
+  warnings: string[];
+  /** Third-party packages that loaded. */
+  packages: LoadedPackage[];
+  /** Plugins the environment turns on. */
+  enabledByEnv: ReadonlySet<string>;
+}
+
+/**
+ * Reads the config file (or the embedded default), loads its plugin packages (from the file's
+ * directory, then the working directory, then sockscope's own), turns on what they export,
+ * applies the command-line flags over the file, and validates the result: schemas, registry
+ * policy, durations and every enabled plugin's validateConfig. Throws for an unreadable file and
+ * a UsageError for a flag naming an unknown collector.
+ */
+async function loadConfig(source: ConfigSource): Promise<Loaded> {
+  const file = source.configFile;
+  const raw = file ? await readConfigFile(file) : (structuredClone(EMBEDDED_DEFAULT) as Record<string, unknown>);
   const registry = builtinRegistry();
-  const plugins = Array.isArray(raw.plugins) ? raw.plugins : [];
-  const require = createRequire(`${process.cwd()}/`);
-  for (const name of plugins) {
-    if (typeof name !== 'string') continue;
-    await registry.load(name, async (pkg) => {
-      // Resolve from the working directory first (plugins installed beside the deployment), then from sockscope.
-      let target: string = pkg;
-      try {
-        target = require.resolve(pkg);
-      } catch {
-        /* fall back to sockscope's own resolution */
-      }
-      return import(target);
-    });
+  const plugins = await loadPluginPackages(raw.plugins, registry, { configDir: file ? dirname(resolve(file)) : undefined, cwd: process.cwd(), ownDir: OWN_DIR });
+  const enabledByEnv = new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []);
+  const { config, errors, warnings } = validateConfig(
+    raw,
+    registry,
+    { flows: { ...flowsConfigSchema, default: {} } },
+    [ssExporterTranslator],
+    [
+      (c) => validateFlowsConfig(c.flows as Partial<FlowsConfig> | undefined, 'flows'),
+      (c) => registry.configErrors({ collector: c.collectors, enricher: c.enrichers, sink: c.sinks }, SECTIONS),
+    ],
+    { enabledByEnv, overrides: [(c) => enablePackagePlugins(c, plugins.packages), (c) => applyConfigFlags(c, source, registry)] },
+  );
+  return { config, registry, errors: [...plugins.errors, ...errors], warnings, packages: plugins.packages, enabledByEnv };
+}
+
+/** The registry `--help` lists: the built-ins, and the plugins of `--config` when it loads. */
+async function helpRegistry(file: string | undefined): Promise<PluginRegistry> {
+  const registry = builtinRegistry();
+  if (!file) return registry;
+  try {
+    const raw = await readConfigFile(file);
+    await loadPluginPackages(raw.plugins, registry, { configDir: dirname(resolve(file)), cwd: process.cwd(), ownDir: OWN_DIR });
+  } catch {
+    /* --help still prints the built-ins */
   }
   return registry;
 }
 
-async function loadConfig(file: string | undefined): Promise<{ config: AgentConfig; registry: PluginRegistry; errors: string[]; warnings: string[] }> {
-  const raw = file ? await readConfigFile(file) : structuredClone(EMBEDDED_DEFAULT) as Record<string, unknown>;
-  const registry = await loadRegistry(raw);
-  const { config, errors, warnings } = validateConfig(raw, registry, { flows: { ...flowsConfigSchema, default: {} } }, [ssExporterTranslator], [
-    (c) => validateFlowsConfig(c.flows as Partial<FlowsConfig> | undefined, 'flows'),
-    (c) => registry.configErrors({ collector: c.collectors, enricher: c.enrichers, sink: c.sinks }, SECTIONS),
-  ]);
-  return { config, registry, errors, warnings };
+/**
+ * `sockscope plugins`: every built-in and loaded plugin with its kind, name, platforms, whether
+ * the config and flags turn it on, where it comes from and its description. Exit 2 (after the
+ * list) when the config has errors.
+ */
+async function listPlugins(args: CliArgs, io: MainIo): Promise<number> {
+  let loaded: Loaded;
+  try {
+    loaded = await loadConfig(args);
+  } catch (err) {
+    printError(io, err);
+    return 2;
+  }
+  const { config, registry, errors, warnings, packages, enabledByEnv } = loaded;
+  const on = enabledPlugins(config, registry, enabledByEnv);
+  const fromPackage = new Map<PluginDefinition, string>(packages.flatMap((p) => p.definitions.map((d) => [d, `package ${p.name}`] as [PluginDefinition, string])));
+  const rows = [['KIND', 'NAME', 'PLATFORMS', 'STATE', 'FROM', 'DESCRIPTION']];
+  for (const kind of ['collector', 'enricher', 'sink'] as const) {
+    for (const def of registry.list(kind)) {
+      const takesOver = kind === 'collector' && on.some((d) => d.kind === 'collector' && d.fallback === def.name);
+      const state = on.includes(def) ? 'on' : takesOver ? 'fallback' : 'off';
+      rows.push([kind, def.name, def.platforms.join(','), state, fromPackage.get(def) ?? 'built-in', def.description]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) io.out(`${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`);
+  for (const w of warnings) io.err(`warning: ${w}\n`);
+  if (errors.length > 0) {
+    io.err(`${args.configFile ?? '(embedded default)'}: ${errors.length} error${errors.length > 1 ? 's' : ''}\n`);
+    for (const e of errors) io.err(`  ${e}\n`);
+    return 2;
+  }
+  return 0;
 }
 
 /** Reads prometheus_ss_exporter's `logic:` files as they are: they imply its compat profile. */
@@ -123,7 +192,7 @@ function printError(io: MainIo, err: unknown): void {
 async function checkConfig(args: CliArgs, io: MainIo): Promise<number> {
   const file = args.configFile as string;
   try {
-    const { errors, warnings } = await loadConfig(file);
+    const { errors, warnings } = await loadConfig(args);
     for (const w of warnings) io.err(`warning: ${w}\n`);
     if (errors.length > 0) {
       io.err(`${file}: ${errors.length} error${errors.length > 1 ? 's' : ''}\n`);
@@ -150,11 +219,6 @@ async function migrateConfig(args: CliArgs, io: MainIo): Promise<number> {
     for (const w of warnings) io.err(`note: ${w}\n`);
     io.out(`# sockscope config migrated from the prometheus_ss_exporter config ${file}\n# check it with: sockscope check-config FILE\n`);
     io.out(stringify({ flows }, { lineWidth: 0 }));
-    io.out(
-      '# prometheus_ss_exporter published no host families, so this profile does not either; to publish\n' +
-        "# sockscope's (node_*: interfaces, netstat, sockstat, conntrack, softnet) too, uncomment:\n" +
-        '# host_families: true\n',
-    );
     return 0;
   } catch (err) {
     printError(io, err);
@@ -163,22 +227,11 @@ async function migrateConfig(args: CliArgs, io: MainIo): Promise<number> {
 }
 
 async function serve(args: CliArgs, io: MainIo): Promise<number> {
-  let agent: Agent | undefined;
+  let agent: Agent;
   let logger = createLogger(args.logLevel ?? 'info', args.logFormat ?? 'logfmt');
-  // the config as the command line shapes it, at start and at every reload
-  const load = async () => {
-    const loaded = await loadConfig(args.configFile);
-    if (loaded.errors.length === 0) applyListenFlags(loaded.config, args);
-    return loaded;
-  };
-  // SIGHUP reloads the config as Prometheus does (it would kill the process without a handler)
-  io.onSignal('SIGHUP', () => {
-    if (!agent) return void logger.warn('SIGHUP before the agent started: ignored');
-    logger.info('reloading config', { signal: 'SIGHUP', file: args.configFile ?? '(embedded default)' });
-    void agent.reload();
-  });
   try {
-    const { config, registry, errors, warnings } = await load();
+    // the flags are applied over the file by loadConfig
+    const { config, registry, errors, warnings } = await loadConfig(args);
     if (errors.length > 0) {
       io.err(`sockscope: config ${args.configFile ?? '(embedded default)'} has ${errors.length} error${errors.length > 1 ? 's' : ''}\n`);
       for (const e of errors) io.err(`  ${e}\n`);
@@ -197,17 +250,16 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       build: buildInfo(),
       createServer,
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
-      loadConfig: load,
     });
   } catch (err) {
     printError(io, err);
-    return isSockscopeError(err) && err.code === 'ERR_CONFIG_INVALID' ? 2 : 1;
+    // a config or flag mistake is a usage error (2); anything else failed at run time (1)
+    return err instanceof UsageError || (isSockscopeError(err) && err.code === 'ERR_CONFIG_INVALID') ? 2 : 1;
   }
-  const running = agent;
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal });
-      running.stop().then(
+      agent.stop().then(
         () => resolve(0),
         (err: unknown) => {
           logger.error('shutdown failed', { err: errorMessage(err) });
@@ -218,13 +270,4 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     io.onSignal('SIGINT', () => shutdown('SIGINT'));
     io.onSignal('SIGTERM', () => shutdown('SIGTERM'));
   });
-}
-
-function applyListenFlags(config: AgentConfig, args: CliArgs): void {
-  if (args.listenAddress === undefined && args.port === undefined) return;
-  const sink = (config.sinks.prometheus ??= {});
-  const address = args.listenAddress ?? (typeof sink.listen_address === 'string' ? sink.listen_address : ':8020');
-  const { host } = parseListenAddress(address);
-  sink.listen_address =
-    args.port === undefined ? address : host === undefined ? `:${args.port}` : host.includes(':') ? `[${host}]:${args.port}` : `${host}:${args.port}`;
 }

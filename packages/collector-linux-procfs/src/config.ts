@@ -34,6 +34,27 @@ export const hostConfigSchema = {
 /** Config of the `linux-procfs` host collector, defaults applied. */
 export type HostCollectorConfig = ConfigOf<typeof hostConfigSchema>;
 
+/**
+ * What the host collector's schema cannot check, for its `validateConfig`: every regular
+ * expression compiles. Paths are relative to the plugin's section
+ * (`interfaces.exclude: invalid regular expression: /(/: Unterminated group`).
+ */
+export function hostConfigProblems(config: Readonly<HostCollectorConfig>): string[] {
+  const problems: string[] = [];
+  const check = (path: string, source: string | undefined) => {
+    if (source === undefined) return;
+    try {
+      new RegExp(source);
+    } catch (err) {
+      problems.push(`${path}: invalid regular expression: ${(err as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    }
+  };
+  check('interfaces.include', config.interfaces.include);
+  check('interfaces.exclude', config.interfaces.exclude);
+  if (config.netstat_fields !== 'all') check('netstat_fields', config.netstat_fields);
+  return problems;
+}
+
 /** The /proc/net socket tables the `linux-procfs-sockets` collector can read. */
 export const SOCKET_TABLES = ['tcp', 'tcp6', 'udp', 'udp6', 'raw', 'raw6', 'unix'] as const;
 

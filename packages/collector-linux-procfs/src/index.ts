@@ -8,6 +8,7 @@ export {
   NODE_EXPORTER_NETSTAT_FIELDS,
   SOCKET_TABLES,
   containerConfigSchema,
+  hostConfigProblems,
   hostConfigSchema,
   processConfigSchema,
   socketsConfigSchema,

@@ -1,5 +1,5 @@
 import { defineCollector } from '@sockscope/core';
-import { hostConfigSchema, type HostCollectorConfig } from '../config.js';
+import { hostConfigProblems, hostConfigSchema, type HostCollectorConfig } from '../config.js';
 import { createHostCollector } from '../host/collector.js';
 
 /**
@@ -13,5 +13,7 @@ export const linuxProcfsHostCollector = defineCollector<HostCollectorConfig>({
   provides: ['host'],
   defaultEnabled: true,
   configSchema: hostConfigSchema,
+  // check-config and the agent run it before create(): a bad regex is refused with its path
+  validateConfig: hostConfigProblems,
   create: createHostCollector,
 });

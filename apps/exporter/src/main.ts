@@ -219,6 +219,11 @@ async function migrateConfig(args: CliArgs, io: MainIo): Promise<number> {
     for (const w of warnings) io.err(`note: ${w}\n`);
     io.out(`# sockscope config migrated from the prometheus_ss_exporter config ${file}\n# check it with: sockscope check-config FILE\n`);
     io.out(stringify({ flows }, { lineWidth: 0 }));
+    io.out(
+      '# prometheus_ss_exporter published no host families, so this profile does not either; to publish\n' +
+        "# sockscope's (node_*: interfaces, netstat, sockstat, conntrack, softnet) too, uncomment:\n" +
+        '# host_families: true\n',
+    );
     return 0;
   } catch (err) {
     printError(io, err);
@@ -227,11 +232,21 @@ async function migrateConfig(args: CliArgs, io: MainIo): Promise<number> {
 }
 
 async function serve(args: CliArgs, io: MainIo): Promise<number> {
-  let agent: Agent;
+  let agent: Agent | undefined;
   let logger = createLogger(args.logLevel ?? 'info', args.logFormat ?? 'logfmt');
+  // the config as the command line shapes it, at start and at every reload
+  const load = async () => {
+    // the flags are applied over the file by loadConfig, so a reload keeps them
+    return loadConfig(args);
+  };
+  // SIGHUP reloads the config as Prometheus does (it would kill the process without a handler)
+  io.onSignal('SIGHUP', () => {
+    if (!agent) return void logger.warn('SIGHUP before the agent started: ignored');
+    logger.info('reloading config', { signal: 'SIGHUP', file: args.configFile ?? '(embedded default)' });
+    void agent.reload();
+  });
   try {
-    // the flags are applied over the file by loadConfig
-    const { config, registry, errors, warnings } = await loadConfig(args);
+    const { config, registry, errors, warnings } = await load();
     if (errors.length > 0) {
       io.err(`sockscope: config ${args.configFile ?? '(embedded default)'} has ${errors.length} error${errors.length > 1 ? 's' : ''}\n`);
       for (const e of errors) io.err(`  ${e}\n`);
@@ -250,16 +265,18 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       build: buildInfo(),
       createServer,
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
+      loadConfig: load,
     });
   } catch (err) {
     printError(io, err);
     // a config or flag mistake is a usage error (2); anything else failed at run time (1)
     return err instanceof UsageError || (isSockscopeError(err) && err.code === 'ERR_CONFIG_INVALID') ? 2 : 1;
   }
+  const running = agent;
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string) => {
       logger.info('shutting down', { signal });
-      agent.stop().then(
+      running.stop().then(
         () => resolve(0),
         (err: unknown) => {
           logger.error('shutdown failed', { err: errorMessage(err) });

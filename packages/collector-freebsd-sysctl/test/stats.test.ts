@@ -86,7 +86,10 @@ describe('net.inet.udp.stats and net.inet.tcp.states', () => {
     const conns = fam('node_netstat_tcp_connections')!;
     expect(conns.type).toBe('gauge');
     expect(conns.help).toBe('Number of TCP connections per state');
-    expect(conns.otel).toEqual({ name: 'system.network.connection.count', unit: '{connection}', attributes: { 'network.transport': 'tcp' }, labelMap: { state: 'network.connection.state' }, monotonic: false });
+    // Over OTLP under a name of its own: as system.network.connection.count it would count every
+    // TCP connection a second time beside sockscope_sockets; states take the convention's values.
+    expect(conns.otel).toMatchObject({ name: 'node.netstat.tcp.connections', unit: '{connection}', attributes: { 'network.transport': 'tcp' }, labelMap: { state: 'network.connection.state' }, monotonic: false });
+    expect(conns.otel?.values?.state).toMatchObject({ CLOSED: 'closed', SYN_RCVD: 'syn_received', FIN_WAIT_1: 'fin_wait_1', TIME_WAIT: 'time_wait' });
     expect(conns.samples?.map((s) => [s.labels.state, s.value])).toEqual([
       ['CLOSED', 1], ['LISTEN', 2], ['SYN_SENT', 3], ['SYN_RCVD', 4], ['ESTABLISHED', 5], ['CLOSE_WAIT', 6],
       ['FIN_WAIT_1', 7], ['CLOSING', 8], ['LAST_ACK', 9], ['FIN_WAIT_2', 10], ['TIME_WAIT', 11],

@@ -55,6 +55,8 @@ export interface AgentOptions {
   build: BuildInfo;
   /** HTTP server factory for the Prometheus sink (TLS, basic auth). */
   createServer?: (listener: RequestListener) => Server;
+  /** True when `createServer` adds TLS or authentication (`--web.config.file`): no open-bind warning then. */
+  secured?: boolean;
   /** Plugins the environment turns on (e.g. OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set). */
   enabledByEnv?: ReadonlySet<string>;
   /**
@@ -330,7 +332,17 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const base = createPluginContext(def, entry, { logger: logger.child({ sink: def.name }), reportOnce: (key, message) => reportOnce(`${def.name}:${key}`, `sink ${def.name}: ${message}`) });
       const problems = (def.validateConfig as ((c: unknown) => string[]) | undefined)?.(base.config) ?? [];
       if (problems.length > 0) throw new SockscopeError('ERR_CONFIG_INVALID', `config of sink ${def.name} is invalid`, problems.map((p) => `sinks.${def.name}.${p}`));
-      const ctx = { ...base, pipeline, build, health, selfMetrics, lifecycle, createServer: opts.createServer ?? ((l: RequestListener) => createServer(l)) };
+      const ctx = {
+        ...base,
+        pipeline,
+        build,
+        health,
+        selfMetrics,
+        lifecycle,
+        createServer: opts.createServer ?? ((l: RequestListener) => createServer(l)),
+        secured: opts.secured === true,
+        plugins: pluginListing(opts.registry, opts.config, byEnv),
+      };
       const sink = await def.create(ctx);
       await sink.start();
       sinks.set(def.name, sink);
@@ -402,4 +414,19 @@ const round = (seconds: number) => Math.round(seconds * 1e6) / 1e6;
 
 async function closeAll(collectors: readonly NamedCollector[], enrichers: readonly NamedEnricher[]): Promise<void> {
   await Promise.allSettled([...enrichers.map((e) => e.enricher.close()), ...collectors.map((c) => c.collector.close())]);
+}
+
+/** Every registered plugin with its description and whether this config turns it on, for the index page. */
+function pluginListing(registry: PluginRegistry, config: AgentConfig, byEnv: ReadonlySet<string>): { kind: string; name: string; description: string; enabled: boolean }[] {
+  const out: { kind: string; name: string; description: string; enabled: boolean }[] = [];
+  for (const [kind, section] of [['collector', config.collectors], ['enricher', config.enrichers], ['sink', config.sinks]] as const) {
+    let on: Set<string>;
+    try {
+      on = new Set(registry.enabled(kind, section, byEnv).map((d) => d.name));
+    } catch {
+      on = new Set();
+    }
+    for (const d of registry.list(kind)) out.push({ kind, name: d.name, description: d.description, enabled: on.has(d.name) });
+  }
+  return out;
 }

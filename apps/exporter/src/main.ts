@@ -264,6 +264,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       logger,
       build: buildInfo(),
       createServer,
+      secured: createServer !== undefined,
       enabledByEnv: new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []),
       loadConfig: load,
     });

@@ -39,7 +39,7 @@ export function composeConfigSchema(registry: PluginRegistry, parts: SchemaParts
           streaming: {
             enum: ['auto', 'off'],
             default: 'auto',
-            description: 'auto: fold socket records as they are read, keeping none, when every enricher can; off: list every record first',
+            description: 'auto: fold socket records as they are read, keeping none; off: keep a collection\'s records until the collectors are done, then replay them listeners first',
           },
         },
       },

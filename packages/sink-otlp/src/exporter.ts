@@ -12,7 +12,8 @@ function exporterOptions(cfg: ResolvedOtlpConfig) {
 /**
  * An OTLP/HTTP metric exporter for the configured encoding. Both retry 429/502/503/504 and
  * connection errors with exponential backoff (1 s growing ×1.5 to 5 s, at most 5 retries), all
- * inside `timeoutMs`.
+ * inside `timeoutMs`; a `Retry-After` in the answer replaces the backoff while it fits in the
+ * deadline (past it, `RetryAfterReader` hands the wait to the export queue).
  */
 export function createMetricExporter(cfg: ResolvedOtlpConfig): PushMetricExporter {
   if (cfg.protocol === 'http/json') return new OTLPMetricExporter(exporterOptions(cfg));

@@ -15,5 +15,6 @@ export { otlpExportsFamily, OTLP_HEALTH_COMPONENT } from './self-metrics.js';
 export { familiesToMetricData, bucketCounts, type ConvertOptions } from './to-metric-data.js';
 export { SeriesStarts } from './series-starts.js';
 export { ExportQueue, type ExportCounts, type ExportOutcome } from './export-queue.js';
+export { RetryAfterReader, MAX_RETRY_AFTER_MS, type RetryAfterNote } from './retry-after.js';
 export { OtlpSinkError, OtlpErrorCodes, type OtlpErrorCode } from './errors.js';
 export { parseKeyValueList, type Env } from './otel-env.js';

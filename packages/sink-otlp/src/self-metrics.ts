@@ -11,7 +11,7 @@ export const OTLP_HEALTH_COMPONENT = 'otlp';
 export function otlpExportsFamily(counts: ExportCounts): MetricFamily {
   return {
     name: 'sockscope_otlp_exports_total',
-    help: 'OTLP metric exports by result: success, failure (after retries) or dropped (replaced unsent by a newer batch).',
+    help: 'OTLP metric exports by result: success, failure (after retries) or dropped (replaced unsent by a newer batch, or held for Retry-After when the agent stopped).',
     type: 'counter',
     samples: (['success', 'failure', 'dropped'] as const).map((result) => ({ labels: { result }, value: counts[result] })),
     otel: { name: 'sockscope.otlp.exports', unit: '{export}' },

@@ -259,6 +259,89 @@ describe('OTLP sink when the collector fails', () => {
     await receiver.waitForExports(receiver.exports.length + 1);
   });
 
+  /** The bytes lo received in an export: collection n of `numbered()` says n × 1000. */
+  const loBytes = (e: ReceivedExport) =>
+    e.points.find((p) => p.metric === 'system.network.io' && p.attributes['network.io.direction'] === 'receive' && p.attributes['network.interface.name'] === 'lo')?.value;
+  /** Host families whose lo receive bytes number the collection (1000, 2000, …). */
+  const numbered = () => {
+    let n = 0;
+    return () => hostFamilies(++n * 1000);
+  };
+
+  it('waits out a 429 with Retry-After: 3 past the export deadline, then sends the held batch (it was failed and sent again at the next interval)', async () => {
+    receiver.respondWith(429, { 'retry-after': '3' });
+    const before = receiver.exports.length;
+    const refusedBefore = receiver.refused.length;
+    const { sink, ctx, pipeline } = startSink(numbered(), { interval: '30s', timeout: '500ms' });
+    await vi.waitFor(() => expect(receiver.refused.length).toBe(refusedBefore + 1), { timeout: 3000 });
+    const refusedAt = (receiver.refused.at(-1) as { at: number }).at;
+    receiver.respondWith(undefined);
+    await vi.waitFor(() => expect(sink.queue?.heldUntil).toBeDefined(), { timeout: 2000 });
+    const health = ctx.health.all().otlp as { heldUntil: string; lastError: string; exports: { failure: number } };
+    expect(Date.parse(health.heldUntil) - refusedAt).toBeGreaterThanOrEqual(2900);
+    expect(health.lastError).toBe('the collector asked to wait 3 s (Retry-After): batch held, nothing sent until then');
+    expect(health.exports.failure).toBe(0);
+    expect(sink.queue?.waitingCount).toBe(1);
+
+    const [got] = (await receiver.waitForExports(before + 1, 8000)).slice(before);
+    // nothing reached the collector for the 3 s it asked for, then the batch it refused
+    expect(receiver.refused.length).toBe(refusedBefore + 1);
+    expect(got?.at ?? 0).toBeGreaterThanOrEqual(refusedAt + 2900);
+    expect(loBytes(got as ReceivedExport)).toBe(1000);
+    expect(pipeline.collects).toBe(1);
+    await vi.waitFor(() => expect(sink.queue?.counts).toEqual({ success: 1, failure: 0, dropped: 0 }));
+    expect(sink.queue?.heldUntil).toBeUndefined();
+    expect((ctx.health.all().otlp as { heldUntil: string | null }).heldUntil).toBeNull();
+    expect(ctx.logger.lines).toContain(`warn: OTLP export to ${receiver.metricsUrl} failing: the collector asked to wait 3 s (Retry-After): batch held, nothing sent until then`);
+    expect(ctx.logger.lines).toContain(`info: OTLP export to ${receiver.metricsUrl} recovered`);
+  }, 15_000);
+
+  it('waits out a 503 whose Retry-After is an HTTP date, sending nothing every interval meanwhile, then the newest batch', async () => {
+    receiver.respondWith(503, { 'retry-after': new Date(Date.now() + 4000).toUTCString() });
+    const before = receiver.exports.length;
+    const refusedBefore = receiver.refused.length;
+    const { sink } = startSink(numbered(), { interval: '200ms', timeout: '300ms' });
+    await vi.waitFor(() => expect(receiver.refused.length).toBe(refusedBefore + 1), { timeout: 3000 });
+    const refusedAt = (receiver.refused.at(-1) as { at: number }).at;
+    receiver.respondWith(undefined);
+    const [got] = (await receiver.waitForExports(before + 1, 8000)).slice(before);
+    // HTTP dates have whole seconds: the wait asked for is between 3 and 4 s
+    expect(got?.at ?? 0).toBeGreaterThanOrEqual(refusedAt + 2000);
+    expect(receiver.refused.length).toBe(refusedBefore + 1);
+    // batches collected every 200 ms during the hold replaced the one held: the newest is sent
+    expect(Number(loBytes(got as ReceivedExport))).toBeGreaterThanOrEqual(5000);
+    expect(sink.queue?.counts.dropped).toBeGreaterThanOrEqual(4);
+    expect(sink.queue?.maxWaiting).toBe(1);
+  }, 15_000);
+
+  it('keeps one batch held under a long Retry-After while batches keep coming, counts the others as dropped, caps the wait at 1 h, and stops without waiting', async () => {
+    receiver.respondWith(429, { 'retry-after': '86400' });
+    const refusedBefore = receiver.refused.length;
+    const { sink, ctx } = startSink(numbered(), { interval: '20ms', timeout: '300ms' });
+    await vi.waitFor(() => expect(sink.queue?.heldUntil).toBeDefined(), { timeout: 3000 });
+    const heldUntil = sink.queue?.heldUntil ?? 0;
+    expect(heldUntil - Date.now()).toBeGreaterThan(3590_000);
+    expect(heldUntil - Date.now()).toBeLessThanOrEqual(3600_000);
+    expect((ctx.health.all().otlp as { lastError: string }).lastError).toBe(
+      'the collector asked to wait 86400 s (Retry-After) (capped at 3600 s): batch held, nothing sent until then',
+    );
+    await vi.waitFor(() => expect(sink.queue?.counts.dropped).toBeGreaterThanOrEqual(20), { timeout: 5000 });
+    expect(sink.queue?.waitingCount).toBe(1);
+    expect(sink.queue?.maxWaiting).toBe(1);
+    expect(receiver.refused.length).toBe(refusedBefore + 1);
+    const dropped = (ctx.selfMetrics.families().find((f) => f.name === 'sockscope_otlp_exports_total')?.samples ?? []).find((x) => x.labels.result === 'dropped')?.value;
+    expect(dropped).toBeGreaterThanOrEqual(20);
+
+    const stopping = Date.now();
+    const before = sink.queue?.counts.dropped ?? 0;
+    await sink.stop();
+    expect(Date.now() - stopping).toBeLessThan(1000);
+    // the held batch is dropped at stop, not sent against the collector's wish
+    expect(sink.queue?.counts).toMatchObject({ success: 0, failure: 0, dropped: before + 1 });
+    expect(sink.queue?.waitingCount).toBe(0);
+    expect(receiver.refused.length).toBe(refusedBefore + 1);
+  }, 15_000);
+
   it('reports a failing pipeline in /health and keeps exporting once it recovers', async () => {
     const before = receiver.exports.length;
     const { ctx, pipeline } = startSink(() => hostFamilies(), {});

@@ -6,6 +6,7 @@ import type { OtlpSinkConfig } from './config.js';
 import { createMetricExporter } from './exporter.js';
 import { ExportQueue, type ExportCounts, type ExportOutcome } from './export-queue.js';
 import { resolveOtlpConfig, type ResolvedOtlpConfig } from './resolve-config.js';
+import { RetryAfterReader } from './retry-after.js';
 import type { Env } from './otel-env.js';
 import { buildResource } from './resource.js';
 import { OTLP_HEALTH_COMPONENT, otlpExportsFamily } from './self-metrics.js';
@@ -33,7 +34,7 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
   const resource: Resource = buildResource(cfg.resourceAttributes, ctx.build, ctx.platform);
   const scope = { name: '@sockscope/sink-otlp', version: ctx.build.version };
   const starts = new SeriesStarts();
-  const health = { lastSuccess: null as string | null, lastError: null as string | null, lastErrorAt: null as string | null };
+  const health = { lastSuccess: null as string | null, lastError: null as string | null, lastErrorAt: null as string | null, heldUntil: null as string | null };
   let exporter: PushMetricExporter | undefined;
   let queue: ExportQueue | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -61,6 +62,7 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
   };
 
   const onOutcome = (outcome: ExportOutcome) => {
+    health.heldUntil = outcome.heldUntil === undefined ? null : new Date(outcome.heldUntil).toISOString();
     if (outcome.ok) {
       health.lastSuccess = new Date().toISOString();
       if (failing) ctx.logger.info(`OTLP export to ${cfg.endpoint} recovered`);
@@ -103,7 +105,9 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
         return;
       }
       exporter = createMetricExporter(cfg);
-      queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome);
+      const retryAfter = new RetryAfterReader(exporter);
+      if (!retryAfter.hooked) ctx.logger.warn("OTLP: this OTel exporter's transport was not found, so a collector's Retry-After longer than the export timeout is not honoured");
+      queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome, retryAfter);
       timer = setInterval(tick, cfg.intervalMs);
       timer.unref();
       ctx.selfMetrics.provide(OTLP_HEALTH_COMPONENT, () => [otlpExportsFamily(counts())]);
@@ -118,7 +122,8 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
       // Finish what is in flight: the running collection's batch is still exported. A pipeline
       // that never answers must not hold shutdown, so that wait is bounded by the export deadline.
       if (collecting) await Promise.race([collecting, delay(cfg.timeoutMs)]);
-      await queue?.drain();
+      // A batch held for a collector's Retry-After is dropped, not waited for.
+      await queue?.close();
       await exporter?.shutdown();
       exporter = undefined;
       publish();

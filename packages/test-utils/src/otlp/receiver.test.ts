@@ -96,6 +96,21 @@ describe('OTLP receiver', () => {
     expect((await post('x', { 'content-type': 'text/plain' })).status).toBe(415);
   });
 
+  it('answers a forced status with the headers given (Retry-After beside a 429), and notes when each request came', async () => {
+    const sent = Date.now();
+    receiver.respondWith(429, { 'retry-after': '3' });
+    const res = await post(JSON.stringify(request), { 'content-type': 'application/json' });
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('3');
+    expect(receiver.refused.at(-1)).toMatchObject({ status: 429, reason: 'forced status 429' });
+    expect(receiver.refused.at(-1)?.at).toBeGreaterThanOrEqual(sent);
+    receiver.respondWith(undefined);
+    const ok = await post(JSON.stringify(request), { 'content-type': 'application/json' });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('retry-after')).toBeNull();
+    expect(receiver.exports.at(-1)?.at).toBeGreaterThanOrEqual(sent);
+  });
+
   it('goes away and comes back on the same port', async () => {
     const url = receiver.url;
     await receiver.stop();

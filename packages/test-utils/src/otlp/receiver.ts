@@ -18,6 +18,18 @@ export interface ReceivedExport {
   resource: Record<string, AttrValue>;
   /** Every data point, flattened. */
   points: ReceivedPoint[];
+  /** When the request arrived (ms since the epoch). */
+  at: number;
+}
+
+/** A request the receiver refused. */
+export interface RefusedRequest {
+  /** The status answered. */
+  status: number;
+  /** Why (also the response body). */
+  reason: string;
+  /** When the request arrived (ms since the epoch). */
+  at: number;
 }
 
 /** An OTLP/HTTP metrics receiver on 127.0.0.1 for tests. */
@@ -29,9 +41,12 @@ export interface OtlpReceiver {
   /** Exports accepted so far, oldest first. */
   readonly exports: ReceivedExport[];
   /** Requests refused (bad path, undecodable body, forced status), with the reason. */
-  readonly refused: { status: number; reason: string }[];
-  /** Answers later requests with this HTTP status instead of 200 (undefined: back to normal). */
-  respondWith(status: number | undefined): void;
+  readonly refused: RefusedRequest[];
+  /**
+   * Answers later requests with this HTTP status instead of 200 (undefined: back to normal), with
+   * these response headers (e.g. `{ 'retry-after': '3' }` beside a 429 or 503).
+   */
+  respondWith(status: number | undefined, headers?: Record<string, string>): void;
   /** Holds later requests unanswered until `release()`: a collector that hangs. */
   hold(): void;
   /** Answers held requests normally and stops holding. */
@@ -47,28 +62,30 @@ export interface OtlpReceiver {
 /** Starts an OTLP/HTTP receiver that decodes protobuf and JSON bodies with the official OTLP schema. */
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const exports: ReceivedExport[] = [];
-  const refused: { status: number; reason: string }[] = [];
+  const refused: RefusedRequest[] = [];
   const sockets = new Set<Socket>();
   const held: (() => void)[] = [];
   const waiters = new Set<() => void>();
   let forced: number | undefined;
+  let forcedHeaders: Record<string, string> = {};
   let holding = false;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const at = Date.now();
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
-    const reply = () => answer(req, res, body);
+    const reply = () => answer(req, res, body, at);
     if (holding) held.push(reply);
     else reply();
   };
 
-  const answer = (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
-    const refuse = (status: number, reason: string) => {
-      refused.push({ status, reason });
-      res.writeHead(status, { 'content-type': 'text/plain' }).end(reason);
+  const answer = (req: IncomingMessage, res: ServerResponse, raw: Buffer, at: number) => {
+    const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
+      refused.push({ status, reason, at });
+      res.writeHead(status, { ...headers, 'content-type': 'text/plain' }).end(reason);
     };
-    if (forced !== undefined) return refuse(forced, `forced status ${forced}`);
+    if (forced !== undefined) return refuse(forced, `forced status ${forced}`, forcedHeaders);
     if (req.method !== 'POST' || req.url !== '/v1/metrics') return refuse(404, `${req.method} ${req.url}: only POST /v1/metrics`);
     const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim();
     let decoded: DecodedRequest;
@@ -82,7 +99,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       return refuse(400, `undecodable body: ${err instanceof Error ? err.message : String(err)}`);
     }
     const firstResource = ((decoded.resourceMetrics ?? []) as { resource?: { attributes?: [] } }[])[0]?.resource;
-    exports.push({ protocol, path: req.url, headers: { ...req.headers }, request: decoded, resource: attributesOf(firstResource?.attributes), points: pointsOf(decoded) });
+    exports.push({ protocol, path: req.url, headers: { ...req.headers }, request: decoded, resource: attributesOf(firstResource?.attributes), points: pointsOf(decoded), at });
     // An empty ExportMetricsServiceResponse: zero bytes in protobuf, {} in JSON.
     if (protocol === 'http/json') res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     else res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
@@ -110,7 +127,10 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     metricsUrl: `${url}/v1/metrics`,
     exports,
     refused,
-    respondWith: (status) => void (forced = status),
+    respondWith(status, headers = {}) {
+      forced = status;
+      forcedHeaders = status === undefined ? {} : { ...headers };
+    },
     hold: () => void (holding = true),
     release() {
       holding = false;

@@ -3,9 +3,10 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { SockscopeError } from '@sockscope/core';
+import { errorMessage, SockscopeError } from '@sockscope/core';
 import { parseDocument } from 'yaml';
 import { createBasicAuth, type BasicAuthCheck } from './basic-auth.js';
+import { answerPlainHttp } from './plain-http.js';
 import type { WebConfig } from './schema.js';
 import { reloadCertificatesOnChange, type ReloadOptions } from './reload.js';
 import { tlsSetup } from './tls.js';
@@ -18,9 +19,11 @@ export type ServerFactory = (listener: RequestListener) => Server;
  * Reads a `--web.config.file` (exporter-toolkit format: `tls_server_config`, `basic_auth_users`,
  * `http_server_config.headers`) and returns a server factory: HTTPS when TLS is configured
  * (renewed certificate files apply without a restart), basic auth on every path when users are
- * listed. Throws ERR_CONFIG_INVALID with every problem as `path: message`; an empty file yields a
+ * listed. Throws ERR_CONFIG_INVALID naming the file: one problem as one line, several as a list
+ * of `path: message`; certificate files that do not load name the file. An empty file yields a
  * plain HTTP server, as in exporter-toolkit. Pass `onError` (e.g. logger.warn) to hear about
- * renewed files that fail to load.
+ * renewed files that fail to load, password checks refused under load (429, at most once a
+ * minute) and password checks that failed (500). Plain HTTP to the TLS port is answered 400.
  */
 export async function loadWebConfig(path: string, reload: ReloadOptions = {}): Promise<ServerFactory> {
   const config = await readWebConfig(path);
@@ -43,9 +46,9 @@ export async function readWebConfig(path: string): Promise<WebConfig> {
   }
   const raw: unknown = doc.toJS() ?? {};
   const { config, errors } = validateWebConfig(raw);
-  if (errors.length > 0) {
-    throw new SockscopeError('ERR_CONFIG_INVALID', `web config file ${path}: ${errors.length} error${errors.length > 1 ? 's' : ''}`, errors);
-  }
+  // one problem is one line; several are a count and the list
+  if (errors.length === 1) throw new SockscopeError('ERR_CONFIG_INVALID', `web config file ${path}: ${errors[0]}`);
+  if (errors.length > 1) throw new SockscopeError('ERR_CONFIG_INVALID', `web config file ${path}: ${errors.length} errors`, errors);
   return config;
 }
 
@@ -56,9 +59,10 @@ export async function serverFactory(config: WebConfig, baseDir: string, reload: 
   const headers = Object.entries(config.http_server_config?.headers ?? {});
   const tls = config.tls_server_config ? await tlsSetup(config.tls_server_config, baseDir) : undefined;
   return (listener) => {
-    const guarded = guard(listener, auth, headers);
+    const guarded = guard(listener, auth, headers, reload.onError);
     if (!tls) return createHttpServer(guarded);
     const server = createHttpsServer(tls.options, guarded);
+    answerPlainHttp(server);
     server.on('secureConnection', (socket: TLSSocket) => {
       if (!tls.acceptsClient(socket)) socket.destroy();
     });
@@ -67,7 +71,25 @@ export async function serverFactory(config: WebConfig, baseDir: string, reload: 
   };
 }
 
-function guard(listener: RequestListener, auth: BasicAuthCheck | undefined, headers: readonly [string, string][]): RequestListener {
+/** How often at most the refused password checks are logged. */
+const SHED_LOG_INTERVAL_MS = 60_000;
+
+/** Counts refused checks and reports them: the first at once, then at most once a minute. */
+function shedLog(log: ((message: string) => void) | undefined): () => void {
+  let count = 0;
+  let last = -Infinity;
+  return () => {
+    count++;
+    const t = Date.now();
+    if (!log || t - last < SHED_LOG_INTERVAL_MS) return;
+    log(`web config: basic auth is busy checking passwords: refused ${count} request${count > 1 ? 's' : ''} with unverified credentials (429) since ${last === -Infinity ? 'start' : 'the last report'}`);
+    count = 0;
+    last = t;
+  };
+}
+
+function guard(listener: RequestListener, auth: BasicAuthCheck | undefined, headers: readonly [string, string][], log: ((message: string) => void) | undefined): RequestListener {
+  const shed = shedLog(log);
   return (req, res) => {
     for (const [name, value] of headers) res.setHeader(name, value);
     if (!auth) {
@@ -76,11 +98,17 @@ function guard(listener: RequestListener, auth: BasicAuthCheck | undefined, head
     }
     auth(req).then(
       (ok) => {
-        if (ok) return listener(req, res);
+        if (ok === true) return listener(req, res);
+        if (ok === 'busy') {
+          shed();
+          res.writeHead(429, { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' });
+          return void res.end('Too many password checks in progress: retry later\n');
+        }
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="sockscope", charset="UTF-8"', 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('Unauthorized\n');
       },
-      () => {
+      (err: unknown) => {
+        log?.(`web config: password check failed: ${errorMessage(err)}`);
         res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
         res.end('authentication failed\n');
       },

@@ -10,7 +10,10 @@ export const CERT_CHECK_INTERVAL_MS = 30_000;
 export interface ReloadOptions {
   /** Poll interval for the files' modification times. */
   intervalMs?: number;
-  /** Called with a line when renewed files could not be loaded (the previous certificate stays in use). */
+  /**
+   * Called with a line to log: renewed files could not be loaded (the previous certificate stays
+   * in use), password checks were refused under load, a password check failed.
+   */
   onError?: (message: string) => void;
   /** Called after a renewed certificate took effect. */
   onReload?: () => void;

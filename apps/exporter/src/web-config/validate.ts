@@ -1,4 +1,5 @@
 import { compileConfigSchema } from '@sockscope/core';
+import { bcryptCostProblem } from './basic-auth.js';
 import { UNSUPPORTED_KEYS, webConfigSchema, type WebConfig } from './schema.js';
 
 const validator = compileConfigSchema(webConfigSchema);
@@ -6,7 +7,7 @@ const validator = compileConfigSchema(webConfigSchema);
 /**
  * Validates a parsed web config in place (filling defaults) and returns every problem as
  * `path: message`. Known exporter-toolkit keys sockscope does not implement are named as such
- * rather than as typos, and a malformed hash says how to make a good one.
+ * rather than as typos, and a malformed hash (or one of a cost bcrypt cannot use) says how to make a good one.
  */
 export function validateWebConfig(raw: unknown): { config: WebConfig; errors: string[] } {
   const errors = validator(raw).map(explain);
@@ -21,6 +22,14 @@ export function validateWebConfig(raw: unknown): { config: WebConfig; errors: st
     }
     if (versionRank(tls.min_version) > versionRank(tls.max_version)) {
       errors.push(`tls_server_config.min_version: ${tls.min_version} is newer than max_version ${tls.max_version}`);
+    }
+  }
+  // the pattern lets any two-digit cost through; bcrypt refuses below 4, and above 31 it would never finish
+  const users: unknown = (raw as WebConfig | null)?.basic_auth_users;
+  if (users !== null && typeof users === 'object') {
+    for (const [user, hash] of Object.entries(users)) {
+      const problem = typeof hash === 'string' && /^\$2[aby]\$[0-9]{2}\$/.test(hash) ? bcryptCostProblem(hash) : undefined;
+      if (problem) errors.push(`basic_auth_users.${user}: ${problem}`);
     }
   }
   return { config: raw as WebConfig, errors };

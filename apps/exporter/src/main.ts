@@ -183,7 +183,8 @@ const ssExporterTranslator: ConfigTranslator = {
 function printError(io: MainIo, err: unknown): void {
   if (isSockscopeError(err)) {
     io.err(`sockscope: ${err.message}\n`);
-    for (const d of (err as SockscopeError).details) io.err(`  ${d}\n`);
+    // Node's own errors carry ERR_ codes too (OpenSSL's ERR_OSSL_…) but no details
+    for (const d of (err as SockscopeError).details ?? []) io.err(`  ${d}\n`);
   } else {
     io.err(`sockscope: ${errorMessage(err)}\n`);
   }

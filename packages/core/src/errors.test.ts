@@ -11,4 +11,9 @@ describe('SockscopeError', () => {
     expect(isSockscopeError(err)).toBe(true);
     expect(new SockscopeError('ERR_CONFIG_INVALID', 'x').name).toBe('SockscopeError');
   });
+
+  it("does not take Node's own ERR_ errors for ours (they have no details)", () => {
+    const nodeErr = Object.assign(new TypeError('bad arg'), { code: 'ERR_INVALID_ARG_TYPE' });
+    expect(isSockscopeError(nodeErr)).toBe(false);
+  });
 });

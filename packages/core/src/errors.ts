@@ -38,8 +38,11 @@ export class SockscopeError<C extends string = ErrorCode> extends Error {
 
 /** True for errors raised with a sockscope code. */
 export function isSockscopeError(err: unknown): err is SockscopeError {
-  const code = (err as { code?: unknown } | null)?.code;
-  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_');
+  if (err instanceof SockscopeError) return true;
+  // duck-typed too, for an error from another copy of core (a plugin's own node_modules); Node's
+  // own errors also carry ERR_ codes but no details, and are not ours
+  const e = err as { code?: unknown; details?: unknown } | null;
+  return err instanceof Error && typeof e?.code === 'string' && e.code.startsWith('ERR_') && Array.isArray(e.details);
 }
 
 /** A one-line message for any thrown value. */

@@ -12,8 +12,13 @@ export interface EnrichResult {
 export interface RecordEnrichment {
   /** Adds facts to one record in place, as it arrives (synchronous: records arrive mid-parse). */
   enrich(record: SocketRecord): void;
-  /** Ends the collection: what the enricher has to report. */
-  finish(): EnrichResult;
+  /**
+   * Ends the collection: what the enricher has to report. `complete` is false when the collection
+   * was partial (a socket collector failed or timed out part-way, see `Fold.end`): an enricher that
+   * remembers sockets across collections forgets one only when a complete collection missed it.
+   * Omitted means complete (a whole table enriched at once).
+   */
+  finish(complete?: boolean): EnrichResult;
 }
 
 /**

@@ -3,15 +3,23 @@ import type { SocketRecord } from '../types/socket.js';
 /**
  * A consumer of one collection's enriched socket records: the metric fold today, the live
  * connections table, topology and lifecycle folds next. Records arrive listeners first, each
- * socket once; a fold keeps what it needs of them and never the records themselves.
+ * socket once; a fold keeps what it needs of them and never the records themselves. A collection
+ * may be partial (a collector timed out half-way): `end(complete)` says which.
  */
 export interface Fold<R> {
   /** Starts a collection taken at `timestamp` (ms since the epoch); a collection left open is dropped. */
   begin(timestamp: number): void;
   /** Folds one enriched record of the collection begun. */
   add(record: SocketRecord): void;
-  /** Ends the collection and returns what the fold made of it. */
-  end(): R;
+  /**
+   * Ends the collection and returns what the fold made of it. `complete` is true when the
+   * collection read every socket: every collector that may stream sockets finished (none threw,
+   * timed out or reported its data inconsistent). After a partial collection (`false`) a socket
+   * that was not seen may well be alive: a fold keeps what it remembers of it (e.g. its last
+   * counter values, so the next sighting adds only what grew) and forgets a socket only when a
+   * complete collection did not see it. A caller that fed a whole table passes true.
+   */
+  end(complete: boolean): R;
 }
 
 /** Named folds one collection feeds. */

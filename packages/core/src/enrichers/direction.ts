@@ -13,8 +13,46 @@ import type { Direction, SocketRecord } from '../types/socket.js';
 // - netdata splits local into local-inbound and local-outbound and keeps one table of local
 //   addresses for all namespaces; here there is one `local`, decided per namespace.
 // Unix sockets are `listen` when listening and `local` otherwise.
+//
+// Two rules netdata lacks keep a server's connections inbound when it stops listening (a graceful
+// drain closes the listening socket and serves the connections it accepted): a connection no
+// listener accounts for is inbound when its local port is not ephemeral and its peer's is, and
+// the direction enricher remembers inbound and outbound by socket for the connection's life.
 
 const NO_NAMESPACE = -1;
+
+/** A port range, both ends included. */
+export interface PortRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/** The kernel's default ephemeral ports (`net.ipv4.ip_local_port_range`: 32768 60999). */
+export const DEFAULT_EPHEMERAL_PORTS: PortRange = Object.freeze({ from: 32768, to: 60999 });
+
+/**
+ * Direction by ports alone, for a connection no listening socket accounts for: inbound when its
+ * local port is outside the ephemeral range and its peer's port inside it (a server port talking
+ * to a client's port, e.g. accepted before its listener closed), else outbound.
+ */
+export function inboundByPorts(s: SocketRecord, ephemeral: PortRange): boolean {
+  const l = s.local.port;
+  const r = s.remote.port;
+  return (l < ephemeral.from || l > ephemeral.to) && r >= ephemeral.from && r <= ephemeral.to;
+}
+
+/** What is wrong with an ephemeral port range, as `path: message` lines (none when it is good). */
+export function portRangeProblems(range: PortRange, path: string): string[] {
+  const problems: string[] = [];
+  for (const end of ['from', 'to'] as const) {
+    const v = range[end];
+    if (!Number.isInteger(v) || v < 1 || v > 65535) problems.push(`${path}.${end}: must be a port number 1-65535, not ${JSON.stringify(v)}`);
+  }
+  if (problems.length === 0 && range.from > range.to) {
+    problems.push(`${path}: from (${range.from}) is above to (${range.to}); give the range as net.ipv4.ip_local_port_range does, e.g. { from: 32768, to: 60999 }`);
+  }
+  return problems;
+}
 
 /** An address with v4-mapped IPv6 (`::ffff:a.b.c.d`) reduced to its IPv4 form. */
 export function unmapAddress(address: string): string {
@@ -54,13 +92,25 @@ function acceptsLocal(l: Listener, local: string): boolean {
   return l.address === local;
 }
 
+/** Options of a {@link DirectionBook}. */
+export interface DirectionOptions {
+  /** The host's ephemeral ports (`net.ipv4.ip_local_port_range`); default 32768-60999. */
+  ephemeralPorts?: PortRange;
+}
+
 /**
  * What decides directions within one collection: the listening sockets and the local
- * addresses of each network namespace, learnt socket by socket.
+ * addresses of each network namespace, learnt socket by socket, and the ephemeral ports for a
+ * connection no listener accounts for.
  */
 export class DirectionBook {
   private readonly listeners = new Map<string, Listener[]>();
   private readonly localAddresses = new Set<string>();
+  private readonly ephemeral: PortRange;
+
+  constructor(options: DirectionOptions = {}) {
+    this.ephemeral = options.ephemeralPorts ?? DEFAULT_EPHEMERAL_PORTS;
+  }
 
   /** Takes note of a socket's local address and, for a listening socket, its port. */
   learn(s: SocketRecord): void {
@@ -87,13 +137,110 @@ export class DirectionBook {
     if (isLoopbackAddress(remote) || isLoopbackAddress(local) || this.localAddresses.has(`${ns}|${remote}`)) return 'local';
     const candidates = this.listeners.get(`${ns}|${s.protocol}|${s.local.port}`);
     if (candidates?.some((l) => acceptsLocal(l, local))) return 'inbound';
-    return 'outbound';
+    return inboundByPorts(s, this.ephemeral) ? 'inbound' : 'outbound';
+  }
+}
+
+/** What {@link DirectionMemory} keeps of one connection. */
+interface Remembered {
+  inbound: boolean;
+  /** Collection it was last seen in. */
+  gen: number;
+  /** Its ports: an inode reused by another socket is not the same connection. */
+  readonly localPort: number;
+  readonly remotePort: number;
+}
+
+/**
+ * Which remembered sockets to forget when a collection ends: those a complete collection did not
+ * see; after a partial one (a collector timed out part-way), only those no collection has seen for
+ * the retention time, so a collector that never finishes cannot grow the memory without bound.
+ * The caller numbers its collections and marks each socket with the number it was last seen in.
+ */
+export class UnseenCutoff {
+  /** Collections since the last complete one (that one first), and when each was taken. */
+  private since: { gen: number; at: number }[] = [];
+
+  constructor(private readonly retentionMs: number) {}
+
+  /**
+   * Ends collection `gen`, taken at `at` (ms): the oldest collection a socket must have been
+   * seen in to be kept, or undefined when none is to be forgotten.
+   */
+  end(gen: number, at: number, complete: boolean): number | undefined {
+    if (complete) {
+      this.since = [{ gen, at }];
+      return gen;
+    }
+    this.since.push({ gen, at });
+    let n = 0;
+    while (n < this.since.length - 1 && (this.since[n] as { at: number }).at <= at - this.retentionMs) n++;
+    if (n === 0) return undefined;
+    this.since.splice(0, n);
+    return (this.since[0] as { gen: number }).gen;
+  }
+}
+
+/** How long a connection no collection has seen is remembered when no complete collection comes, ms. */
+export const DIRECTION_RETENTION_MS = 600_000;
+
+/**
+ * Inbound and outbound as first decided, by socket (its cookie, else its inode) per network
+ * namespace: a connection keeps its direction for life, though the listener that accepted it
+ * closes or a listener opens on its port later. Only connections called inbound or outbound are
+ * kept (listen and local are read off the socket itself). A socket not seen in a complete
+ * collection is gone and forgotten; after a partial one (a collector timed out part-way) unseen
+ * sockets are kept, unless no collection has seen them for {@link DIRECTION_RETENTION_MS}.
+ */
+export class DirectionMemory {
+  private readonly spaces = new Map<number, Map<bigint | number, Remembered>>();
+  private readonly cutoff = new UnseenCutoff(DIRECTION_RETENTION_MS);
+  private gen = 0;
+  private at = 0;
+
+  /** Starts a collection taken at `at` (ms). */
+  begin(at: number): void {
+    this.gen++;
+    this.at = at;
+  }
+
+  /** The direction `s` was given when first seen, else `decided` (remembered from now on). */
+  settle(s: SocketRecord, decided: 'inbound' | 'outbound'): 'inbound' | 'outbound' {
+    const id = s.cookie ?? (s.inode !== 0 ? s.inode : undefined);
+    if (id === undefined) return decided;
+    const ns = s.netns ?? NO_NAMESPACE;
+    let sockets = this.spaces.get(ns);
+    if (sockets === undefined) this.spaces.set(ns, (sockets = new Map()));
+    const r = sockets.get(id);
+    if (r !== undefined && r.localPort === s.local.port && r.remotePort === s.remote.port) {
+      r.gen = this.gen;
+      return r.inbound ? 'inbound' : 'outbound';
+    }
+    sockets.set(id, { inbound: decided === 'inbound', gen: this.gen, localPort: s.local.port, remotePort: s.remote.port });
+    return decided;
+  }
+
+  /** Ends the collection, `complete` or not (see {@link UnseenCutoff}). */
+  end(complete: boolean): void {
+    const oldest = this.cutoff.end(this.gen, this.at, complete);
+    if (oldest === undefined) return;
+    for (const [ns, sockets] of this.spaces) {
+      for (const [id, r] of sockets) if (r.gen < oldest) sockets.delete(id);
+      if (sockets.size === 0) this.spaces.delete(ns);
+    }
+  }
+
+  /** Connections remembered. */
+  get size(): number {
+    let n = 0;
+    for (const sockets of this.spaces.values()) n += sockets.size;
+    return n;
   }
 }
 
 /** Sets `direction` on every socket it can classify (listen, inbound, outbound, local), in place. */
-export function classifyDirections(sockets: SocketRecord[]): void {
-  const book = new DirectionBook();
+export function classifyDirections(sockets: SocketRecord[], options: DirectionOptions = {}): void {
+  const book = new DirectionBook(options);
   for (const s of sockets) book.learn(s);
   for (const s of sockets) {
     const d = book.classify(s);

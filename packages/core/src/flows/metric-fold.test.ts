@@ -108,15 +108,18 @@ describe('idle series under churn (memory stays bounded)', () => {
 describe('a socket whose owner or direction changes', () => {
   it('moves to the series its new key names, counters following it', () => {
     const r = createMetricFold({ folding: 'service' });
-    const s = (segs: number, process?: { pid: number; comm: string }) =>
-      tcpSocket({ cookie: 42n, local: { address: '10.0.0.1', port: 8080 }, remote: { address: '10.0.0.9', port: 50000 }, process, tcp: { dataSegsIn: segs } });
+    // neither port is ephemeral and no listener: the fold's fallback calls it outbound
+    const s = (segs: number, process?: { pid: number; comm: string }, direction?: 'inbound' | 'outbound') =>
+      tcpSocket({ cookie: 42n, local: { address: '10.0.0.1', port: 8080 }, remote: { address: '10.0.0.9', port: 5000 }, process, direction, tcp: { dataSegsIn: segs } });
     const segsIn = (out: MetricFamily[]) => fam(out, 'sockscope_tcp_data_segments_in_total').samples?.map((x) => [x.labels.direction, x.labels.process, x.value]);
     expect(segsIn(foldRecords(r, T0, [s(10)]))).toEqual([['outbound', '', 10]]);
     // the process enricher found the owner this time
     expect(segsIn(foldRecords(r, T0, [s(15, { pid: 3, comm: 'app' })]))).toEqual([['outbound', 'app', 5]]);
-    // a listener on 8080 appeared: the same socket is now an inbound flow of that port
-    expect(segsIn(foldRecords(r, T0, [listener(8080), s(16, { pid: 3, comm: 'app' })]))).toEqual([['inbound', 'app', 1]]);
-    expect(segsIn(foldRecords(r, T0, [s(20, { pid: 3, comm: 'app' })]))).toEqual([['outbound', 'app', 9]]);
+    // a listener on 8080 appeared: the direction the fallback decided stays with the socket (issue 15)
+    expect(segsIn(foldRecords(r, T0, [listener(8080), s(16, { pid: 3, comm: 'app' })]))).toEqual([['outbound', 'app', 6]]);
+    // an enricher says inbound: the socket moves to the inbound series of its port, and back
+    expect(segsIn(foldRecords(r, T0, [s(20, { pid: 3, comm: 'app' }, 'inbound')]))).toEqual([['inbound', 'app', 4]]);
+    expect(segsIn(foldRecords(r, T0, [s(22, { pid: 3, comm: 'app' }, 'outbound')]))).toEqual([['outbound', 'app', 8]]);
   });
 });
 
@@ -151,7 +154,7 @@ describe('folding records one at a time (begin / add / end)', () => {
       const expected = foldRecords(batch, 1000 * round, list);
       fold.begin(1000 * round);
       for (const s of list) fold.add(s);
-      expect(fold.end()).toEqual(expected);
+      expect(fold.end(true)).toEqual(expected);
     }
     expect(value(fam(foldRecords(batch, 4000, records()), 'sockscope_tcp_rtt_seconds'), { direction: 'inbound', local_port: '80' })).toBe(0.002);
   });
@@ -162,18 +165,18 @@ describe('folding records one at a time (begin / add / end)', () => {
     const total = (out: MetricFamily[]) => value(fam(out, 'sockscope_tcp_data_segments_out_total'), { dst: '10.7.7.7' });
     r.begin(1);
     r.add(segs(10));
-    expect(total(r.end())).toBe(10);
+    expect(total(r.end(true))).toBe(10);
     r.begin(2);
     r.add(segs(25)); // this collection is abandoned (its collector timed out): 15 more were seen
     r.begin(3);
     r.add(segs(30));
-    expect(total(r.end())).toBe(30);
+    expect(total(r.end(true))).toBe(30);
   });
 
   it('refuses add() and end() outside a collection', () => {
     const r = createMetricFold();
     expect(() => r.add(tcpSocket())).toThrow('add() outside begin()/end()');
-    expect(() => r.end()).toThrow('end() without begin()');
+    expect(() => r.end(true)).toThrow('end() without begin()');
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Fold } from '../contracts/fold.js';
+import { DEFAULT_EPHEMERAL_PORTS, inboundByPorts, portRangeProblems, UnseenCutoff, type PortRange } from '../enrichers/direction.js';
 import { SockscopeError } from '../errors.js';
 import { compileSelection } from '../selection/compile.js';
 import type { ResolveHost } from '../selection/hosts.js';
@@ -13,7 +14,7 @@ import { planFlows } from './plan.js';
 import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
 import { SeriesTable } from './series-table.js';
 import { Series, addGauges, applyDeltas, countDropped, foldIntoOther } from './series.js';
-import { SocketMemos } from './socket-memory.js';
+import { SocketMemos, type SocketMemo } from './socket-memory.js';
 
 /** What the app injects into the metric fold. */
 export interface MetricFoldDeps {
@@ -34,14 +35,23 @@ export interface MetricFoldDeps {
    * such label; sockets of several namespaces met anyway are said once in `notices()`.
    */
   namespaces?: 'one' | 'many';
+  /**
+   * The host's ephemeral ports (`net.ipv4.ip_local_port_range`; the agent reads it), for the
+   * fold's own direction fallback: a flow no listening port accounts for is inbound when its local
+   * port is outside them and its peer's inside. Default 32768-60999, the kernel's default.
+   */
+  ephemeralPorts?: PortRange;
 }
 
 /**
  * Folds a collection's socket records into flow metric families, one record at a time, and
  * keeps counter totals and histograms across collections: per-flow families, socket counts,
  * listen queues, the RTT histogram and series_dropped, in catalog order. Direction falls back
- * to listening ports, so listeners must come before the flows they accepted (the Fold contract).
+ * to listening ports, so listeners must come before the flows they accepted (the Fold contract),
+ * then to ephemeral ports; a socket keeps the direction first decided for its life.
  * A collection left open is dropped at the next `begin`, its counter increments kept in the totals.
+ * `end(false)` (a partial collection) forgets no socket it did not see, unless none has seen it
+ * for the retention time; `end(true)` forgets every socket it did not see.
  */
 export interface MetricFold extends Fold<MetricFamily[]> {
   /** Resolves once background host-name resolution in flight has finished. */
@@ -63,6 +73,9 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     throw new SockscopeError('ERR_CONFIG_INVALID', `metric fold: namespaces: must be 'one' or 'many', not ${JSON.stringify(deps.namespaces)}`);
   }
   const many = deps.namespaces === 'many';
+  const ephemeral = deps.ephemeralPorts ?? DEFAULT_EPHEMERAL_PORTS;
+  const rangeProblems = portRangeProblems(ephemeral, 'ephemeralPorts');
+  if (rangeProblems.length > 0) throw new SockscopeError('ERR_CONFIG_INVALID', `metric fold: ${rangeProblems.join('; ')}`);
   const plan = planFlows(config);
   const { G, C, byRtt, rank } = plan;
   const keyer = createFlowKeyer(config.folding, plan.compat ? 'flow' : config.label_style, { netns: many });
@@ -70,7 +83,9 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
   const slots = C > 0 ? new CounterSlots(plan.counterReaders, 2 * G) : undefined;
   const memos = new SocketMemos(slots, many);
   const seats = new CapSeats(config.top_k);
-  const table = new SeriesTable(keyer, G, C, { retentionMs: deps.retentionMs ?? 600_000, maxIdle: deps.maxIdleSeries ?? config.max_idle_series });
+  const retentionMs = deps.retentionMs ?? 600_000;
+  const table = new SeriesTable(keyer, G, C, { retentionMs, maxIdle: deps.maxIdleSeries ?? config.max_idle_series });
+  const unseen = new UnseenCutoff(retentionMs);
   const aggregates = new Aggregates(plan);
   const other = new Series('\u0000other', keyer.otherLabels, G, C);
   // TCP listening ports of the collection open: a flow from a marked local port was accepted
@@ -105,7 +120,14 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     if (listen) markListeningPort(listen, s);
     if (s.protocol !== 'tcp' || NOT_FLOW[s.state]) return;
     let dir: Direction | undefined = s.direction;
-    if ((dir === undefined || dir === 'local') && listen) dir = listen[s.local.port] === 1 ? (dir ?? 'inbound') : (dir ?? 'outbound');
+    let inbound = dir === 'inbound';
+    let found: SocketMemo | undefined;
+    if ((dir === undefined || dir === 'local') && listen) {
+      // the fallback: what this socket was folded as before, else its listening port, else its ports
+      found = memos.find(s);
+      inbound = found?.decidedInbound() ?? (listen[s.local.port] === 1 || inboundByPorts(s, ephemeral));
+      dir ??= inbound ? 'inbound' : 'outbound';
+    }
     if (!selection.all && !selection.matches(s, dir)) return;
     if (!mixedSaid && s.netns !== firstNetns) {
       if (firstNetns === UNSEEN) firstNetns = s.netns;
@@ -117,8 +139,7 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
         );
       }
     }
-    const inbound = dir === 'inbound' || (dir === 'local' && listen !== undefined && listen[s.local.port] === 1);
-    const memo = memos.see(s, gen);
+    const memo = memos.see(s, gen, found);
     let g = memo.lastSeries(s, inbound, gen);
     if (g === undefined) memo.remember((g = table.seriesOf(s, inbound)), s, inbound);
     table.activate(g, gen, at);
@@ -131,10 +152,12 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     else if (r > g.score) g.score = r;
   };
 
-  const end = (): MetricFamily[] => {
+  const end = (complete: boolean): MetricFamily[] => {
     if (!open) throw new Error('metric fold: end() without begin()');
     open = false;
-    memos.forgetUnseen(gen);
+    // a partial collection (complete false) did not see every live socket: keep their memos
+    const oldest = unseen.end(gen, at, complete !== false);
+    if (oldest !== undefined) memos.forgetSeenBefore(oldest);
     const { kept, folded } = seats.split(table.active, config.max_series, gen);
     for (const g of kept) applyDeltas(g.buf, G, C);
     if (folded.length > 0) foldIntoOther(other, folded, plan, gen, at);

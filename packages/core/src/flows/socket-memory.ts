@@ -31,6 +31,14 @@ export class SocketMemo {
     return g;
   }
 
+  /**
+   * Whether the socket was folded inbound last time (undefined before its first series): the
+   * direction the fold's own fallback decided stays with the socket for its life.
+   */
+  decidedInbound(): boolean | undefined {
+    return this.series === undefined ? undefined : this.inbound;
+  }
+
   /** Remembers the series this socket folds into, and what the choice read. */
   remember(g: Series, s: SocketRecord, inbound: boolean): void {
     this.series = g;
@@ -42,7 +50,8 @@ export class SocketMemo {
 
 /**
  * The memo of every live socket, keyed by its cookie (else netns + inode + endpoints). A socket
- * not seen in a collection is gone: its memo is forgotten and its counter slot given back. When
+ * not seen in a complete collection is gone: its memo is forgotten and its counter slot given
+ * back (the fold decides when, see {@link SocketMemos.forgetSeenBefore}). When
  * more than one network namespace is read, cookies are kept apart per namespace: kernels before
  * 5.10 numbered socket cookies per namespace, so two namespaces could hand out the same one.
  */
@@ -62,9 +71,19 @@ export class SocketMemos {
     this.spaces.set(undefined, this.one);
   }
 
-  /** The memo of `s`, marked seen in collection `gen`; a new socket gets a fresh one. */
-  see(s: SocketRecord, gen: number): SocketMemo {
-    const id = s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
+  /** The memo of `s` if it was seen before, not marked seen (pass it to {@link see}). */
+  find(s: SocketRecord): SocketMemo | undefined {
+    const sockets = this.perNamespace && s.netns !== undefined ? this.spaces.get(s.netns) : this.one;
+    return sockets?.get(idOf(s));
+  }
+
+  /** The memo of `s` (`found` when {@link find} just gave it), marked seen in collection `gen`; a new socket gets a fresh one. */
+  see(s: SocketRecord, gen: number, found?: SocketMemo): SocketMemo {
+    if (found !== undefined) {
+      found.gen = gen;
+      return found;
+    }
+    const id = idOf(s);
     let sockets = this.one;
     if (this.perNamespace && s.netns !== undefined) {
       sockets = this.spaces.get(s.netns) as Map<bigint | string, SocketMemo>;
@@ -79,15 +98,20 @@ export class SocketMemos {
     return memo;
   }
 
-  /** Forgets every socket not seen in collection `gen`, giving its counter slot back. */
-  forgetUnseen(gen: number): void {
+  /** Forgets every socket last seen before collection `oldest`, giving its counter slot back. */
+  forgetSeenBefore(oldest: number): void {
     for (const [ns, sockets] of this.spaces) {
       for (const [id, memo] of sockets) {
-        if (memo.gen === gen) continue;
+        if (memo.gen >= oldest) continue;
         sockets.delete(id);
         if (memo.slot >= 0) this.slots?.release(memo.slot);
       }
       if (ns !== undefined && sockets.size === 0) this.spaces.delete(ns);
     }
   }
+}
+
+/** A socket's identity: its cookie, else its namespace, inode and endpoints. */
+function idOf(s: SocketRecord): bigint | string {
+  return s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
 }

@@ -1,4 +1,4 @@
-import type { Collector, CollectorResult, SocketVisitor } from '../contracts/collector.js';
+import type { Collector, CollectorProvides, CollectorResult, SocketVisitor } from '../contracts/collector.js';
 import type { Enricher, RecordEnrichment } from '../contracts/enricher.js';
 import type { FoldResults, Folds } from '../contracts/fold.js';
 import type { Warning } from '../contracts/warning.js';
@@ -19,6 +19,12 @@ export interface NamedCollector {
   collector: Collector;
   /** Milliseconds before the collector is reported as timed out. */
   timeoutMs: number;
+  /**
+   * What it produces (its definition's `provides`). A collector that does not provide `sockets`
+   * cannot make a collection partial by failing; without this, any failure might have cut sockets
+   * short, and the collection is partial (see {@link collect}).
+   */
+  provides?: readonly CollectorProvides[];
 }
 
 /** A named enricher instance with its own timeout. */
@@ -57,6 +63,11 @@ interface Prepared {
  * keeps it. A collector that throws, rejects or times out is reported in `status` (what it read
  * before stays folded); the others still publish. An enricher's duration is its preparation: its
  * per-record work counts in the collector's.
+ *
+ * The collection is complete when every collector that may stream sockets (see
+ * {@link NamedCollector.provides}) finished and did not call its data inconsistent; otherwise it
+ * is partial, and the folds (`end(complete)`) and enrichers (`finish(complete)`) are told so:
+ * a socket a partial collection did not see may still be alive, and must not be forgotten.
  */
 export async function collect<F extends Folds>(
   collectors: readonly NamedCollector[],
@@ -101,8 +112,9 @@ export async function collect<F extends Folds>(
     for (const s of buffered) if (!isListening(s)) pass(s);
     buffered.length = 0;
   }
+  const complete = results.every((r, i) => (r.status.success && !r.status.inconsistent) || !maySeeSockets(collectors[i] as NamedCollector));
   const out: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(folds)) out[name] = f.end();
+  for (const [name, f] of Object.entries(folds)) out[name] = f.end(complete);
 
   const host: HostStats = {};
   const families: MetricFamily[] = [];
@@ -113,7 +125,7 @@ export async function collect<F extends Folds>(
     if (result.families) families.push(...result.families);
     if (result.host) mergeHost(host, result.host);
   }
-  for (const p of prepared) status.push(enricherStatus(p));
+  for (const p of prepared) status.push(enricherStatus(p, complete));
   return Object.freeze({
     timestamp,
     durationSeconds: (performance.now() - started) / 1000,
@@ -146,10 +158,15 @@ function runnable(prepared: readonly Prepared[]): { p: Prepared; run: RecordEnri
   return prepared.flatMap((p) => (p.run ? [{ p, run: p.run }] : []));
 }
 
-function enricherStatus(p: Prepared): CollectorStatus {
+/** A collector whose failure may have cut the collection's sockets short. */
+function maySeeSockets(c: NamedCollector): boolean {
+  return c.provides === undefined || c.provides.includes('sockets');
+}
+
+function enricherStatus(p: Prepared, complete: boolean): CollectorStatus {
   const name = `enricher:${p.name}`;
   if (!p.run) return failed(name, p.seconds, p.failure ?? 'not prepared');
-  const warnings: Warning[] = [...(p.run.finish().warnings ?? [])];
+  const warnings: Warning[] = [...(p.run.finish(complete).warnings ?? [])];
   if (p.errors > 0) warnings.push({ code: 'ERR_ENRICHER_RECORD', message: `${p.errors} record(s) could not be enriched: ${p.firstError ?? ''}` });
   const s: CollectorStatus = { name, success: true, durationSeconds: p.seconds };
   if (warnings.length > 0) s.warnings = warnings;

@@ -28,10 +28,13 @@ export async function enrichRecords(enricher: Enricher, records: readonly Socket
   return run.finish();
 }
 
-/** Feeds a list of records to a fold as one collection, listening sockets first, and returns its result. */
-export function foldRecords<R>(fold: Fold<R>, timestamp: number, records: readonly SocketRecord[]): R {
+/**
+ * Feeds a list of records to a fold as one collection, listening sockets first, and returns its
+ * result. The list is the whole table (a complete collection) unless `complete` is false.
+ */
+export function foldRecords<R>(fold: Fold<R>, timestamp: number, records: readonly SocketRecord[], complete = true): R {
   fold.begin(timestamp);
   for (const s of records) if (isListening(s)) fold.add(s);
   for (const s of records) if (!isListening(s)) fold.add(s);
-  return fold.end();
+  return fold.end(complete);
 }

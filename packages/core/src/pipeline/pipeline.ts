@@ -85,7 +85,8 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
       const collectors = only ? p.collectors.filter((c) => only.has(c.name)) : p.collectors;
       // a collect[] collection touches the shared fold only when a record comes (it keeps the
       // fold's socket memory: a host-only collection would otherwise forget every socket)
-      const metrics = only ? lazyFold(p.metrics) : p.metrics;
+      // (and, when it leaves out a collector that may read sockets, it cannot tell a gone socket)
+      const metrics = only ? lazyFold(p.metrics, p.collectors.every((c) => only.has(c.name) || (c.provides !== undefined && !c.provides.includes('sockets')))) : p.metrics;
       const collection = await collect(collectors, p.enrichers, { metrics }, { buffer: p.buffer });
       const failures = (p.startFailures ?? []).filter((s) => !only || only.has(s.name));
       const withFailures = failures.length > 0 ? { ...collection, status: [...collection.status, ...failures] } : collection;
@@ -136,8 +137,11 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
   };
 }
 
-/** A fold that is begun only when its first record comes; ended without one, it returns nothing. */
-function lazyFold(fold: Fold<readonly MetricFamily[]>): Fold<readonly MetricFamily[]> {
+/**
+ * A fold that is begun only when its first record comes; ended without one, it returns nothing.
+ * `whole`: every collector that may read sockets runs, else the collection is partial.
+ */
+function lazyFold(fold: Fold<readonly MetricFamily[]>, whole: boolean): Fold<readonly MetricFamily[]> {
   let at = 0;
   let begun = false;
   return {
@@ -147,7 +151,7 @@ function lazyFold(fold: Fold<readonly MetricFamily[]>): Fold<readonly MetricFami
       begun = true;
       fold.add(s);
     },
-    end: () => (begun ? fold.end() : []),
+    end: (complete) => (begun ? fold.end(complete && whole) : []),
   };
 }
 

@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import {
   SockscopeError,
@@ -23,6 +24,7 @@ import {
   type PluginContext,
   type PluginDefinition,
   type PluginRegistry,
+  type PortRange,
   type ReloadResult,
   type RenderedSnapshot,
   type Sink,
@@ -153,10 +155,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       notices.push(message);
       logger.warn(message);
     };
+    const ephemeralPorts = await hostEphemeralPorts();
     /** The plugin's context, after the plugin's own config check (`validateConfig`). */
     const contextOf = <C>(def: PluginDefinition): PluginContext<C> => {
       const entry = { ...(config[SECTIONS[def.kind]][def.name] ?? {}) };
       delete entry.enabled;
+      // the direction enricher's ephemeral ports are the host's unless the config says otherwise
+      if (def.kind === 'enricher' && def.name === 'direction' && entry.ephemeral_ports === undefined && ephemeralPorts) entry.ephemeral_ports = { ...ephemeralPorts };
       const ctx = createPluginContext<C>(def, entry, {
         logger: logger.child({ [def.kind]: def.name }),
         reportOnce: (key, message) => reportOnce(`${def.name}:${key}`, `${def.kind} ${def.name}: ${message}`),
@@ -181,7 +186,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         return;
       }
       try {
-        gen.collectors.push({ name: def.name, collector: await def.create(ctx), timeoutMs });
+        gen.collectors.push({ name: def.name, collector: await def.create(ctx), timeoutMs, provides: def.provides });
       } catch (err) {
         const fallback = registry.fallbackFor(def);
         if (fallback) {
@@ -217,11 +222,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         }
       }
       const namespaces = namespacesRead(config, gen.collectors);
-      gen.foldKey = canonical({ flows: config.flows ?? {}, namespaces });
+      gen.foldKey = canonical({ flows: config.flows ?? {}, namespaces, ephemeralPorts: ephemeralPorts ?? null });
       if (previous && previous.foldKey === gen.foldKey) {
         gen.fold = previous.fold;
       } else {
-        gen.fold = createMetricFold(config.flows as Partial<FlowsConfig> | undefined, { resolveHost, namespaces });
+        gen.fold = createMetricFold(config.flows as Partial<FlowsConfig> | undefined, { resolveHost, namespaces, ephemeralPorts });
         for (const n of gen.fold.notices()) logger.warn(n);
       }
     } catch (err) {
@@ -397,6 +402,17 @@ function namespacesRead(config: AgentConfig, running: readonly { name: string }[
     return ns !== undefined && ns !== 'own';
   });
   return many ? 'many' : 'one';
+}
+
+/** The host's ephemeral ports (Linux's net.ipv4.ip_local_port_range); undefined elsewhere (core's default, 32768-60999, then). */
+async function hostEphemeralPorts(): Promise<PortRange | undefined> {
+  try {
+    const [from, to] = (await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).trim().split(/\s+/).map(Number);
+    if (from === undefined || to === undefined || !Number.isInteger(from) || !Number.isInteger(to) || from < 1 || from > to || to > 65535) return undefined;
+    return { from, to };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Which settings of a new config only a restart applies: the sinks (listeners, endpoints) and logging. */

@@ -19,7 +19,7 @@ import { UsageError, helpText, parseArgs, type CliArgs } from './args.js';
 import { startAgent, type Agent } from './agent.js';
 import { builtinRegistry } from './builtins.js';
 import { applyConfigFlags, type ConfigFlags } from './config/flags.js';
-import { EMBEDDED_DEFAULT, enabledPlugins, readConfigFile, validateConfig, type ConfigTranslator } from './config/load.js';
+import { EMBEDDED_DEFAULT, enabledPlugins, readConfigFile, readConfigFileInfo, validateConfig, type ConfigFile, type ConfigTranslator } from './config/load.js';
 import { enablePackagePlugins, loadPluginPackages, type LoadedPackage } from './config/plugins.js';
 import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
@@ -89,6 +89,8 @@ interface Loaded {
   packages: LoadedPackage[];
   /** Plugins the environment turns on. */
   enabledByEnv: ReadonlySet<string>;
+  /** Set when the file holds no settings (the embedded default applies). */
+  noSettings?: ConfigFile['noSettings'];
 }
 
 /**
@@ -100,7 +102,7 @@ interface Loaded {
  */
 async function loadConfig(source: ConfigSource): Promise<Loaded> {
   const file = source.configFile;
-  const raw = file ? await readConfigFile(file) : (structuredClone(EMBEDDED_DEFAULT) as Record<string, unknown>);
+  const { raw, noSettings } = file ? await readConfigFileInfo(file) : { raw: structuredClone(EMBEDDED_DEFAULT) as Record<string, unknown>, noSettings: undefined };
   const registry = builtinRegistry();
   const plugins = await loadPluginPackages(raw.plugins, registry, { configDir: file ? dirname(resolve(file)) : undefined, cwd: process.cwd(), ownDir: OWN_DIR });
   const enabledByEnv = new Set(otlpEnabledByEnv(process.env) ? ['otlp'] : []);
@@ -115,7 +117,7 @@ async function loadConfig(source: ConfigSource): Promise<Loaded> {
     ],
     { enabledByEnv, overrides: [(c) => enablePackagePlugins(c, plugins.packages), (c) => applyConfigFlags(c, source, registry)] },
   );
-  return { config, registry, errors: [...plugins.errors, ...errors], warnings, packages: plugins.packages, enabledByEnv };
+  return { config, registry, errors: [...plugins.errors, ...errors], warnings, packages: plugins.packages, enabledByEnv, noSettings };
 }
 
 /** The registry `--help` lists: the built-ins, and the plugins of `--config` when it loads. */
@@ -193,14 +195,15 @@ function printError(io: MainIo, err: unknown): void {
 async function checkConfig(args: CliArgs, io: MainIo): Promise<number> {
   const file = args.configFile as string;
   try {
-    const { errors, warnings } = await loadConfig(args);
+    const { errors, warnings, noSettings } = await loadConfig(args);
     for (const w of warnings) io.err(`warning: ${w}\n`);
     if (errors.length > 0) {
       io.err(`${file}: ${errors.length} error${errors.length > 1 ? 's' : ''}\n`);
       for (const e of errors) io.err(`  ${e}\n`);
       return 2;
     }
-    io.out(`${file}: valid\n`);
+    // a file without settings runs the agent on the embedded default, as no file does: say so
+    io.out(`${file}: valid${noSettings ? ` (${noSettings}: the embedded default)` : ''}\n`);
     return 0;
   } catch (err) {
     printError(io, err);

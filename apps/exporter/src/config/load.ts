@@ -3,11 +3,10 @@ import {
   SockscopeError,
   compileConfigSchema,
   deepFreeze,
-  durationSchema,
   errorMessage,
   fitsPlatform,
-  parseDuration,
   renameDeprecatedKeys,
+  type ConfigValidator,
   type PluginDefinition,
   type PluginKind,
   type PluginRegistry,
@@ -22,11 +21,29 @@ export const EMBEDDED_DEFAULT: Readonly<Record<string, unknown>> = Object.freeze
 /** The largest config file read; a bigger one is refused before it is read (it is not a config). */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
 
+/** The most YAML aliases (`*name`) a config file may resolve: a few are handy, a billion laughs are not. */
+export const MAX_CONFIG_ALIASES = 100;
+
+/** A config file as read: its settings, and why it holds none when it holds none. */
+export interface ConfigFile {
+  /** The file's settings (an empty object for a file without any). */
+  raw: Record<string, unknown>;
+  /** Set when the file holds no settings, so the embedded default applies: `empty` (nothing or blanks) or `only comments`. */
+  noSettings?: 'empty' | 'only comments';
+}
+
 /**
- * Reads a YAML file into a plain object. A missing, unreadable, non-regular, empty, binary or
- * oversized file, or one that is not YAML, is one clear error (ERR_CONFIG_INVALID).
+ * Reads a YAML file into a plain object. A missing, unreadable, non-regular, binary or oversized
+ * file (over {@link MAX_CONFIG_BYTES}, refused before it is read), one that is not YAML, and one
+ * whose aliases expand past {@link MAX_CONFIG_ALIASES} are one clear error naming the file
+ * (ERR_CONFIG_INVALID). An empty file, or one of comments only, is the embedded default.
  */
 export async function readConfigFile(path: string): Promise<Record<string, unknown>> {
+  return (await readConfigFileInfo(path)).raw;
+}
+
+/** {@link readConfigFile}, telling also whether the file holds no settings at all. */
+export async function readConfigFileInfo(path: string): Promise<ConfigFile> {
   const refuse = (why: string, details: string[] = []) => new SockscopeError('ERR_CONFIG_INVALID', why, details);
   let bytes: Buffer;
   try {
@@ -43,6 +60,10 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((err as Error).message);
     throw refuse(`cannot read config file ${path}: ${why}`);
   }
+  // it may have grown between stat and read (a log, a device): the limit holds for what was read
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    throw refuse(`config file ${path} is over ${formatBytes(MAX_CONFIG_BYTES)}: a config file is at most ${formatBytes(MAX_CONFIG_BYTES)} (is this the right file?)`);
+  }
   if (bytes.includes(0)) throw refuse(`config file ${path} is not text (it holds NUL bytes): is this the right file?`);
   let text: string;
   try {
@@ -50,22 +71,103 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
   } catch {
     throw refuse(`config file ${path} is not UTF-8 text: is this the right file?`);
   }
-  if (text.trim() === '') {
-    throw refuse(`config file ${path} is empty: write the settings to change (see the README's Configuration), or leave out the file to run on the embedded default`);
+  // an empty file is the embedded default, as no file is
+  if (text.trim() === '') return { raw: {}, noSettings: 'empty' };
+  const deep = nestingBeyond(text, MAX_CONFIG_DEPTH);
+  if (deep) {
+    throw refuse(`config file ${path} nests deeper than ${MAX_CONFIG_DEPTH} levels (at line ${deep.line}): a config needs far fewer; is this the right file?`);
   }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    // the parser's message repeats the position the prefix gives: "… at line 3, column 1:"
-    const lines = doc.errors.map((e) => `${path}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '')}`);
-    throw refuse(`config file ${path} is not valid YAML`, lines);
+  let value: unknown;
+  try {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      // the parser's message repeats the position the prefix gives: "… at line 3, column 1:"
+      const lines = doc.errors.map((e) => `${path}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] as string).replace(/ at line \d+, column \d+:?$/, '')}`);
+      const shown = [...new Set(lines)];
+      if (shown.length > MAX_YAML_ERROR_LINES) shown.splice(MAX_YAML_ERROR_LINES, Infinity, `${path}: and ${shown.length - MAX_YAML_ERROR_LINES} more YAML errors`);
+      throw refuse(`config file ${path} is not valid YAML`, shown);
+    }
+    value = doc.toJS({ maxAliasCount: MAX_CONFIG_ALIASES });
+  } catch (err) {
+    if (err instanceof SockscopeError) throw err;
+    if (/alias count/i.test(errorMessage(err))) {
+      throw refuse(
+        `config file ${path} is refused: its YAML aliases (*name) expand past ${MAX_CONFIG_ALIASES} copies, as a "billion laughs" document does; write the values out instead of using anchors and aliases`,
+      );
+    }
+    // the parser's own limits (nesting deeper than its stack): still one line naming the file
+    throw refuse(`config file ${path} is not a config sockscope can read: ${errorMessage(err).split('\n')[0]}`);
   }
-  const value: unknown = doc.toJS();
   // a file of comments only: every default
-  if (value === null || value === undefined) return {};
+  if (value === null || value === undefined) return { raw: {}, noSettings: 'only comments' };
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw refuse(`config file ${path} must hold a mapping at the top level (key: value lines), not ${Array.isArray(value) ? 'a list' : typeof value}`);
   }
-  return value as Record<string, unknown>;
+  return { raw: value as Record<string, unknown> };
+}
+
+/** The deepest a config file may nest (mappings, lists, flow brackets): sockscope's own config needs 6. */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** The most YAML syntax errors listed for a file (the rest are counted). */
+const MAX_YAML_ERROR_LINES = 10;
+
+/**
+ * Where a YAML text nests deeper than `limit`, before the parser (which recurses) meets it: flow
+ * brackets (`[`, `{`) outside quotes and comments, on top of the block indentation levels open at
+ * that line. An estimate that never undercounts what the parser will recurse into for a config.
+ */
+function nestingBeyond(text: string, limit: number): { line: number } | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let line = 1;
+  let lineStart = true;
+  let indent = 0;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '\n') {
+      line++;
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (lineStart) {
+      if (c === ' ') {
+        indent++;
+        continue;
+      }
+      if (c === '#' || c === '\r') continue;
+      lineStart = false;
+      // a block line outside brackets: the indentation levels still open at it
+      if (flow === 0) {
+        while (indents.length > 0 && (indents[indents.length - 1] as number) >= indent) indents.pop();
+        indents.push(indent);
+        if (indents.length > limit) return { line };
+      }
+    }
+    if (c === '#' && (i === 0 || /\s/.test(text[i - 1] as string))) {
+      // a comment: skip to the end of the line
+      const end = text.indexOf('\n', i);
+      if (end < 0) break;
+      i = end - 1;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      // a quote opens a scalar at its start, not inside a plain word (it's)
+      if (i === 0 || /[\s[{,:]/.test(text[i - 1] as string)) quote = c;
+    } else if (c === '[' || c === '{') {
+      if (++flow + indents.length > limit) return { line };
+    } else if ((c === ']' || c === '}') && flow > 0) {
+      flow--;
+    }
+  }
+  return undefined;
 }
 
 function formatBytes(n: number): string {
@@ -102,11 +204,12 @@ export interface ValidateOptions {
 }
 
 /**
- * Validates a raw config against the composed schema (core + every registered plugin), then,
- * when the schema found nothing, runs the extra checks, refuses durations no timer can wait, and
- * calls `validateConfig` of every enabled plugin (and the fallback of each enabled collector) on
- * its section with the schema's defaults applied, its lines prefixed with `collectors.<name>.`
- * (`enrichers.`, `sinks.`).
+ * Validates a raw config against the composed schema (core + every registered plugin; durations
+ * in range), runs the extra checks (CIDRs, regexes, registry policy) and calls `validateConfig` of
+ * every enabled plugin (and the fallback of each enabled collector) on its section with the
+ * schema's defaults applied, its lines prefixed with `collectors.<name>.` (`enrichers.`, `sinks.`).
+ * Every problem comes in one run: the extra checks and the plugins' own run even when the schema
+ * found something (a plugin whose own section the schema refused is not asked).
  */
 export function validateConfig(
   raw: Record<string, unknown>,
@@ -129,13 +232,41 @@ export function validateConfig(
   }
   for (const apply of options.overrides ?? []) apply(native);
   warnings.push(...renameDeprecated(native, registry));
-  const schema = composeConfigSchema(registry, parts);
-  const durations = durationValues(schema, native);
-  const errors = tidyDurationErrors(compileConfigSchema(schema)(native), durations);
   const config = native as unknown as AgentConfig;
-  if (errors.length === 0) for (const check of extraChecks) errors.push(...check(config));
-  if (errors.length === 0) errors.push(...durationLimitErrors(durationValues(schema, native)), ...pluginConfigErrors(config, registry, options.enabledByEnv));
+  let validate: ConfigValidator;
+  try {
+    validate = compileConfigSchema(composeConfigSchema(registry, parts));
+  } catch (err) {
+    return { config, errors: invalidSchemaErrors(registry, err), warnings };
+  }
+  const errors = validate(native);
+  const schemaFailed = errors.length > 0;
+  const more: string[] = [];
+  for (const check of [...extraChecks, (c: AgentConfig) => pluginConfigErrors(c, registry, options.enabledByEnv)]) {
+    try {
+      more.push(...check(config));
+    } catch (err) {
+      // a check meeting a shape the schema refused: the schema's line says it
+      if (!schemaFailed) more.push(`(config): a check failed: ${errorMessage(err)}`);
+    }
+  }
+  for (const line of more) if (!errors.includes(line)) errors.push(line);
   return { config, errors, warnings };
+}
+
+/** Which plugin's configSchema cannot be compiled: one line each, or the compiler's word when none alone fails. */
+function invalidSchemaErrors(registry: PluginRegistry, err: unknown): string[] {
+  const lines: string[] = [];
+  for (const [kind, section] of Object.entries(SECTIONS) as [PluginKind, string][]) {
+    for (const def of registry.list(kind)) {
+      try {
+        compileConfigSchema(def.configSchema);
+      } catch (e) {
+        lines.push(`${section}.${def.name}: the plugin's configSchema is not a valid JSON Schema (${errorMessage(e).split('\n')[0]}): fix the plugin, or remove its package from plugins`);
+      }
+    }
+  }
+  return lines.length > 0 ? lines : [`(config): the config schema does not compile: ${errorMessage(err).split('\n')[0]}`];
 }
 
 /** The plugins a validated config turns on that fit this platform (as the registry enables them, without the fallbacks). */
@@ -179,67 +310,6 @@ export function pluginConfigErrors(config: AgentConfig, registry: PluginRegistry
     }
   }
   return errors;
-}
-
-/** Longest duration a Node timer can wait: 2^31 - 1 ms (about 596 h); a longer one fires at once. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
-
-const DURATION_PATTERN = (durationSchema.anyOf[0] as { pattern: string }).pattern;
-const DURATION_HINT = 'must be a duration such as 500ms, 5s or 1m30s, or a number of seconds';
-
-/** True for a schema node that is core's duration schema (possibly with a default and description). */
-function isDurationSchema(node: unknown): boolean {
-  const anyOf = (node as { anyOf?: { pattern?: string }[] } | undefined)?.anyOf;
-  return Array.isArray(anyOf) && anyOf.some((b) => b?.pattern === DURATION_PATTERN);
-}
-
-/** Every duration of a config where its schema has one: dotted path → value. */
-function durationValues(schema: unknown, value: unknown, path = '', out = new Map<string, unknown>()): Map<string, unknown> {
-  const props = (schema as { properties?: Record<string, unknown> } | undefined)?.properties;
-  if (!props || typeof value !== 'object' || value === null || Array.isArray(value)) return out;
-  for (const [key, sub] of Object.entries(props)) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    const at = path ? `${path}.${key}` : key;
-    if (isDurationSchema(sub)) out.set(at, v);
-    else durationValues(sub, v, at, out);
-  }
-  return out;
-}
-
-/** Durations longer than a timer can wait: `path: message`. */
-function durationLimitErrors(durations: ReadonlyMap<string, unknown>): string[] {
-  const errors: string[] = [];
-  for (const [path, v] of durations) {
-    let ms: number;
-    try {
-      ms = parseDuration(v as string | number);
-    } catch {
-      continue; // the schema said it
-    }
-    if (ms > MAX_DURATION_MS) errors.push(`${path}: ${JSON.stringify(v)} is longer than a timer can wait: at most 596h`);
-  }
-  return errors;
-}
-
-/**
- * A bad duration gives one line instead of ajv's two (one per anyOf branch): what a duration
- * looks like, or that it cannot be negative.
- */
-function tidyDurationErrors(lines: readonly string[], durations: ReadonlyMap<string, unknown>): string[] {
-  const replaced = new Map<string, string>();
-  for (const [path, v] of durations) {
-    if (!lines.some((l) => l.startsWith(`${path}: must `))) continue;
-    replaced.set(path, typeof v === 'number' && v < 0 ? `${path}: a duration cannot be negative (got ${v})` : `${path}: ${DURATION_HINT} (got ${JSON.stringify(v)})`);
-  }
-  const out: string[] = [];
-  for (const l of lines) {
-    const i = l.indexOf(': must ');
-    const r = i < 0 ? undefined : replaced.get(l.slice(0, i));
-    if (r === undefined) out.push(l);
-    else if (!out.includes(r)) out.push(r);
-  }
-  return out;
 }
 
 /** Renames the old camelCase keys of every registered plugin's section in place; one warning per key. */

@@ -1,4 +1,4 @@
-import { durationSchema, type PluginKind, type PluginRegistry, type JSONSchemaType } from '@sockscope/core';
+import { durationSchema, positiveDurationSchema, type PluginKind, type PluginRegistry, type JSONSchemaType } from '@sockscope/core';
 
 /** Plugin sections of the config: `collectors`, `enrichers`, `sinks`. */
 export const SECTIONS: Record<PluginKind, 'collectors' | 'enrichers' | 'sinks'> = {
@@ -34,8 +34,8 @@ export function composeConfigSchema(registry: PluginRegistry, parts: SchemaParts
         additionalProperties: false,
         default: {},
         properties: {
-          timeout: { ...durationSchema, default: '5s', description: 'per-collector timeout' },
-          min_interval: { ...durationSchema, default: '1s', description: 'a snapshot younger than this is served from cache' },
+          timeout: { ...positiveDurationSchema, default: '5s', description: 'per-collector timeout (more than zero, at most 596h)' },
+          min_interval: { ...durationSchema, default: '1s', description: 'a snapshot younger than this is served from cache (0s: every scrape collects; at most 596h)' },
           streaming: {
             enum: ['auto', 'off'],
             default: 'auto',

@@ -1,15 +1,40 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Ajv, type ErrorObject, type SchemaValidateFunction, type ValidateFunction } from 'ajv';
 import type { JSONSchemaType } from '../contracts/schema.js';
 import { SockscopeError } from '../errors.js';
 import { closest } from './did-you-mean.js';
+import { DURATION_KEYWORD, durationProblem, isDurationSchema, type DurationRange } from './duration.js';
 
 /** A compiled validator: applies schema defaults in place and returns every error as `path: message`. */
 export type ConfigValidator = (value: unknown) => string[];
 
-/** Compiles a JSON Schema once; the returned function validates, fills defaults and lists errors. */
+/** Checks a duration's form and range ({@link durationSchema}); one error naming what is wrong. */
+const validateDuration: SchemaValidateFunction = (range: DurationRange, data: unknown): boolean => {
+  const problem = durationProblem(data, range);
+  validateDuration.errors = problem === undefined ? [] : [{ keyword: DURATION_KEYWORD, message: problem, params: {} }];
+  return problem === undefined;
+};
+
+/**
+ * A copy of a schema in which every duration carries the range keyword: a plugin built with an
+ * older `durationSchema` (the `anyOf` alone) is held to the same range.
+ */
+function withDurationRanges(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withDurationRanges);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = withDurationRanges(v);
+  if (isDurationSchema(node) && !(DURATION_KEYWORD in out)) out[DURATION_KEYWORD] = {};
+  return out;
+}
+
+/**
+ * Compiles a JSON Schema once; the returned function validates, fills defaults and lists errors.
+ * Durations ({@link durationSchema}) are checked for their form and range, each in one line.
+ */
 export function compileConfigSchema(schema: JSONSchemaType, root = ''): ConfigValidator {
   const ajv = new Ajv({ allErrors: true, verbose: true, useDefaults: true, strict: false, allowUnionTypes: true });
-  const validate: ValidateFunction = ajv.compile(schema as object);
+  ajv.addKeyword({ keyword: DURATION_KEYWORD, schemaType: 'object', errors: true, validate: validateDuration });
+  const validate: ValidateFunction = ajv.compile(withDurationRanges(schema) as object);
   return (value: unknown) => {
     if (validate(value)) return [];
     return formatErrors(validate.errors ?? [], root);
@@ -20,9 +45,12 @@ export function compileConfigSchema(schema: JSONSchemaType, root = ''): ConfigVa
 export function formatErrors(errors: readonly ErrorObject[], root = ''): string[] {
   const lines: string[] = [];
   const seen = new Set<string>();
+  // a duration says in one line what is wrong: its anyOf branches (string pattern, number) say no more
+  const durations = new Set(errors.filter((e) => e.keyword === DURATION_KEYWORD).map((e) => e.instancePath));
   for (const e of errors) {
     // oneOf/anyOf summaries repeat what their branches already said.
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if') continue;
+    if (durations.has(e.instancePath) && e.keyword !== DURATION_KEYWORD && e.schemaPath.includes('/anyOf/')) continue;
     const path = joinPath(root, pointerToPath(e.instancePath));
     let line: string;
     if (e.keyword === 'additionalProperties') {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metricCatalog } from '../catalog/catalog.js';
 import { isSockscopeError, type SockscopeError } from '../errors.js';
-import { defaultRttBuckets, flowsConfigSchema, resolveFlowsConfig, validateFlowsConfig } from './schema.js';
+import { MAX_SERIES_LIMIT, defaultRttBuckets, flowsConfigSchema, resolveFlowsConfig, validateFlowsConfig } from './schema.js';
 
 const errorsOf = (cfg: unknown): readonly string[] => {
   try {
@@ -85,6 +85,30 @@ describe('config errors name the path', () => {
   it('validateFlowsConfig takes the path prefix of the caller', () => {
     expect(validateFlowsConfig({ selection: { include: { networks: ['nope'] }, exclude: {}, host_ttl: '5m' } }, 'profiles.edge.flows')).toEqual([
       'profiles.edge.flows.selection.include.networks[0]: invalid CIDR network: "nope" is not an IPv4 or IPv6 address or network',
+    ]);
+  });
+
+  it('max_series out of range is refused (issue 15: check-config passed 100000000000)', () => {
+    expect(errorsOf({ max_series: 100_000_000_000, max_idle_series: 2_000_000 })).toEqual([
+      `flows.max_series: must be <= ${MAX_SERIES_LIMIT}`,
+      `flows.max_idle_series: must be <= ${MAX_SERIES_LIMIT}`,
+    ]);
+    expect(errorsOf({ max_series: MAX_SERIES_LIMIT, max_idle_series: 0 })).toEqual([]);
+    expect(errorsOf({ histogram_buckets: Array.from({ length: 101 }, (_, i) => i + 1) })).toEqual(['flows.histogram_buckets: must NOT have more than 100 items']);
+  });
+
+  it('schema errors and semantic errors (CIDRs, regexes) come together, not the semantic ones hidden until the schema passes (issue 15)', () => {
+    expect(
+      errorsOf({
+        max_series: 0,
+        selection: { include: { networks: ['10.0.0.0/33'], ports: 'eighty', cmdline: ['('] }, host_ttl: '1000h' },
+      }),
+    ).toEqual([
+      'flows.max_series: must be >= 1',
+      'flows.selection.include.ports: must be array',
+      'flows.selection.host_ttl: must be at most 596h, the longest a timer can wait (got "1000h")',
+      'flows.selection.include.networks[0]: invalid CIDR network: "10.0.0.0/33" has an invalid prefix length (0 to 32)',
+      expect.stringMatching(/^flows\.selection\.include\.cmdline\[0\]: invalid regular expression: /),
     ]);
   });
 });

@@ -217,6 +217,7 @@ function assertPlugin(candidate: unknown, source: string): PluginDefinition {
   if (typeof c.coreMajor !== 'number') problems.push('coreMajor must be a number');
   if (!c.configSchema || typeof c.configSchema !== 'object') problems.push('configSchema must be a JSON Schema object');
   if (typeof (c as { create?: unknown }).create !== 'function') problems.push('create must be a function');
+  if (c.kind === 'collector' && !Array.isArray((c as { provides?: unknown }).provides)) problems.push('provides must list what the collector gives (sockets, host, families)');
   if (problems.length > 0) {
     const label = typeof c.name === 'string' ? `"${c.name}" from ${source}` : source;
     throw new SockscopeError('ERR_PLUGIN_INVALID', `${label} is not a sockscope plugin: ${problems.join('; ')}`, problems);

@@ -100,12 +100,14 @@ export function memoryOf(pid) {
 
 /**
  * Starts an exporter process and waits until `url` answers 200. Resolves to
- * `{ pid, url, stop() }`; if it exits first, rejects with what it printed.
+ * `{ pid, url, log(), exited, stop() }` (`exited` resolves to `{ code, signal }` when it ends);
+ * if it exits first, rejects with what it printed.
  */
 export async function startExporter(label, file, args, url, { startupMs = 30_000 } = {}) {
   const child = spawnTracked(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (c) => (log = (log + c).slice(-4000)));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const deadline = Date.now() + startupMs;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -126,14 +128,20 @@ export async function startExporter(label, file, args, url, { startupMs = 30_000
     pid: child.pid, // `sh -c ... exec` keeps the pid: this is the exporter itself
     url,
     log: () => log,
+    exited,
     stop: () => stopChild(child),
   };
 }
 
-/** Starts the sockscope CLI (`node FLAGS cli.js --config FILE`, the flags of its shebang) listening on 127.0.0.1:port. */
-export function startSockscope(label, cli, configFile, port) {
-  const args = [...CLI_NODE_FLAGS, cli, '--config', configFile, '--web.listen-address', `127.0.0.1:${port}`, '--log.level', 'warn'];
-  return startExporter(label, process.execPath, args, `http://127.0.0.1:${port}/metrics`);
+/**
+ * Starts the sockscope CLI (`node FLAGS cli.js --config FILE`, the flags of its shebang) listening
+ * on 127.0.0.1:port; `args` are more CLI flags, `auth` (`user:password`) what the start-up probe
+ * sends when the agent asks for basic auth.
+ */
+export function startSockscope(label, cli, configFile, port, { args = [], auth } = {}) {
+  const argv = [...CLI_NODE_FLAGS, cli, '--config', configFile, '--web.listen-address', `127.0.0.1:${port}`, '--log.level', 'warn', ...args];
+  const userinfo = auth ? `${auth.split(':').map(encodeURIComponent).join(':')}@` : '';
+  return startExporter(label, process.execPath, argv, `http://${userinfo}127.0.0.1:${port}/metrics`);
 }
 
 /** Starts prometheus-node-exporter on 127.0.0.1:port with extra flags (e.g. to pick collectors). */

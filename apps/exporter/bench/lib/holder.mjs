@@ -1,7 +1,10 @@
 // A holder process: keeps loopback TCP connections open for the bench, as the server side
 // (`holder.mjs server HOST PORT`) or the client side (`holder.mjs client HOST PORT`).
 // It reads one command per line on stdin and answers each with one JSON line on stdout;
-// it exits when stdin closes, so it cannot outlive the bench.
+// it exits when stdin closes, so it cannot outlive the bench. Commands: `status`; for a client
+// `open N [BYTES] [CONNECT_TIMEOUT_MS]` (each new connection sends BYTES bytes once, 0: nothing,
+// default a 6-byte greeting; a connect that takes longer than the timeout counts as an error) and
+// `churn PER_SECOND`. Every reply says how many bytes the holder's connections received.
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -20,8 +23,9 @@ let errors = 0;
 let lastError = '';
 let opened = 0;
 let closed = 0;
+let received = 0;
 let churnTimer;
-const reply = (obj) => process.stdout.write(JSON.stringify({ role, port, open: open.size, errors, lastError, opened, closed, ...obj }) + '\n');
+const reply = (obj) => process.stdout.write(JSON.stringify({ role, port, open: open.size, errors, lastError, opened, closed, received, ...obj }) + '\n');
 const noteError = (err) => {
   errors++;
   lastError = err.code ?? err.message;
@@ -31,20 +35,27 @@ function keep(socket) {
   open.add(socket);
   opened++;
   socket.on('error', noteError);
-  socket.on('data', () => {}); // read and drop the client's greeting
+  socket.on('data', (d) => (received += d.length)); // read and drop (the client's greeting)
   socket.once('close', () => {
     if (open.delete(socket)) closed++;
   });
 }
 
-/** Opens one connection; resolves true once it is established. */
-function connectOne() {
+/**
+ * Opens one connection; resolves true once it is established. It sends `bytes` bytes once (the
+ * greeting when undefined; nothing for 0); a connect slower than `timeoutMs` (0: no limit) fails.
+ */
+function connectOne(bytes, timeoutMs = 0) {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port });
+    if (timeoutMs > 0) socket.setTimeout(timeoutMs, () => fail(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' })));
     socket.once('connect', () => {
       socket.removeListener('error', fail);
+      socket.setTimeout(0);
       keep(socket);
-      socket.write('hello\n'); // a few bytes each way make tcp_info's byte counters non-zero
+      // a few bytes each way make tcp_info's byte counters non-zero
+      if (bytes === undefined) socket.write('hello\n');
+      else if (bytes > 0) socket.write(Buffer.alloc(bytes, 0x61));
       resolve(true);
     });
     const fail = (err) => {
@@ -57,12 +68,12 @@ function connectOne() {
 }
 
 /** Opens `count` connections, at most 256 handshakes in flight. */
-async function openMany(count) {
+async function openMany(count, bytes, timeoutMs) {
   let started = 0;
   const worker = async () => {
     while (started < count) {
       started++;
-      await connectOne();
+      await connectOne(bytes, timeoutMs);
     }
   };
   await Promise.all(Array.from({ length: Math.min(256, count) }, worker));
@@ -91,10 +102,10 @@ function churn(perSecond) {
 }
 
 async function handle(line) {
-  const [cmd, arg] = line.trim().split(/\s+/);
+  const [cmd, arg, bytes, timeoutMs] = line.trim().split(/\s+/);
   if (cmd === 'status') return reply({});
   if (role === 'client' && cmd === 'open') {
-    await openMany(Number(arg));
+    await openMany(Number(arg), bytes === undefined ? undefined : Number(bytes), Number(timeoutMs ?? 0));
     return reply({});
   }
   if (role === 'client' && cmd === 'churn') {

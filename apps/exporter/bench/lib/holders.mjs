@@ -10,8 +10,8 @@ const HOLDER = fileURLToPath(new URL('./holder.mjs', import.meta.url));
 const HOST = '127.0.0.1';
 const REPLY_TIMEOUT_MS = 120_000;
 
-/** One holder process spoken to over its stdin/stdout, one JSON reply per command. */
-class Holder {
+/** One holder process spoken to over its stdin/stdout, one JSON reply per command (`lib/holder.mjs`). */
+export class Holder {
   constructor(role, port) {
     this.role = role;
     this.port = port;
@@ -54,8 +54,11 @@ class Holder {
   }
 }
 
-/** Creates an empty pool; `grow(n)` opens connections, `close()` ends every holder. */
-export function createHolderPool({ perPair = 10_000, basePort = 20_000 } = {}) {
+/**
+ * Creates an empty pool; `grow(n)` opens connections, `close()` ends every holder. `bytes`: what
+ * each new connection sends once (default the holder's 6-byte greeting).
+ */
+export function createHolderPool({ perPair = 10_000, basePort = 20_000, bytes } = {}) {
   const pairs = [];
 
   const addPair = async () => {
@@ -82,7 +85,7 @@ export function createHolderPool({ perPair = 10_000, basePort = 20_000 } = {}) {
       while (total < target) {
         const pair = pairs.find((p) => p.count < perPair) ?? (await addPair());
         const want = Math.min(perPair - pair.count, target - total);
-        const r = await pair.client.send(`open ${want}`);
+        const r = await pair.client.send(bytes === undefined ? `open ${want}` : `open ${want} ${bytes}`);
         const got = r.open - pair.count;
         if (got < want) throw new BenchError(`could open only ${got} of ${want} connections to port ${pair.server.port} (${r.errors} errors, last ${r.lastError}); check ulimit -Hn and the port range`);
         pair.count = r.open;
@@ -102,7 +105,11 @@ export function createHolderPool({ perPair = 10_000, basePort = 20_000 } = {}) {
       const each = Math.round(perSecond / Math.max(1, pairs.length));
       await Promise.all(pairs.map((p) => p.client.send(`churn ${each}`)));
     },
-    /** Status lines of every holder (open, opened, closed, errors). */
+    /** Listening ports of the server holders. */
+    get ports() {
+      return pairs.map((p) => p.server.port);
+    },
+    /** Status lines of every holder (open, opened, closed, received, errors). */
     async status() {
       return Promise.all(pairs.flatMap((p) => [p.server.send('status'), p.client.send('status')]));
     },

@@ -9,7 +9,7 @@ import { CLI, httpGet, runCli, startCli, type CliResult } from './run-cli.js';
 
 const CORPUS = fileURLToPath(new URL('./check-config-corpus/', import.meta.url));
 const expected = JSON.parse(readFileSync(join(CORPUS, 'expected.json'), 'utf8')) as Record<string, string[]>;
-const NOT_CASES = new Set(['expected.json', 'README.md', 'plugins', 'valid']);
+const NOT_CASES = new Set(['expected.json', 'README.md', 'plugins', 'valid', 'slow']);
 /** Files that hold no settings: valid, the embedded default. */
 const VALID = readdirSync(join(CORPUS, 'valid')).sort();
 
@@ -169,4 +169,22 @@ describe('serve refuses every broken config of the corpus as check-config does (
       expect(refusalLines(served.stderr, file)).toEqual(refusalLines(checked.stderr, file));
     }
   });
+
+  it.each(['plugin-import-never-settles.yaml', 'plugin-import-waits-forever.yaml'])(
+    'slow/%s: a plugin whose import never finishes is refused by both after 5 s, naming the plugin (it exited 0 silently, or hung)',
+    async (name) => {
+      const file = join('slow', name);
+      const plugin = name === 'plugin-import-never-settles.yaml' ? '../plugins/never-settles.js' : '../plugins/waits-forever.js';
+      const line = `  plugins[0]: plugin "${plugin}" (${join(CORPUS, 'plugins', plugin.slice('../plugins/'.length))}) did not finish loading within 5 s: `;
+      const [checked, served] = await Promise.all([check(file), serve(file)]);
+      for (const r of [checked, served]) {
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(line);
+        expect(r.ms).toBeLessThan(SERVE_DEADLINE_MS);
+      }
+      expect(checked.stderr.startsWith(`${file}: 1 error\n`)).toBe(true);
+      expect(refusalLines(served.stderr, file)).toEqual(refusalLines(checked.stderr, file));
+    },
+    30_000,
+  );
 });

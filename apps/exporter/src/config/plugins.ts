@@ -12,6 +12,28 @@ export interface PluginSearch {
   cwd: string;
   /** sockscope's own directory (its node_modules and those above it). */
   ownDir: string;
+  /** How long one package may take to import (default {@link PLUGIN_IMPORT_TIMEOUT_MS}). */
+  importTimeoutMs?: number;
+}
+
+/**
+ * How long a plugin package may take to import. One whose module never finishes (a top-level
+ * await that waits forever) would hang check-config and the agent, or let them exit silently when
+ * nothing else is pending; past this it is an error naming it.
+ */
+export const PLUGIN_IMPORT_TIMEOUT_MS = 5_000;
+
+/** Imports a module, or rejects with `timedOut` after `ms` (the timer also keeps the process alive meanwhile). */
+async function importWithin(url: string, ms: number): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(Object.assign(new Error(`did not finish loading within ${ms / 1000} s`), { timedOut: true })), ms);
+  });
+  try {
+    return await Promise.race([import(url), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A plugin package that loaded, with what it registered. */
@@ -135,8 +157,8 @@ function missingCoreImporter(err: unknown): string | undefined {
 /**
  * Imports and registers every package named under `plugins:`, resolved from the config file's
  * directory, then the working directory, then sockscope's own. Nothing throws: each package that
- * is missing, throws on import, misses its `@sockscope/core` or exports no valid plugin gives one
- * `plugins[i]: message` line saying what to do.
+ * is missing, throws on import, does not finish importing within the timeout, misses its
+ * `@sockscope/core` or exports no valid plugin gives one `plugins[i]: message` line saying what to do.
  */
 export async function loadPluginPackages(names: unknown, registry: PluginRegistry, search: PluginSearch): Promise<LoadedPlugins> {
   const out: LoadedPlugins = { packages: [], errors: [] };
@@ -163,8 +185,14 @@ export async function loadPluginPackages(names: unknown, registry: PluginRegistr
     }
     let mod: unknown;
     try {
-      mod = await import(pathToFileURL(found.entry).href);
+      mod = await importWithin(pathToFileURL(found.entry).href, search.importTimeoutMs ?? PLUGIN_IMPORT_TIMEOUT_MS);
     } catch (err) {
+      if ((err as { timedOut?: boolean }).timedOut) {
+        out.errors.push(
+          `${at}: plugin ${isPath(name) ? '' : 'package '}"${name}" (${found.path}) ${errorMessage(err)}: its module is still waiting at import (a top-level await that never ends?); fix the plugin or remove it from plugins`,
+        );
+        continue;
+      }
       const importer = missingCoreImporter(err);
       out.errors.push(
         importer

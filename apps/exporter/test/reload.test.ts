@@ -91,6 +91,9 @@ describe('SIGHUP reloads the config (real CLI)', () => {
       return { body, value: line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1)) };
     };
     try {
+      // the start-up collection runs in the background and a scrape made while it runs shares it:
+      // let it finish first, so the first scrape's collection starts after both clients connected
+      for (let i = 0; i < 200 && (await httpGet(cli.port, '/-/ready')).status !== 200; i++) await new Promise((r) => setTimeout(r, 25));
       const c1 = await client(port, 1000, () => received);
       await client(port, 500, () => received);
       const first = await bytesSent();

@@ -27,13 +27,15 @@ async function check(file: string, cwd = CORPUS): Promise<CliResult & { ms: numb
 }
 
 /**
- * What every broken config must give: exit 2 within 2 s, nothing on stdout, no stack trace, and
+ * What every broken config must give: exit 2 quickly (the goal is 2 s; runs here take 0.3–1.1 s
+ * including Node's start, and the bound is 5 s so a test file running beside the live-socket ones
+ * on a loaded 2-core machine does not fail on scheduling), nothing on stdout, no stack trace, and
  * stderr made only of a one-line failure (`sockscope: …`), the `FILE: N errors` header and
  * indented `path: message` lines.
  */
 function expectRefused(r: CliResult & { ms: number }, file: string): void {
   expect(r.code, r.stderr).toBe(2);
-  expect(r.ms).toBeLessThan(2000);
+  expect(r.ms).toBeLessThan(5000);
   expect(r.stdout).toBe('');
   expect(r.stderr).not.toMatch(/\n\s+at /);
   expect(r.stderr).not.toMatch(/internal error|Error \[ERR_/);

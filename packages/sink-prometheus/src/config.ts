@@ -1,11 +1,12 @@
-import type { ConfigOf } from '@sockscope/core';
+import { durationSchema, type ConfigOf } from '@sockscope/core';
 
 /**
  * JSON Schema of the Prometheus sink's config (`sinks.prometheus`), the single source of its
  * keys and defaults. The app maps node_exporter's flags onto these keys: `--web.listen-address`
  * → `listen_address`, `--web.telemetry-path` → `metrics_path`, `--web.disable-exporter-metrics`
  * → `process_metrics: false`, `--web.max-requests` → `max_requests`, `--web.enable-lifecycle`
- * → `enable_lifecycle: true`.
+ * → `enable_lifecycle: true`, `--web.max-connections` → `max_connections`, `--web.shutdown-timeout`
+ * → `shutdown_timeout`.
  */
 export const prometheusSinkSchema = {
   type: 'object',
@@ -28,6 +29,28 @@ export const prometheusSinkSchema = {
       type: 'boolean',
       default: false,
       description: 'offer POST (or PUT) /-/reload, which reloads the config file; without it /-/reload answers 403',
+    },
+    max_connections: {
+      type: 'integer',
+      minimum: 0,
+      default: 512,
+      description:
+        'how many TCP connections are held open at once; at the limit the connection idle the longest is closed for a new one, and a few beyond it serve only /health, /-/healthy and /-/ready (0: no limit)',
+    },
+    read_header_timeout: {
+      ...durationSchema,
+      default: '10s',
+      description: 'how long a connection may take to send the headers of a request, from its first byte or from accept (0: no limit)',
+    },
+    idle_timeout: {
+      ...durationSchema,
+      default: '60s',
+      description: 'how long a keep-alive connection may wait for its next request (0: no limit)',
+    },
+    shutdown_timeout: {
+      ...durationSchema,
+      default: '5s',
+      description: 'on shutdown, how long in-flight requests may take to finish before their connections are cut',
     },
   },
 } as const;

@@ -43,3 +43,28 @@ export function negotiateFormat(accept: string | undefined): Negotiated {
   }
   return TEXT;
 }
+
+/**
+ * Whether a scrape's `Accept-Encoding` lets the answer be gzipped (RFC 9110 §12.5.3): codings
+ * are matched case-insensitively, `x-gzip` is `gzip`, `*` stands for any coding not listed, and
+ * a coding with `q=0` is refused. No header, or none that accepts gzip, is the identity.
+ */
+export function acceptsGzip(acceptEncoding: string | string[] | undefined): boolean {
+  if (acceptEncoding === undefined) return false;
+  const header = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding;
+  let gzip: number | undefined;
+  let any: number | undefined;
+  for (const part of header.split(',')) {
+    const [coding = '', ...params] = part.split(';').map((p) => p.trim());
+    let q = 1;
+    for (const p of params) {
+      const m = /^q\s*=\s*([0-9.]+)$/i.exec(p);
+      if (m) q = Number(m[1]);
+    }
+    if (!Number.isFinite(q)) q = 0;
+    const name = coding.toLowerCase();
+    if (name === 'gzip' || name === 'x-gzip') gzip = Math.max(gzip ?? 0, q);
+    else if (name === '*') any = Math.max(any ?? 0, q);
+  }
+  return (gzip ?? any ?? 0) > 0;
+}

@@ -1,14 +1,17 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { TimeSlice, errorMessage, type CollectRequest, type SinkContext } from '@sockscope/core';
-import { expositionChunks, CHUNK_BYTES } from './exposition.js';
+import { errorMessage, parseDuration, type CollectRequest, type RenderedSnapshot, type SinkContext } from '@sockscope/core';
+import { ConnectionGuard, PROBE_PATHS, type ConnectionStats } from './connections.js';
+import { expositionChunks, CHUNK_BYTES, type ExpositionFormat } from './exposition.js';
+import { SharedExposition, SharedTurns } from './shared-exposition.js';
 import { NOT_COLLECTED, healthDocument } from './health.js';
 import { indexPage, type PluginListing } from './index-page.js';
 import { parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PrometheusSinkConfig } from './config.js';
 import { listenError } from './errors.js';
-import { negotiateFormat } from './negotiate.js';
+import { acceptsGzip, negotiateFormat } from './negotiate.js';
 import { runtimeFamilies } from './runtime.js';
 
 declare module '@sockscope/core' {
@@ -36,8 +39,55 @@ export function bindsAllInterfaces(listen: ListenAddress): boolean {
   return host === undefined || host === '0.0.0.0' || /^[0:]+$/.test(host);
 }
 
-// Yield to the event loop after this much serializing, so /health answers during a big scrape.
-const SLICE_MS = 8;
+// Yield to the event loop after this much writing (all scrapes together), so /health answers during big scrapes.
+const SLICE_MS = 4;
+
+/** How often Node looks for connections past the header timeout (its default, 30 s, would add up to 30 s to it). */
+const CHECK_INTERVAL_MS = 1000;
+
+/**
+ * The path and query of a request target: the origin form (`/metrics?x`) and the absolute form
+ * (`http://host/metrics`, which a client talking to a proxy sends) alike; a string saying what is
+ * wrong for anything else (`*`, a relative path, another scheme).
+ */
+export function requestTarget(target: string): URL | string {
+  try {
+    // the origin form is a path: '//metrics' is a path too, not a host
+    if (target.startsWith('/')) return new URL(`http://sockscope${target}`);
+    if (/^https?:\/\//i.test(target)) return new URL(target);
+  } catch {
+    return `bad request target ${JSON.stringify(target.slice(0, 200))}: not a valid URL`;
+  }
+  return `bad request target ${JSON.stringify(target.slice(0, 200))}: use a path such as /metrics`;
+}
+
+/**
+ * What is wrong with a request Node's parser let through but HTTP/1.1 refuses, or undefined: an
+ * HTTP/0.9 simple request (no version), and a request body whose length cannot be known
+ * (`Transfer-Encoding` not ending in `chunked`, RFC 9112 §6.3).
+ */
+function requestFraming(req: IncomingMessage): string | undefined {
+  if (req.httpVersionMajor !== 1) return `HTTP/${req.httpVersion} requests are not served: send HTTP/1.0 or HTTP/1.1`;
+  const te = req.headers['transfer-encoding'];
+  if (te !== undefined && !/(?:^|,)\s*chunked\s*$/i.test(te)) return `Transfer-Encoding ${JSON.stringify(te)} does not end in chunked: the length of the body cannot be known`;
+  return undefined;
+}
+
+/** The reason phrase and one-line body of a request Node's parser refused (`clientError`). */
+function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; reason: string; body: string } {
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'Request Header Fields Too Large', body: 'request line and headers too large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'Request Timeout', body: 'request headers not received in time (read_header_timeout)' };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, reason: 'Payload Too Large', body: 'chunk extensions too large' };
+    default: {
+      const why = (err as { reason?: unknown }).reason;
+      return { status: 400, reason: 'Bad Request', body: `malformed request${typeof why === 'string' && why ? `: ${why.toLowerCase()}` : ''}` };
+    }
+  }
+}
 
 /** Resolves when `out` can take more, or when the response is gone (client hung up). */
 function drained(out: Writable, res: ServerResponse): Promise<void> {
@@ -56,10 +106,25 @@ function drained(out: Writable, res: ServerResponse): Promise<void> {
 export interface PrometheusSinkInstance {
   /** Binds the listen address. */
   start(): Promise<void>;
-  /** Stops accepting, finishes in-flight scrapes, closes the server. */
+  /**
+   * Stops accepting, finishes in-flight scrapes for at most `shutdown_timeout`, then cuts what is
+   * left (logging it) and closes the server.
+   */
   stop(): Promise<void>;
   /** The bound address, after start. */
   address(): { host: string; port: number } | undefined;
+  /** Connections and scrapes now, for a state summary (SIGUSR1). */
+  state(): PrometheusSinkState;
+}
+
+/** What {@link PrometheusSinkInstance.state} tells. */
+export interface PrometheusSinkState {
+  /** The TCP connections, against `max_connections`. */
+  connections: ConnectionStats;
+  /** Scrapes of the metrics endpoint being served, against `max_requests`. */
+  scrapes: number;
+  /** `max_requests`. */
+  maxRequests: number;
 }
 
 const TEXT_PLAIN = 'text/plain; charset=utf-8';
@@ -73,6 +138,21 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
   const { config, pipeline, build, logger } = ctx;
   const listen = parseListenAddress(config.listen_address);
   const runtime = runtimeFamilies(build, config.process_metrics);
+  const headerTimeoutMs = parseDuration(config.read_header_timeout);
+  const idleTimeoutMs = parseDuration(config.idle_timeout);
+  const shutdownTimeoutMs = parseDuration(config.shutdown_timeout);
+  let guard = newGuard();
+  // one budget of writing per turn of the event loop for every scrape being written
+  const turns = new SharedTurns(SLICE_MS);
+  // the exposition being written per collection and format, shared by the scrapes that read it
+  const expositions = new WeakMap<RenderedSnapshot, Map<ExpositionFormat, SharedExposition>>();
+
+  function newGuard(): ConnectionGuard {
+    // Node answers a request whose headers are late with a 408 (checked every CHECK_INTERVAL_MS);
+    // the guard's own deadline, just after, also bounds a TLS handshake that never completes
+    const firstRequestMs = headerTimeoutMs > 0 ? headerTimeoutMs + CHECK_INTERVAL_MS + 500 : 0;
+    return new ConnectionGuard({ max: config.max_connections, firstRequestMs, logger });
+  }
 
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
@@ -81,6 +161,21 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
   // Scrapes of the metrics endpoint being served now, against max_requests.
   let scrapes = 0;
   let warnedOpen = false;
+
+  /** Joins the exposition being written of this collection in this format, or starts one. */
+  function exposition(rendered: RenderedSnapshot, format: ExpositionFormat): SharedExposition {
+    let byFormat = expositions.get(rendered);
+    if (!byFormat) expositions.set(rendered, (byFormat = new Map()));
+    const map = byFormat;
+    const current = map.get(format);
+    if (current?.joinable()) return current;
+    const source = runtime().then((own) => expositionChunks([...rendered.families, ...own], CHUNK_BYTES, format));
+    const made: SharedExposition = new SharedExposition(source, () => {
+      if (map.get(format) === made) map.delete(format);
+    });
+    map.set(format, made);
+    return made;
+  }
 
   const text = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
     res.writeHead(status, { 'content-type': TEXT_PLAIN, ...headers, ...(closing ? { connection: 'close' } : {}) }).end(`${body}\n`);
@@ -104,8 +199,10 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
 
   /**
    * Writes the exposition chunk by chunk (gzipped when asked), waiting when the client reads
-   * slowly and yielding to the event loop between chunks: a scrape of hundreds of thousands of
-   * series neither builds one string of it all nor keeps the agent from answering meanwhile.
+   * slowly and yielding to the event loop when the writing of all scrapes together used its
+   * slice: a scrape of hundreds of thousands of series neither builds one string of it all nor
+   * keeps the agent from answering meanwhile. Scrapes of the same collection in the same format
+   * read one serialization of it ({@link SharedExposition}).
    */
   async function metrics(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
     const request = collectRequest(query);
@@ -117,26 +214,53 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       if ((err as { code?: unknown }).code === 'ERR_PIPELINE_UNKNOWN_COLLECTOR') return text(res, 400, `collect[]: ${errorMessage(err)}`);
       throw err;
     }
-    const families = [...rendered.families, ...(await runtime())];
+    // cut by the shutdown deadline (or gone) while the collection ran
+    if (res.destroyed) return;
     const { format, contentType } = negotiateFormat(req.headers.accept);
-    const wantsGzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
-    const headers: Record<string, string> = { 'content-type': contentType };
-    if (closing) headers.connection = 'close';
-    let out: Writable = res;
-    if (wantsGzip) {
-      headers['content-encoding'] = 'gzip';
-      const zip = createGzip();
-      zip.pipe(res);
-      out = zip;
-    }
-    res.writeHead(200, headers);
-    const slice = new TimeSlice(SLICE_MS);
-    for (const chunk of expositionChunks(families, CHUNK_BYTES, format)) {
+    const shared = exposition(rendered, format);
+    const reader = shared.reader();
+    try {
+      await shared.ready;
       if (res.destroyed) return;
-      if (!out.write(chunk)) await drained(out, res);
-      if (slice.due()) await slice.next();
+      const headers: Record<string, string> = { 'content-type': contentType, vary: 'Accept-Encoding' };
+      if (closing) headers.connection = 'close';
+      let out: Writable = res;
+      if (acceptsGzip(req.headers['accept-encoding'])) {
+        headers['content-encoding'] = 'gzip';
+        const zip = createGzip();
+        zip.pipe(res);
+        out = zip;
+      }
+      res.writeHead(200, headers);
+      // the turn is held only while writing: never across a wait for the client
+      let holding = false;
+      try {
+        await turns.acquire();
+        holding = true;
+        for (;;) {
+          if (res.destroyed) return;
+          const chunk = reader.next();
+          if (chunk === null) break;
+          if (!out.write(chunk)) {
+            holding = false;
+            turns.release();
+            await drained(out, res);
+            await turns.acquire();
+            holding = true;
+          } else if (turns.due()) {
+            holding = false;
+            turns.release();
+            await turns.acquire();
+            holding = true;
+          }
+        }
+        out.end();
+      } finally {
+        if (holding) turns.release();
+      }
+    } finally {
+      reader.close();
     }
-    out.end();
   }
 
   /** Prometheus' `/-/reload`: POST or PUT, only with `enable_lifecycle`, through the app's lifecycle. */
@@ -157,8 +281,17 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sockscope');
+    const framing = requestFraming(req);
+    if (framing) return text(res, 400, framing, { connection: 'close' });
+    const url = requestTarget(req.url ?? '/');
+    if (typeof url === 'string') return text(res, 400, url, { connection: 'close' });
     const path = url.pathname;
+    if (guard.probesOnly(req) && !PROBE_PATHS.has(path)) {
+      const { open, max } = guard.stats();
+      return text(res, 503, `too many connections: ${open} are open, the limit is ${max} (max_connections, --web.max-connections); only /health, /-/healthy and /-/ready are served on this one`, {
+        connection: 'close',
+      });
+    }
     if (path === '/-/reload') return reload(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'method not allowed', { allow: 'GET, HEAD' });
     if (path === config.metrics_path) {
@@ -196,6 +329,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       if (server) return;
       stopping = undefined;
       closing = false;
+      guard = newGuard();
       const srv = (ctx.createServer ?? createServer)((req, res) => {
         handle(req, res).catch((err: unknown) => {
           logger.error('request failed', { path: req.url, err: errorMessage(err) });
@@ -203,6 +337,20 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
           if (res.headersSent) return void res.destroy(err instanceof Error ? err : new Error(errorMessage(err)));
           res.writeHead(500, { 'content-type': 'text/plain' }).end(`error: ${errorMessage(err)}\n`);
         });
+      });
+      // node_exporter's habits: headers within read_header_timeout, keep-alive idle for idle_timeout
+      srv.headersTimeout = headerTimeoutMs;
+      srv.keepAliveTimeout = idleTimeoutMs;
+      // a request must still be complete within Node's requestTimeout, which may not be below the header timeout
+      if (headerTimeoutMs === 0 || srv.requestTimeout < headerTimeoutMs) srv.requestTimeout = 0;
+      (srv as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = CHECK_INTERVAL_MS;
+      guard.attach(srv);
+      srv.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+        const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+        if (!socket.writable || err.code === 'ECONNRESET' || inProgress?.headersSent) return void socket.destroy();
+        const { status, reason, body } = clientErrorAnswer(err);
+        const payload = `${body}\n`;
+        socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`);
       });
       server = srv;
       await new Promise<void>((resolve, reject) => {
@@ -226,14 +374,35 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
     stop() {
       if (!server) return stopping ?? Promise.resolve();
       const srv = server;
+      const connections = guard;
       server = undefined;
       closing = true;
       stopping ??= new Promise<void>((resolve) => {
-        // close() stops accepting and waits for in-flight requests; idle keep-alive sockets are closed now.
-        srv.close(() => resolve());
+        // in-flight scrapes get shutdown_timeout to finish; then what is left is cut, and said so
+        const deadline = setTimeout(() => {
+          const cut = connections.inFlight();
+          if (cut.length > 0) {
+            logger.warn('shutdown timeout: cutting the requests still in flight', {
+              shutdown_timeout: String(config.shutdown_timeout),
+              cut: cut.length,
+              requests: cut.join('; '),
+            });
+          }
+          connections.destroyAll();
+          srv.closeAllConnections();
+        }, shutdownTimeoutMs);
+        // close() stops accepting and waits for every connection; the ones with nothing in flight are closed now
+        srv.close(() => {
+          clearTimeout(deadline);
+          resolve();
+        });
         srv.closeIdleConnections();
+        connections.closeIdle();
       });
       return stopping;
+    },
+    state() {
+      return { connections: guard.stats(), scrapes, maxRequests: config.max_requests };
     },
     address() {
       const a = server?.address();

@@ -1,4 +1,4 @@
-import { closest, fitsPlatform, type PluginRegistry } from '@sockscope/core';
+import { closest, fitsPlatform, parseDuration, type PluginRegistry } from '@sockscope/core';
 import { parseListenAddress } from '@sockscope/sink-prometheus';
 import { UsageError } from './errors.js';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './logger.js';
@@ -25,6 +25,10 @@ export interface CliArgs {
   maxRequests?: number;
   /** `--web.enable-lifecycle` → `sinks.prometheus.enable_lifecycle: true`. */
   enableLifecycle?: boolean;
+  /** `--web.max-connections` → `sinks.prometheus.max_connections` (0: no limit). */
+  maxConnections?: number;
+  /** `--web.shutdown-timeout` → `sinks.prometheus.shutdown_timeout`, as given (`5s`, `500ms`, seconds). */
+  shutdownTimeout?: string;
   /** `--collector.<name>` (true) and `--no-collector.<name>` (false), the last one given winning. */
   collectors?: Record<string, boolean>;
   /** `--collector.disable-defaults`: only the collectors named on the command line or configured run. */
@@ -41,6 +45,9 @@ export interface CliArgs {
   logFormat?: LogFormat;
 }
 
+/** The longest a Node timer waits: 2^31 - 1 ms (596h31m); a longer one fires at once. */
+const MAX_TIMER_MS = 596 * 3_600_000;
+
 const VALUE_FLAGS = [
   '--config',
   '--web.listen-address',
@@ -48,6 +55,8 @@ const VALUE_FLAGS = [
   '--web.config.file',
   '--web.telemetry-path',
   '--web.max-requests',
+  '--web.max-connections',
+  '--web.shutdown-timeout',
   '--path.procfs',
   '--path.sysfs',
   '--path.rootfs',
@@ -167,6 +176,23 @@ function setFlag(args: CliArgs, flag: (typeof VALUE_FLAGS)[number] | string, val
       args.maxRequests = n;
       break;
     }
+    case '--web.max-connections': {
+      const n = Number(value);
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new UsageError(`--web.max-connections ${value}: must be a whole number of connections, 0 for no limit`);
+      args.maxConnections = n;
+      break;
+    }
+    case '--web.shutdown-timeout': {
+      let ms: number;
+      try {
+        ms = parseDuration(/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
+      } catch {
+        throw new UsageError(`--web.shutdown-timeout ${value}: must be a duration such as 5s, 500ms or 1m, or a number of seconds`);
+      }
+      if (ms > MAX_TIMER_MS) throw new UsageError(`--web.shutdown-timeout ${value}: must be at most 596h, the longest a timer can wait`);
+      args.shutdownTimeout = value;
+      break;
+    }
     case '--path.procfs':
     case '--path.sysfs':
     case '--path.rootfs': {
@@ -242,7 +268,7 @@ Flags given here win over the config file.
 
 ${row('--config FILE', 'YAML config file (default: the embedded default)')}${row('-h, --help', 'this text')}${row('-v, --version', 'print the version')}
 Web:
-${row('--web.listen-address ADDR', `address of the metrics endpoint, host:port or :port (default ${dflt('sink', 'prometheus', 'listen_address', ':8020')})`)}${row('--port N', 'port of the metrics endpoint, keeping the listen host')}${row('--web.telemetry-path PATH', `path of the metrics endpoint (default ${dflt('sink', 'prometheus', 'metrics_path', '/metrics')})`)}${row('--web.disable-exporter-metrics', "leave out the exporter's own process_* and nodejs_* metrics")}${row('--web.max-requests N', `concurrent scrapes served, over it 503; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_requests', '40')})`)}${row('--web.enable-lifecycle', 'reload the config with POST /-/reload')}${row('--web.config.file FILE', 'TLS and basic auth (exporter-toolkit web config format)')}
+${row('--web.listen-address ADDR', `address of the metrics endpoint, host:port or :port (default ${dflt('sink', 'prometheus', 'listen_address', ':8020')})`)}${row('--port N', 'port of the metrics endpoint, keeping the listen host')}${row('--web.telemetry-path PATH', `path of the metrics endpoint (default ${dflt('sink', 'prometheus', 'metrics_path', '/metrics')})`)}${row('--web.disable-exporter-metrics', "leave out the exporter's own process_* and nodejs_* metrics")}${row('--web.max-requests N', `concurrent scrapes served, over it 503; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_requests', '40')})`)}${row('--web.max-connections N', `TCP connections held at once; at the limit the longest idle one is closed for a new one; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_connections', '512')})`)}${row('--web.shutdown-timeout DURATION', `on SIGTERM, how long in-flight scrapes may finish before they are cut (default ${dflt('sink', 'prometheus', 'shutdown_timeout', '5s')})`)}${row('--web.enable-lifecycle', 'reload the config with POST /-/reload')}${row('--web.config.file FILE', 'TLS and basic auth (exporter-toolkit web config format)')}
 Collectors (--collector.NAME turns one on, --no-collector.NAME off):
 ${row('--collector.disable-defaults', 'run only the collectors named with --collector.NAME or configured in --config')}${collectors}
 Paths:

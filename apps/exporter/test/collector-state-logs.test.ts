@@ -3,17 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeControlledPlugin } from './controlled-plugin.js';
-import { httpGet, startCli, type RunningCli } from './run-cli.js';
+import { httpGet, startCli, logEntries as entries, type LogEntry } from './run-cli.js';
 
-type Entry = Record<string, unknown> & { level: string; msg: string };
-
-/** The JSON log lines the CLI wrote so far. */
-const entries = (cli: RunningCli): Entry[] =>
-  cli
-    .stderr()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Entry);
 
 async function until(check: () => boolean, ms = 5000): Promise<void> {
   const t0 = Date.now();
@@ -57,7 +48,7 @@ describe('collector failures and timeouts are logged once per state change', () 
         'warn collector timed out',
         'info collector recovered',
       ]);
-      const [failed, recovered, timedOut] = about as [Entry, Entry, Entry];
+      const [failed, recovered, timedOut] = about as [LogEntry, LogEntry, LogEntry];
       expect(failed).toMatchObject({ err: 'the control file says fail' });
       expect(typeof failed.duration_seconds).toBe('number');
       expect(typeof recovered.duration_seconds).toBe('number');

@@ -9,18 +9,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/args.js';
 import { builtinRegistry } from '../src/builtins.js';
 import { applyConfigFlags } from '../src/config/flags.js';
-import { httpGet, runCli, startCli, type RunningCli } from './run-cli.js';
+import { httpGet, runCli, startCli, type RunningCli, logEntries as entries } from './run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockscope-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-type Entry = Record<string, unknown> & { level: string; msg: string };
-const entries = (cli: RunningCli): Entry[] =>
-  cli
-    .stderr()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Entry);
 
 /** The config the flags make of a file's contents (flags applied as loadConfig does, before validation). */
 function withFlags(argv: string[], file: Record<string, unknown> = {}): Record<string, any> {

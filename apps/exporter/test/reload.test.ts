@@ -16,15 +16,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startAgent, type LoadedConfig } from '../src/agent.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { controlledEvents, writeControlledPlugin } from './controlled-plugin.js';
-import { httpGet, startCli, type RunningCli } from './run-cli.js';
+import { httpGet, startCli, logEntries as entries } from './run-cli.js';
 
-type Entry = Record<string, unknown> & { level: string; msg: string };
-const entries = (cli: RunningCli): Entry[] =>
-  cli
-    .stderr()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Entry);
 
 async function until<T>(get: () => T | undefined, ms = 10_000): Promise<T> {
   const t0 = Date.now();

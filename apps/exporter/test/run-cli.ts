@@ -81,3 +81,14 @@ export async function httpGet(port: number, path: string): Promise<{ status: num
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: res.status, body: await res.text() };
 }
+
+/** One JSON log line of the CLI (started with `--log.format json`, as `startCli` does). */
+export type LogEntry = Record<string, unknown> & { level: string; msg: string };
+
+/** The JSON log lines the CLI wrote so far. */
+export const logEntries = (cli: RunningCli): LogEntry[] =>
+  cli
+    .stderr()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as LogEntry);

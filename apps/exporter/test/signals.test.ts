@@ -4,15 +4,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { httpGet, startCli, type RunningCli } from './run-cli.js';
+import { httpGet, startCli, logEntries as entries } from './run-cli.js';
 
-type Entry = Record<string, unknown> & { level: string; msg: string };
-const entries = (cli: RunningCli): Entry[] =>
-  cli
-    .stderr()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Entry);
 
 async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
   const t0 = Date.now();

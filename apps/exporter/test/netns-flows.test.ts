@@ -1,8 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { holdInNamespaces, type HeldNamespaces } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet, startCli } from './run-cli.js';
 
@@ -22,36 +21,18 @@ process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 `;
 
-const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
 const root = process.getuid?.() === 0;
 
 describe.runIf(process.platform === 'linux' && root)('flows of several network namespaces (real CLI)', () => {
-  const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'netns-flows-'));
 
+  let held: HeldNamespaces | undefined;
   beforeAll(async () => {
-    for (const ns of NAMESPACES) {
-      try {
-        ip('netns', 'delete', ns); // left over from an interrupted run
-      } catch {
-        // none: the usual case
-      }
-      ip('netns', 'add', ns);
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-      children.push(child);
-      await once(child.stdout as NodeJS.ReadableStream, 'data');
-    }
+    held = await holdInNamespaces(NAMESPACES, CHILD);
   });
 
   afterAll(async () => {
-    for (const child of children) {
-      if (child.exitCode === null) {
-        child.stdin?.end();
-        await once(child, 'exit');
-      }
-    }
-    for (const ns of NAMESPACES) ip('netns', 'delete', ns);
+    await held?.release();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,7 +1,7 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import { createMetricFold, foldRecords, listSockets, topKMargin, translateSsExporterConfig, type MetricFamily, type SocketRecord } from '@sockscope/core';
+import { holdInNamespaces, type HeldNamespaces } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linuxNetlinkCollector, type NetlinkCollectorConfig } from '../src/index.js';
 import { netlinkContext } from './context.js';
@@ -121,7 +121,7 @@ describe('raw_endpoint merges flows of different network namespaces', () => {
   // Two namespaces of our own, each with lo up and the same 4-tuple inside:
   // 127.0.0.1:47802 → 127.0.0.1:47801, opened by a child process in each.
   const NS = ['sockscope-fold-ns1', 'sockscope-fold-ns2'];
-  const children: ChildProcess[] = [];
+  let held: HeldNamespaces | undefined;
   const CHILD = `
 const net = require('net');
 const server = net.createServer(() => console.log('ready'));
@@ -129,32 +129,10 @@ server.listen(47801, '127.0.0.1', () => net.connect({ port: 47801, host: '127.0.
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 `;
-  const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
-
   beforeAll(async () => {
-    for (const ns of NS) {
-      try {
-        ip('netns', 'delete', ns); // left over from an interrupted run
-      } catch {
-        // none: the usual case
-      }
-      ip('netns', 'add', ns);
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
-      children.push(child);
-      await once(child.stdout as NodeJS.ReadableStream, 'data');
-    }
+    held = await holdInNamespaces(NS, CHILD);
   });
-
-  afterAll(async () => {
-    for (const child of children) {
-      if (child.exitCode === null) {
-        child.stdin?.end();
-        await once(child, 'exit');
-      }
-    }
-    for (const ns of NS) ip('netns', 'delete', ns);
-  });
+  afterAll(() => held?.release());
 
   const tuple = (s: { labels: Record<string, string> }) => s.labels.src_port === '47802' && s.labels.dst_port === '47801';
 

@@ -7,3 +7,4 @@ export * from './prng.js';
 export * from './net.js';
 export * from './loop.js';
 export * from './enricher-suite.js';
+export * from './netns.js';

@@ -32,6 +32,7 @@ import {
 import { SECTIONS } from './config/schema.js';
 import type { AgentConfig } from './config/types.js';
 import { createHealthRegistry } from './health.js';
+import { createRuntimeMetrics } from './runtime-metrics.js';
 
 /** A config as loaded for a (re)start: validated, with the registry its plugins were loaded into. */
 export interface LoadedConfig {
@@ -274,6 +275,22 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const selfMetrics = createSelfMetrics();
   const notices = () => [...current.notices, ...runtimeNotices, ...current.fold.notices()];
   const pipeline = createPipeline({ ...partsOf(current), selfMetrics, notices, onCollection: observe });
+  // The agent's Node runtime (process_* and nodejs_*) is one more self-metrics provider, so every
+  // sink publishes it; sinks.prometheus.process_metrics: false (--web.disable-exporter-metrics)
+  // leaves it out. prom-client reads its values asynchronously: they are read when a collection
+  // is asked for, before it runs, and the render takes what was read.
+  const runtime = opts.config.sinks.prometheus?.process_metrics === false ? undefined : createRuntimeMetrics();
+  let refreshing: Promise<void> | undefined;
+  const refreshRuntime = (): Promise<void> => {
+    if (!runtime) return Promise.resolve();
+    refreshing ??= runtime
+      .refresh()
+      .catch((err: unknown) => reportOnce('runtime-metrics', `runtime metrics (process_*, nodejs_*) could not be read; the last values stay: ${describe(err)}`))
+      .finally(() => (refreshing = undefined));
+    return refreshing;
+  };
+  if (runtime) selfMetrics.provide('runtime', runtime.families);
+  const sinkPipeline: Pipeline = runtime ? { ...pipeline, collect: (request) => refreshRuntime().then(() => pipeline.collect(request)) } : pipeline;
 
   let stopping: Promise<void> | undefined;
   let reloads: Promise<unknown> = Promise.resolve();
@@ -339,7 +356,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (problems.length > 0) throw new SockscopeError('ERR_CONFIG_INVALID', `config of sink ${def.name} is invalid`, problems.map((p) => `sinks.${def.name}.${p}`));
       const ctx = {
         ...base,
-        pipeline,
+        pipeline: sinkPipeline,
         build,
         health,
         selfMetrics,

@@ -17,7 +17,7 @@ export const prometheusSinkSchema = {
     process_metrics: {
       type: 'boolean',
       default: true,
-      description: "include prom-client's process_* and nodejs_* metrics (sockscope_build_info is always served, as node_exporter keeps its build info under --web.disable-exporter-metrics)",
+      description: "have the agent publish its Node runtime's process_* and nodejs_* metrics (prom-client's), on /metrics and through every other sink; false leaves them out everywhere (sockscope_build_info is always served, as node_exporter keeps its build info under --web.disable-exporter-metrics)",
     },
     max_requests: {
       type: 'integer',

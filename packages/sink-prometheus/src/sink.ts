@@ -12,7 +12,7 @@ import { parseListenAddress, type ListenAddress } from './listen-address.js';
 import type { PrometheusSinkConfig } from './config.js';
 import { listenError } from './errors.js';
 import { acceptsGzip, negotiateFormat } from './negotiate.js';
-import { runtimeFamilies } from './runtime.js';
+import { buildInfoFamily } from './runtime.js';
 
 declare module '@sockscope/core' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
@@ -131,13 +131,13 @@ const TEXT_PLAIN = 'text/plain; charset=utf-8';
 
 /**
  * Builds the sink. It serializes what core rendered (`rendered.families`: flows, aggregates,
- * host, collector families, collector status, self metrics) and adds only what belongs to the
- * Node runtime serving it: prom-client's process_* and nodejs_* metrics and `sockscope_build_info`.
+ * host, collector families, collector status, self metrics, among them the agent's process_* and
+ * nodejs_* when it provides them) and adds only `sockscope_build_info`.
  */
 export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): PrometheusSinkInstance {
   const { config, pipeline, build, logger } = ctx;
   const listen = parseListenAddress(config.listen_address);
-  const runtime = runtimeFamilies(build, config.process_metrics);
+  const buildInfo = buildInfoFamily(build);
   const headerTimeoutMs = parseDuration(config.read_header_timeout);
   const idleTimeoutMs = parseDuration(config.idle_timeout);
   const shutdownTimeoutMs = parseDuration(config.shutdown_timeout);
@@ -169,7 +169,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
     const map = byFormat;
     const current = map.get(format);
     if (current?.joinable()) return current;
-    const source = runtime().then((own) => expositionChunks([...rendered.families, ...own], CHUNK_BYTES, format));
+    const source = Promise.resolve().then(() => expositionChunks([...rendered.families, buildInfo], CHUNK_BYTES, format));
     const made: SharedExposition = new SharedExposition(source, () => {
       if (map.get(format) === made) map.delete(format);
     });

@@ -65,3 +65,26 @@ export async function startSink(ctx: SinkContext<PrometheusSinkConfig>): Promise
 export async function stopAll(): Promise<void> {
   await Promise.all(started.splice(0).map((s) => s.stop()));
 }
+
+/**
+ * Families shaped as the agent provides its Node runtime (prom-client's process_* and nodejs_*,
+ * converted): the sink no longer writes them itself, it serializes them when core rendered them.
+ */
+export const RUNTIME_FAMILIES: readonly MetricFamily[] = [
+  { name: 'process_cpu_user_seconds_total', help: 'Total user CPU time spent in seconds.', type: 'counter', samples: [{ labels: {}, value: 0.25 }] },
+  { name: 'process_resident_memory_bytes', help: 'Resident memory size in bytes.', type: 'gauge', samples: [{ labels: {}, value: 52428800 }] },
+  { name: 'nodejs_heap_size_used_bytes', help: 'Process heap size used from Node.js in bytes.', type: 'gauge', samples: [{ labels: {}, value: 8388608 }] },
+  {
+    name: 'nodejs_gc_duration_seconds',
+    help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+    type: 'histogram',
+    histograms: [{ labels: { kind: 'minor' }, bounds: [0.001, 0.01, 0.1, 1, 2, 5], counts: [3, 4, 4, 4, 4, 4], sum: 0.0042, count: 4 }],
+  },
+];
+
+/** A self-metrics registry with the runtime families provided, as the agent does by default. */
+export function selfMetricsWithRuntime(): SelfMetrics {
+  const self = createSelfMetrics();
+  self.provide('runtime', () => RUNTIME_FAMILIES);
+  return self;
+}

@@ -7,7 +7,7 @@ import type { MetricFamily } from '@sockscope/core';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { call } from './http.js';
-import { corePipeline, sinkContext, startSink, stopAll } from './harness.js';
+import { corePipeline, selfMetricsWithRuntime, sinkContext, startSink, stopAll } from './harness.js';
 import { openMetricsProblems, seriesOf } from './openmetrics-rules.js';
 
 afterEach(stopAll);
@@ -35,7 +35,7 @@ const families: MetricFamily[] = [
 ];
 
 async function startOpenMetrics() {
-  const { pipeline } = corePipeline({ 'linux-procfs': {}, broken: { fail: true } }, families);
+  const { pipeline } = corePipeline({ 'linux-procfs': {}, broken: { fail: true } }, families, selfMetricsWithRuntime());
   return startSink(sinkContext({ listen_address: '127.0.0.1:0' }, pipeline));
 }
 

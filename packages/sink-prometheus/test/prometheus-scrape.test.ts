@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { MetricFamily } from '@sockscope/core';
 import { freePort } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { corePipeline, sinkContext, startSink, stopAll } from './harness.js';
+import { corePipeline, selfMetricsWithRuntime, sinkContext, startSink, stopAll } from './harness.js';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 
@@ -29,7 +29,7 @@ describe('scraped by Prometheus itself', () => {
   // Prometheus asks for OpenMetrics first: what it stores must be the series the text format names
   it.skipIf(!existsSync(PROMETHEUS))('negotiates OpenMetrics, stores the same series names, and passes collect[] from params', async () => {
     const accepts: string[] = [];
-    const { pipeline } = corePipeline({ 'linux-procfs': { value: 7 }, 'linux-netlink': { value: 8 } }, families);
+    const { pipeline } = corePipeline({ 'linux-procfs': { value: 7 }, 'linux-netlink': { value: 8 } }, families, selfMetricsWithRuntime());
     const ctx = {
       ...sinkContext({ listen_address: '127.0.0.1:0' }, pipeline),
       createServer: (l: RequestListener) => createServer((req, res) => (accepts.push(String(req.headers.accept)), l(req, res))),

@@ -1,40 +1,17 @@
-import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { testBuild } from '@sockscope/test-utils';
-import { seriesOf } from './openmetrics-rules.js';
-import { serializeFamilies } from '../src/exposition.js';
-import { registryFamilies, runtimeFamilies } from '../src/runtime.js';
+import { buildInfoFamily } from '../src/runtime.js';
 
-describe('registryFamilies', () => {
-  // prom-client writes a histogram's last bucket as le="+Inf", a string Number() reads as NaN:
-  // read as a bound, it made a bucket le="NaN" out of order in nodejs_gc_duration_seconds
-  it("converts prom-client's counters, gauges and histograms into families that serialize to prom-client's own series and values", async () => {
-    const registry = new Registry();
-    new Counter({ name: 'c_total', help: 'A counter.', labelNames: ['code'], registers: [registry] }).inc({ code: '200' }, 3);
-    new Gauge({ name: 'g', help: 'A gauge.', labelNames: ['major'], registers: [registry] }).set({ major: 20 }, 1.5);
-    const h = new Histogram({ name: 'h_seconds', help: 'A histogram.', labelNames: ['kind'], buckets: [0.001, 1, 5], registers: [registry] });
-    h.observe({ kind: 'minor' }, 0.0005);
-    h.observe({ kind: 'minor' }, 2);
-    h.observe({ kind: 'major' }, 9);
-    new Summary({ name: 's', help: 'A summary, which families cannot hold.', registers: [registry] }).observe(1);
-    const families = await registryFamilies(registry);
-    expect(families.map((f) => [f.name, f.type])).toEqual([['c_total', 'counter'], ['g', 'gauge'], ['h_seconds', 'histogram']]);
-    expect(families[2]?.histograms).toEqual([
-      { labels: { kind: 'minor' }, bounds: [0.001, 1, 5], counts: [1, 1, 2], sum: 2.0005, count: 2 },
-      { labels: { kind: 'major' }, bounds: [0.001, 1, 5], counts: [0, 0, 0], sum: 9, count: 1 },
-    ]);
-    registry.removeSingleMetric('s');
-    expect(seriesOf(serializeFamilies(families))).toEqual(seriesOf(await registry.metrics()));
-  });
-
-  it('always gives sockscope_build_info, and process_* and nodejs_* only when asked', async () => {
-    const names = async (on: boolean) => (await runtimeFamilies(testBuild, on)()).map((f) => f.name);
-    expect(await names(false)).toEqual(['sockscope_build_info']);
-    const all = await names(true);
-    expect(all.at(-1)).toBe('sockscope_build_info');
-    expect(all).toContain('process_cpu_user_seconds_total');
-    expect(all).toContain('nodejs_gc_duration_seconds');
-    expect(all.filter((n) => !/^(process_|nodejs_|sockscope_build_info$)/.test(n))).toEqual([]);
-    expect(all.filter((n) => n.startsWith('nodejs_active_') && n.endsWith('_total'))).toEqual([]);
+// The conversion of prom-client's registry (and its test) moved to the app with the registry
+// (apps/exporter/src/runtime-metrics.ts, issue 14): the agent provides process_* and nodejs_* as
+// self-metrics, and the sink adds only its build info.
+describe('buildInfoFamily', () => {
+  it('is sockscope_build_info, a constant 1 labelled by version, Node.js version, platform and arch', () => {
+    expect(buildInfoFamily(testBuild)).toEqual({
+      name: 'sockscope_build_info',
+      help: 'A metric with a constant 1 labelled by the version of sockscope, Node.js, platform and architecture.',
+      type: 'gauge',
+      samples: [{ labels: { version: testBuild.version, nodeversion: testBuild.nodeVersion, platform: testBuild.platform, arch: testBuild.arch }, value: 1 }],
+    });
   });
 });

@@ -3,7 +3,7 @@ import { controlledPipeline, renderedSnapshot } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { prometheusSink } from '../src/plugin.js';
 import { call } from './http.js';
-import { corePipeline, sinkContext, startSink, stopAll } from './harness.js';
+import { corePipeline, selfMetricsWithRuntime, sinkContext, startSink, stopAll } from './harness.js';
 
 afterEach(stopAll);
 
@@ -101,6 +101,9 @@ describe('max_requests (--web.max-requests)', () => {
   });
 });
 
+// (issue 14) process_metrics is read by the agent, which provides process_* and nodejs_* as self
+// metrics only when it is on (apps/exporter/test/node-exporter-flags.test.ts runs the flag live);
+// the sink writes what core rendered, and its build info either way.
 describe('process_metrics: false (--web.disable-exporter-metrics)', () => {
   it("drops process_* and nodejs_* and keeps sockscope_build_info, as node_exporter keeps its build info", async () => {
     const { pipeline } = corePipeline({ demo: {} });
@@ -108,7 +111,7 @@ describe('process_metrics: false (--web.disable-exporter-metrics)', () => {
     const text = (await call(off.port, '/metrics')).text;
     expect(text.split('\n').filter((l) => /^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))).toEqual([]);
     expect(text).toMatch(/^sockscope_build_info\{version="0\.1\.0-test",nodeversion="[^"]+",platform="[^"]+",arch="[^"]+"\} 1$/m);
-    const on = await startSink(sinkContext({ listen_address: '127.0.0.1:0' }, pipeline));
+    const on = await startSink(sinkContext({ listen_address: '127.0.0.1:0' }, corePipeline({ demo: {} }, [], selfMetricsWithRuntime()).pipeline));
     const full = (await call(on.port, '/metrics')).text;
     expect(full).toContain('# TYPE process_cpu_user_seconds_total counter\n');
     expect(full).toContain('# TYPE nodejs_heap_size_used_bytes gauge\n');

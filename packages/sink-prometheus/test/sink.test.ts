@@ -2,11 +2,11 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
-import { createPipeline, createSelfMetrics, isSockscopeError, type MetricFamily } from '@sockscope/core';
+import { createPipeline, isSockscopeError, type MetricFamily } from '@sockscope/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serializeFamilies } from '../src/exposition.js';
 import { createPrometheusSink, type PrometheusSinkInstance } from '../src/sink.js';
-import { fixedFold, inTestCollector, sinkContext } from './harness.js';
+import { fixedFold, inTestCollector, selfMetricsWithRuntime, sinkContext } from './harness.js';
 
 function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
   return new Promise((resolve, reject) => {
@@ -28,7 +28,7 @@ afterEach(async () => {
 
 async function startSink(collectDelayMs = 0, minIntervalMs = 0, extra: MetricFamily[] = []) {
   const demo = inTestCollector('demo', { value: 42, delayMs: collectDelayMs });
-  const selfMetrics = createSelfMetrics();
+  const selfMetrics = selfMetricsWithRuntime();
   const pipeline = createPipeline({
     collectors: [
       { name: 'demo', collector: demo, timeoutMs: 1000 },
@@ -75,9 +75,13 @@ describe('prometheus sink over HTTP', () => {
     expect(lines.filter((l) => l.startsWith('sockscope_scrape_collector_duration_seconds{collector="broken"}'))).toHaveLength(1);
     expect(lines.filter((l) => l.startsWith('sockscope_otlp_exports_total{'))).toHaveLength(1);
     // what follows core's families is prom-client's registry: process, Node.js and build info only
+    // (issue 14) the runtime's process_* and nodejs_* are self metrics now, in core's part;
+    // what follows core's families is the sink's build info alone
+    expect(core).toContain('# TYPE process_resident_memory_bytes gauge');
     const runtime = text.slice(core.length).split('\n').filter((l) => l !== '' && !l.startsWith('#'));
     expect(runtime.length).toBeGreaterThan(0);
     expect(runtime.filter((l) => !/^(process_|nodejs_|sockscope_build_info\{)/.test(l))).toEqual([]);
+    expect(runtime.filter((l) => !/^sockscope_build_info\{/.test(l))).toEqual([]);
   });
 
   it('gzips /metrics when asked', async () => {

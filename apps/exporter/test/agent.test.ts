@@ -1,15 +1,15 @@
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { PluginRegistry, SockscopeError, defineCollector, defineEnricher, type Enricher, type PluginRegistry as Registry } from '@sockscope/core';
+import { PluginRegistry, defineCollector, defineEnricher, type Enricher, type PluginRegistry as Registry } from '@sockscope/core';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
-import { linuxProcfsSocketsCollector } from '@sockscope/collector-linux-procfs';
 import { prometheusSink, type PrometheusSinkInstance } from '@sockscope/sink-prometheus';
 import { memoryLogger, testCollector } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
 import { startAgent } from '../src/agent.js';
 import { BUILTIN_PLUGINS } from '../src/builtins.js';
 import type { AgentConfig } from '../src/config/types.js';
+import { refusedPrimaryRegistry } from './fallback-registry.js';
 
 const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
 
@@ -49,23 +49,7 @@ describe('agent lifecycle', () => {
   });
 
   it('falls back to the procfs socket source when the primary socket collector is unavailable, and says so in /health', async () => {
-    const registry = new PluginRegistry(process.platform);
-    registry.registerAll([
-      defineCollector({
-        name: 'seccomp-netlink',
-        description: 'a socket source whose kernel interface is refused',
-        platforms: ['linux'],
-        provides: ['sockets'],
-        defaultEnabled: true,
-        fallback: 'linux-procfs-sockets',
-        configSchema: { type: 'object' },
-        create: () => {
-          throw new SockscopeError('ERR_COLLECTOR_UNAVAILABLE', 'socket(AF_NETLINK) failed: EPERM');
-        },
-      }),
-      linuxProcfsSocketsCollector,
-      prometheusSink,
-    ]);
+    const registry = refusedPrimaryRegistry('seccomp-netlink');
     const logger = memoryLogger();
     const agent = await startAgent({ config: config({}), registry, logger, build });
     try {

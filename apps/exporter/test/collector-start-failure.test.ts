@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PluginRegistry, SockscopeError, defineCollector, defineEnricher, type Collector } from '@sockscope/core';
-import { linuxProcfsSocketsCollector } from '@sockscope/collector-linux-procfs';
 import { prometheusSink, type PrometheusSinkInstance } from '@sockscope/sink-prometheus';
 import { memoryLogger, testCollector } from '@sockscope/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { startAgent, type Agent } from '../src/agent.js';
 import type { AgentConfig } from '../src/config/types.js';
 import { writeControlledPlugin } from './controlled-plugin.js';
 import { httpGet, startCli } from './run-cli.js';
+import { refusedPrimaryRegistry } from './fallback-registry.js';
 
 const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
 
@@ -146,23 +146,7 @@ describe('a collector that fails at create() at run time', () => {
   });
 
   it('a collector that fell back to another is a notice, not a failure: its fallback publishes and no success 0 is published for it', async () => {
-    const registry = new PluginRegistry(process.platform);
-    registry.registerAll([
-      defineCollector({
-        name: 'refused-netlink',
-        description: 'a socket source whose kernel interface is refused',
-        platforms: ['linux'],
-        provides: ['sockets'],
-        defaultEnabled: true,
-        fallback: 'linux-procfs-sockets',
-        configSchema: { type: 'object' },
-        create: () => {
-          throw new SockscopeError('ERR_COLLECTOR_UNAVAILABLE', 'socket(AF_NETLINK) failed: EPERM');
-        },
-      }),
-      linuxProcfsSocketsCollector,
-      prometheusSink,
-    ]);
+    const registry = refusedPrimaryRegistry('refused-netlink');
     const agent = await startAgent({ config: config({}), registry, logger: memoryLogger(), build });
     try {
       const port = portOf(agent);

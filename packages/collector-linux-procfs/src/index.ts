@@ -19,3 +19,5 @@ export {
   type SocketTable,
 } from './config.js';
 export { ProcfsError, ProcfsErrorCodes, type ProcfsErrorCode } from './errors.js';
+export { systemdUnit, unescapeUnitName, type SystemdUnit, type SystemdUnitKind } from './enrichers/systemd-unit.js';
+export { HOST_NETNS_NAME, netnsNames, readNetnsNames, type NetnsEntry, type NetnsResolver } from './enrichers/netns-names.js';

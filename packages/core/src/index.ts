@@ -34,4 +34,6 @@ export * from './plugins/direction-config.js';
 export * from './compat/ss-exporter-schema.js';
 export * from './compat/translate.js';
 export * from './net/address-text.js';
+export * from './net/address-space.js';
+export * from './net/services.js';
 export * from './util/time-slice.js';

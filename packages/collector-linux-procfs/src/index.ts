@@ -21,3 +21,4 @@ export {
 export { ProcfsError, ProcfsErrorCodes, type ProcfsErrorCode } from './errors.js';
 export { systemdUnit, unescapeUnitName, type SystemdUnit, type SystemdUnitKind } from './enrichers/systemd-unit.js';
 export { HOST_NETNS_NAME, netnsNames, readNetnsNames, type NetnsEntry, type NetnsResolver } from './enrichers/netns-names.js';
+export * from './enrichers/runtimes/index.js';

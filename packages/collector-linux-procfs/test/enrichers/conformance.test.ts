@@ -3,12 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext, directionEnricher, enrichRecords, listSockets, type SocketRecord } from '@sockscope/core';
 import { describeEnricherConformance } from '@sockscope/test-utils';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerEnricher } from '../../src/plugins/container.js';
 import { linuxProcfsSocketsCollector } from '../../src/plugins/linux-procfs-sockets.js';
 import { processEnricher } from '../../src/plugins/process.js';
-import { ownSocketInodes, tcpPair, udpPair, type TcpPair } from '../sockets/loopback.js';
+import { fdInode, handleFd, ownSocketInodes, tcpPair, udpPair, type TcpPair } from '../sockets/loopback.js';
 
+// The shared suite (packages/test-utils/src/enricher-suite.ts) checks, for each enricher: the
+// registry accepts it and orders it after the enrichers it names; on live records the list form
+// (enrichRecords) and the record-by-record form (prepare, enrich each, finish) give deep-equal
+// records and warnings, and at least one record is changed; close() twice is safe; a record it
+// cannot enrich is a coded warning, not a throw. The test at the end shows what the three
+// enrichers in a row give this process's own sockets.
+//
 // The enrichers' conformance on live records: this test holds loopback connections open (TCP
 // over IPv4 and IPv6, UDP bound and connected) and the procfs socket collector reads them; only
 // this process's own sockets are enriched, so the host's other sockets coming and going between
@@ -78,4 +85,23 @@ describeEnricherConformance({
   config: {},
   live,
   records: ownRecords,
+});
+
+describe.runIf(live)('process, container and direction on this process\'s own sockets', () => {
+  it('names this process as the owner of both ends and the listener, and tells the listener from the connections', async () => {
+    const records = await ownRecords();
+    for (const def of [processEnricher, containerEnricher, directionEnricher] as const) {
+      const enricher = await def.create(createPluginContext(def, {}));
+      const { warnings } = await enrichRecords(enricher, records);
+      expect(warnings ?? []).toEqual([]);
+      await enricher.close();
+    }
+    const pair = pairs[0] as TcpPair;
+    const byInode = (inode: number) => records.find((s) => s.inode === inode);
+    const listener = byInode(fdInode(handleFd(pair.server)));
+    const client = byInode(fdInode(handleFd(pair.client)));
+    expect(listener).toMatchObject({ state: 'LISTEN', direction: 'listen', process: { pid: process.pid } });
+    // loopback on both sides: the peer is this host
+    expect(client).toMatchObject({ state: 'ESTABLISHED', direction: 'local', process: { pid: process.pid } });
+  });
 });

@@ -90,8 +90,12 @@ describeEnricherConformance({
 describe.runIf(live)('process, container and direction on this process\'s own sockets', () => {
   it('names this process as the owner of both ends and the listener, and tells the listener from the connections', async () => {
     const records = await ownRecords();
-    for (const def of [processEnricher, containerEnricher, directionEnricher] as const) {
-      const enricher = await def.create(createPluginContext(def, {}));
+    const enrichers = [
+      await processEnricher.create(createPluginContext(processEnricher)),
+      await containerEnricher.create(createPluginContext(containerEnricher)),
+      await directionEnricher.create(createPluginContext(directionEnricher)),
+    ];
+    for (const enricher of enrichers) {
       const { warnings } = await enrichRecords(enricher, records);
       expect(warnings ?? []).toEqual([]);
       await enricher.close();

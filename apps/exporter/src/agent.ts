@@ -274,24 +274,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   const selfMetrics = createSelfMetrics();
   const notices = () => [...current.notices, ...runtimeNotices, ...current.fold.notices()];
-  const pipeline = createPipeline({ ...partsOf(current), selfMetrics, notices, onCollection: observe });
+  const pipeline = createPipeline({
+    ...partsOf(current),
+    selfMetrics,
+    notices,
+    onCollection: observe,
+    onSelfMetricsError: (err) => reportOnce('runtime-metrics', `runtime metrics (process_*, nodejs_*) could not be read; the last values stay: ${describe(err)}`),
+  });
   // The agent's Node runtime (process_* and nodejs_*) is one more self-metrics provider, so every
   // sink publishes it; sinks.prometheus.process_metrics: false (--web.disable-exporter-metrics)
-  // leaves it out. prom-client reads its values asynchronously: they are read when a collection
-  // is asked for, before it runs, and the render takes what was read.
+  // leaves it out. prom-client reads its values asynchronously: the pipeline refreshes them beside
+  // each collection it runs (not for one served from cache).
   const runtime = opts.config.sinks.prometheus?.process_metrics === false ? undefined : createRuntimeMetrics();
-  let refreshing: Promise<void> | undefined;
-  const refreshRuntime = (): Promise<void> => {
-    if (!runtime) return Promise.resolve();
-    refreshing ??= runtime
-      .refresh()
-      .catch((err: unknown) => reportOnce('runtime-metrics', `runtime metrics (process_*, nodejs_*) could not be read; the last values stay: ${describe(err)}`))
-      .finally(() => (refreshing = undefined));
-    return refreshing;
-  };
-  if (runtime) selfMetrics.provide('runtime', runtime.families);
-  const sinkPipeline: Pipeline = runtime ? { ...pipeline, collect: (request) => refreshRuntime().then(() => pipeline.collect(request)) } : pipeline;
-
+  if (runtime) selfMetrics.provide('runtime', runtime.families, runtime.refresh);
   let stopping: Promise<void> | undefined;
   let reloads: Promise<unknown> = Promise.resolve();
   const reload = (): Promise<ReloadResult> => {
@@ -356,7 +351,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (problems.length > 0) throw new SockscopeError('ERR_CONFIG_INVALID', `config of sink ${def.name} is invalid`, problems.map((p) => `sinks.${def.name}.${p}`));
       const ctx = {
         ...base,
-        pipeline: sinkPipeline,
+        pipeline,
         build,
         health,
         selfMetrics,

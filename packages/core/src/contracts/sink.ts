@@ -76,10 +76,16 @@ export interface Lifecycle {
 
 /** Families components publish about themselves, rendered by core into every collection. */
 export interface SelfMetrics {
-  /** Registers (or replaces) a component's families, read at every render. */
-  provide(component: string, families: () => readonly MetricFamily[]): void;
+  /**
+   * Registers (or replaces) a component's families, read at every render; `refresh`, when given,
+   * is awaited before each collection that will be rendered (never for one served from cache),
+   * for a source that reads its values asynchronously.
+   */
+  provide(component: string, families: () => readonly MetricFamily[], refresh?: () => Promise<void>): void;
   /** Every registered component's families, in registration order. */
   families(): MetricFamily[];
+  /** Runs every provider's refresh (a failing one keeps its last values; its error is returned). */
+  refresh(): Promise<unknown[]>;
 }
 
 /** Lets sinks publish their own health facts (e.g. OTLP's last export error). */

@@ -258,4 +258,28 @@ describe('createPipeline', () => {
     expect(pipeline.latest()).toBe(full);
     await expect(pipeline.collect({ collectors: ['c'] })).rejects.toMatchObject({ code: 'ERR_PIPELINE_UNKNOWN_COLLECTOR', message: 'no collector "c" in this agent; running: a, b' });
   });
+
+  it('refreshes asynchronous self metrics beside each collection it runs, never for one served from cache; a failed refresh keeps the last values', async () => {
+    const self = createSelfMetrics();
+    let reads = 0;
+    let value = 0;
+    self.provide('runtime', () => [family('nodejs_heap_size_used_bytes', value)], async () => {
+      reads++;
+      if (reads === 3) throw new Error('registry gone');
+      value = reads;
+    });
+    const errors: unknown[] = [];
+    let now = 0;
+    const none: Fold<MetricFamily[]> = { begin: () => {}, add: () => {}, end: () => [] };
+    const pipeline = createPipeline({ collectors: [], enrichers: [], metrics: none, selfMetrics: self, minIntervalMs: 1000, now: () => now, onSelfMetricsError: (e) => void errors.push(e) });
+    const first = await pipeline.collect();
+    expect(first.families.at(-1)?.samples?.[0]?.value).toBe(1);
+    await pipeline.collect(); // cached: no read
+    expect(reads).toBe(1);
+    now = 1000;
+    expect((await pipeline.collect()).families.at(-1)?.samples?.[0]?.value).toBe(2);
+    now = 2000;
+    expect((await pipeline.collect()).families.at(-1)?.samples?.[0]?.value).toBe(2);
+    expect(errors).toEqual([new Error('registry gone')]);
+  });
 });

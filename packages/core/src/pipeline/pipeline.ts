@@ -45,6 +45,8 @@ export interface PipelineOptions extends PipelineParts {
    * it: the agent logs collector state changes and a debug summary here. What it throws is ignored.
    */
   onCollection?: (rendered: RenderedSnapshot) => void;
+  /** Called with what a self-metrics refresh threw (its provider keeps its last values). */
+  onSelfMetricsError?: (err: unknown) => void;
 }
 
 /** A pipeline whose parts can be swapped while sinks keep reading it (a config reload). */
@@ -87,7 +89,9 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
       // fold's socket memory: a host-only collection would otherwise forget every socket)
       // (and, when it leaves out a collector that may read sockets, it cannot tell a gone socket)
       const metrics = only ? lazyFold(p.metrics, p.collectors.every((c) => only.has(c.name) || (c.provides !== undefined && !c.provides.includes('sockets')))) : p.metrics;
-      const collection = await collect(collectors, p.enrichers, { metrics }, { buffer: p.buffer });
+      // self metrics read asynchronously are read beside the collection, so both are as fresh
+      const [collection, refreshErrors] = await Promise.all([collect(collectors, p.enrichers, { metrics }, { buffer: p.buffer }), opts.selfMetrics?.refresh() ?? []]);
+      for (const err of refreshErrors) opts.onSelfMetricsError?.(err);
       const failures = (p.startFailures ?? []).filter((s) => !only || only.has(s.name));
       const withFailures = failures.length > 0 ? { ...collection, status: [...collection.status, ...failures] } : collection;
       const families = renderCollection(withFailures, opts.selfMetrics?.families() ?? [], { host: p.publishHost ?? true });
@@ -157,9 +161,13 @@ function lazyFold(fold: Fold<readonly MetricFamily[]>, whole: boolean): Fold<rea
 
 /** A registry of self-metric providers, for the agent to hand to its sinks. */
 export function createSelfMetrics(): SelfMetrics {
-  const providers = new Map<string, () => readonly MetricFamily[]>();
+  const providers = new Map<string, { families: () => readonly MetricFamily[]; refresh?: () => Promise<void> }>();
   return {
-    provide: (component, families) => void providers.set(component, families),
-    families: () => [...providers.values()].flatMap((f) => [...f()]),
+    provide: (component, families, refresh) => void providers.set(component, { families, refresh }),
+    families: () => [...providers.values()].flatMap((p) => [...p.families()]),
+    async refresh() {
+      const settled = await Promise.allSettled([...providers.values()].map((p) => p.refresh?.()));
+      return settled.flatMap((r) => (r.status === 'rejected' ? [r.reason] : []));
+    },
   };
 }

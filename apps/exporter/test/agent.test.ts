@@ -9,20 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { startAgent } from '../src/agent.js';
 import { BUILTIN_PLUGINS } from '../src/builtins.js';
 import type { AgentConfig } from '../src/config/types.js';
-import { refusedPrimaryRegistry } from './fallback-registry.js';
+import { build, config, refusedPrimaryRegistry } from './agent-fixtures.js';
 
-const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
-
-function config(partial: Partial<AgentConfig>): AgentConfig {
-  return {
-    plugins: [],
-    collection: { timeout: '5s', min_interval: 0 },
-    collectors: {},
-    enrichers: {},
-    sinks: { prometheus: { listen_address: '127.0.0.1:0', process_metrics: false } },
-    ...partial,
-  };
-}
 
 describe('agent lifecycle', () => {
   it('finishes an in-flight scrape before stop() resolves', async () => {

@@ -6,23 +6,10 @@ import { prometheusSink, type PrometheusSinkInstance } from '@sockscope/sink-pro
 import { memoryLogger, testCollector } from '@sockscope/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAgent, type Agent } from '../src/agent.js';
-import type { AgentConfig } from '../src/config/types.js';
 import { writeControlledPlugin } from './controlled-plugin.js';
 import { httpGet, startCli } from './run-cli.js';
-import { refusedPrimaryRegistry } from './fallback-registry.js';
+import { build, config, refusedPrimaryRegistry } from './agent-fixtures.js';
 
-const build = { version: '0.0.0-test', nodeVersion: process.versions.node, platform: process.platform, arch: process.arch };
-
-function config(partial: Partial<AgentConfig>): AgentConfig {
-  return {
-    plugins: [],
-    collection: { timeout: '5s', min_interval: 0 },
-    collectors: {},
-    enrichers: {},
-    sinks: { prometheus: { listen_address: '127.0.0.1:0', process_metrics: false } },
-    ...partial,
-  };
-}
 
 /** A logger keeping every entry with its fields. */
 function recordingLogger() {

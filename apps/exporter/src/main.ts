@@ -255,6 +255,17 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     if (!agent) return void logger.info('state', { signal: 'SIGUSR1', agent: 'starting', inspector: 'off (SIGUSR1 logs this summary instead)' });
     logger.info('state', { signal: 'SIGUSR1', ...stateSummary(agent) });
   });
+  // SIGINT/SIGTERM are handled from the start: one that comes while the agent is starting stops
+  // it cleanly once it has started, instead of killing the process mid-start
+  let early: string | undefined;
+  let onStop: ((signal: string) => void) | undefined;
+  const stopSignal = (signal: string) => {
+    if (onStop) return onStop(signal);
+    if (early === undefined) logger.info('shutting down once started', { signal });
+    early ??= signal;
+  };
+  io.onSignal('SIGINT', () => stopSignal('SIGINT'));
+  io.onSignal('SIGTERM', () => stopSignal('SIGTERM'));
   try {
     const { config, registry, errors, warnings } = await load();
     if (errors.length > 0) {
@@ -299,7 +310,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
         },
       );
     };
-    io.onSignal('SIGINT', () => shutdown('SIGINT'));
-    io.onSignal('SIGTERM', () => shutdown('SIGTERM'));
+    onStop = shutdown;
+    if (early !== undefined) shutdown(early);
   });
 }

@@ -129,3 +129,14 @@ describe('SIGTERM has no deadline (issue 15): --web.shutdown-timeout bounds the 
     }
   }, 40_000);
 });
+
+describe('SIGTERM while the agent is still starting', () => {
+  it('exits 0 once started instead of dying on the signal (the handlers are in place from the first line of serve)', async () => {
+    // startCli resolves on the sink's "listening" line, before startAgent has returned: the
+    // signal lands in the window where no SIGTERM handler existed before
+    for (let i = 0; i < 5; i++) {
+      const cli = await startCli([]);
+      expect(await cli.stop('SIGTERM')).toBe(0);
+    }
+  }, 30_000);
+});

@@ -1,3 +1,4 @@
+import type { MetricFamily } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
 import { CORE_MAJOR, type PluginContext, type PluginDefinitionBase } from './plugin.js';
 import type { Warning } from './warning.js';
@@ -6,6 +7,11 @@ import type { Warning } from './warning.js';
 export interface EnrichResult {
   /** Non-fatal problems (e.g. no permission to read other users' fds). */
   warnings?: Warning[];
+  /**
+   * Families of the enricher's own (cache hits and misses, say), published with the collection
+   * like a collector's own families. Built at `finish`, so they describe this collection.
+   */
+  families?: MetricFamily[];
 }
 
 /** One collection's enrichment, record by record. */

@@ -125,7 +125,7 @@ export async function collect<F extends Folds>(
     if (result.families) families.push(...result.families);
     if (result.host) mergeHost(host, result.host);
   }
-  for (const p of prepared) status.push(enricherStatus(p, complete));
+  for (const p of prepared) status.push(enricherStatus(p, complete, families));
   return Object.freeze({
     timestamp,
     durationSeconds: (performance.now() - started) / 1000,
@@ -163,10 +163,12 @@ function maySeeSockets(c: NamedCollector): boolean {
   return c.provides === undefined || c.provides.includes('sockets');
 }
 
-function enricherStatus(p: Prepared, complete: boolean): CollectorStatus {
+function enricherStatus(p: Prepared, complete: boolean, families: MetricFamily[]): CollectorStatus {
   const name = `enricher:${p.name}`;
   if (!p.run) return failed(name, p.seconds, p.failure ?? 'not prepared');
-  const warnings: Warning[] = [...(p.run.finish(complete).warnings ?? [])];
+  const finished = p.run.finish(complete);
+  if (finished.families) families.push(...finished.families);
+  const warnings: Warning[] = [...(finished.warnings ?? [])];
   if (p.errors > 0) warnings.push({ code: 'ERR_ENRICHER_RECORD', message: `${p.errors} record(s) could not be enriched: ${p.firstError ?? ''}` });
   const s: CollectorStatus = { name, success: true, durationSeconds: p.seconds };
   if (warnings.length > 0) s.warnings = warnings;

@@ -1,3 +1,4 @@
+import type { AddressSpace } from '../net/address-space.js';
 /** Transport protocol of a socket. */
 export type Protocol = 'tcp' | 'udp' | 'raw' | 'unix';
 
@@ -227,20 +228,47 @@ export interface ProcessInfo {
   startTime?: number;
 }
 
-/** Where the owning process runs: cgroup, container, systemd unit, Kubernetes pod. */
+/**
+ * Where the owning process runs and what people call it: cgroup, container, pod, systemd unit.
+ * The ids come from /proc/<pid>/cgroup; the names from the container runtime's state on disk
+ * (OCI bundle config.json, Docker's config.v2.json), read once per container id.
+ */
 export interface ContainerInfo {
   /** Container id (64 hex chars) when the process runs in a container. */
   id?: string;
   /** Container runtime: docker, containerd, cri-o, podman. */
   runtime?: string;
-  /** systemd unit (service or scope) the process belongs to. */
+  /** systemd unit (service or scope) the process belongs to, as systemd spells it (`nginx.service`). */
   systemdUnit?: string;
+  /** Kind of that unit: service, scope, slice, socket, mount… */
+  unitKind?: string;
+  /** The unit's human name: no suffix, escapes decoded (`nginx.service` → `nginx`). */
+  unitName?: string;
   /** Kubernetes pod UID (dashes restored). */
   podUid?: string;
   /** Kubernetes QoS class: guaranteed, burstable, besteffort. */
   qosClass?: string;
   /** The cgroup path the facts were read from. */
   cgroupPath?: string;
+  /** Container name: the Kubernetes container name, or the Docker/Podman/nerdctl name. */
+  name?: string;
+  /** Kubernetes pod name (or Podman's kube play pod). */
+  pod?: string;
+  /** Kubernetes namespace of the pod. */
+  namespace?: string;
+  /** Image reference as given (`nginx:1.27`), not the digest. */
+  image?: string;
+  /** Owning workload's name, inferred from the pod name (see `workloadKind`). */
+  workload?: string;
+  /** Owning workload's kind as inferred from the pod name: Deployment, StatefulSet, DaemonSet, CronJob. */
+  workloadKind?: string;
+  /** `sandbox` for a pod's pause/infra container, `container` for an app container. */
+  containerType?: 'container' | 'sandbox';
+  /** Docker Compose project and service, from the container's labels. */
+  composeProject?: string;
+  composeService?: string;
+  /** Who runs the container: kubernetes, compose, docker, podman, containerd (plain `ctr`/nerdctl). */
+  orchestrator?: string;
 }
 
 /** Which way a connection goes, as netdata's network viewer classifies it. */
@@ -292,4 +320,8 @@ export interface SocketRecord {
   container?: ContainerInfo;
   /** Direction of the connection, set by the direction enricher. */
   direction?: Direction;
+  /** Address space of the local address, set by the direction enricher. */
+  localSpace?: AddressSpace;
+  /** Address space of the remote address (`unspecified` when unconnected), set by the direction enricher. */
+  remoteSpace?: AddressSpace;
 }

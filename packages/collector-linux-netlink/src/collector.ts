@@ -30,9 +30,13 @@ function dumpRequests(config: NetlinkCollectorConfig, maskOf: (protocol: Protoco
  * Creates a running collector (its config with the schema's defaults applied): fails with
  * ERR_COLLECTOR_UNAVAILABLE when koffi or netlink is refused, so the agent falls back.
  */
-export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollectorConfig>, dumpOptions: DumpOptions = {}): Promise<Collector> {
+export async function createNetlinkCollector(
+  ctx: PluginContext<NetlinkCollectorConfig>,
+  dumpOptions: DumpOptions = {},
+  loadFfiModule: () => Promise<FfiModule> = loadFfi,
+): Promise<Collector> {
   if (ctx.platform !== 'linux') throw unavailableError('platform check', `platform ${ctx.platform} is not linux`);
-  const ffi = await loadFfi();
+  const ffi = await loadFfiModule();
   const own = ownNamespace();
   const first = openDiagSocket(ffi);
   if (!(first instanceof DiagSocket)) throw unavailableError(first.step, first.errnoName);
@@ -88,8 +92,16 @@ export async function createNetlinkCollector(ctx: PluginContext<NetlinkCollector
       visit(r);
     };
     for (const req of reqs) {
-      if (sock.broken) break;
+      if (sock.broken) {
+        // a dump abandoned on this socket: the requests after it were never sent
+        result.inconsistent = true;
+        break;
+      }
       const outcome = await runDumpConsistent(sock, req, tagged, signal, dumpOptions);
+      // A dump abandoned part-way (recv failed, the kernel went silent) read only some sockets:
+      // the collection must not count as complete, or the metric fold would take the sockets it
+      // missed for closed ones.
+      if (!outcome.finished) result.inconsistent = true;
       if (outcome.interrupted) {
         result.inconsistent = true;
         warnings.push(netlinkWarning('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));

@@ -24,6 +24,12 @@ export interface DumpOutcome {
   datagrams: number;
   /** Bytes received. */
   bytes: number;
+  /**
+   * The dump reached its end (NLMSG_DONE, or the kernel's error answer to the request). False
+   * when it was abandoned part-way (send or recv failed, the kernel went silent): the sockets
+   * not yet read are missing, so the collection is not a complete picture.
+   */
+  finished: boolean;
 }
 
 /** Tuning of the receive loop. */
@@ -52,7 +58,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
   const { ffi, buffer } = sock;
   const sliceMs = opts.sliceMs ?? 4;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 5000;
-  const out: DumpOutcome = { interrupted: false, warnings: [], datagrams: 0, bytes: 0 };
+  const out: DumpOutcome = { interrupted: false, warnings: [], datagrams: 0, bytes: 0, finished: false };
   sock.seq = (sock.seq + 1) >>> 0 || 1;
   const seq = sock.seq;
   const what = `${req.protocol}/${req.family}`;
@@ -106,6 +112,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
     if (d.done) {
       if (malformed > MAX_MALFORMED_LINES) out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: ${malformed - MAX_MALFORMED_LINES} more malformed parts`));
       if (d.errno) out.warnings.push(netlinkWarning('ERR_NETLINK_DUMP', `${what} dump: the kernel answered ${ffi.errnoName(d.errno)}`));
+      out.finished = true;
       return out;
     }
     idleSince = performance.now();

@@ -320,6 +320,11 @@ export interface SocketRecord {
   container?: ContainerInfo;
   /** Direction of the connection, set by the direction enricher. */
   direction?: Direction;
+  /**
+   * Set on a socket the kernel destroyed (a sock_diag destroy event): when the event was read,
+   * ms since the epoch. Its `tcp` is the final tcp_info. Absent on sockets alive when read.
+   */
+  closedAt?: number;
   /** Address space of the local address, set by the direction enricher. */
   localSpace?: AddressSpace;
   /** Address space of the remote address (`unspecified` when unconnected), set by the direction enricher. */

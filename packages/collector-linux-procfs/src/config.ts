@@ -96,8 +96,35 @@ export const processConfigSchema = procfsEnricherSchema;
 /** Config of the `process` enricher, defaults applied. */
 export type ProcessEnricherConfig = ConfigOf<typeof processConfigSchema>;
 
-/** Schema of the `container` enricher. */
-export const containerConfigSchema = procfsEnricherSchema;
+/** Directory lists of one runtime's state roots: where its per-container files are looked for, in order. */
+const rootList = (def: readonly string[], what: string) =>
+  ({ type: 'array', items: { type: 'string', minLength: 1 }, default: def, description: `${what}; [] turns this runtime's names off.` }) as const;
+
+/**
+ * Schema of the `container` enricher: the procfs part shared with `process`, plus where each
+ * container runtime keeps its per-container state (read-only, once per new container id) and
+ * where iproute2 names network namespaces.
+ */
+export const containerConfigSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...procfsEnricherSchema.properties,
+    runtime_roots: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'State directories of each container runtime, read for container, pod, namespace and image names.',
+      properties: {
+        containerd: rootList(['/run/containerd'], 'containerd state roots (<root>/io.containerd.runtime.v2.task/<namespace>/<id>/config.json)'),
+        crio: rootList(['/run/containers/storage'], 'CRI-O storage roots (<root>/overlay-containers/<id>/userdata/config.json)'),
+        podman: rootList(['/run/containers/storage', '/var/lib/containers/storage'], 'Podman storage roots (userdata/config.json, overlay-containers/containers.json, overlay-images/images.json)'),
+        docker: rootList(['/var/lib/docker/containers'], 'Docker container directories (<root>/<id>/config.v2.json)'),
+      },
+    },
+    netns_run_dir: { type: 'string', minLength: 1, default: '/run/netns', description: 'Where `ip netns` names network namespaces.' },
+  },
+} as const satisfies JSONSchemaType;
 
 /** Config of the `container` enricher, defaults applied. */
 export type ContainerEnricherConfig = ConfigOf<typeof containerConfigSchema>;

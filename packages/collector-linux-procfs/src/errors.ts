@@ -14,6 +14,9 @@ export const ProcfsErrorCodes = {
   ERR_PROCFS_CLOSED: 'the collector was asked to read after close()',
   ERR_PROCESS_UNREADABLE: "the process enricher could not read a socket owner's /proc/<pid> files; its sockets have no process this time",
   ERR_CONTAINER_UNREADABLE: "the container enricher could not read a socket owner's /proc/<pid>/cgroup; its sockets have no container this time",
+  ERR_CONTAINER_RUNTIME_ROOT: "a container runtime's state root is missing or unreadable while containers of that runtime run: they get ids but no names (mount the root read-only, or set enrichers.container.runtime_roots)",
+  ERR_CONTAINER_RUNTIME_STATE: "a container's runtime state file is truncated, binary, too big or nowhere to be found: that container gets no names, the rest of its labels are set",
+  ERR_NETNS_NAMES_UNREADABLE: 'the container enricher could not list netns_run_dir (/run/netns): network namespaces are named only system or by their container',
 } as const;
 
 /** A code from {@link ProcfsErrorCodes}. */

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerEnricher } from '../../src/plugins/container.js';
 import { linuxProcfsSocketsCollector } from '../../src/plugins/linux-procfs-sockets.js';
 import { processEnricher } from '../../src/plugins/process.js';
+import { containerContext } from './container-context.js';
 
 // Loopback is always "local", so inbound and outbound need a peer that is another host: two
 // network namespaces joined by a veth pair, a server in one and its client in the other. Each
@@ -35,7 +36,8 @@ async function enrichedTable(pid: number): Promise<SocketRecord[]> {
   const signal = new AbortController().signal;
   const collector = await linuxProcfsSocketsCollector.create(testContext({ procfs_path: `/proc/${pid}`, tables: ['tcp', 'udp'] }));
   const { sockets } = await listSockets(collector, signal);
-  for (const def of [processEnricher, containerEnricher] as const) await enrichRecords(await def.create(testContext({ procfs_path: '/proc', cache_size: 64 })), sockets, signal);
+  await enrichRecords(await processEnricher.create(testContext({ procfs_path: '/proc', cache_size: 64 })), sockets, signal);
+  await enrichRecords(await containerEnricher.create(containerContext({ procfs_path: '/proc', cache_size: 64 })), sockets, signal);
   await enrichRecords(await directionEnricher.create(testContext({})), sockets, signal);
   return sockets;
 }

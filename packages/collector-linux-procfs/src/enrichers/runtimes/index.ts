@@ -7,3 +7,4 @@ export { CONTAINERD_ANNOTATIONS, parseContainerdBundle } from './containerd.js';
 export { CRIO_ANNOTATIONS, parseCrioPodmanConfig } from './crio-podman.js';
 export { DOCKER_LABELS, parseDockerConfigV2 } from './docker.js';
 export { inferWorkload, type InferredWorkload, type WorkloadKind } from './workload.js';
+export { findStorageContainer, findStorageImageName, type StorageContainer, type StorageLookup } from './podman-storage.js';

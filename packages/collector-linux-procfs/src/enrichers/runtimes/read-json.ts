@@ -45,6 +45,35 @@ export function readJsonObject(input: Buffer | string, what: string): JsonObject
   return { object: value as Record<string, unknown> };
 }
 
+/** A JSON array as read from disk, or why it could not be had. */
+export type JsonArrayResult = { array: unknown[]; reason?: undefined } | { array: undefined; reason: string };
+
+/**
+ * Reads `input` as one JSON array (containers/storage's containers.json and images.json), with
+ * the refusals of {@link readJsonObject}: too big, binary, not UTF-8, not JSON, not an array.
+ */
+export function readJsonArray(input: Buffer | string, what: string): JsonArrayResult {
+  // the same refusals as readJsonObject, in the same order, for a top-level array
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
+  if (size > MAX_RUNTIME_FILE_BYTES) return { array: undefined, reason: `${what} is ${size} bytes, over the ${MAX_RUNTIME_FILE_BYTES}-byte bound; not parsed` };
+  if (size === 0) return { array: undefined, reason: `${what} is empty` };
+  let text: string;
+  try {
+    text = typeof input === 'string' ? input : decoder.decode(input);
+  } catch {
+    return { array: undefined, reason: `${what} is not UTF-8 text (binary?)` };
+  }
+  if (text.includes('\u0000')) return { array: undefined, reason: `${what} holds NUL bytes (binary or zero-filled)` };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { array: undefined, reason: `${what} is not valid JSON (truncated?): ${(error as Error).message}` };
+  }
+  if (!Array.isArray(value)) return { array: undefined, reason: `${what} is JSON but not an array (${value === null ? 'null' : typeof value})` };
+  return { array: value };
+}
+
 /** `value[key]` when it is a JSON object, else undefined. */
 export function objectAt(value: Record<string, unknown>, key: string): Record<string, unknown> | undefined {
   const found = value[key];

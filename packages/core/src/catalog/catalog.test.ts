@@ -22,6 +22,9 @@ describe('metricCatalog', () => {
       'sockscope_sockets',
       'sockscope_tcp_listen_queue_length',
       'sockscope_tcp_listen_queue_limit',
+      // issue 16: info gauges (join tables of owners), on by default
+      'sockscope_container_info',
+      'sockscope_process_info',
       'sockscope_tcp_rtt_distribution_seconds',
       'sockscope_series_dropped',
     ]);
@@ -70,6 +73,35 @@ describe('metricCatalog', () => {
       expect(e.otel.unit.length).toBeGreaterThan(0);
       if (e.compat) expect(e.compat.otel.unit).not.toBe('');
     }
+  });
+
+  it('maps the owner labels (issue 16) to the semantic conventions\' k8s.*, container.* and process.* attributes', () => {
+    expect(flowLabelMap).toMatchObject({
+      namespace: 'k8s.namespace.name',
+      pod: 'k8s.pod.name',
+      pod_uid: 'k8s.pod.uid',
+      // the pod spec's name under Kubernetes (see flowLabelMap for why not container.name)
+      container: 'k8s.container.name',
+      container_id: 'container.id',
+      image: 'container.image.name',
+      // container.runtime was renamed container.runtime.name in the conventions
+      runtime: 'container.runtime.name',
+      pid: 'process.pid',
+      process: 'process.executable.name',
+      dst: 'network.peer.address',
+      dst_port: 'network.peer.port',
+    });
+    // no convention attribute: these keep their names
+    for (const kept of ['remote_space', 'workload', 'unit', 'direction', 'netns']) expect(flowLabelMap).not.toHaveProperty(kept);
+    for (const id of ['container_info', 'process_info']) {
+      const e = catalogEntry(id);
+      expect(e?.otel.labelMap, id).toBe(flowLabelMap);
+      for (const label of e?.labels ?? []) expect(label === 'workload' || label === 'unit' || label in flowLabelMap, `${id} ${label}`).toBe(true);
+    }
+    expect(catalogEntry('container_info')).toMatchObject({ prometheus: 'sockscope_container_info', kind: 'gauge', defaultOn: true, labels: ['container_id', 'container', 'pod', 'namespace', 'image', 'runtime', 'workload'], otel: { name: 'sockscope.container.info', unit: '1' } });
+    expect(catalogEntry('process_info')).toMatchObject({ prometheus: 'sockscope_process_info', kind: 'gauge', defaultOn: true, labels: ['pid', 'process', 'unit', 'container_id'], otel: { name: 'sockscope.process.info', unit: '1' } });
+    // sockscope_series_dropped names an info gauge by its OTel name too
+    expect(catalogEntry('series_dropped')?.otel.values?.family?.sockscope_container_info).toBe('sockscope.container.info');
   });
 
   it('carries the prometheus_ss_exporter names for the metrics it has', () => {

@@ -3,12 +3,22 @@ import { ADDRESS_FAMILY_VALUES, CONNECTION_STATE_VALUES } from './otel.js';
 import type { MetricCatalogEntry } from './types.js';
 
 /**
- * Our per-flow label names → OpenTelemetry semantic-convention attributes: every label a folding
- * strategy or the listen-queue aggregates produce. `direction`, `unit`, `netns` and the packed
- * `flow` label have no semconv attribute and keep their names. The socket-count labels
- * (`protocol`, `family`, `state`) are not here: only `sockscope_sockets` has them, and its own
- * mapping ({@link socketLabelMap}) also maps their values; a `family` label elsewhere (that of
+ * Our label names → OpenTelemetry semantic-convention attributes: every label a folding strategy,
+ * the listen-queue aggregates or the info gauges produce. `direction`, `unit`, `netns`,
+ * `remote_space`, `workload` and the packed `flow` label have no semconv attribute and keep their
+ * names (`remote_space` is sockscope's own classification, like `direction`; `workload` is
+ * inferred from the pod name and its kind varies, where the conventions have one attribute per
+ * kind: `k8s.deployment.name`, `k8s.statefulset.name`…). The socket-count labels (`protocol`,
+ * `family`, `state`) are not here: only `sockscope_sockets` has them, and its own mapping
+ * ({@link socketLabelMap}) also maps their values; a `family` label elsewhere (that of
  * `sockscope_series_dropped`) names a metric family, not an address family.
+ *
+ * `container` holds the Kubernetes container name (the pod spec's) when the owner is in a pod and
+ * the runtime's name (Docker, Podman, nerdctl) otherwise; one label maps to one attribute, and it
+ * is `k8s.container.name`: the label is named after the Kubernetes convention, Kubernetes is where
+ * the name is read without an API, and `container.name` is by definition the runtime's globally
+ * unique name, which under Kubernetes is not the pod spec's. `runtime` is `container.runtime.name`
+ * (the conventions renamed `container.runtime` to it).
  */
 export const flowLabelMap: Readonly<Record<string, string>> = Object.freeze({
   src: 'network.local.address',
@@ -20,6 +30,11 @@ export const flowLabelMap: Readonly<Record<string, string>> = Object.freeze({
   process: 'process.executable.name',
   container_id: 'container.id',
   pod_uid: 'k8s.pod.uid',
+  namespace: 'k8s.namespace.name',
+  pod: 'k8s.pod.name',
+  container: 'k8s.container.name',
+  image: 'container.image.name',
+  runtime: 'container.runtime.name',
 });
 
 /** `sockscope_sockets{protocol,family,state}` → `network.transport`, `network.type`, `network.connection.state`. */
@@ -186,6 +201,32 @@ const entries: MetricCatalogEntry[] = [
     defaultOn: true,
   },
   {
+    id: 'container_info',
+    kind: 'gauge',
+    unit: 'containers',
+    help: 'Always 1: the names of each container that owned a socket in the last collection (join on container_id).',
+    prometheus: 'sockscope_container_info',
+    otel: otel('sockscope.container.info', '1'),
+    scope: 'aggregate',
+    aggregate: 'container_info',
+    labels: ['container_id', 'container', 'pod', 'namespace', 'image', 'runtime', 'workload'],
+    merge: 'last',
+    defaultOn: true,
+  },
+  {
+    id: 'process_info',
+    kind: 'gauge',
+    unit: 'processes',
+    help: 'Always 1: each process that owned a socket in the last collection, with its systemd unit and container (join on pid).',
+    prometheus: 'sockscope_process_info',
+    otel: otel('sockscope.process.info', '1'),
+    scope: 'aggregate',
+    aggregate: 'process_info',
+    labels: ['pid', 'process', 'unit', 'container_id'],
+    merge: 'last',
+    defaultOn: true,
+  },
+  {
     id: 'tcp_rtt_histogram',
     kind: 'histogram',
     unit: 'seconds',
@@ -206,14 +247,14 @@ export const metricCatalog: readonly MetricCatalogEntry[] = Object.freeze(entrie
 
 /**
  * `sockscope_series_dropped{family}`: its `family` label holds the Prometheus name of a per-flow
- * family. Over OTLP it is the attribute `sockscope.metric`, holding that family's OTel name
+ * family or an info gauge (both capped by `max_series`). Over OTLP it is the attribute `sockscope.metric`, holding that family's OTel name
  * (`sockscope_tcp_rtt_seconds` → `sockscope.tcp.rtt`, the compat profile's `tcp_rtt` →
  * `sockscope.compat.tcp.rtt`), never `network.type`.
  */
 function seriesDropped(flows: readonly MetricCatalogEntry[]): MetricCatalogEntry {
   const names: Record<string, string> = {};
   for (const e of flows) {
-    if (e.scope !== 'flow') continue;
+    if (e.scope !== 'flow' && !isInfoGauge(e)) continue;
     names[e.prometheus] = e.otel.name;
     if (e.compat) names[e.compat.name] = e.compat.otel.name;
   }
@@ -221,7 +262,7 @@ function seriesDropped(flows: readonly MetricCatalogEntry[]): MetricCatalogEntry
     id: 'series_dropped',
     kind: 'gauge',
     unit: 'series',
-    help: 'Per-flow series folded into the "other" series by max_series in the last collection, by family.',
+    help: 'Per-flow series folded into the "other" series, and info series left out, by max_series in the last collection, by family.',
     prometheus: 'sockscope_series_dropped',
     otel: { name: 'sockscope.series.dropped', unit: '{series}', labelMap: { family: 'sockscope.metric' }, values: { family: Object.freeze(names) } },
     scope: 'aggregate',
@@ -260,6 +301,11 @@ function queue(id: string, prometheus: string, path: string, help: string, otelN
     merge: 'sum',
     defaultOn: true,
   };
+}
+
+/** True for the info gauges (`sockscope_container_info`, `sockscope_process_info`): one series per owner, value 1. */
+export function isInfoGauge(e: MetricCatalogEntry): boolean {
+  return e.aggregate === 'container_info' || e.aggregate === 'process_info';
 }
 
 /** The catalog entry with this id, or undefined. */

@@ -1,3 +1,4 @@
+import { addressSpace, type AddressSpace } from '../net/address-space.js';
 import type { Direction, SocketRecord } from '../types/socket.js';
 
 // Classifies sockets the way netdata's network viewer does (libnetdata/local-sockets), with
@@ -238,12 +239,58 @@ export class DirectionMemory {
   }
 }
 
-/** Sets `direction` on every socket it can classify (listen, inbound, outbound, local), in place. */
+/** Most address texts an {@link AddressSpaces} memo holds before it starts again. */
+export const ADDRESS_SPACE_MEMO_SIZE = 65_536;
+
+/**
+ * {@link addressSpace} memoized per address text, so a host's many sockets to the same few peers
+ * (and from its few local addresses) classify with one map lookup each. Bounded: past `max`
+ * distinct texts it forgets them all and starts again (a scan of random peers must not grow it
+ * without bound; refilling costs one parse per address, as the first collection did).
+ */
+export class AddressSpaces {
+  private readonly memo = new Map<string, AddressSpace>();
+
+  constructor(private readonly max = ADDRESS_SPACE_MEMO_SIZE) {}
+
+  /** The address space of an address as a record holds it (v4-mapped IPv6 as the IPv4 it carries). */
+  of(address: string): AddressSpace {
+    let space = this.memo.get(address);
+    if (space === undefined) {
+      if (this.memo.size >= this.max) this.memo.clear();
+      space = addressSpace(address);
+      this.memo.set(address, space);
+    }
+    return space;
+  }
+
+  /**
+   * Sets `localSpace` and `remoteSpace` on an IP socket, in place. A Unix socket's addresses are
+   * paths, not in any address space, so it gets neither.
+   */
+  set(s: SocketRecord): void {
+    if (s.family === 'unix') return;
+    s.localSpace = this.of(s.local.address);
+    s.remoteSpace = this.of(s.remote.address);
+  }
+
+  /** Address texts remembered. */
+  get size(): number {
+    return this.memo.size;
+  }
+}
+
+/**
+ * Sets `direction` on every socket it can classify (listen, inbound, outbound, local), and the
+ * address spaces of every IP socket's ends (`localSpace`, `remoteSpace`), in place.
+ */
 export function classifyDirections(sockets: SocketRecord[], options: DirectionOptions = {}): void {
   const book = new DirectionBook(options);
+  const spaces = new AddressSpaces();
   for (const s of sockets) book.learn(s);
   for (const s of sockets) {
     const d = book.classify(s);
     if (d) s.direction = d;
+    spaces.set(s);
   }
 }

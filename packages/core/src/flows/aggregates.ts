@@ -1,9 +1,10 @@
-import { catalogEntry } from '../catalog/catalog.js';
+import { catalogEntry, isInfoGauge } from '../catalog/catalog.js';
 import type { SourceReader } from '../catalog/source.js';
 import type { MetricCatalogEntry } from '../catalog/types.js';
 import type { MetricFamily, Sample } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
 import { CumulativeHistogram } from './histogram.js';
+import { OwnerInfo } from './info.js';
 import type { FlowPlan } from './plan.js';
 
 const PROTOCOLS = ['tcp', 'udp', 'raw', 'unix'] as const;
@@ -106,13 +107,14 @@ export function markListeningPort(set: Uint8Array, s: SocketRecord): void {
 }
 
 /**
- * The metric fold's bounded families, beside the per-flow ones: socket counts and listen
- * queues of each collection (every socket, selected or not), the RTT histogram (selected
+ * The metric fold's bounded families, beside the per-flow ones: socket counts, listen queues and
+ * the info gauges of each collection (every socket, selected or not), the RTT histogram (selected
  * flows, cumulative across collections) and how many series the cap dropped.
  */
 export class Aggregates {
   private counter: SocketCounter | undefined;
   private queues: ListenQueues | undefined;
+  private info: OwnerInfo | undefined;
   private readonly hist: CumulativeHistogram | undefined;
   private readonly readRtt: SourceReader | undefined;
 
@@ -125,12 +127,15 @@ export class Aggregates {
   begin(): void {
     this.counter = this.plan.wantCounts ? new SocketCounter() : undefined;
     this.queues = this.plan.wantQueueLength || this.plan.wantQueueLimit ? new ListenQueues() : undefined;
+    const { wantContainerInfo, wantProcessInfo, maxSeries } = this.plan;
+    this.info = wantContainerInfo || wantProcessInfo ? new OwnerInfo(wantContainerInfo, wantProcessInfo, maxSeries) : undefined;
   }
 
   /** Counts one socket of the collection. */
   add(s: SocketRecord): void {
     this.counter?.add(s);
     this.queues?.add(s);
+    this.info?.add(s);
   }
 
   /** Observes the RTT of one selected flow. */
@@ -141,23 +146,26 @@ export class Aggregates {
   }
 
   /**
-   * Appends the collection's aggregate families to `out`: counts and queues in catalog order,
-   * then the histogram, then `series_dropped` from `dropped` (per flow family id, see countDropped).
+   * Appends the collection's aggregate families to `out`: counts, queues and info gauges in
+   * catalog order, then the histogram, then `series_dropped` from `dropped` (per flow family id,
+   * see countDropped) and the info series the cap left out.
    */
-  emit(out: MetricFamily[], dropped: ReadonlyMap<string, number>): void {
+  emit(out: MetricFamily[], flowDropped: ReadonlyMap<string, number>): void {
     const { enabled, compat } = this.plan;
-    const { counter, queues } = this;
+    const { counter, queues, info } = this;
+    const dropped = new Map(flowDropped);
     for (const e of enabled) {
       if (e.scope === 'flow') continue;
       if (e.aggregate === 'socket_count' && counter) out.push(counter.family());
       else if (e.id === 'tcp_listen_queue_length' && queues) out.push(...queues.families(true, false));
       else if (e.id === 'tcp_listen_queue_limit' && queues) out.push(...queues.families(false, true));
+      else if ((e.aggregate === 'container_info' || e.aggregate === 'process_info') && info) info.emit([e], out, dropped);
     }
     if (this.hist && this.plan.histogram) out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms: [this.hist.sample()] });
     const droppedEntry = enabled.find((e) => e.aggregate === 'series_dropped');
     if (droppedEntry) {
       const { gauges, counters } = this.plan;
-      const samples = [...gauges, ...counters, ...enabled.filter((e) => e.aggregate === 'flow_count')]
+      const samples = [...gauges, ...counters, ...enabled.filter((e) => e.aggregate === 'flow_count' || isInfoGauge(e))]
         .map((e) => ({ labels: { family: compat && e.compat ? e.compat.name : e.prometheus }, value: dropped.get(e.id) ?? 0 }))
         // under the compat profile the family appears only when something was dropped
         .filter((smp) => !compat || smp.value > 0);

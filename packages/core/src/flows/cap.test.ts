@@ -66,7 +66,8 @@ describe('max_series', () => {
   it('reports zero dropped series when within the cap', () => {
     const out = foldRecords(createMetricFold({ folding: 'raw_endpoint' }), T0, ten);
     const dropped = get(out, 'sockscope_series_dropped')?.samples ?? [];
-    expect(dropped.length).toBe(13);
+    // 13 per-flow families (flow_sockets off), and since issue 16 the two info gauges (also capped)
+    expect(dropped.length).toBe(15);
     expect(dropped.every((s) => s.value === 0)).toBe(true);
   });
 });

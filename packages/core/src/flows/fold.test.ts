@@ -43,14 +43,16 @@ describe('folding strategies (separate labels)', () => {
 
   it('peer drops the pid and the local ephemeral port', () => {
     expect(folded('peer').map((x) => x.n)).toEqual([1, 1, 2, 1]);
-    expect(folded('peer')[2]).toEqual({ process: 'nginx', dst: '10.5.0.5', dst_port: '8080', n: 2 });
+    // issue 16: peer folding carries the remote address's space (label and key)
+    expect(folded('peer')[2]).toEqual({ process: 'nginx', dst: '10.5.0.5', dst_port: '8080', remote_space: 'private', n: 2 });
   });
 
   it('service folds inbound onto the listening port and outbound onto the peer', () => {
+    // issue 16: service folding carries the remote address's space (label and key)
     expect(folded('service')).toEqual([
-      { direction: 'inbound', process: 'nginx', local_port: '443', dst: '', dst_port: '', n: 2 },
-      { direction: 'outbound', process: 'nginx', local_port: '', dst: '10.5.0.5', dst_port: '8080', n: 2 },
-      { direction: 'outbound', process: 'curl', local_port: '', dst: '::1', dst_port: '8080', n: 1 },
+      { direction: 'inbound', process: 'nginx', local_port: '443', dst: '', dst_port: '', remote_space: 'private', n: 2 },
+      { direction: 'outbound', process: 'nginx', local_port: '', dst: '10.5.0.5', dst_port: '8080', remote_space: 'private', n: 2 },
+      { direction: 'outbound', process: 'curl', local_port: '', dst: '::1', dst_port: '8080', remote_space: 'loopback', n: 1 },
     ]);
   });
 
@@ -68,10 +70,12 @@ describe('folding strategies (separate labels)', () => {
     ]);
   });
 
-  it('container folds by container, pod and unit', () => {
+  it('container folds by the most specific owner: here a container with no name (its short id), and a bare process', () => {
+    // issue 16: names instead of ids (was container_id, pod_uid, unit); a container known only by
+    // its id shows the 12-character short id, a socket with no container its process
     expect(folded('container')).toEqual([
-      { container_id: ctr.id, pod_uid: 'pod-a', unit: 'cri-containerd-f.scope', n: 4 },
-      { container_id: '', pod_uid: '', unit: '', n: 1 },
+      { namespace: '', pod: '', container: 'f'.repeat(12), unit: '', process: '', n: 4 },
+      { namespace: '', pod: '', container: '', unit: '', process: 'curl', n: 1 },
     ]);
   });
 });
@@ -81,15 +85,16 @@ describe('packed flow label', () => {
     const labels = (f: FoldingStrategy) => folded(f, 'flow').map((x) => x.flow);
     expect(labels('raw_endpoint')[0]).toBe('(SRC#10.0.0.1|443)(DST#10.9.0.1|50001)');
     expect(labels('pid_condensed')[2]).toBe('(10)(DST#10.5.0.5|8080)');
-    expect(labels('peer')[3]).toBe('(curl)(DST#::1|8080)');
-    expect(labels('service')).toEqual(['(nginx)(SVC#443)', '(nginx)(DST#10.5.0.5|8080)', '(curl)(DST#::1|8080)']);
+    // issue 16: peer and service end in the remote address space, container packs owner names
+    expect(labels('peer')[3]).toBe('(curl)(DST#::1|8080)(RSPACE#loopback)');
+    expect(labels('service')).toEqual(['(nginx)(SVC#443)(RSPACE#private)', '(nginx)(DST#10.5.0.5|8080)(RSPACE#private)', '(curl)(DST#::1|8080)(RSPACE#loopback)']);
     expect(labels('process')).toEqual(['(nginx)', '(curl)']);
-    expect(labels('container')[1]).toBe('(CTR#)(POD#)(UNIT#)');
+    expect(labels('container')[1]).toBe('(NAMESPACE#)(POD#)(CTR#)(UNIT#)(PROC#curl)');
   });
 
   it('gives an "other" series whose every label is "other"', () => {
     expect(createFlowKeyer('service', 'separate').otherLabels).toEqual({
-      direction: 'other', process: 'other', local_port: 'other', dst: 'other', dst_port: 'other',
+      direction: 'other', process: 'other', local_port: 'other', dst: 'other', dst_port: 'other', remote_space: 'other',
     });
     expect(createFlowKeyer('raw_endpoint', 'flow').otherLabels).toEqual({ flow: 'other' });
   });

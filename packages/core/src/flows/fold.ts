@@ -1,5 +1,6 @@
+import { addressSpace } from '../net/address-space.js';
 import type { Labels } from '../types/family.js';
-import type { SocketRecord } from '../types/socket.js';
+import type { ContainerInfo, SocketRecord } from '../types/socket.js';
 import type { FoldingStrategy, LabelStyle } from './schema.js';
 
 /** Turns a socket into its series key and, once per new series, its labels. */
@@ -22,6 +23,39 @@ const comm = (s: SocketRecord): string => s.process?.comm ?? '';
 const pid = (s: SocketRecord): string => (s.process ? String(s.process.pid) : '');
 const dstPacked = (s: SocketRecord): string => `(DST#${s.remote.address}|${s.remote.port})`;
 const rawPacked = (s: SocketRecord): string => `(SRC#${s.local.address}|${s.local.port})${dstPacked(s)}`;
+/** The remote address's space: the direction enricher's, else classified here (no enricher on). */
+const remoteSpace = (s: SocketRecord): string => s.remoteSpace ?? addressSpace(s.remote.address);
+const spacePacked = (s: SocketRecord): string => `(RSPACE#${remoteSpace(s)})`;
+
+/**
+ * What the `container` strategy keys a socket on: the most specific owner it has, the labels of
+ * the other levels empty. Kubernetes (a pod name): namespace, pod, container name; else a
+ * container (its name, or the 12-character short id `docker ps` shows when it has none); else a
+ * systemd unit (its human name, else as systemd spells it); else the process's comm.
+ */
+export interface OwnerLabels {
+  namespace: string;
+  pod: string;
+  container: string;
+  unit: string;
+  process: string;
+}
+
+/** The `container` strategy's labels of a socket (see {@link OwnerLabels}). */
+export function ownerLabels(s: SocketRecord): OwnerLabels {
+  const c: ContainerInfo | undefined = s.container;
+  if (c !== undefined) {
+    const container = c.name ?? (c.id !== undefined ? c.id.slice(0, 12) : '');
+    if (c.pod !== undefined) return { namespace: c.namespace ?? '', pod: c.pod, container, unit: '', process: '' };
+    if (c.id !== undefined) return { namespace: '', pod: '', container, unit: '', process: '' };
+    const unit = c.unitName ?? c.systemdUnit;
+    if (unit !== undefined) return { namespace: '', pod: '', container: '', unit, process: '' };
+  }
+  return { namespace: '', pod: '', container: '', unit: '', process: comm(s) };
+}
+
+/** `(NAMESPACE#ns)(POD#pod)(CTR#name)(UNIT#unit)(PROC#comm)`, every part present, empty when it does not apply. */
+const ownerPacked = (o: OwnerLabels): string => `(NAMESPACE#${o.namespace})(POD#${o.pod})(CTR#${o.container})(UNIT#${o.unit})(PROC#${o.process})`;
 
 interface Strategy {
   names: readonly string[];
@@ -49,21 +83,24 @@ const strategies: Record<FoldingStrategy, Strategy> = {
     packed: (s) => (s.process ? `(${s.process.pid})${dstPacked(s)}` : rawPacked(s)),
   },
   peer: {
-    names: ['process', 'dst', 'dst_port'],
-    key: (s) => comm(s) + SEP + s.remote.address + SEP + s.remote.port,
-    labels: (s) => ({ process: comm(s), dst: s.remote.address, dst_port: String(s.remote.port) }),
-    packed: (s) => `(${comm(s)})${dstPacked(s)}`,
+    names: ['process', 'dst', 'dst_port', 'remote_space'],
+    key: (s) => comm(s) + SEP + s.remote.address + SEP + s.remote.port + SEP + remoteSpace(s),
+    labels: (s) => ({ process: comm(s), dst: s.remote.address, dst_port: String(s.remote.port), remote_space: remoteSpace(s) }),
+    packed: (s) => `(${comm(s)})${dstPacked(s)}${spacePacked(s)}`,
   },
   service: {
-    // Inbound flows fold onto the port they were accepted on; outbound onto where they go.
-    names: ['direction', 'process', 'local_port', 'dst', 'dst_port'],
+    // Inbound flows fold onto the port they were accepted on; outbound onto where they go. Both
+    // are told apart by the peer's address space: "inbound on 443 from the Internet" is its own series.
+    names: ['direction', 'process', 'local_port', 'dst', 'dst_port', 'remote_space'],
     key: (s, inbound) =>
-      inbound ? 'i' + SEP + comm(s) + SEP + s.local.port : 'o' + SEP + comm(s) + SEP + s.remote.address + SEP + s.remote.port,
+      inbound
+        ? 'i' + SEP + comm(s) + SEP + s.local.port + SEP + remoteSpace(s)
+        : 'o' + SEP + comm(s) + SEP + s.remote.address + SEP + s.remote.port + SEP + remoteSpace(s),
     labels: (s, inbound) =>
       inbound
-        ? { direction: 'inbound', process: comm(s), local_port: String(s.local.port), dst: '', dst_port: '' }
-        : { direction: 'outbound', process: comm(s), local_port: '', dst: s.remote.address, dst_port: String(s.remote.port) },
-    packed: (s, inbound) => (inbound ? `(${comm(s)})(SVC#${s.local.port})` : `(${comm(s)})${dstPacked(s)}`),
+        ? { direction: 'inbound', process: comm(s), local_port: String(s.local.port), dst: '', dst_port: '', remote_space: remoteSpace(s) }
+        : { direction: 'outbound', process: comm(s), local_port: '', dst: s.remote.address, dst_port: String(s.remote.port), remote_space: remoteSpace(s) },
+    packed: (s, inbound) => (inbound ? `(${comm(s)})(SVC#${s.local.port})${spacePacked(s)}` : `(${comm(s)})${dstPacked(s)}${spacePacked(s)}`),
   },
   process: {
     names: ['process'],
@@ -72,10 +109,15 @@ const strategies: Record<FoldingStrategy, Strategy> = {
     packed: (s) => `(${comm(s)})`,
   },
   container: {
-    names: ['container_id', 'pod_uid', 'unit'],
-    key: (s) => (s.container?.id ?? '') + SEP + (s.container?.podUid ?? '') + SEP + (s.container?.systemdUnit ?? ''),
-    labels: (s) => ({ container_id: s.container?.id ?? '', pod_uid: s.container?.podUid ?? '', unit: s.container?.systemdUnit ?? '' }),
-    packed: (s) => `(CTR#${s.container?.id ?? ''})(POD#${s.container?.podUid ?? ''})(UNIT#${s.container?.systemdUnit ?? ''})`,
+    // Names, not ids: the most specific owner the socket has (see ownerLabels). Each level has its
+    // own place in the key, so a unit and a process of the same name stay two series.
+    names: ['namespace', 'pod', 'container', 'unit', 'process'],
+    key: (s) => {
+      const o = ownerLabels(s);
+      return o.namespace + SEP + o.pod + SEP + o.container + SEP + o.unit + SEP + o.process;
+    },
+    labels: (s) => ({ ...ownerLabels(s) }),
+    packed: (s) => ownerPacked(ownerLabels(s)),
   },
 };
 

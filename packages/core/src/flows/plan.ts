@@ -40,6 +40,11 @@ export interface FlowPlan {
   wantCounts: boolean;
   wantQueueLength: boolean;
   wantQueueLimit: boolean;
+  /** Which info gauges are on. */
+  wantContainerInfo: boolean;
+  wantProcessInfo: boolean;
+  /** `max_series`: the most series of a per-flow family, and of an info gauge. */
+  maxSeries: number;
 }
 
 /** The plan of a resolved `flows:` config. */
@@ -74,5 +79,8 @@ export function planFlows(config: Readonly<FlowsConfig>): FlowPlan {
     wantCounts: enabled.some((e) => e.aggregate === 'socket_count'),
     wantQueueLength: enabled.some((e) => e.id === 'tcp_listen_queue_length'),
     wantQueueLimit: enabled.some((e) => e.id === 'tcp_listen_queue_limit'),
+    wantContainerInfo: enabled.some((e) => e.aggregate === 'container_info'),
+    wantProcessInfo: enabled.some((e) => e.aggregate === 'process_info'),
+    maxSeries: config.max_series,
   };
 }

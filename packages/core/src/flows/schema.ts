@@ -77,8 +77,8 @@ export const flowsConfigSchema = {
       default: 'service',
       description:
         'raw_endpoint: src, src_port, dst, dst_port | pid_condensed: pid, process, dst, dst_port | ' +
-        'peer: process, dst, dst_port | service: inbound by local listening port, outbound by dst and dst_port, with the process | ' +
-        'process: process name | container: container_id, pod_uid, unit',
+        'peer: process, dst, dst_port, remote_space | service: inbound by local listening port, outbound by dst and dst_port, with the process and remote_space | ' +
+        'process: process name | container: namespace, pod, container, unit, process (the most specific owner: Kubernetes pod, container, systemd unit, else process)',
     },
     label_style: {
       enum: ['separate', 'flow'],

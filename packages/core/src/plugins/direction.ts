@@ -1,5 +1,5 @@
 import { defineEnricher } from '../contracts/enricher.js';
-import { DEFAULT_EPHEMERAL_PORTS, DirectionBook, DirectionMemory } from '../enrichers/direction.js';
+import { AddressSpaces, DEFAULT_EPHEMERAL_PORTS, DirectionBook, DirectionMemory } from '../enrichers/direction.js';
 import type { SocketRecord } from '../types/socket.js';
 import { directionConfigProblems, directionConfigSchema, type DirectionEnricherConfig } from './direction-config.js';
 
@@ -18,11 +18,15 @@ import { directionConfigProblems, directionConfigSchema, type DirectionEnricherC
  * inbound. One no listener accounts for (first seen after its listener closed) is inbound when its
  * local port is outside `ephemeral_ports` and its peer's port inside. Sockets are forgotten when a
  * complete collection does not see them (see `DirectionMemory`).
+ *
+ * It also sets each IP socket's `localSpace` and `remoteSpace` (loopback, private, public…, see
+ * `addressSpace`; v4-mapped IPv6 as the IPv4 it carries), memoized per address text across
+ * collections (`AddressSpaces`, bounded), so a record costs a map lookup per end.
  */
 // typed Partial: a context built without the schema's defaults (a test's) is taken too
 export const directionEnricher = defineEnricher<Partial<DirectionEnricherConfig>>({
   name: 'direction',
-  description: 'Direction of each socket: listen, inbound, outbound or local (peer on this host)',
+  description: 'Direction of each socket (listen, inbound, outbound or local: peer on this host) and the address space of its two ends',
   platforms: ['any'],
   defaultEnabled: true,
   after: ['process', 'container'],
@@ -32,6 +36,7 @@ export const directionEnricher = defineEnricher<Partial<DirectionEnricherConfig>
     // without the schema's defaults applied, the kernel's default range
     const ephemeralPorts = ctx.config.ephemeral_ports ?? DEFAULT_EPHEMERAL_PORTS;
     const memory = new DirectionMemory();
+    const spaces = new AddressSpaces();
     return {
       async prepare() {
         const book = new DirectionBook({ ephemeralPorts });
@@ -42,6 +47,7 @@ export const directionEnricher = defineEnricher<Partial<DirectionEnricherConfig>
             let d = book.classify(s);
             if (d === 'inbound' || d === 'outbound') d = memory.settle(s, d);
             if (d) s.direction = d;
+            spaces.set(s);
           },
           finish: (complete = true) => {
             memory.end(complete);

@@ -2,6 +2,8 @@ import { parseDuration } from '../config/duration.js';
 import type { Direction, SocketRecord } from '../types/socket.js';
 import { createHostWatcher, resolveNothing, type HostWatcher, type ResolveHost } from './hosts.js';
 import { inNetwork, parseCidr, parseIp, type IpNetwork } from './ip.js';
+import { addressSpace, type AddressSpace } from '../net/address-space.js';
+import { GlobSet } from './glob.js';
 import { compilePortSet } from './ports.js';
 import type { SelectionConfig, SelectionCriteria } from './schema.js';
 
@@ -28,7 +30,7 @@ export interface CompiledSelection {
   settled(): Promise<void>;
 }
 
-/** Compiles a selection once: sets, port bitmaps, numeric networks, memoized regex and peer matches. */
+/** Compiles a selection once: sets, port bitmaps, numeric networks, globs; memoized regex, glob and peer matches. */
 export function compileSelection(sel: Partial<SelectionConfig> | undefined, deps: SelectionDeps = {}): CompiledSelection {
   const now = deps.now ?? Date.now;
   const resolve = deps.resolveHost ?? resolveNothing;
@@ -83,8 +85,11 @@ function compileGroups(c: SelectionCriteria, hosts: HostWatcher | undefined): Gr
   any([
     containerTest(c.containers),
     setTest(c.units, (s) => s.container?.systemdUnit),
-    setTest(c.pods, (s) => s.container?.podUid),
+    podTest(c.pods),
+    globTest(c.namespaces, (s) => s.container?.namespace),
+    globTest(c.images, (s) => s.container?.image),
   ]);
+  any([remoteSpaceTest(c.remote_spaces)]);
   if (c.netns?.length) {
     const nums = new Set(c.netns.filter((n): n is number => typeof n === 'number'));
     const names = new Set(c.netns.filter((n): n is string => typeof n === 'string'));
@@ -130,14 +135,80 @@ function cmdlineTest(patterns: readonly string[] | undefined): GroupTest | undef
   };
 }
 
-function containerTest(ids: readonly string[] | undefined): GroupTest | undefined {
-  if (!ids?.length) return undefined;
-  const lower = ids.map((i) => i.toLowerCase());
+/** Hex characters only: a value that could be a container id (or its prefix). */
+const HEX = /^[0-9a-f]+$/;
+
+/**
+ * Containers by id (exact, or a prefix of 12+ hex characters like `docker ps` short ids) or by
+ * name glob. A value is tried both ways (a name may look like hex); globs run once per name.
+ */
+function containerTest(values: readonly string[] | undefined): GroupTest | undefined {
+  if (!values?.length) return undefined;
+  const lower = values.map((i) => i.toLowerCase());
+  const prefixes = lower.filter((v) => v.length >= 12 && HEX.test(v));
+  const ids = new Set(lower);
+  const names = new GlobSet(values);
   return (s) => {
-    const id = s.container?.id;
-    if (id === undefined) return false;
-    for (const want of lower) if (id === want || (want.length >= 12 && id.startsWith(want))) return true;
-    return false;
+    const c = s.container;
+    if (c === undefined) return false;
+    const id = c.id;
+    if (id !== undefined) {
+      if (ids.has(id)) return true;
+      for (const p of prefixes) if (id.startsWith(p)) return true;
+    }
+    return c.name !== undefined && names.matches(c.name);
+  };
+}
+
+/** Pods by UID (exact), by pod name glob, or by `namespace/pod` glob (a value with a `/`). */
+function podTest(values: readonly string[] | undefined): GroupTest | undefined {
+  if (!values?.length) return undefined;
+  const uids = new Set(values);
+  const names = new GlobSet(values.filter((v) => !v.includes('/')));
+  const qualified = new GlobSet(values.filter((v) => v.includes('/')));
+  // `namespace/pod` is built once per ContainerInfo object (an owner's sockets share one)
+  const full = new WeakMap<object, string>();
+  return (s) => {
+    const c = s.container;
+    if (c === undefined) return false;
+    if (c.podUid !== undefined && uids.has(c.podUid)) return true;
+    if (c.pod === undefined) return false;
+    if (names.matches(c.pod)) return true;
+    let q = full.get(c);
+    if (q === undefined) full.set(c, (q = `${c.namespace ?? ''}/${c.pod}`));
+    return qualified.matches(q);
+  };
+}
+
+/** A name field matched against globs (memoized per distinct name). */
+function globTest(globs: readonly string[] | undefined, get: (s: SocketRecord) => string | undefined): GroupTest | undefined {
+  if (!globs?.length) return undefined;
+  const set = new GlobSet(globs);
+  return (s) => {
+    const v = get(s);
+    return v !== undefined && set.matches(v);
+  };
+}
+
+/**
+ * The remote address's space: the direction enricher's `remoteSpace`, else classified here from
+ * the address text (memoized per text, for a fold with no direction enricher before it).
+ */
+function remoteSpaceTest(spaces: readonly AddressSpace[] | undefined): GroupTest | undefined {
+  if (!spaces?.length) return undefined;
+  const want = new Set(spaces);
+  const memo = new Map<string, AddressSpace>();
+  return (s) => {
+    let space = s.remoteSpace;
+    if (space === undefined) {
+      const text = s.remote.address;
+      space = memo.get(text);
+      if (space === undefined) {
+        if (memo.size >= 65536) memo.clear();
+        memo.set(text, (space = addressSpace(text)));
+      }
+    }
+    return want.has(space);
   };
 }
 

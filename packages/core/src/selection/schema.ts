@@ -1,4 +1,5 @@
 import { durationSchema } from '../config/duration.js';
+import { ADDRESS_SPACES, type AddressSpace } from '../net/address-space.js';
 import type { Direction, Family, Protocol, SocketState } from '../types/socket.js';
 import type { PortRangeSpec } from './ports.js';
 
@@ -9,8 +10,12 @@ import type { PortRangeSpec } from './ports.js';
  * exclude wins over include).
  *
  * Groups: process = pids | commands | cmdline; peer = addresses | networks | hosts;
- * port = local_ports | remote_ports | ports; workload = containers | units | pods; and one
- * group each for users, protocols, families, states, directions, netns.
+ * port = local_ports | remote_ports | ports; workload = containers | units | pods | namespaces |
+ * images; and one group each for users, protocols, families, states, directions, netns,
+ * remote_spaces.
+ *
+ * Globs (container, pod, namespace and image names) take `*` (any run of characters, `/`
+ * included) and `?` (one character), nothing else; they match the whole name.
  */
 export interface SelectionCriteria {
   /** Owning process ids. */
@@ -41,12 +46,21 @@ export interface SelectionCriteria {
   states?: SocketState[];
   /** Directions (listen, inbound, outbound, local). */
   directions?: Direction[];
-  /** Container ids; a prefix of 12 or more hex characters matches like `docker ps` short ids. */
+  /**
+   * Containers: an id (a prefix of 12 or more hex characters matches like `docker ps` short ids)
+   * or a container name glob (`web-*`: the Kubernetes container name, or the Docker/Podman name).
+   */
   containers?: string[];
-  /** systemd units. */
+  /** systemd units, as systemd spells them (`nginx.service`). */
   units?: string[];
-  /** Kubernetes pod UIDs. */
+  /** Kubernetes pods: a pod UID, a pod name glob (`web-*`), or a `namespace/pod` glob (`prod/web-*`). */
   pods?: string[];
+  /** Kubernetes namespace name globs (`kube-*`). */
+  namespaces?: string[];
+  /** Image reference globs, as the runtime was given them (`nginx:*`, `*postgres:16*`). */
+  images?: string[];
+  /** Address spaces of the remote address: unspecified, loopback, link_local, multicast, private, public. */
+  remote_spaces?: AddressSpace[];
   /** Network namespaces, by inode number or by name. */
   netns?: Array<number | string>;
 }
@@ -90,9 +104,12 @@ export const selectionCriteriaSchema = {
       'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'UNKNOWN',
     ]),
     directions: enumList(['listen', 'inbound', 'outbound', 'local']),
-    containers: { ...strings, description: 'container ids (12+ character prefixes match)' },
-    units: { ...strings, description: 'systemd units' },
-    pods: { ...strings, description: 'Kubernetes pod UIDs' },
+    containers: { ...strings, description: 'container ids (12+ character prefixes match) or container name globs (* and ?)' },
+    units: { ...strings, description: 'systemd units (nginx.service)' },
+    pods: { ...strings, description: 'Kubernetes pod UIDs, pod name globs, or namespace/pod globs (* and ?)' },
+    namespaces: { ...strings, description: 'Kubernetes namespace globs (* and ?)' },
+    images: { ...strings, description: 'container image reference globs (* and ?), e.g. nginx:*' },
+    remote_spaces: { ...enumList(ADDRESS_SPACES), description: 'address spaces of the remote address' },
     netns: { type: 'array', items: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', minLength: 1 }] } },
   },
 } as const;

@@ -1,10 +1,11 @@
+import { globProblem } from './glob.js';
 import { parseCidr } from './ip.js';
 import { parsePortRange } from './ports.js';
 import type { SelectionConfig, SelectionCriteria } from './schema.js';
 
 /**
- * Checks what JSON Schema cannot: CIDR networks, addresses, port ranges and regular
- * expressions. Returns `path: message` lines (path prefixed with `pathPrefix`).
+ * Checks what JSON Schema cannot: CIDR networks, addresses, port ranges, regular expressions
+ * and name globs. Returns `path: message` lines (path prefixed with `pathPrefix`).
  */
 export function validateSelection(sel: Partial<SelectionConfig> | undefined, pathPrefix: string): string[] {
   if (!sel) return [];
@@ -42,6 +43,18 @@ export function validateCriteria(c: SelectionCriteria | undefined, path: string)
       errors.push(`${path}.cmdline[${i}]: invalid regular expression: ${(err as Error).message}`);
     }
   });
+  for (const key of ['containers', 'pods', 'namespaces', 'images'] as const) {
+    (c[key] ?? []).forEach((g, i) => {
+      if (typeof g !== 'string') return;
+      const problem = globProblem(g);
+      if (problem) errors.push(`${path}.${key}[${i}]: ${problem}`);
+      else if (key === 'pods' && g.split('/').length > 2) {
+        errors.push(`${path}.pods[${i}]: "${g}" has more than one "/": give a pod UID, a pod name glob, or namespace/pod (e.g. "prod/web-*")`);
+      } else if (key === 'namespaces' && !/^[a-z0-9*?.-]+$/.test(g)) {
+        errors.push(`${path}.namespaces[${i}]: "${g}" cannot match a Kubernetes namespace (lower-case letters, digits and "-" only, plus * and ?), e.g. "kube-*"`);
+      }
+    });
+  }
   (c.hosts ?? []).forEach((h, i) => {
     if (typeof h === 'string' && !/^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_.])?$/.test(h)) {
       errors.push(`${path}.hosts[${i}]: "${h}" is not a host name`);

@@ -1,0 +1,95 @@
+import type { MetricCatalogEntry } from '../catalog/types.js';
+import type { MetricFamily, Sample } from '../types/family.js';
+import type { ContainerInfo, SocketRecord } from '../types/socket.js';
+
+/**
+ * The info gauges: `sockscope_container_info{container_id, container, pod, namespace, image,
+ * runtime, workload}` and `sockscope_process_info{pid, process, unit, container_id}`, each 1,
+ * join tables in the manner of kube-state-metrics' `kube_pod_info`. One series per distinct
+ * container id, and per distinct owning pid, among every record of the collection (selected or
+ * not: selection chooses flows, and an info series names an owner whatever its flows are), so they
+ * are bounded by the owners alive in that collection and start again with each. At most
+ * `maxSeries` each: beyond, the highest ids and pids are left out (sorted, so the same ones every
+ * collection) and counted in `sockscope_series_dropped{family}`.
+ *
+ * Per record: an identity check against the previous record's owner (the enrichers give every
+ * socket of an owner the same ContainerInfo object, and a collector reads a process's sockets
+ * together), else one map lookup; labels are built once per owner per collection.
+ */
+export class OwnerInfo {
+  private readonly containers = new Map<string, ContainerInfo>();
+  private readonly processes = new Map<number, SocketRecord>();
+  private lastContainer: ContainerInfo | undefined;
+  private lastPid = -1;
+
+  constructor(
+    private readonly wantContainers: boolean,
+    private readonly wantProcesses: boolean,
+    private readonly maxSeries: number,
+  ) {}
+
+  /** Notes the owner of one socket of the collection. */
+  add(s: SocketRecord): void {
+    const c = s.container;
+    if (this.wantContainers && c !== undefined && c !== this.lastContainer) {
+      this.lastContainer = c;
+      if (c.id !== undefined && !this.containers.has(c.id)) this.containers.set(c.id, c);
+    }
+    const p = s.process;
+    if (this.wantProcesses && p !== undefined && p.pid !== this.lastPid) {
+      this.lastPid = p.pid;
+      if (!this.processes.has(p.pid)) this.processes.set(p.pid, s);
+    }
+  }
+
+  /**
+   * Appends the enabled info families to `out` (in the order of `entries`, catalog order) and
+   * sets how many series each left out in `dropped` (by catalog id).
+   */
+  emit(entries: readonly MetricCatalogEntry[], out: MetricFamily[], dropped: Map<string, number>): void {
+    for (const e of entries) {
+      if (e.aggregate === 'container_info' && this.wantContainers) {
+        const ids = [...this.containers.keys()].sort();
+        const kept = ids.slice(0, this.maxSeries);
+        dropped.set(e.id, ids.length - kept.length);
+        out.push(family(e, kept.map((id) => containerSample(id, this.containers.get(id) as ContainerInfo))));
+      } else if (e.aggregate === 'process_info' && this.wantProcesses) {
+        const pids = [...this.processes.keys()].sort((a, b) => a - b);
+        const kept = pids.slice(0, this.maxSeries);
+        dropped.set(e.id, pids.length - kept.length);
+        out.push(family(e, kept.map((pid) => processSample(this.processes.get(pid) as SocketRecord))));
+      }
+    }
+  }
+}
+
+function family(e: MetricCatalogEntry, samples: Sample[]): MetricFamily {
+  return { name: e.prometheus, help: e.help, type: e.kind, otel: e.otel, samples };
+}
+
+/** A systemd unit as the labels show it: its human name, else as systemd spells it. */
+export const unitLabel = (c: ContainerInfo | undefined): string => c?.unitName ?? c?.systemdUnit ?? '';
+
+function containerSample(id: string, c: ContainerInfo): Sample {
+  return {
+    labels: Object.freeze({
+      container_id: id,
+      container: c.name ?? '',
+      pod: c.pod ?? '',
+      namespace: c.namespace ?? '',
+      image: c.image ?? '',
+      runtime: c.runtime ?? '',
+      workload: c.workload ?? '',
+    }),
+    value: 1,
+  };
+}
+
+function processSample(s: SocketRecord): Sample {
+  const p = s.process as NonNullable<SocketRecord['process']>;
+  return {
+    labels: Object.freeze({ pid: String(p.pid), process: p.comm, unit: unitLabel(s.container), container_id: s.container?.id ?? '' }),
+    value: 1,
+  };
+}
+

@@ -12,6 +12,7 @@ export const ErrorCodes = {
   ERR_COLLECTOR_TIMEOUT: 'the collector did not finish in time',
   ERR_COLLECTOR_UNAVAILABLE: 'the kernel interface the collector reads is unavailable',
   ERR_PIPELINE_UNKNOWN_COLLECTOR: 'a scrape asked for a collector the pipeline does not run',
+  ERR_QUERY_INVALID: 'a connections query has a parameter that is unknown or has a bad value',
 } as const;
 
 /** A code from {@link ErrorCodes}. */

@@ -37,3 +37,4 @@ export * from './net/address-text.js';
 export * from './net/address-space.js';
 export * from './net/services.js';
 export * from './util/time-slice.js';
+export * from './views/index.js';

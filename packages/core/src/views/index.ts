@@ -1,0 +1,30 @@
+export { ConnectionRow, CONNECTION_DIRECTIONS, CONNECTION_PROTOCOLS, type ConnectionDirection, type ConnectionProtocol } from './row.js';
+export {
+  createConnectionsFold,
+  withCollectionFacts,
+  type ConnectionsCollection,
+  type ConnectionsCollectionFacts,
+  type ConnectionsFoldOptions,
+  type ConnectionsSnapshot,
+} from './connections-fold.js';
+export {
+  parseConnectionsQuery,
+  CONNECTIONS_DEFAULT_LIMIT,
+  CONNECTIONS_MAX_LIMIT,
+  CONNECTIONS_QUERY_PARAMETERS,
+  type ConnectionsQuery,
+  type ConnectionsView,
+  type TopologyGroupBy,
+} from './query.js';
+export {
+  queryConnections,
+  BY_PROCESS_TOP,
+  NO_PROCESS,
+  type AggregatedRow,
+  type ConnectionsAnswer,
+  type DetailedRow,
+  type TopologyActor,
+  type TopologyLink,
+} from './answer.js';
+export { HOST_ACTOR_ID } from './topology.js';
+export { connectionsAnswerSchema } from './schema.js';

@@ -17,6 +17,8 @@ interface Placement {
   container: ContainerInfo;
   /** The runtime answer `container` was built with: a new answer means a new object. */
   namedFrom?: RuntimeContainer;
+  /** Name for its network namespace from its container: `namespace/pod`, or the container's name. */
+  netnsLabel?: string;
   netns?: number;
 }
 
@@ -32,7 +34,7 @@ interface Owner {
 // keeps a scrape storm from stat()ing it on every collection
 const NETNS_REFRESH_MS = 5_000;
 
-/** Options of {@link createContainerEnricher} beyond its config (tests: the retry clock). */
+/** Options of {@link createContainerEnricher} beyond its config (tests: the clock of the runtime-name retries and the /run/netns refresh). */
 export type ContainerEnricherOptions = RuntimeNamesOptions;
 
 /**
@@ -50,6 +52,8 @@ export function createContainerEnricher(ctx: PluginContext<ContainerEnricherConf
   const names = new RuntimeNames(ctx.config.runtime_roots, options);
   let netnsEntries: NetnsEntry[] = [];
   let netnsReadAt = -Infinity;
+  let netnsNoticed = false;
+  const now = options.now ?? Date.now;
 
   const place = (pid: number, knownStart: number | undefined): Placement | undefined => {
     const dir = `${procfs}/${pid}`;
@@ -87,8 +91,12 @@ export function createContainerEnricher(ctx: PluginContext<ContainerEnricherConf
     if (id === undefined) return p;
     const rc = names.lookup(id, p.base.runtime);
     if (rc !== undefined && rc !== p.namedFrom) {
-      p.container = Object.freeze(withRuntimeNames(p.base, rc));
+      const c = withRuntimeNames(p.base, rc);
+      p.container = Object.freeze(c);
       p.namedFrom = rc;
+      // a pod's containers share its namespace: the pod names it; a lone container names its own
+      const label = c.pod !== undefined ? (c.namespace !== undefined ? `${c.namespace}/${c.pod}` : c.pod) : c.name;
+      if (label !== undefined) p.netnsLabel = label;
     }
     return p;
   };
@@ -100,14 +108,18 @@ export function createContainerEnricher(ctx: PluginContext<ContainerEnricherConf
       // the host's namespace is pid 1's; the agent's own stands in when /proc/1 is not visible
       const hostNetns = readNetnsInode(`${procfs}/1/ns/net`) ?? ownNetns;
       const warnings: Warning[] = [];
-      if (Date.now() - netnsReadAt >= NETNS_REFRESH_MS) {
-        netnsReadAt = Date.now();
+      if (now() - netnsReadAt >= NETNS_REFRESH_MS) {
+        netnsReadAt = now();
         try {
           netnsEntries = await readNetnsNames(netnsDir, procfs);
         } catch (err) {
-          const message = `cannot list ${netnsDir} for network namespace names: ${(err as Error).message}; namespaces are named only system or by their container (set enrichers.container.netns_run_dir)`;
-          ctx.reportOnce(`netns-names:${netnsDir}`, message);
-          warnings.push(procfsWarning('ERR_NETNS_NAMES_UNREADABLE', message));
+          // said once: it is retried every few seconds, and would otherwise be every collection's warning
+          if (!netnsNoticed) {
+            netnsNoticed = true;
+            const message = `cannot list ${netnsDir} for network namespace names: ${(err as Error).message}; namespaces are named only system or by their container (set enrichers.container.netns_run_dir)`;
+            ctx.reportOnce(`netns-names:${netnsDir}`, message);
+            warnings.push(procfsWarning('ERR_NETNS_NAMES_UNREADABLE', message));
+          }
         }
       }
       const resolve: NetnsResolver = hostNetns === undefined ? () => undefined : netnsNames(netnsEntries, hostNetns);
@@ -119,11 +131,10 @@ export function createContainerEnricher(ctx: PluginContext<ContainerEnricherConf
         try {
           const p = place(pid, startTime);
           if (p) {
-            const { container, netns } = named(p);
+            const { container, netns, netnsLabel } = named(p);
             owner = { container };
             if (netns !== undefined) owner.netns = netns;
-            const ctrName = container.pod !== undefined ? (container.namespace !== undefined ? `${container.namespace}/${container.pod}` : container.pod) : container.name;
-            if (ctrName !== undefined) owner.netnsName = ctrName;
+            if (netnsLabel !== undefined) owner.netnsName = netnsLabel;
           }
         } catch (err) {
           warnings.push(procfsWarning('ERR_CONTAINER_UNREADABLE', `cannot read ${procfs}/${pid}/cgroup: ${(err as Error).message}`));
@@ -160,8 +171,7 @@ export function createContainerEnricher(ctx: PluginContext<ContainerEnricherConf
     },
     async close() {
       cache = new LruCache<string, Placement>(1);
-      names.endCollection(true);
-      names.endCollection(true); // nothing was asked for since: every entry goes
+      names.clear();
     },
   };
 }

@@ -141,6 +141,12 @@ export class RuntimeNames {
     this.generation++;
   }
 
+  /** Forgets every answer (the enricher closes); counters and notices given stay. */
+  clear(): void {
+    this.counters.evictions += this.entries.size;
+    this.entries.clear();
+  }
+
   /** Notices raised since the last call, each condition once; per-container ones bounded, the rest summed up. */
   takeNotices(): RuntimeNotice[] {
     const out = this.pending.splice(0);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { enrichRecords, type SocketRecord } from '@sockscope/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createContainerEnricher } from '../../src/enrichers/container.js';
 import { containerEnricher } from '../../src/plugins/container.js';
 import { containerContext, NO_RUNTIMES } from './container-context.js';
 
@@ -167,5 +168,17 @@ describe('containerEnricher names every owner', () => {
     ]);
     expect([value('sockscope_owner_cache_hits_total', 'cgroup'), value('sockscope_owner_cache_misses_total', 'cgroup'), value('sockscope_owner_cache_evictions_total', 'cgroup'), value('sockscope_owner_cache_entries', 'cgroup')]).toEqual([1, 2, 1, 1]);
     expect([value('sockscope_owner_cache_hits_total', 'runtime'), value('sockscope_owner_cache_misses_total', 'runtime'), value('sockscope_owner_cache_evictions_total', 'runtime'), value('sockscope_owner_cache_entries', 'runtime')]).toEqual([0, 1, 1, 0]);
+  });
+
+  it('says an unlistable netns_run_dir once, though it is retried every few seconds', async () => {
+    const { config } = setup();
+    let now = 0;
+    const ctx = containerContext({ ...config, netns_run_dir: join(root, 'proc', 'self', 'cgroup') }); // a file: ENOTDIR
+    const e = createContainerEnricher(ctx, { now: () => now });
+    const first = await enrichRecords(e, [rec(301, 1)]);
+    expect(first.warnings).toEqual([{ code: 'ERR_NETNS_NAMES_UNREADABLE', message: expect.stringContaining('netns_run_dir') }]);
+    now += 6_000;
+    expect((await enrichRecords(e, [rec(301, 2)])).warnings).toBeUndefined();
+    expect(ctx.notices).toHaveLength(1);
   });
 });

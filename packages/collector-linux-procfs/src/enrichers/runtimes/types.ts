@@ -1,5 +1,5 @@
 // What one container runtime's on-disk state says about one container, in one shape for all
-// runtimes, so the enricher that reads these files (next step of issue 16) need not care which
+// runtimes, so the enricher that reads these files (runtime-names.ts) need not care which
 // runtime wrote them. Parsers here are pure: bytes in, a RuntimeContainer or a reason out.
 
 /** The container runtimes whose on-disk state this folder can read. */

@@ -11,18 +11,21 @@ import { installCleanup, runMain, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
 import { progress, sample, timeCommand } from './lib/measure.mjs';
 import { memoryOf, scrape, scrapeWithProbe, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
-import { NODE_EXPORTER_NET_FLAGS, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig } from './lib/configs.mjs';
+import { NODE_EXPORTER_NET_FLAGS, containersOffConfig, containersOnConfig, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig } from './lib/configs.mjs';
+import { createFakeContainers, sweepStaleCgroups } from './lib/fake-containers.mjs';
+import { measureContainers } from './lib/containers-step.mjs';
 import { evaluateGoals } from './lib/goals.mjs';
 import { machineInfo, markdown, textTable, writeResults } from './lib/report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const STEPS = ['ss', 'collect', 'scrape', 'host'];
+const STEPS = ['ss', 'collect', 'scrape', 'host', 'containers'];
 const PROBED_SCRAPES = 2;
 const SPEC = {
   sizes: { kind: 'ints', default: [1000, 10_000, 30_000], max: 200_000, meta: 'N,N,…', help: 'connection counts to measure, ascending' },
   runs: { kind: 'int', default: 5, min: 1, max: 100, meta: 'N', help: 'measured runs per step (the median is reported)' },
   warmup: { kind: 'int', default: 1, min: 0, max: 20, meta: 'N', help: 'discarded warm-up runs per step' },
   steps: { kind: 'list', default: STEPS, choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')}` },
+  containers: { kind: 'int', default: 200, min: 1, max: 2000, meta: 'N', help: 'fake Kubernetes containers the largest size\'s connections are handed to (containers step)' },
   per_holder: { kind: 'int', default: 10_000, min: 100, max: 19_000, meta: 'N', help: 'connections per holder process pair (each side under the 20,000-file limit)' },
   cli: { kind: 'string', default: join(here, '..', 'dist', 'cli.js'), meta: 'FILE', help: 'the built sockscope CLI' },
   node_exporter: { kind: 'string', default: '/usr/bin/prometheus-node-exporter', meta: 'FILE', help: "Debian's prometheus-node-exporter" },
@@ -46,6 +49,7 @@ async function main(argv) {
   const tmp = mkdtempSync(join(tmpdir(), 'sockscope-bench-'));
   const pool = createHolderPool({ perPair: opts.per_holder });
   let inProcess;
+  let fake;
   try {
     const configs = await checkConfigs(opts, tmp);
     if (opts.steps.includes('collect')) inProcess = await (await import('./lib/in-process.mjs')).createInProcess();
@@ -80,8 +84,16 @@ async function main(argv) {
       }
       result.sizes.push(size);
     }
+    if (opts.steps.includes('containers')) {
+      // last: it hands the pool's connections to other processes, so no size can follow it
+      const n = sizes.at(-1);
+      sweepStaleCgroups();
+      fake = createFakeContainers(opts.containers, join(tmp, 'containerd-state'));
+      result.containers = await measureContainers({ pool, fake, connections: n, cli: opts.cli, configs: configs.containers, times: { runs: opts.runs, warmup: opts.warmup }, port: ++port });
+      port++;
+    }
     result.loadavgEnd = machineInfo().loadavg;
-    result.goals = evaluateGoals(result.sizes);
+    result.goals = evaluateGoals(result.sizes, result.containers);
     process.stdout.write(textTable(result));
     const files = writeResults(opts.out, opts.name, result, markdown(result));
     progress(`wrote ${files.join(' and ')}`);
@@ -90,6 +102,7 @@ async function main(argv) {
     await inProcess?.close();
     await pool.close();
     await stopAll();
+    await fake?.remove(); // after the holders: their sleepers must have left the cgroups
     rmSync(tmp, { recursive: true, force: true });
   }
 }
@@ -122,9 +135,13 @@ function checkCounts(n, size) {
 }
 
 async function checkConfigs(opts, tmp) {
-  const need = opts.steps.includes('scrape') || opts.steps.includes('host');
+  const need = opts.steps.includes('scrape') || opts.steps.includes('host') || opts.steps.includes('containers');
   if (!need) return {};
+  const containers = opts.steps.includes('containers')
+    ? { on: await writeCheckedConfig(opts.cli, tmp, 'containers-on', containersOnConfig(join(tmp, 'containerd-state'))), off: await writeCheckedConfig(opts.cli, tmp, 'containers-off', containersOffConfig()) }
+    : undefined;
   return {
+    containers,
     default: await writeCheckedConfig(opts.cli, tmp, 'default', defaultConfig()),
     raw: await writeCheckedConfig(opts.cli, tmp, 'raw-endpoint', rawEndpointConfig()),
     peer: await writeCheckedConfig(opts.cli, tmp, 'peer', peerConfig()),
@@ -133,7 +150,7 @@ async function checkConfigs(opts, tmp) {
 }
 
 function checkPrerequisites(opts) {
-  const need = opts.steps.includes('scrape') || opts.steps.includes('host');
+  const need = opts.steps.includes('scrape') || opts.steps.includes('host') || opts.steps.includes('containers');
   if (need && !existsSync(opts.cli)) throw new BenchError(`the sockscope CLI is not built (${opts.cli} is missing): run pnpm build, or use pnpm bench which builds first`);
   if (opts.steps.includes('host') && !existsSync(opts.node_exporter)) {
     throw new BenchError(`${opts.node_exporter} is missing: apt-get install prometheus-node-exporter, or pass --node-exporter FILE, or leave out the host step (--steps ss,collect,scrape)`);

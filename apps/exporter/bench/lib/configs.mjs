@@ -10,6 +10,21 @@ export const MAX_SERIES = 1_000_000;
 /** The embedded default (flows folded by service, 10,000 series per family at most), collecting afresh. */
 export const defaultConfig = () => ({ collection });
 
+/**
+ * The embedded default with the container enricher reading containerd state from `stateDir`
+ * (the bench's fake bundles) instead of /run/containerd; every other runtime root stays default.
+ */
+export const containersOnConfig = (stateDir) => ({
+  collection,
+  enrichers: { container: { runtime_roots: { containerd: [stateDir] } } },
+});
+
+/** The embedded default with the container enricher off: what `containersOnConfig` is compared against. */
+export const containersOffConfig = () => ({
+  collection,
+  enrichers: { container: { enabled: false } },
+});
+
 /** Per-flow metrics for every flow: one series per socket (src, src_port, dst, dst_port). */
 export const rawEndpointConfig = () => ({
   collection,

@@ -4,8 +4,12 @@
 // it exits when stdin closes, so it cannot outlive the bench. Commands: `status`; for a client
 // `open N [BYTES] [CONNECT_TIMEOUT_MS]` (each new connection sends BYTES bytes once, 0: nothing,
 // default a 6-byte greeting; a connect that takes longer than the timeout counts as an error) and
-// `churn PER_SECOND`. Every reply says how many bytes the holder's connections received.
+// `churn PER_SECOND`; for either `spread K`: K `sleep` processes take over its connections, an
+// equal share each (the fds are inherited, the holder closes its own), so that each can be put
+// in a cgroup of its own (the bench's fake containers); the reply lists their pids, and they are
+// killed when the holder ends. Every reply says how many bytes the holder's connections received.
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
 const [role, host, portText] = process.argv.slice(2);
@@ -25,6 +29,7 @@ let opened = 0;
 let closed = 0;
 let received = 0;
 let churnTimer;
+const sleepers = [];
 const reply = (obj) => process.stdout.write(JSON.stringify({ role, port, open: open.size, errors, lastError, opened, closed, received, ...obj }) + '\n');
 const noteError = (err) => {
   errors++;
@@ -101,6 +106,38 @@ function churn(perSecond) {
   }, 100);
 }
 
+/**
+ * Hands every open connection over to `k` new `sleep` processes (contiguous shares, sizes
+ * differing by one at most). Closing the holder's fd does not close the connection: the sleeper's
+ * copy keeps it open (no shutdown is sent), so the kernel now names the sleeper as its owner.
+ */
+function spread(k) {
+  const sockets = [...open];
+  if (!(k >= 1) || k > sockets.length) return reply({ error: `cannot spread ${sockets.length} connections over ${k} processes` });
+  const pids = [];
+  for (let i = 0; i < k; i++) {
+    const share = sockets.slice(Math.floor((i * sockets.length) / k), Math.floor(((i + 1) * sockets.length) / k));
+    const child = spawn('sleep', ['infinity'], { stdio: ['ignore', 'ignore', 'ignore', ...share.map((s) => s._handle.fd)] });
+    sleepers.push(child);
+    pids.push(child.pid);
+    for (const s of share) {
+      open.delete(s);
+      s.destroy();
+    }
+  }
+  return reply({ pids });
+}
+
+/** Kills the sleepers and waits until they have exited (reaped here, not left as zombies). */
+async function endSleepers() {
+  await Promise.all(sleepers.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((resolve) => {
+    c.once('exit', resolve);
+    c.kill('SIGKILL');
+  }))));
+}
+process.on('exit', () => sleepers.forEach((c) => c.kill('SIGKILL')));
+process.on('SIGTERM', () => endSleepers().finally(() => process.exit(0)));
+
 async function handle(line) {
   const [cmd, arg, bytes, timeoutMs] = line.trim().split(/\s+/);
   if (cmd === 'status') return reply({});
@@ -112,6 +149,7 @@ async function handle(line) {
     churn(Number(arg));
     return reply({});
   }
+  if (cmd === 'spread') return spread(Number(arg));
   return reply({ error: `unknown command "${line.trim()}" for a ${role} holder` });
 }
 
@@ -120,7 +158,7 @@ let chain = Promise.resolve();
 lines.on('line', (line) => {
   chain = chain.then(() => handle(line));
 });
-lines.on('close', () => process.exit(0));
+lines.on('close', () => endSleepers().finally(() => process.exit(0)));
 
 if (role === 'server') {
   const server = net.createServer(keep);

@@ -105,6 +105,17 @@ export function createHolderPool({ perPair = 10_000, basePort = 20_000, bytes } 
       const each = Math.round(perSecond / Math.max(1, pairs.length));
       await Promise.all(pairs.map((p) => p.client.send(`churn ${each}`)));
     },
+    /**
+     * Hands every held connection over to `count` `sleep` processes spread evenly over the holder
+     * processes (each takes an equal share of its holder's sockets); resolves with their pids.
+     * Listening sockets stay with the server holders. Do not grow the pool afterwards.
+     */
+    async spread(count) {
+      const holders = pairs.flatMap((p) => [p.server, p.client]);
+      if (count < holders.length) throw new BenchError(`cannot spread connections over ${count} processes: the pool has ${holders.length} holder processes, each needs one at least`);
+      const replies = await Promise.all(holders.map((h, i) => h.send(`spread ${Math.floor(((i + 1) * count) / holders.length) - Math.floor((i * count) / holders.length)}`)));
+      return replies.flatMap((r) => r.pids);
+    },
     /** Listening ports of the server holders. */
     get ports() {
       return pairs.map((p) => p.server.port);

@@ -62,6 +62,7 @@ export function textTable(result) {
     out.push('', `${heading(s)} (${int(s.netlink?.sockets ?? s.procfs?.sockets)} sockets seen, ${s.holderProcesses} holder processes):`);
     for (const [key, label, notes] of ROWS) if (s[key]) out.push(`  ${label}: ${notes(s[key])}`);
   }
+  if (result.containers) out.push('', 'Containers, the container enricher on and off:', ...containerLines(result.containers));
   out.push('', 'Goals:');
   for (const g of result.goals) out.push(`  ${verdict(g.pass).padEnd(12)} ${g.goal}: ${describeGoal(g)}`);
   return out.join('\n') + '\n';
@@ -87,8 +88,26 @@ export function markdown(result) {
       if (r) out.push(`| ${label} | ${ms(r.ms)} | ${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)} | ${fmtRatio(ratio(s, key))} | ${notes(r)} |`);
     }
   }
+  if (result.containers) out.push('', '## Containers: the container enricher on and off', '', ...containerLines(result.containers));
   out.push('', '## Reproduce', '', ...reproduce('bench', 'run.mjs', result.options.argv));
   return out.join('\n');
+}
+
+/** The containers step as Markdown lines: what was set up, then one row per agent beside ss -tin. */
+function containerLines(c) {
+  const row = (label, r) => `| ${label} | ${ms(r.ms)} | ${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)} | ${fmtRatio(r.ms.median / c.ss_tin.ms.median)} | ${r.memory ? scrapeNotes(r) + (r.agentContainerMs ? `, container inside ${ms(r.agentContainerMs)}` : '') : mb(r.bytes) + ' output'} |`;
+  return [
+    `${c.connections.toLocaleString('en-US')} connections handed to ${c.containers} processes, each in a fake Kubernetes container (containerd, systemd cgroup driver, both cgroup hierarchies, an OCI bundle with the CRI annotations in a temp state root); ` +
+      `the enricher named ${c.named.withPod} containers in ${c.named.pods} pods and ${c.named.namespaces} namespaces. The two agents ran side by side, scraped alternately.`,
+    '',
+    '| step | median | min–max | × ss -tin | notes |',
+    '|---|---:|---:|---:|---|',
+    row('ss -tin', c.ss_tin),
+    row('scrape default, container enricher off', c.off),
+    row('scrape default, container enricher on', c.on),
+    '',
+    `Added by the container enricher: ${c.addedPct >= 0 ? '+' : ''}${c.addedPct.toFixed(1)} % (median on ÷ median off − 1).`,
+  ];
 }
 
 /** Markdown lines saying how to run the same again (as root, from the repository root). */

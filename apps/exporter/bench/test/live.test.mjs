@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,27 @@ test('run.mjs holds N connections that ss and the netlink collector both see, th
     for (const key of ['rssGrowthMb', 'listedRssGrowthMb', 'defaultFlagsRssGrowthMb']) assert.ok(Number.isFinite(size.fold[key].median), key);
     assert.match(r.stdout, /netlink collect .* ms \(\d+\.\d\d×\)/);
     assert.match(readFileSync(join(out, 't.md'), 'utf8'), /## Goals/);
+    assert.equal(holdersAlive(), 0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
+/** Bench cgroup trees left in either hierarchy (the containers step must remove its own). */
+const benchCgroups = () => ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].flatMap((h) => (existsSync(h) ? readdirSync(h).filter((n) => n.startsWith('sockscope-bench-')) : []));
+
+test('containers step: connections handed to fake containers are named by the agent, then every cgroup and process is gone', { skip: (!root || !existsSync(cli) || !existsSync('/sys/fs/cgroup/unified/cgroup.procs')) && 'needs root, the built CLI and a hybrid cgroup host' }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  try {
+    const before = benchCgroups();
+    const r = await run('run.mjs', ['--sizes', '300', '--runs', '1', '--warmup', '0', '--steps', 'containers', '--containers', '6', '--out', out, '--name', 't']);
+    assert.equal(r.code, 0, r.stderr);
+    const { containers } = JSON.parse(readFileSync(join(out, 't.json'), 'utf8'));
+    assert.deepEqual(containers.named, { infoSeries: 6, withPod: 6, pods: 3, namespaces: 3 });
+    assert.ok(Number.isFinite(containers.addedPct));
+    assert.ok(containers.on.memory.peakMb > 0 && containers.off.memory.peakMb > 0);
+    assert.match(readFileSync(join(out, 't.md'), 'utf8'), /scrape default, container enricher on/);
+    assert.deepEqual(benchCgroups().filter((n) => !before.includes(n)), []);
     assert.equal(holdersAlive(), 0);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -347,18 +347,9 @@ const sum = (a: number | undefined, b: number | undefined) => (b === undefined ?
 
 function aggregateKey(r: ConnectionRow): string {
   const local = serverIsLocal(r.direction);
-  return [
-    r.process ?? '',
-    r.uid,
-    r.direction,
-    r.netns,
-    r.state,
-    r.protocol,
-    local ? unmapAddress(r.localIp) : unmapAddress(r.remoteIp),
-    r.serverPort,
-    local ? r.remoteSpace : r.localSpace,
-    local ? r.localSpace : r.remoteSpace,
-  ].join('\u0001');
+  const server = unmapAddress(local ? r.localIp : r.remoteIp);
+  const spaces = local ? `${r.remoteSpace}\u0001${r.localSpace}` : `${r.localSpace}\u0001${r.remoteSpace}`;
+  return `${r.process ?? ''}\u0001${r.uid}\u0001${r.direction}\u0001${r.netns}\u0001${r.state}\u0001${r.protocol}\u0001${server}\u0001${r.serverPort}\u0001${spaces}`;
 }
 
 function countsOf(snapshot: ConnectionsSnapshot, matched: readonly ConnectionRow[]): ConnectionsAnswer['counts'] {

@@ -13,6 +13,10 @@ export const NetlinkErrorCodes = {
   ERR_NETLINK_NAMESPACE: 'a network namespace could not be found or entered',
   ERR_NETLINK_NAMESPACE_RETURN: 'the main thread could not return to the agent\'s own network namespace after a setns',
   ERR_NETLINK_CLOSED: 'the collector was asked to read after close()',
+  ERR_NETLINK_EVENTS_LOST: 'the kernel dropped socket destroy events (ENOBUFS: the receive buffer was full)',
+  ERR_NETLINK_EVENTS_DROPPED: 'destroy events were dropped because the source\'s buffer was full',
+  ERR_NETLINK_EVENTS_SUBSCRIBE: 'the kernel refused the sock_diag destroy-event subscription',
+  ERR_NETLINK_EVENTS_READER: 'the destroy-event reader thread failed',
 } as const;
 
 /** A code from {@link NetlinkErrorCodes}. */

@@ -7,3 +7,13 @@ export { parseDumpDatagram, type DatagramOutcome } from './parse/dump-datagram.j
 export { parseDiagMessage } from './parse/socket-record.js';
 export { parseTcpInfo } from './parse/tcp-info.js';
 export { scanDatagram } from './parse/netlink-messages.js';
+export {
+  createDestroyEventSource,
+  SKNLGRP_DESTROY_GROUPS,
+  type DestroyEventSource,
+  type DestroyEventOptions,
+  type DestroyEventStats,
+  type DestroyDrain,
+  type DestroySocketInfo,
+} from './destroy/source.js';
+export { parseDestroyDatagram, type DestroyDatagramOutcome } from './destroy/parse.js';

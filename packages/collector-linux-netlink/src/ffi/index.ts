@@ -8,3 +8,5 @@ export { sysRecv, sysRecvAsync } from './recv.js';
 export { sysSetns } from './setns.js';
 export { sysOpenReadOnly } from './open.js';
 export { sysClose } from './close.js';
+export { sysSetsockoptInt, sysGetsockoptInt } from './setsockopt.js';
+export { startDestroyReader, type DestroyReaderHandle, type DestroyReaderOptions } from './destroy-reader.js';

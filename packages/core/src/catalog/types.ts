@@ -19,8 +19,9 @@ export interface SourceField {
 
 /**
  * What a metric covers: `flow` families get one series per folded flow key; `aggregate`
- * families are always bounded (per state, per listening port, one histogram) and computed
- * by the renderer's own code named in `aggregate`.
+ * families are always bounded (per state, per listening port, one histogram; the info gauges per
+ * owner of the collection, at most `max_series`) and computed by the fold's own code named in
+ * `aggregate`.
  */
 export type CatalogScope = 'flow' | 'aggregate';
 

@@ -90,7 +90,7 @@ export const flowsConfigSchema = {
       minimum: 1,
       maximum: MAX_SERIES_LIMIT,
       default: 10000,
-      description: `most series per per-flow family, "other" included (1 to ${MAX_SERIES_LIMIT})`,
+      description: `most series per per-flow family, "other" included, and per info gauge (1 to ${MAX_SERIES_LIMIT})`,
     },
     top_k: { enum: ['rtt', 'retransmits'], default: 'rtt', description: 'over max_series, the worst flows by this keep their series' },
     max_idle_series: {

@@ -10,6 +10,11 @@ export interface RenderedSnapshot {
   socketCount: number;
   /** Everything published: flows and aggregates, host, collector families, collector status, self metrics. */
   families: readonly MetricFamily[];
+  /**
+   * What the pipeline's other folds (`PipelineParts.views`) made of this collection, by name —
+   * `connections`: the live connections snapshot (a `ConnectionsSnapshot`); absent when none ran.
+   */
+  views?: Readonly<Record<string, unknown>>;
 }
 
 /** Options of one {@link Pipeline.collect} call. */

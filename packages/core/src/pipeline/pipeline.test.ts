@@ -150,3 +150,32 @@ describe('pipeline collect[] and the shared metric fold', () => {
     expect(log).toEqual(['begin', 'end', 'begin', 'end']);
   });
 });
+
+describe('pipeline views', () => {
+  it('a view fold is fed by every shared collection (its result in rendered.views), shares the cache and is left out of collect[] collections', async () => {
+    let seen = 0;
+    const view: Fold<{ sockets: number }> = {
+      begin: () => void (seen = 0),
+      add: () => void seen++,
+      end: () => ({ sockets: seen }),
+    };
+    const pipeline = createPipeline({
+      collectors: [
+        { name: 's', collector: sockets(() => [tcpSocket({ localPort: 1 }), tcpSocket({ localPort: 2 })]), timeoutMs: 1000 },
+        { name: 'h', collector: host(1), timeoutMs: 1000 },
+      ],
+      enrichers: [],
+      metrics: none,
+      views: { connections: view },
+      minIntervalMs: 60_000,
+    });
+    const first = await pipeline.collect();
+    expect(first.views).toEqual({ connections: { sockets: 2 } });
+    // served from cache: the same snapshot, the same view
+    expect(await pipeline.collect()).toBe(first);
+    const only = await pipeline.collect({ collectors: ['h'] });
+    expect(only.views).toBeUndefined();
+    // without views, rendered snapshots carry none
+    expect((await createPipeline({ collectors: [], enrichers: [], metrics: none, minIntervalMs: 0 }).collect()).views).toBeUndefined();
+  });
+});

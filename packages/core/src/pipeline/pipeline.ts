@@ -15,6 +15,12 @@ export interface PipelineParts {
   /** The metric fold (the flow renderer): per-flow families and socket aggregates. */
   metrics: Fold<readonly MetricFamily[]>;
   /**
+   * More folds fed by every shared collection beside the metric fold (the live connections view:
+   * `{ connections: createConnectionsFold(…) }`); what each returned is the rendered snapshot's
+   * `views[name]`. `collect[]` collections leave them out (they read only some collectors).
+   */
+  views?: Readonly<Record<string, Fold<unknown>>>;
+  /**
    * Collectors that could not start (their `create()` threw or their config was refused): each is
    * added to every collection's status as it is given (`success: false` with its error), so
    * `sockscope_scrape_collector_success{collector}` is 0 and /health names it, every collection.
@@ -90,13 +96,15 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
       // (and, when it leaves out a collector that may read sockets, it cannot tell a gone socket)
       const metrics = only ? lazyFold(p.metrics, p.collectors.every((c) => only.has(c.name) || (c.provides !== undefined && !c.provides.includes('sockets')))) : p.metrics;
       // self metrics read asynchronously are read beside the collection, so both are as fresh
-      const [collection, refreshErrors] = await Promise.all([collect(collectors, p.enrichers, { metrics }, { buffer: p.buffer }), opts.selfMetrics?.refresh() ?? []]);
+      const views = only ? {} : (p.views ?? {});
+      const [collection, refreshErrors] = await Promise.all([collect(collectors, p.enrichers, { ...views, metrics }, { buffer: p.buffer }), opts.selfMetrics?.refresh() ?? []]);
       for (const err of refreshErrors) opts.onSelfMetricsError?.(err);
       const failures = (p.startFailures ?? []).filter((s) => !only || only.has(s.name));
       const withFailures = failures.length > 0 ? { ...collection, status: [...collection.status, ...failures] } : collection;
       const families = renderCollection(withFailures, opts.selfMetrics?.families() ?? [], { host: p.publishHost ?? true });
-      const { folds: _folds, ...snapshot } = withFailures;
-      const rendered: RenderedSnapshot = Object.freeze({ snapshot, socketCount: snapshot.socketCount, families });
+      const { folds, ...snapshot } = withFailures;
+      const made = Object.keys(views).length > 0 ? Object.fromEntries(Object.keys(views).map((k) => [k, (folds as Record<string, unknown>)[k]])) : undefined;
+      const rendered: RenderedSnapshot = Object.freeze(made ? { snapshot, socketCount: snapshot.socketCount, families, views: made } : { snapshot, socketCount: snapshot.socketCount, families });
       try {
         opts.onCollection?.(rendered);
       } catch {

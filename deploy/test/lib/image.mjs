@@ -85,7 +85,8 @@ export function startInImage({ rootfs, kit, loader, uid, gid, caps, entrypoint, 
     'mount -o remount,bind,ro "$R/etc/sockscope"',
     `exec chroot "$R" ${[...setpriv, ...entrypoint, ...args].map(q).join(' ')}`,
   ].join('\n');
-  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // the environment a container starts with: PATH only (none of this test's variables)
+  return spawn('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } });
 }
 
 /** A temporary directory under the system's. */

@@ -217,7 +217,10 @@ export function startDestroyReader(opts: DestroyReaderOptions): DestroyReaderHan
     }),
     async stop() {
       Atomics.store(ctl, STOP, 1);
-      if (!exited) await exit;
+      // Unreferenced, the worker would not keep the process alive until its exit: a caller
+      // awaiting close() as the last thing it does would find its await never settled.
+      if (!exited) worker.ref();
+      await exit;
     },
   };
 }

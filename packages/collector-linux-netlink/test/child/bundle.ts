@@ -5,16 +5,17 @@ import { buildSync } from 'esbuild';
 const pkg = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Bundles run-collector.ts (koffi left external) into a directory and returns the entry to run
- * with node. Code splitting keeps the lazily imported ffi layer in its own chunk, as tsup does
- * for the published build, so importing the package does not load koffi.
+ * Bundles a child script (run-collector.ts unless told; koffi left external) into a directory
+ * and returns the entry to run with node. Code splitting keeps the lazily imported ffi layer in
+ * its own chunk, as tsup does for the published build, so importing the package does not load
+ * koffi.
  */
-export function bundleChild(): { entry: string; dir: string } {
-  const dir = `${pkg}node_modules/.cache/sockscope-nl-child-${process.pid}`;
+export function bundleChild(script = 'run-collector'): { entry: string; dir: string } {
+  const dir = `${pkg}node_modules/.cache/sockscope-nl-child-${script}-${process.pid}`;
   mkdirSync(dir, { recursive: true });
   buildSync({
     absWorkingDir: pkg,
-    entryPoints: ['test/child/run-collector.ts'],
+    entryPoints: [`test/child/${script}.ts`],
     bundle: true,
     splitting: true,
     platform: 'node',
@@ -25,5 +26,5 @@ export function bundleChild(): { entry: string; dir: string } {
     outdir: dir,
     outExtension: { '.js': '.mjs' },
   });
-  return { entry: `${dir}/run-collector.mjs`, dir };
+  return { entry: `${dir}/${script}.mjs`, dir };
 }

@@ -1,0 +1,114 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { SocketRecord } from '@sockscope/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDestroyEventSource } from '../src/index.js';
+import { destroyContext, drainUntil, exchange } from './destroy-events.js';
+
+// A named namespace with a child inside it that closes sockets on command, so that what the
+// source hears there is exactly what the test made (the host namespace is busy with others).
+const NS = 'sockscope-nl-destroy';
+const CHILD = `
+const net = require('net'); const rl = require('readline').createInterface({ input: process.stdin });
+const listen = () => new Promise((r) => { const s = net.createServer().listen(0, '127.0.0.1', () => r(s)); });
+rl.on('line', async (line) => {
+  const [cmd, n] = line.split(' ');
+  const ports = [];
+  if (cmd === 'listeners') {
+    const servers = [];
+    for (let i = 0; i < Number(n); i++) servers.push(await listen());
+    for (const s of servers) { ports.push(s.address().port); await new Promise((r) => s.close(r)); }
+  } else if (cmd === 'connections') {
+    const s = await listen();
+    s.on('connection', (c) => { c.resume(); c.on('end', () => c.end()); });
+    for (let i = 0; i < Number(n); i++) {
+      const c = net.connect(s.address().port, '127.0.0.1');
+      await new Promise((r) => c.on('connect', r));
+      ports.push(c.localPort);
+      c.end(Buffer.alloc(1000 + i, 1));
+      await new Promise((r) => c.on('close', r));
+    }
+    await new Promise((r) => s.close(r));
+  }
+  console.log(JSON.stringify(ports));
+});
+console.log('ready');`;
+
+let child: ChildProcess;
+let lines: AsyncIterableIterator<string>;
+
+async function inNs(cmd: string): Promise<number[]> {
+  child.stdin?.write(`${cmd}\n`);
+  const { value } = await lines.next();
+  return JSON.parse(value as string) as number[];
+}
+
+beforeAll(async () => {
+  try {
+    execFileSync('ip', ['netns', 'delete', NS], { stdio: 'ignore' });
+  } catch {
+    // none left over
+  }
+  execFileSync('ip', ['netns', 'add', NS]);
+  execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
+  child = spawn('ip', ['netns', 'exec', NS, process.execPath, '-e', CHILD], { stdio: ['pipe', 'pipe', 'inherit'] });
+  lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+  expect((await lines.next()).value).toBe('ready');
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.stdin?.end();
+    await once(child, 'exit');
+  }
+  try {
+    execFileSync('ip', ['netns', 'delete', NS], { stdio: 'ignore' });
+  } catch {
+    // beforeAll failed before creating it
+  }
+});
+
+describe('destroy events in a named network namespace', { timeout: 60_000 }, () => {
+  it("a source on a named namespace hears that namespace's closures, tagged with it, and not the host's", async () => {
+    const nsIno = statSync(`/run/netns/${NS}`).ino;
+    const src = await createDestroyEventSource({ namespaces: [NS] }, destroyContext());
+    src.start();
+    const clientPorts = await inNs('connections 20');
+    const host = await exchange('127.0.0.1', [{ up: 10, down: 10 }]);
+    const { records, warnings } = await drainUntil(src, (rs) => clientPorts.every((p) => rs.some((r) => r.local.port === p)));
+    await new Promise((r) => setTimeout(r, 200));
+    records.push(...src.drain().records);
+    await src.close();
+    expect(warnings).toEqual([]);
+    expect(src.stats().sockets).toEqual([expect.objectContaining({ netns: nsIno, netnsName: NS })]);
+    for (const p of clientPorts) {
+      const mine = records.filter((r) => r.local.port === p);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ netns: nsIno, netnsName: NS, protocol: 'tcp', state: 'CLOSE' });
+      expect(mine[0]?.tcp?.bytesSent).toBeGreaterThan(999n);
+    }
+    // Only that namespace's sockets: the 20 clients, their 20 accepted ends and the listener.
+    expect(records).toHaveLength(41);
+    const hostPorts = new Set([host.listenerPort, ...host.exchanges.map((x) => x.clientPort)]);
+    expect(records.filter((r) => hostPorts.has(r.local.port) && hostPorts.has(r.remote.port))).toEqual([]);
+  });
+
+  it('the worker counts ENOBUFS when the kernel dropped events for a full receive buffer, says so in the next drain, and reads the events after it', async () => {
+    // The smallest receive buffer the kernel allows, and nobody reading while 200 sockets close.
+    const src = await createDestroyEventSource({ namespaces: [NS], rcvbuf: 1 }, destroyContext());
+    const burst = await inNs('listeners 200');
+    src.start();
+    await new Promise((r) => setTimeout(r, 200));
+    const late = await inNs('listeners 1');
+    const { records, warnings } = await drainUntil(src, (rs: SocketRecord[]) => rs.some((r) => r.local.port === late[0]));
+    await src.close();
+    const stats = src.stats();
+    expect(stats.enobufs).toBeGreaterThan(0);
+    expect(records.filter((r) => burst.includes(r.local.port)).length).toBeLessThan(200);
+    expect(records.some((r) => r.local.port === late[0])).toBe(true);
+    expect(warnings.filter((w) => w.startsWith('ERR_NETLINK_EVENTS_LOST: the kernel dropped destroy events (recv() returned ENOBUFS'))).toHaveLength(1);
+    expect(stats.sockets[0]?.rcvbuf).toBeLessThan(10_000);
+  });
+});

@@ -6,7 +6,7 @@ import { durationSchema, type ConfigOf } from '@sockscope/core';
  * → `listen_address`, `--web.telemetry-path` → `metrics_path`, `--web.disable-exporter-metrics`
  * → `process_metrics: false`, `--web.max-requests` → `max_requests`, `--web.enable-lifecycle`
  * → `enable_lifecycle: true`, `--web.max-connections` → `max_connections`, `--web.shutdown-timeout`
- * → `shutdown_timeout`.
+ * → `shutdown_timeout`, `--web.enable-connections` → `connections: true`.
  */
 export const prometheusSinkSchema = {
   type: 'object',
@@ -46,6 +46,18 @@ export const prometheusSinkSchema = {
       ...durationSchema,
       default: '60s',
       description: 'how long a keep-alive connection may wait for its next request (0: no limit)',
+    },
+    connections: {
+      type: 'boolean',
+      default: false,
+      description:
+        'serve the live connections: GET /api/v1/connections (JSON) and the page /connections; off by default, as per-socket data names peers, commands and users; when on they sit behind the same TLS and basic auth as /metrics (--web.config.file)',
+    },
+    connections_max_bytes: {
+      type: 'integer',
+      minimum: 1024,
+      default: 33554432,
+      description: 'most bytes of JSON one /api/v1/connections answer holds (before gzip); rows beyond it are left out and the answer says truncated: true',
     },
     shutdown_timeout: {
       ...durationSchema,

@@ -22,6 +22,8 @@ export interface IndexPageFacts {
   plugins?: readonly PluginListing[] | undefined;
   /** Whether POST /-/reload is offered. */
   lifecycle: boolean;
+  /** Whether the live connections API and page are served (`connections`); absent: off. */
+  connections?: boolean;
 }
 
 /**
@@ -52,7 +54,11 @@ export function indexPage(facts: IndexPageFacts): string {
 <li><a href="/health">/health</a>: collector status as JSON</li>
 <li><a href="/-/healthy">/-/healthy</a>: liveness (the process answers)</li>
 <li><a href="/-/ready">/-/ready</a>: readiness (the first collection is done)</li>
-${facts.lifecycle ? '<li>POST /-/reload: reload the config file</li>\n' : ''}</ul>
+${
+  facts.connections
+    ? '<li><a href="/connections">/connections</a>: live connections, who talks to whom right now: a table, aggregated view and topology graph</li>\n<li><a href="/api/v1/connections">/api/v1/connections</a>: the live connections as JSON (<code>?view=detailed|aggregated|topology</code> and filters)</li>\n'
+    : '<li>/connections and /api/v1/connections: live connections, off (start with <code>--web.enable-connections</code>)</li>\n'
+}${facts.lifecycle ? '<li>POST /-/reload: reload the config file</li>\n' : ''}</ul>
 <h2>Collectors</h2>
 ${collectors.length ? `<p>Each link scrapes only that collector (<code>collect[]</code>).</p>\n<ul>\n${collectorItems}\n</ul>` : '<p>No collector is running.</p>'}
 ${plugins?.length ? `<h2>Plugins</h2>\n<table>\n<tr><th>kind</th><th>name</th><th>enabled</th><th>description</th></tr>\n${pluginRows}\n</table>\n` : ''}</body></html>

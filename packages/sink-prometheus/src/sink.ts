@@ -13,6 +13,7 @@ import type { PrometheusSinkConfig } from './config.js';
 import { listenError } from './errors.js';
 import { acceptsGzip, negotiateFormat } from './negotiate.js';
 import { buildInfoFamily } from './runtime.js';
+import { ConnectionsEndpoints, CONNECTIONS_API_PATH, CONNECTIONS_PAGE_PATH } from './connections-api.js';
 
 declare module '@sockscope/core' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
@@ -161,6 +162,12 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
   // Scrapes of the metrics endpoint being served now, against max_requests.
   let scrapes = 0;
   let warnedOpen = false;
+  const connections = new ConnectionsEndpoints({
+    enabled: config.connections,
+    maxBytes: config.connections_max_bytes,
+    collect: () => pipeline.collect(),
+    extraHeaders: (): Record<string, string> => (closing ? { connection: 'close' } : {}),
+  });
 
   /** Joins the exposition being written of this collection in this format, or starts one. */
   function exposition(rendered: RenderedSnapshot, format: ExpositionFormat): SharedExposition {
@@ -305,6 +312,19 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
         scrapes--;
       }
     }
+    if (connections.handles(path)) {
+      if (path !== CONNECTIONS_API_PATH) return connections.serve(req, res, path, url.searchParams);
+      // an answer collects as a scrape does: it counts against max_requests
+      if (config.max_requests > 0 && scrapes >= config.max_requests) {
+        return text(res, 503, `too many concurrent scrapes: ${scrapes} are being served, the limit is ${config.max_requests} (max_requests, --web.max-requests); try again later`);
+      }
+      scrapes++;
+      try {
+        return await connections.serve(req, res, path, url.searchParams);
+      } finally {
+        scrapes--;
+      }
+    }
     if (path === '/health') {
       const doc = healthDocument(pipeline, ctx.health.all(), build);
       res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify(doc, null, 2)}\n`);
@@ -317,11 +337,11 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       return text(res, 200, 'sockscope is ready.');
     }
     if (path === '/') {
-      const page = indexPage({ version: build.version, metricsPath: config.metrics_path, collectors: pipeline.collectorNames(), plugins: ctx.plugins, lifecycle: config.enable_lifecycle });
+      const page = indexPage({ version: build.version, metricsPath: config.metrics_path, collectors: pipeline.collectorNames(), plugins: ctx.plugins, lifecycle: config.enable_lifecycle, connections: config.connections });
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
       return;
     }
-    text(res, 404, `not found: try ${config.metrics_path}, /health, /-/healthy, /-/ready or /`);
+    text(res, 404, `not found: try ${config.metrics_path}, /health, /-/healthy, /-/ready${config.connections ? `, ${CONNECTIONS_API_PATH}, ${CONNECTIONS_PAGE_PATH}` : ''} or /`);
   }
 
   return {

@@ -1,0 +1,147 @@
+import { request } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+import { compileConfigSchema, connectionsAnswerSchema, createConnectionsFold, createPipeline, type Collector, type SocketRecord } from '@sockscope/core';
+import { WEB_CSP, webAssets } from '@sockscope/web';
+import { afterEach, describe, expect, it } from 'vitest';
+import { answerPieces, CONNECTIONS_OFF_HINT } from '../src/connections-api.js';
+import { createPrometheusSink, type PrometheusSinkInstance } from '../src/sink.js';
+import type { PrometheusSinkConfig } from '../src/config.js';
+import { fixedFold, sinkContext } from './harness.js';
+
+function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const validate = compileConfigSchema(connectionsAnswerSchema as never);
+
+/** n established IPv4 sockets of one process to 10.0.0.2:443, and a listener on :8080. */
+function records(n: number): SocketRecord[] {
+  const proc = { pid: 4242, comm: 'curl', cmdline: 'curl https://example' };
+  const out: SocketRecord[] = [{ protocol: 'tcp', family: 'ipv4', state: 'LISTEN', local: { address: '0.0.0.0', port: 8080 }, remote: { address: '0.0.0.0', port: 0 }, inode: 1, uid: 0, recvQueue: 0, sendQueue: 128 }];
+  for (let i = 0; i < n; i++) {
+    out.push({ protocol: 'tcp', family: 'ipv4', state: 'ESTABLISHED', local: { address: '10.0.0.1', port: 40000 + i }, remote: { address: '10.0.0.2', port: 443 }, inode: 100 + i, uid: 1000, recvQueue: 0, sendQueue: 0, process: proc });
+  }
+  return out;
+}
+
+const socketsCollector = (list: readonly SocketRecord[]): Collector => ({
+  stream: async (_signal, visit) => {
+    for (const r of list) visit(r);
+    return {};
+  },
+  close: async () => {},
+});
+
+let sink: PrometheusSinkInstance | undefined;
+afterEach(async () => {
+  await sink?.stop();
+  sink = undefined;
+});
+
+async function start(config: Partial<PrometheusSinkConfig>, n = 3) {
+  const pipeline = createPipeline({
+    collectors: [{ name: 'sockets', collector: socketsCollector(records(n)), timeoutMs: 1000 }],
+    enrichers: [],
+    metrics: fixedFold([]),
+    views: { connections: createConnectionsFold({ userName: (uid) => (uid === 1000 ? 'alice' : undefined) }) },
+    minIntervalMs: 0,
+  });
+  sink = createPrometheusSink(sinkContext({ listen_address: '127.0.0.1:0', ...config }, pipeline));
+  await sink.start();
+  return sink.address()?.port as number;
+}
+
+describe('live connections endpoints of the Prometheus sink', () => {
+  it('are off by default: /api/v1/connections and /connections answer 404 with a one-line hint naming the flag, and / says they are off', async () => {
+    const port = await start({});
+    for (const path of ['/api/v1/connections', '/connections', '/api/v1/connections?view=aggregated']) {
+      const res = await get(port, path);
+      expect(res.status).toBe(404);
+      expect(res.body.toString()).toBe(`${CONNECTIONS_OFF_HINT}\n`);
+      expect(res.body.toString()).toContain('--web.enable-connections');
+    }
+    // the page's assets are not served either
+    expect((await get(port, '/connections.js')).status).toBe(404);
+    const index = (await get(port, '/')).body.toString();
+    expect(index).toContain('live connections, off (start with <code>--web.enable-connections</code>)');
+  });
+
+  it('when on: the answer of the spec (schema-valid, gzip when accepted, 400 {error} on a bad filter), / links the page and the API', async () => {
+    const port = await start({ connections: true });
+    const res = await get(port, '/api/v1/connections?direction=outbound');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    const answer = JSON.parse(res.body.toString()) as { rows: { process?: string; user?: string; remote_port: number }[]; counts: { sockets: number; matched: number }; truncated: boolean };
+    expect(validate(answer)).toEqual([]);
+    expect(answer.counts).toMatchObject({ sockets: 4, matched: 3 });
+    expect(answer.rows.map((r) => [r.process, r.user, r.remote_port])).toEqual([
+      ['curl', 'alice', 443],
+      ['curl', 'alice', 443],
+      ['curl', 'alice', 443],
+    ]);
+    expect(answer.truncated).toBe(false);
+
+    const zipped = await get(port, '/api/v1/connections?view=aggregated', { 'accept-encoding': 'gzip' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const aggregated = JSON.parse(gunzipSync(zipped.body).toString()) as { rows: { count: number }[] };
+    expect(validate(aggregated)).toEqual([]);
+    expect(aggregated.rows.reduce((n, r) => n + r.count, 0)).toBe(4);
+
+    const topology = JSON.parse((await get(port, '/api/v1/connections?view=topology')).body.toString()) as { topology: { links: unknown[] } };
+    expect(validate(topology)).toEqual([]);
+    expect(topology.topology.links).toHaveLength(1);
+
+    const bad = await get(port, '/api/v1/connections?stat=LISTEN&port=99999');
+    expect(bad.status).toBe(400);
+    const error = (JSON.parse(bad.body.toString()) as { error: string }).error;
+    expect(error).toMatch(/^stat: /);
+    expect(error).toContain('port: ');
+
+    const index = (await get(port, '/')).body.toString();
+    expect(index).toContain('<a href="/connections">/connections</a>');
+    expect(index).toContain('<a href="/api/v1/connections">/api/v1/connections</a>');
+  });
+
+  it('when on: /connections and its assets come from @sockscope/web with the page CSP and nosniff', async () => {
+    const port = await start({ connections: true });
+    const page = await get(port, '/connections');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.headers['content-security-policy']).toBe(WEB_CSP);
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+    expect(page.body.equals(webAssets().get('connections.html')?.body as Buffer)).toBe(true);
+    for (const name of ['connections.js', 'connections.css', 'cytoscape.min.js']) {
+      const asset = await get(port, `/${name}`);
+      expect(asset.status, name).toBe(200);
+      expect(asset.headers['content-security-policy']).toBe(WEB_CSP);
+      expect(asset.body.length).toBe(webAssets().get(name)?.body.length);
+    }
+  });
+
+  it('an answer beyond connections_max_bytes is cut at a whole row and says truncated: true; the rows it has are whole and the JSON valid', async () => {
+    const port = await start({ connections: true, connections_max_bytes: 4096 }, 200);
+    const res = await get(port, '/api/v1/connections');
+    expect(res.body.length).toBeLessThanOrEqual(4096);
+    const answer = JSON.parse(res.body.toString()) as { rows: unknown[]; truncated: boolean; counts: { matched: number } };
+    expect(validate(answer)).toEqual([]);
+    expect(answer.truncated).toBe(true);
+    expect(answer.rows.length).toBeGreaterThan(0);
+    expect(answer.rows.length).toBeLessThan(answer.counts.matched);
+  });
+
+  it('answerPieces streams rows in pieces whose concatenation is the answer itself', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ direction: 'outbound', local_port: i, cmdline: 'x'.repeat(40) }));
+    const answer = { version: 1, view: 'detailed', rows, truncated: false, limit: 5000 } as never;
+    const pieces = [...answerPieces(answer, 1 << 30)];
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(JSON.parse(pieces.join(''))).toEqual({ version: 1, view: 'detailed', limit: 5000, rows, truncated: false });
+  });
+});

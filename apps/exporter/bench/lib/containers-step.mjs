@@ -4,12 +4,31 @@
 // with the container enricher reading that state and one with it off, scraped alternately so that
 // both see the same machine at the same moments. `ss -tin` is timed in the same run as the
 // reference. The ratio on/off is reported, never asserted on a clock.
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { memoryOf, scrape, scrapeWithProbe, startSockscope } from './agents.mjs';
 import { BenchError } from './flags.mjs';
 import { progress, summarize, timeCommand, sample } from './measure.mjs';
 
 const PROBED_SCRAPES = 2;
+
+/**
+ * CPU time a process has used so far, in ms: the sum over its threads of
+ * /proc/<pid>/task/<tid>/schedstat's first field (ns on a CPU). Unlike wall time it does not
+ * grow when other processes hold the CPU, so on a busy machine it is the steadier measure of
+ * what a scrape cost the agent.
+ */
+export function cpuMs(pid) {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* the thread ended meanwhile */
+    }
+  }
+  return ns / 1e6;
+}
 
 /** GET `url` and resolve with the body text. */
 function getText(url) {
@@ -64,8 +83,11 @@ export async function measureContainers({ pool, fake, connections, cli, configs,
       // alternate which goes first, so that neither always follows the other's garbage
       const order = i % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
       for (const which of order) {
-        const r = await scrape((which === 'on' ? on : off).url);
-        if (i >= times.warmup) runs[which].push({ ...r, agentNetlinkMs: r.durations['linux-netlink'] ?? NaN, agentProcessMs: r.durations.process ?? NaN, agentContainerMs: r.durations.container ?? NaN });
+        const agent = which === 'on' ? on : off;
+        const cpuBefore = cpuMs(agent.pid);
+        const r = await scrape(agent.url);
+        // the collection is done when the last byte arrives (each scrape collects afresh)
+        if (i >= times.warmup) runs[which].push({ ...r, cpuMs: cpuMs(agent.pid) - cpuBefore, agentNetlinkMs: r.durations['linux-netlink'] ?? NaN, agentProcessMs: r.durations.process ?? NaN, agentContainerMs: r.durations.container ?? NaN });
       }
     }
     const named = namedContainers(await getText(on.url));
@@ -79,6 +101,7 @@ export async function measureContainers({ pool, fake, connections, cli, configs,
     };
     const result = { connections, containers: count, holderProcesses: count, ss_tin, off: await stats('off', off), on: await stats('on', on), named };
     result.addedPct = (result.on.ms.median / result.off.ms.median - 1) * 100;
+    result.addedCpuPct = (result.on.cpuMs.median / result.off.cpuMs.median - 1) * 100;
     return result;
   } finally {
     await on?.stop();

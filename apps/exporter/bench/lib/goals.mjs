@@ -37,7 +37,10 @@ export function evaluateGoals(sizes, containers) {
   // issue 16: judged at whatever N the step ran (the largest size; 30k in pnpm bench)
   const names = goal(`container enricher adds ≤ 5 % to a default-config scrape (${containers?.containers ?? 200} fake containers, on vs off side by side, median)`,
     [{ n: containers?.connections ?? 30_000, value: containers?.addedPct ?? NaN, unit: '%' }], (v) => v <= 5);
-  if (containers) names.info = `peak RSS ${containers.on.memory.peakMb.toFixed(0)} MB on, ${containers.off.memory.peakMb.toFixed(0)} MB off`;
+  if (containers) {
+    const cpu = Number.isFinite(containers.addedCpuPct) ? `agent CPU per scrape ${containers.addedCpuPct.toFixed(1)} %, ` : '';
+    names.info = `${cpu}peak RSS ${containers.on.memory.peakMb.toFixed(0)} MB on, ${containers.off.memory.peakMb.toFixed(0)} MB off`;
+  }
   return [collection, scrape10k, rss, growth, stall, names];
 }
 

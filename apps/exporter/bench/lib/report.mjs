@@ -93,6 +93,8 @@ export function markdown(result) {
   return out.join('\n');
 }
 
+const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
+
 /** The containers step as Markdown lines: what was set up, then one row per agent beside ss -tin. */
 function containerLines(c) {
   const row = (label, r) => `| ${label} | ${ms(r.ms)} | ${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)} | ${fmtRatio(r.ms.median / c.ss_tin.ms.median)} | ${r.memory ? scrapeNotes(r) + (r.agentContainerMs ? `, container inside ${ms(r.agentContainerMs)}` : '') : mb(r.bytes) + ' output'} |`;
@@ -106,7 +108,8 @@ function containerLines(c) {
     row('scrape default, container enricher off', c.off),
     row('scrape default, container enricher on', c.on),
     '',
-    `Added by the container enricher: ${c.addedPct >= 0 ? '+' : ''}${c.addedPct.toFixed(1)} % (median on ÷ median off − 1).`,
+    `Added by the container enricher: ${pct(c.addedPct)} scrape time (median on ÷ median off − 1)` +
+      (Number.isFinite(c.addedCpuPct) ? `; ${pct(c.addedCpuPct)} agent CPU time per scrape (${c.on.cpuMs.median.toFixed(0)} ms on, ${c.off.cpuMs.median.toFixed(0)} ms off, all threads, from /proc/<pid>/task/*/schedstat).` : '.'),
   ];
 }
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bundleConfig, cgroupPathOf, containerSpec } from '../lib/fake-containers.mjs';
-import { namedContainers } from '../lib/containers-step.mjs';
+import { cpuMs, namedContainers } from '../lib/containers-step.mjs';
 import { evaluateGoals, describeGoal } from '../lib/goals.mjs';
 import { summarize } from '../lib/measure.mjs';
 
@@ -55,4 +55,17 @@ test('goals: the container enricher judged on median on ÷ off − 1, not measur
   assert.equal(goal(containers(106)).pass, false);
   assert.equal(describeGoal(goal(containers(104))), '4.0 % at 30,000 (not judged: peak RSS 130 MB on, 120 MB off)');
   assert.equal(goal(undefined).pass, undefined);
+});
+
+test('cpuMs: this process\'s CPU time grows by about the time it spins', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
+  const before = cpuMs(process.pid);
+  const end = Date.now() + 50;
+  while (Date.now() < end);
+  const used = cpuMs(process.pid) - before;
+  assert.ok(used >= 20 && used < 5000, `${used} ms`);
+});
+
+test('goals: agent CPU per scrape is listed beside the verdict', () => {
+  const c = { connections: 30_000, containers: 200, addedPct: 2, addedCpuPct: 3.25, on: { memory: { peakMb: 130 } }, off: { memory: { peakMb: 120 } } };
+  assert.equal(evaluateGoals([], c).at(-1).info, 'agent CPU per scrape 3.3 %, peak RSS 130 MB on, 120 MB off');
 });

@@ -371,6 +371,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   }
   logger.info('started', {
     version: build.version,
+    revision: build.revision,
     streaming: opts.config.collection.streaming !== 'off',
     node_flags: process.execArgv.join(' '),
     collectors: current.collectors.map((c) => c.name).join(','),

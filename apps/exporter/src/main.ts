@@ -24,7 +24,7 @@ import { enablePackagePlugins, loadPluginPackages, type LoadedPackage } from './
 import type { AgentConfig } from './config/types.js';
 import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { loadWebConfig } from './web-config/index.js';
-import { VERSION, buildInfo } from './version.js';
+import { REVISION, VERSION, buildInfo } from './version.js';
 import { stateSummary } from './signals.js';
 
 /** Output streams and process hooks, injectable for tests. */
@@ -60,7 +60,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       io.out(helpText(await helpRegistry(args.configFile)));
       return 0;
     case 'version':
-      io.out(`sockscope ${VERSION} (node ${process.versions.node}, ${process.platform}/${process.arch})\n`);
+      io.out(`sockscope ${VERSION} (node ${process.versions.node}, ${process.platform}/${process.arch}, revision ${REVISION})\n`);
       return 0;
     case 'check-config':
       return checkConfig(args, io);

@@ -10,8 +10,8 @@ import type { BuildInfo, MetricFamily } from '@sockscope/core';
 export function buildInfoFamily(build: BuildInfo): MetricFamily {
   return {
     name: 'sockscope_build_info',
-    help: 'A metric with a constant 1 labelled by the version of sockscope, Node.js, platform and architecture.',
+    help: 'A metric with a constant 1 labelled by the version and git revision of sockscope, Node.js, platform and architecture.',
     type: 'gauge',
-    samples: [{ labels: { version: build.version, nodeversion: build.nodeVersion, platform: build.platform, arch: build.arch }, value: 1 }],
+    samples: [{ labels: { version: build.version, revision: build.revision ?? 'unknown', nodeversion: build.nodeVersion, platform: build.platform, arch: build.arch }, value: 1 }],
   };
 }

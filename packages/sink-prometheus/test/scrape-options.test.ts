@@ -110,7 +110,7 @@ describe('process_metrics: false (--web.disable-exporter-metrics)', () => {
     const off = await startSink(sinkContext({ listen_address: '127.0.0.1:0', process_metrics: false }, pipeline));
     const text = (await call(off.port, '/metrics')).text;
     expect(text.split('\n').filter((l) => /^(# (HELP|TYPE) )?(process_|nodejs_)/.test(l))).toEqual([]);
-    expect(text).toMatch(/^sockscope_build_info\{version="0\.1\.0-test",nodeversion="[^"]+",platform="[^"]+",arch="[^"]+"\} 1$/m);
+    expect(text).toMatch(/^sockscope_build_info\{version="0\.1\.0-test",revision="[^"]+",nodeversion="[^"]+",platform="[^"]+",arch="[^"]+"\} 1$/m);
     const on = await startSink(sinkContext({ listen_address: '127.0.0.1:0' }, corePipeline({ demo: {} }, [], selfMetricsWithRuntime()).pipeline));
     const full = (await call(on.port, '/metrics')).text;
     expect(full).toContain('# TYPE process_cpu_user_seconds_total counter\n');

@@ -55,7 +55,7 @@ describe('prometheus sink over HTTP', () => {
     expect(text).toContain('sockscope_scrape_collector_success{collector="demo"} 1\n');
     expect(text).toContain('sockscope_scrape_collector_success{collector="broken"} 0\n');
     expect(text).toMatch(/sockscope_scrape_collector_duration_seconds\{collector="demo"\} [0-9.e-]+\n/);
-    expect(text).toMatch(/sockscope_build_info\{version="0.1.0-test",nodeversion="[^"]+",platform="[^"]+",arch="[^"]+"\} 1/);
+    expect(text).toMatch(/sockscope_build_info\{version="0.1.0-test",revision="[^"]+",nodeversion="[^"]+",platform="[^"]+",arch="[^"]+"\} 1/);
     expect(text).toContain('# TYPE process_resident_memory_bytes gauge');
   });
 

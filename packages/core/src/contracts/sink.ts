@@ -43,6 +43,8 @@ export interface Pipeline {
 export interface BuildInfo {
   /** sockscope version. */
   version: string;
+  /** Git revision sockscope was built from (`unknown` when the build could not tell). */
+  revision?: string;
   /** Node.js version running it. */
   nodeVersion: string;
   /** Platform it runs on. */

@@ -16,10 +16,14 @@ const listen = () => new Promise((r) => { const s = net.createServer().listen(0,
 rl.on('line', async (line) => {
   const [cmd, n] = line.split(' ');
   const ports = [];
-  if (cmd === 'listeners') {
+  if (cmd === 'listeners' || cmd === 'trickle') {
     const servers = [];
     for (let i = 0; i < Number(n); i++) servers.push(await listen());
-    for (const s of servers) { ports.push(s.address().port); await new Promise((r) => s.close(r)); }
+    for (const s of servers) {
+      ports.push(s.address().port);
+      await new Promise((r) => s.close(r));
+      if (cmd === 'trickle') await new Promise((r) => setTimeout(r, 2));
+    }
   } else if (cmd === 'connections') {
     const s = await listen();
     s.on('connection', (c) => { c.resume(); c.on('end', () => c.end()); });
@@ -93,6 +97,26 @@ describe('destroy events in a named network namespace', { timeout: 60_000 }, () 
     expect(records).toHaveLength(41);
     const hostPorts = new Set([host.listenerPort, ...host.exchanges.map((x) => x.clientPort)]);
     expect(records.filter((r) => hostPorts.has(r.local.port) && hostPorts.has(r.remote.port))).toEqual([]);
+  });
+
+  it('when the main thread falls behind, the worker drops whole batches and counts every event it dropped', async () => {
+    const src = await createDestroyEventSource({ namespaces: [NS], maxInflightBatches: 1, flushMs: 1 }, destroyContext());
+    src.start();
+    const burst = inNs('trickle 300'); // one close every 2 ms or so
+    await new Promise((r) => setTimeout(r, 10)); // the command on its way to the child
+    // The main thread stuck while the namespace's sockets close: the first batch waits, the
+    // worker must not queue more.
+    const until = Date.now() + 1500;
+    while (Date.now() < until);
+    const ports = await burst;
+    const { records, warnings } = await drainUntil(src, () => false, 500);
+    await src.close();
+    const stats = src.stats();
+    const heard = records.filter((r) => ports.includes(r.local.port)).length;
+    expect(stats.dropped).toBeGreaterThan(0);
+    expect(stats.enobufs).toBe(0);
+    expect(heard + stats.dropped).toBe(300);
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`^ERR_NETLINK_EVENTS_DROPPED: ${stats.dropped} destroy events dropped since the last drain`))]);
   });
 
   it('the worker counts ENOBUFS when the kernel dropped events for a full receive buffer, says so in the next drain, and reads the events after it', async () => {

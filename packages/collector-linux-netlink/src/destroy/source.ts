@@ -37,6 +37,8 @@ export interface DestroyEventOptions {
   intervalMs?: number;
   /** Longest the worker holds a read event to batch it with others, ms. Default 5. */
   flushMs?: number;
+  /** Batches (of up to 256 KiB) the worker lets wait for the main thread; beyond, it drops and counts. Default 64. */
+  maxInflightBatches?: number;
 }
 
 /** One subscribed socket. */
@@ -53,9 +55,9 @@ export interface DestroySocketInfo {
 
 /** Counters since creation. */
 export interface DestroyEventStats {
-  /** Records parsed from destroy events (kept or dropped). */
+  /** Records parsed on the main thread (kept, or dropped over `maxBuffered`). */
   received: number;
-  /** Events dropped by this source's bounds (worker in-flight batches, `maxBuffered`). */
+  /** Events dropped by this source's bounds: by the worker (in-flight batches; never parsed) and over `maxBuffered`. */
   dropped: number;
   /** recv() calls that returned ENOBUFS: the kernel dropped events it could not queue. */
   enobufs: number;
@@ -257,7 +259,7 @@ export async function createDestroyEventSource(
       // Loaded with the ffi layer: the only module that starts a thread importing koffi.
       reader = ffi.startDestroyReader({
         fds: subs.map((s) => s.sock.fd),
-        maxInflight: 64,
+        maxInflight: options.maxInflightBatches ?? 64,
         batchBytes: 256 * 1024,
         datagramBytes: subs[0]?.sock.buffer.length ?? 32 * 1024,
         pollMs: 100,

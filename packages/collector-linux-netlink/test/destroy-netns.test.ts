@@ -99,6 +99,21 @@ describe('destroy events in a named network namespace', { timeout: 60_000 }, () 
     expect(records.filter((r) => hostPorts.has(r.local.port) && hostPorts.has(r.remote.port))).toEqual([]);
   });
 
+  it('with `all`, one reader hears every namespace, each record tagged with its own', async () => {
+    const nsIno = statSync(`/run/netns/${NS}`).ino;
+    const own = statSync('/proc/self/ns/net').ino;
+    const src = await createDestroyEventSource({ namespaces: 'all' }, destroyContext());
+    src.start();
+    const nsPorts = await inNs('connections 5');
+    const host = await exchange('127.0.0.1', [{ up: 10, down: 20 }, { up: 30, down: 40 }]);
+    const hostPorts = host.exchanges.map((x) => x.clientPort);
+    const { records } = await drainUntil(src, (rs) => [...nsPorts, ...hostPorts].every((p) => rs.some((r) => r.local.port === p && (r.netns === nsIno) === nsPorts.includes(p))));
+    await src.close();
+    expect(src.stats().sockets.map((s) => s.netns)).toEqual(expect.arrayContaining([own, nsIno]));
+    for (const p of nsPorts) expect(records.filter((r) => r.local.port === p && r.netns === nsIno && r.netnsName === NS)).toHaveLength(1);
+    for (const p of hostPorts) expect(records.filter((r) => r.local.port === p && r.netns === own && r.remote.port === host.listenerPort)).toHaveLength(1);
+  });
+
   it('when the main thread falls behind, the worker drops whole batches and counts every event it dropped', async () => {
     const src = await createDestroyEventSource({ namespaces: [NS], maxInflightBatches: 1, flushMs: 1 }, destroyContext());
     src.start();

@@ -221,9 +221,13 @@ export async function createDestroyEventSource(
 
   function socketFailed(index: number, step: string, errnoName: string): void {
     const sub = subs[index];
-    if (sub) sub.live = false;
-    const where = sub ? ` (namespace ${sub.ns.name ?? sub.ns.inode})` : '';
-    pending.push(netlinkWarning('ERR_NETLINK_RECV', `destroy events${where}: ${step}() failed with ${errnoName}; that socket is no longer read`));
+    if (!sub) {
+      // poll() itself (index -1): the reader has stopped.
+      pending.push(netlinkWarning('ERR_NETLINK_RECV', `destroy events: ${step}() failed with ${errnoName}; no more events are read`));
+      return;
+    }
+    sub.live = false;
+    pending.push(netlinkWarning('ERR_NETLINK_RECV', `destroy events (namespace ${sub.ns.name ?? sub.ns.inode}): ${step}() failed with ${errnoName}; that socket is no longer read`));
   }
 
   function readOnMain(f: FfiModule): void {

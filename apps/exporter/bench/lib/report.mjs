@@ -78,9 +78,11 @@ export function markdown(result) {
   if (result.options.note) out.push('', `> **Note:** ${result.options.note}`);
   out.push('', '## Goals', '', '| goal | measured | verdict |', '|---|---|---|');
   for (const g of result.goals) out.push(`| ${g.goal} | ${describeGoal(g)} | ${verdict(g.pass)} |`);
-  out.push('', '## Median time (× ss -tin)', '', `| step | ${result.sizes.map(heading).join(' | ')} |`, `|---|${result.sizes.map(() => '---:').join('|')}|`);
+  // a run of the containers step alone has no per-size rows: no empty tables then
+  if (present(result).length > 0) out.push('', '## Median time (× ss -tin)', '', `| step | ${result.sizes.map(heading).join(' | ')} |`, `|---|${result.sizes.map(() => '---:').join('|')}|`);
   for (const [key, label] of present(result)) out.push(`| ${label} | ${result.sizes.map((s) => cell(s, key)).join(' | ')} |`);
   for (const s of result.sizes) {
+    if (!ROWS.some(([key]) => s[key])) continue;
     out.push('', `## ${s.connections.toLocaleString('en-US')} connections`, '', `${int(s.netlink?.sockets ?? s.procfs?.sockets)} sockets seen by netlink, held by ${s.holderProcesses} processes.`, '',
       '| step | median | min–max | × ss -tin | notes |', '|---|---:|---:|---:|---|');
     for (const [key, label, notes] of ROWS) {

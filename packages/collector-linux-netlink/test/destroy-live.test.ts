@@ -69,7 +69,8 @@ describe('destroy events, live', { timeout: 60_000 }, () => {
     checkExchanges(records, v6.exchanges, t0, t1 + 1000, 'ipv6');
     // The listeners close too: local port, no peer.
     expect(ends(records, v4.listenerPort, 0)).toHaveLength(1);
-    expect(src.stats()).toMatchObject({ dropped: 0, enobufs: 0, malformed: 0, buffered: 0 });
+    // (Not `buffered`: the host namespace is shared, others' closures may arrive before close.)
+    expect(src.stats()).toMatchObject({ dropped: 0, enobufs: 0, malformed: 0 });
   });
 
   it('the main-thread reader sees the same', async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `pnpm release`: builds every install artifact into dist-release/ (see deploy/README.md).
-//   node scripts/release/release.mjs [--only binary|npm|deb|sea[,…]] [--arch x64|arm64|all] [--no-build] [--measure]
-// Default: binary, npm and deb for x64 (the arch of this machine). `sea` (Node's single executable,
+//   node scripts/release/release.mjs [--only binary|npm|deb|image|sea[,…]] [--arch x64|arm64|all] [--no-build] [--measure]
+// Default: binary, npm, deb and the container image for x64 (the arch of this machine). `sea` (Node's single executable,
 // measured against the directory and not shipped; deploy/README.md says why) only when asked.
 // `--measure` prints sizes and cold starts of what was built, as JSON (deploy/README.md quotes them).
 import { execFileSync } from 'node:child_process';
@@ -228,7 +228,7 @@ function buildNpm() {
 }
 
 function parseArgs(argv) {
-  const opts = { only: ['binary', 'npm', 'deb'], arches: [process.arch], build: true, measure: false };
+  const opts = { only: ['binary', 'npm', 'deb', 'image'], arches: [process.arch], build: true, measure: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -243,11 +243,11 @@ function parseArgs(argv) {
     } else if (a === '--no-build') opts.build = false;
     else if (a === '--measure') opts.measure = true;
     else if (a === '--help' || a === '-h') {
-      process.stdout.write('usage: pnpm release [--only binary,npm,deb,sea] [--arch x64|arm64|all] [--no-build] [--measure]\n');
+      process.stdout.write('usage: pnpm release [--only binary,npm,deb,image,sea] [--arch x64|arm64|all] [--no-build] [--measure]\n');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}; see pnpm release --help`);
   }
-  for (const o of opts.only) if (!['binary', 'npm', 'deb', 'sea'].includes(o)) throw new Error(`--only ${o}: not one of binary, npm, deb, sea`);
+  for (const o of opts.only) if (!['binary', 'npm', 'deb', 'image', 'sea'].includes(o)) throw new Error(`--only ${o}: not one of binary, npm, deb, image, sea`);
   for (const a of opts.arches) if (!ARCHES.includes(a)) throw new Error(`--arch ${a}: not one of ${ARCHES.join(', ')}, all`);
   return opts;
 }
@@ -261,13 +261,18 @@ export async function release(argv) {
   if (opts.build) buildWorkspace(revision);
   const made = {};
   for (const arch of opts.arches) {
-    if (opts.only.includes('binary') || opts.only.includes('deb')) made[`binary-${arch}`] = await buildBinary({ version, revision, arch });
+    if (opts.only.includes('binary') || opts.only.includes('deb') || opts.only.includes('image')) made[`binary-${arch}`] = await buildBinary({ version, revision, arch });
     if (opts.only.includes('deb')) {
       const deb = buildDeb({ root: ROOT, out: OUT, version, arch: DEB_ARCH[arch], binaryDir: made[`binary-${arch}`].dir });
       log(`${relative(ROOT, deb)} ${mib(sizeOf(deb))}`);
       made[`deb-${arch}`] = deb;
     }
     if (opts.only.includes('sea')) made[`sea-${arch}`] = await buildSea({ version, revision, arch });
+    // the container image (deploy/container/build.mjs: buildah, the libraries ldd finds here, so this machine's arch only)
+    if (opts.only.includes('image')) {
+      if (arch !== process.arch) log(`image: ${arch} skipped: the image's libraries come from this ${process.arch} machine`);
+      else made[`image-${arch}`] = (await import('../../deploy/container/build.mjs')).buildImage({ releaseDir: made[`binary-${arch}`].dir, log }).path;
+    }
   }
   if (opts.only.includes('npm')) made.npm = buildNpm();
   if (opts.measure) {

@@ -39,6 +39,11 @@ const SEMCONV: Record<string, { name: string; attributes?: Record<string, string
   sockscope_scrape_collector_success: { name: 'sockscope.scrape.collector.success' },
   sockscope_scrape_collector_duration_seconds: { name: 'sockscope.scrape.collector.duration' },
   sockscope_otlp_exports_total: { name: 'sockscope.otlp.exports' },
+  // the container enricher's cache self metrics, named as collector-linux-procfs's README declares them
+  sockscope_owner_cache_hits_total: { name: 'sockscope.owner_cache.hits' },
+  sockscope_owner_cache_misses_total: { name: 'sockscope.owner_cache.misses' },
+  sockscope_owner_cache_evictions_total: { name: 'sockscope.owner_cache.evictions' },
+  sockscope_owner_cache_entries: { name: 'sockscope.owner_cache.entries' },
 };
 
 /** The catalog's declared OTel names of sockscope's own families (native and compat profile). */

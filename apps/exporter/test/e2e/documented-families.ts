@@ -50,7 +50,7 @@ export const HOST_FAMILIES: readonly DocumentedFamily[] = [
 ];
 
 /** The `service` folding strategy's labels (the embedded default); empty ones are dropped by Prometheus. */
-export const SERVICE_FLOW_LABELS = ['direction', 'process', 'local_port', 'dst', 'dst_port'] as const;
+export const SERVICE_FLOW_LABELS = ['direction', 'process', 'local_port', 'dst', 'dst_port', 'remote_space'] as const;
 
 /**
  * sockscope's own families, straight from the metric catalog (every entry on by default) plus
@@ -60,7 +60,11 @@ export const SOCKSCOPE_FAMILIES: readonly DocumentedFamily[] = [
   ...metricCatalog
     .filter((e) => e.defaultOn)
     .map((e): DocumentedFamily => {
-      if (e.scope === 'flow') return { name: e.prometheus, labels: SERVICE_FLOW_LABELS, required: ['direction'] };
+      if (e.scope === 'flow') return { name: e.prometheus, labels: SERVICE_FLOW_LABELS, required: ['direction', 'remote_space'] };
+      // one series per container owning a socket: none on a host whose sockets are all outside containers
+      if (e.aggregate === 'container_info') return { name: e.prometheus, labels: e.labels ?? [], required: ['container_id'], absentBecause: 'no socket here is owned by a process in a container' };
+      // a process outside containers and units has empty container_id and unit (dropped by Prometheus)
+      if (e.aggregate === 'process_info') return { name: e.prometheus, labels: e.labels ?? [], required: ['pid', 'process'] };
       if (e.kind === 'histogram') return { name: `${e.prometheus}_bucket`, labels: [...(e.labels ?? []), 'le'], required: ['le'] };
       const labels = e.labels ?? [];
       // A listener's owning process may be unknown (label empty, so dropped); its port never is.

@@ -23,7 +23,13 @@ const grants = (ds) => ({
   gid: ds.spec.template.spec.securityContext.runAsGroup,
   caps: ds.spec.template.spec.containers[0].securityContext.capabilities.add,
 });
-const base = grants(dsOf('deploy/kubernetes/base'));
+const baseDs = dsOf('deploy/kubernetes/base');
+const base = grants(baseDs);
+// the DaemonSet's read-only hostPath mounts (the runtimes' state the container enricher reads)
+const hostPaths = (() => {
+  const volumes = Object.fromEntries(baseDs.spec.template.spec.volumes.map((v) => [v.name, v]));
+  return baseDs.spec.template.spec.containers[0].volumeMounts.filter((m) => volumes[m.name].hostPath).map((m) => m.mountPath);
+})();
 const allNamespaces = grants(dsOf('deploy/kubernetes/overlays/all-namespaces'));
 
 let dir;
@@ -67,7 +73,7 @@ function freePort() {
 async function run(grant, yml, name) {
   const port = await freePort();
   const etc = writeConfigDir(join(dir, `etc-${name}`), yml.replace('LISTEN', `127.0.0.1:${port}`));
-  const child = startInImage({ rootfs: image.rootfs, ...kit, ...grant, entrypoint: image.config.config.Entrypoint, args: ['--config=/etc/sockscope/sockscope.yml'], etcSockscope: etc });
+  const child = startInImage({ rootfs: image.rootfs, ...kit, ...grant, entrypoint: image.config.config.Entrypoint, args: ['--config=/etc/sockscope/sockscope.yml'], etcSockscope: etc, hostPaths });
   running.push(child);
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

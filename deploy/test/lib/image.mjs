@@ -1,7 +1,8 @@
 // Runs the container image's root file system the way a container runtime would for the
 // DaemonSet, without one: the OCI archive's layers unpacked (file capabilities kept), the root
-// made read-only in a private mount namespace with the host's /proc (hostPID), /sys and /dev
-// bound in and the host network (hostNetwork), then chroot into it and setpriv to the pod's user
+// made read-only in a private mount namespace with the host's /proc (hostPID), /sys, /dev and
+// the DaemonSet's hostPath directories (read-only) bound in and the host network (hostNetwork),
+// then chroot into it and setpriv to the pod's user
 // with the capability set runc gives a container: the granted capabilities as bounding,
 // permitted and effective set, nothing inheritable or ambient, no_new_privs
 // (allowPrivilegeEscalation: false). setpriv itself is the host's, run from a directory bound at
@@ -59,10 +60,11 @@ export function setprivKit(dir) {
 /**
  * Starts `args` (the image's entrypoint and the given arguments) in `rootfs` as uid:gid with
  * exactly `caps` (names as Kubernetes spells them: SYS_PTRACE, DAC_READ_SEARCH, …) and config
- * files from `etcSockscope` bound read-only at /etc/sockscope. Returns the child (its pid is
+ * files from `etcSockscope` bound read-only at /etc/sockscope, and the host's `hostPaths`
+ * bound read-only at the same paths. Returns the child (its pid is
  * the agent's once setpriv has executed it).
  */
-export function startInImage({ rootfs, kit, loader, uid, gid, caps, entrypoint, args, etcSockscope }) {
+export function startInImage({ rootfs, kit, loader, uid, gid, caps, entrypoint, args, etcSockscope, hostPaths = [] }) {
   const capList = caps.map((c) => `+${c.toLowerCase()}`).join(',');
   const bounding = caps.length > 0 ? `-all,${capList}` : '-all';
   const setpriv = [
@@ -72,6 +74,12 @@ export function startInImage({ rootfs, kit, loader, uid, gid, caps, entrypoint, 
   ];
   const q = (s) => `'${String(s).replace(/'/g, `'\\''`)}'`;
   mkdirSync(join(rootfs, '.test'), { recursive: true });
+  // the DaemonSet's read-only hostPath mounts (a missing one is an empty directory, as
+  // DirectoryOrCreate would leave it)
+  for (const p of hostPaths) mkdirSync(join(rootfs, p), { recursive: true });
+  const binds = hostPaths.flatMap((p) => [
+    `if [ -d ${q(p)} ]; then mount --rbind ${q(p)} "$R"${q(p)} && mount -o remount,bind,ro "$R"${q(p)}; fi`,
+  ]);
   const script = [
     'set -e',
     `R=${q(rootfs)}`,
@@ -83,6 +91,7 @@ export function startInImage({ rootfs, kit, loader, uid, gid, caps, entrypoint, 
     `mount --bind ${q(kit)} "$R/.test"`,
     `mount --bind ${q(etcSockscope)} "$R/etc/sockscope"`,
     'mount -o remount,bind,ro "$R/etc/sockscope"',
+    ...binds,
     `exec chroot "$R" ${[...setpriv, ...entrypoint, ...args].map(q).join(' ')}`,
   ].join('\n');
   // the environment a container starts with: PATH only (none of this test's variables)

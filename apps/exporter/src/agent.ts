@@ -33,6 +33,7 @@ import { SECTIONS } from './config/schema.js';
 import type { AgentConfig } from './config/types.js';
 import { createHealthRegistry } from './health.js';
 import { createRuntimeMetrics } from './runtime-metrics.js';
+import { createConnectionsView } from './connections/view.js';
 
 /** A config as loaded for a (re)start: validated, with the registry its plugins were loaded into. */
 export interface LoadedConfig {
@@ -67,6 +68,12 @@ export interface AgentOptions {
    * validation, command-line overrides). Without it a reload is refused.
    */
   loadConfig?: () => Promise<LoadedConfig>;
+  /**
+   * Feed the live connections view (core's connections fold) with every shared collection;
+   * default: when the Prometheus sink serves it (`sinks.prometheus.connections`, off by default).
+   * `sockscope connections` sets it and starts no sink.
+   */
+  connectionsView?: boolean;
 }
 
 /** A running agent. */
@@ -237,11 +244,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     return gen;
   };
 
+  // the live connections view: one fold for the agent's lifetime (its first sightings give age_seconds), fed beside the metric fold
+  const prom = opts.config.sinks.prometheus;
+  const viewOn = opts.connectionsView ?? (prom?.connections === true && prom.enabled !== false);
+  const views = viewOn ? { connections: createConnectionsView({ ephemeralPorts: await hostEphemeralPorts() }) } : undefined;
   const partsOf = (gen: Generation): PipelineParts => ({
     collectors: gen.collectors,
     startFailures: gen.startFailures,
     enrichers: gen.enrichers,
     metrics: gen.fold,
+    views,
     publishHost: publishesHostFamilies(gen.config),
     buffer: gen.config.collection.streaming === 'off',
     minIntervalMs: parseDuration(gen.config.collection.min_interval),

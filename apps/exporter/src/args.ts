@@ -8,7 +8,9 @@ export { UsageError };
 /** What the command line asked for. */
 export interface CliArgs {
   /** Subcommand. */
-  command: 'serve' | 'check-config' | 'migrate-config' | 'plugins' | 'help' | 'version';
+  command: 'serve' | 'check-config' | 'migrate-config' | 'plugins' | 'help' | 'version' | 'connections';
+  /** `sockscope connections …`: its own arguments, parsed by `connections/args.ts`. */
+  connectionsArgv?: readonly string[];
   /** Config file (`--config`, or the file argument of check-config / migrate-config). */
   configFile?: string;
   /** `--web.listen-address`. */
@@ -25,6 +27,8 @@ export interface CliArgs {
   maxRequests?: number;
   /** `--web.enable-lifecycle` → `sinks.prometheus.enable_lifecycle: true`. */
   enableLifecycle?: boolean;
+  /** `--web.enable-connections` → `sinks.prometheus.connections: true`. */
+  enableConnections?: boolean;
   /** `--web.max-connections` → `sinks.prometheus.max_connections` (0: no limit). */
   maxConnections?: number;
   /** `--web.shutdown-timeout` → `sinks.prometheus.shutdown_timeout`, as given (`5s`, `500ms`, seconds). */
@@ -63,12 +67,14 @@ const VALUE_FLAGS = [
   '--log.level',
   '--log.format',
 ] as const;
-const BOOL_FLAGS = ['--help', '--version', '--web.disable-exporter-metrics', '--web.enable-lifecycle', '--collector.disable-defaults'] as const;
-const COMMANDS = ['serve', 'check-config', 'migrate-config', 'plugins', 'help', 'version'] as const;
+const BOOL_FLAGS = ['--help', '--version', '--web.disable-exporter-metrics', '--web.enable-lifecycle', '--web.enable-connections', '--collector.disable-defaults'] as const;
+const COMMANDS = ['serve', 'check-config', 'migrate-config', 'plugins', 'connections', 'help', 'version'] as const;
 const COLLECTOR_FLAG = /^--(no-)?collector\.(.+)$/;
 
 /** Parses argv (without node and script), accepting `--flag value` and `--flag=value`. */
 export function parseArgs(argv: readonly string[]): CliArgs {
+  // `sockscope connections` takes flags of its own (the query's filters): they are parsed there
+  if (argv[0] === 'connections') return { command: 'connections', connectionsArgv: argv.slice(1) };
   const args: CliArgs = { command: 'serve' };
   const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -114,6 +120,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       throw new UsageError(`unknown command "${cmd}"${hint ? ` (did you mean "${hint}"?)` : ''}; commands: ${COMMANDS.join(', ')}`);
     }
     if (args.command === 'serve') args.command = cmd as CliArgs['command'];
+    if (cmd === 'connections') throw new UsageError('connections takes flags of its own: put it first, sockscope connections [flags] (see sockscope connections --help)');
     if (cmd === 'check-config' || cmd === 'migrate-config') {
       if (rest.length !== 1) throw new UsageError(`${cmd} takes exactly one config file: sockscope ${cmd} FILE`);
       args.configFile = rest[0];
@@ -131,6 +138,9 @@ function setBoolFlag(args: CliArgs, flag: string): void {
       return;
     case '--web.enable-lifecycle':
       args.enableLifecycle = true;
+      return;
+    case '--web.enable-connections':
+      args.enableConnections = true;
       return;
     case '--collector.disable-defaults':
       args.disableDefaults = true;
@@ -262,13 +272,16 @@ Usage:
   sockscope migrate-config FILE      print the native equivalent of a prometheus_ss_exporter config
   sockscope plugins [flags]          list built-in and loaded plugins: kind, name, platforms,
                                      on/off under --config and the flags, description
+  sockscope connections [flags]      every TCP and UDP socket now, as ss -tp: direction, process,
+                                     container, RTT; filters, --aggregate, --topology, --json,
+                                     --watch, --from URL (see sockscope connections --help)
   sockscope --help | --version
 
 Flags given here win over the config file.
 
 ${row('--config FILE', 'YAML config file (default: the embedded default)')}${row('-h, --help', 'this text')}${row('-v, --version', 'print the version')}
 Web:
-${row('--web.listen-address ADDR', `address of the metrics endpoint, host:port or :port (default ${dflt('sink', 'prometheus', 'listen_address', ':8020')})`)}${row('--port N', 'port of the metrics endpoint, keeping the listen host')}${row('--web.telemetry-path PATH', `path of the metrics endpoint (default ${dflt('sink', 'prometheus', 'metrics_path', '/metrics')})`)}${row('--web.disable-exporter-metrics', "leave out the exporter's own process_* and nodejs_* metrics")}${row('--web.max-requests N', `concurrent scrapes served, over it 503; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_requests', '40')})`)}${row('--web.max-connections N', `TCP connections held at once; at the limit the longest idle one is closed for a new one; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_connections', '512')})`)}${row('--web.shutdown-timeout DURATION', `on SIGTERM, how long in-flight scrapes may finish before they are cut (default ${dflt('sink', 'prometheus', 'shutdown_timeout', '5s')})`)}${row('--web.enable-lifecycle', 'reload the config with POST /-/reload')}${row('--web.config.file FILE', 'TLS and basic auth (exporter-toolkit web config format)')}
+${row('--web.listen-address ADDR', `address of the metrics endpoint, host:port or :port (default ${dflt('sink', 'prometheus', 'listen_address', ':8020')})`)}${row('--port N', 'port of the metrics endpoint, keeping the listen host')}${row('--web.telemetry-path PATH', `path of the metrics endpoint (default ${dflt('sink', 'prometheus', 'metrics_path', '/metrics')})`)}${row('--web.disable-exporter-metrics', "leave out the exporter's own process_* and nodejs_* metrics")}${row('--web.max-requests N', `concurrent scrapes served, over it 503; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_requests', '40')})`)}${row('--web.max-connections N', `TCP connections held at once; at the limit the longest idle one is closed for a new one; 0 for no limit (default ${dflt('sink', 'prometheus', 'max_connections', '512')})`)}${row('--web.shutdown-timeout DURATION', `on SIGTERM, how long in-flight scrapes may finish before they are cut (default ${dflt('sink', 'prometheus', 'shutdown_timeout', '5s')})`)}${row('--web.enable-lifecycle', 'reload the config with POST /-/reload')}${row('--web.enable-connections', 'serve the live connections: /api/v1/connections (JSON) and the page /connections, behind the same TLS and auth as /metrics (off by default: they name peers, commands and users)')}${row('--web.config.file FILE', 'TLS and basic auth (exporter-toolkit web config format)')}
 Collectors (--collector.NAME turns one on, --no-collector.NAME off):
 ${row('--collector.disable-defaults', 'run only the collectors named with --collector.NAME or configured in --config')}${collectors}
 Paths:

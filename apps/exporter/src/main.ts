@@ -26,6 +26,7 @@ import { createLogger, type LogFormat, type LogLevel } from './logger.js';
 import { loadWebConfig } from './web-config/index.js';
 import { REVISION, VERSION, buildInfo } from './version.js';
 import { stateSummary } from './signals.js';
+import { runConnections } from './connections/command.js';
 
 /** Output streams and process hooks, injectable for tests. */
 export interface MainIo {
@@ -68,6 +69,13 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       return migrateConfig(args, io);
     case 'plugins':
       return listPlugins(args, io);
+    case 'connections':
+      return runConnections(args.connectionsArgv ?? [], {
+        ...io,
+        loadConfig: (configFile) => loadConfig({ configFile }),
+        tty: process.stdout.isTTY ? { columns: process.stdout.columns } : undefined,
+        env: process.env,
+      });
     default:
       return serve(args, io);
   }

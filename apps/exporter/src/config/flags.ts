@@ -14,6 +14,7 @@ export type ConfigFlags = Pick<
   | 'disableExporterMetrics'
   | 'maxRequests'
   | 'enableLifecycle'
+  | 'enableConnections'
   | 'maxConnections'
   | 'shutdownTimeout'
   | 'collectors'
@@ -73,6 +74,7 @@ function applyWebFlags(config: Entries, flags: ConfigFlags): void {
   if (flags.disableExporterMetrics) set.process_metrics = false;
   if (flags.maxRequests !== undefined) set.max_requests = flags.maxRequests;
   if (flags.enableLifecycle) set.enable_lifecycle = true;
+  if (flags.enableConnections) set.connections = true;
   if (flags.maxConnections !== undefined) set.max_connections = flags.maxConnections;
   // seconds as a number, as the config takes them; otherwise the duration as written
   if (flags.shutdownTimeout !== undefined) set.shutdown_timeout = /^\d+(\.\d+)?$/.test(flags.shutdownTimeout) ? Number(flags.shutdownTimeout) : flags.shutdownTimeout;

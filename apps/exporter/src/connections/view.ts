@@ -29,6 +29,15 @@ function readOrEmpty(path: string): string {
   }
 }
 
+/**
+ * The agent feeds the connections fold only while the view was read (`/api/v1/connections`, the
+ * page) within this long: measured at 10k connections (apps/exporter/bench/connections-view.mjs),
+ * feeding it costs a default /metrics scrape about a fifth more time and CPU and doubles the peak
+ * RSS, so a view nobody reads must cost the scrapes nothing. Five minutes keep `age_seconds`
+ * meaningful while someone watches (the page and `--watch` ask every few seconds).
+ */
+export const CONNECTIONS_VIEW_IDLE_MS = 300_000;
+
 /** Where the connections fold's look-ups are read from; the host's files by default. */
 export interface ConnectionsViewOptions {
   /** The host's ephemeral ports (the direction enricher's). */

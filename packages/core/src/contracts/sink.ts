@@ -25,6 +25,12 @@ export interface CollectRequest {
    * names are refused with ERR_PIPELINE_UNKNOWN_COLLECTOR naming the known ones.
    */
   collectors?: readonly string[];
+  /**
+   * The answer must carry the pipeline's views (`RenderedSnapshot.views`): a cached or in-flight
+   * collection without them is not used, a new shared one feeds them (and, with
+   * `PipelineParts.viewsIdleMs`, so do the shared collections of the next `viewsIdleMs`).
+   */
+  views?: boolean;
 }
 
 /** What a sink reads from: the shared collection pipeline. */

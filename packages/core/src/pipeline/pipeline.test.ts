@@ -161,7 +161,7 @@ describe('pipeline views', () => {
     };
     const pipeline = createPipeline({
       collectors: [
-        { name: 's', collector: sockets(() => [tcpSocket({ localPort: 1 }), tcpSocket({ localPort: 2 })]), timeoutMs: 1000 },
+        { name: 's', collector: sockets(() => [tcpSocket({ local: { address: '10.0.0.1', port: 1 } }), tcpSocket({ local: { address: '10.0.0.1', port: 2 } })]), timeoutMs: 1000 },
         { name: 'h', collector: host(1), timeoutMs: 1000 },
       ],
       enrichers: [],
@@ -177,5 +177,55 @@ describe('pipeline views', () => {
     expect(only.views).toBeUndefined();
     // without views, rendered snapshots carry none
     expect((await createPipeline({ collectors: [], enrichers: [], metrics: none, minIntervalMs: 0 }).collect()).views).toBeUndefined();
+  });
+});
+
+describe('pipeline views asked for (viewsIdleMs)', () => {
+  it('views join shared collections only within viewsIdleMs of a collect({ views: true }); a cached snapshot without them does not answer one', async () => {
+    let clock = 0;
+    let fed = 0;
+    const view: Fold<{ fed: number }> = { begin: () => {}, add: () => void fed++, end: () => ({ fed }) };
+    const pipeline = createPipeline({
+      collectors: [{ name: 's', collector: sockets(() => [tcpSocket()]), timeoutMs: 1000 }],
+      enrichers: [],
+      metrics: none,
+      views: { connections: view },
+      viewsIdleMs: 60_000,
+      minIntervalMs: 1000,
+      now: () => clock,
+    });
+    // nobody asked: a scrape's collection leaves the view out
+    const scrape = await pipeline.collect();
+    expect(scrape.views).toBeUndefined();
+    expect(fed).toBe(0);
+    // asked while the scrape's snapshot is fresh: not served from it, a new collection feeds the view
+    const asked = await pipeline.collect({ views: true });
+    expect(asked).not.toBe(scrape);
+    expect(asked.views).toEqual({ connections: { fed: 1 } });
+    // now cached with the view: both kinds of caller share it
+    expect(await pipeline.collect({ views: true })).toBe(asked);
+    expect(await pipeline.collect()).toBe(asked);
+    // within viewsIdleMs, scrapes' collections feed the view too
+    clock += 30_000;
+    expect((await pipeline.collect()).views).toBeDefined();
+    // after it, they stop
+    clock += 61_000;
+    expect((await pipeline.collect()).views).toBeUndefined();
+  });
+
+  it('a caller asking for the views while a collection without them is in flight gets a new one with them', async () => {
+    let fed = 0;
+    const view: Fold<number> = { begin: () => {}, add: () => void fed++, end: () => fed };
+    const pipeline = createPipeline({
+      collectors: [{ name: 's', collector: sockets(() => [tcpSocket()]), timeoutMs: 1000 }],
+      enrichers: [],
+      metrics: none,
+      views: { connections: view },
+      viewsIdleMs: 60_000,
+      minIntervalMs: 0,
+    });
+    const [plain, withViews] = await Promise.all([pipeline.collect(), pipeline.collect({ views: true })]);
+    expect(plain.views).toBeUndefined();
+    expect(withViews.views).toEqual({ connections: 1 });
   });
 });

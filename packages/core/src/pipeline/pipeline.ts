@@ -21,6 +21,12 @@ export interface PipelineParts {
    */
   views?: Readonly<Record<string, Fold<unknown>>>;
   /**
+   * When set, the views join a shared collection only within this long (ms) after a caller asked
+   * for them (`collect({ views: true })`): a view nobody reads then costs the scrapes nothing.
+   * Unset: every shared collection feeds them.
+   */
+  viewsIdleMs?: number;
+  /**
    * Collectors that could not start (their `create()` threw or their config was refused): each is
    * added to every collection's status as it is given (`success: false` with its error), so
    * `sockscope_scrape_collector_success{collector}` is 0 and /health names it, every collection.
@@ -87,7 +93,11 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
   };
   const failedNames = () => (parts.startFailures ?? []).map((s) => s.name);
   /** One collection with the parts current when it starts; says which parts it used. */
-  const run = (only?: ReadonlySet<string>): Promise<{ rendered: RenderedSnapshot; used: PipelineParts }> =>
+  // when a caller last asked for the views (PipelineParts.viewsIdleMs)
+  let viewsAskedAt = -Infinity;
+  let inflightViews = false;
+  const viewsActive = () => parts.views !== undefined && (parts.viewsIdleMs === undefined || now() - viewsAskedAt < parts.viewsIdleMs);
+  const run = (only?: ReadonlySet<string>, withViews = true): Promise<{ rendered: RenderedSnapshot; used: PipelineParts }> =>
     serial(async () => {
       const p = parts;
       const collectors = only ? p.collectors.filter((c) => only.has(c.name)) : p.collectors;
@@ -96,7 +106,7 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
       // (and, when it leaves out a collector that may read sockets, it cannot tell a gone socket)
       const metrics = only ? lazyFold(p.metrics, p.collectors.every((c) => only.has(c.name) || (c.provides !== undefined && !c.provides.includes('sockets')))) : p.metrics;
       // self metrics read asynchronously are read beside the collection, so both are as fresh
-      const views = only ? {} : (p.views ?? {});
+      const views = only || !withViews ? {} : (p.views ?? {});
       const [collection, refreshErrors] = await Promise.all([collect(collectors, p.enrichers, { ...views, metrics }, { buffer: p.buffer }), opts.selfMetrics?.refresh() ?? []]);
       for (const err of refreshErrors) opts.onSelfMetricsError?.(err);
       const failures = (p.startFailures ?? []).filter((s) => !only || only.has(s.name));
@@ -112,8 +122,8 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
       }
       return { rendered, used: p };
     });
-  return {
-    collect(request?: CollectRequest) {
+  const pipeline: ReconfigurablePipeline = {
+    collect(request?: CollectRequest): Promise<RenderedSnapshot> {
       if (request?.collectors) {
         const known = [...parts.collectors.map((c) => c.name), ...failedNames()];
         const unknown = request.collectors.filter((n) => !known.includes(n));
@@ -122,11 +132,16 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
         }
         return run(new Set(request.collectors)).then((r) => r.rendered);
       }
-      if (latest && now() - latestAt < parts.minIntervalMs) return Promise.resolve(latest);
-      if (inflight) return inflight;
+      const wantViews = request?.views === true && parts.views !== undefined;
+      if (wantViews) viewsAskedAt = now();
+      // a snapshot without the views does not answer a caller asking for them: a new collection does
+      if (latest && now() - latestAt < parts.minIntervalMs && (!wantViews || latest.views)) return Promise.resolve(latest);
+      if (inflight) return wantViews && !inflightViews ? inflight.then(() => pipeline.collect(request), () => pipeline.collect(request)) : inflight;
+      const withViews = viewsActive();
+      inflightViews = withViews;
       inflight = (async () => {
         try {
-          const { rendered, used } = await run();
+          const { rendered, used } = await run(undefined, withViews);
           latest = rendered;
           // a collection that started before a reconfigure is shown, but not served from cache
           latestAt = used === parts ? now() : -Infinity;
@@ -147,6 +162,7 @@ export function createPipeline(opts: PipelineOptions): ReconfigurablePipeline {
       return serial(async () => undefined);
     },
   };
+  return pipeline;
 }
 
 /**

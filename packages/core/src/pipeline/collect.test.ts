@@ -78,7 +78,7 @@ describe('collect', () => {
     expect(snap.status.find((s) => s.name === 'enricher:e')).toMatchObject({ success: false, error: 'no perms' });
   });
 
-  it('prepares enrichers first, streams every record through them into every fold, and keeps no records', async () => {
+  it('prepares enrichers beside the read, streams every record through them into every fold, and keeps no records', async () => {
     const log: string[] = [];
     const second: string[] = [];
     let late: SocketVisitor | undefined;
@@ -105,7 +105,8 @@ describe('collect', () => {
       { metrics: recordingFold(log), table: recordingFold(second) },
     );
     late?.(rec(1, 'ESTABLISHED', 9n)); // after the collection: dropped
-    expect(log).toEqual(['prepare', 'begin true', 'stream', 'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx']);
+    // the folds begin first now: the enrichers prepare while the collectors read (issue 20)
+    expect(log).toEqual(['begin true', 'prepare', 'stream', 'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx']);
     expect(second).toEqual(['begin true', 'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx']);
     expect(snap.socketCount).toBe(2);
     expect(snap.folds.metrics).toEqual([family('folded', 5)]);
@@ -114,6 +115,40 @@ describe('collect', () => {
     expect(snap.status.map((s) => [s.name, s.success, s.warnings])).toEqual([
       ['nl', true, [{ code: 'ERR_W', message: 'w' }]], ['enricher:process', true, [{ code: 'ERR_SEEN', message: 'seen' }]], ['enricher:direction', true, undefined],
     ]);
+  });
+
+  it('starts the collectors without waiting for the enrichers: records streamed before they are prepared wait for them, in order', async () => {
+    const log: string[] = [];
+    let streamed!: () => void;
+    const started = new Promise<void>((resolve) => (streamed = resolve));
+    const collector: Collector = {
+      stream: async (_signal, visit) => {
+        visit(rec(80, 'LISTEN', 1n));
+        visit(rec(80, 'ESTABLISHED', 2n));
+        streamed();
+        await new Promise((r) => setTimeout(r, 20));
+        visit(rec(80, 'ESTABLISHED', 3n)); // after the enrichers are prepared: straight through
+        return {};
+      },
+      close: async () => {},
+    };
+    // this enricher is ready only once the collector has streamed: before issue 20 it timed out
+    const owner: Enricher = {
+      prepare: async () => {
+        await started;
+        log.push('prepared');
+        return { enrich: (s) => void (s.process = { pid: 7, comm: 'late' }), finish: () => ({}) };
+      },
+      close: async () => {},
+    };
+    const snap = await collect(
+      [{ name: 'nl', collector, timeoutMs: 1000 }],
+      [{ name: 'process', enricher: owner, timeoutMs: 500 }, { name: 'direction', enricher: direction(), timeoutMs: 500 }],
+      { metrics: recordingFold(log) },
+    );
+    expect(snap.status.map((s) => [s.name, s.success])).toEqual([['nl', true], ['enricher:process', true], ['enricher:direction', true]]);
+    expect(log).toEqual(['begin true', 'prepared', 'add LISTEN 80 listen late', 'add ESTABLISHED 80 inbound late', 'add ESTABLISHED 80 inbound late']);
+    expect(snap.socketCount).toBe(3);
   });
 
   it('buffered (streaming: off): reads everything, then prepares the enrichers and replays listeners first', async () => {

@@ -58,8 +58,9 @@ interface Prepared {
 }
 
 /**
- * One collection, one way: the enrichers prepare, the collectors run concurrently and stream
- * their records, and every record goes through the enrichers into every fold at once; nothing
+ * One collection, one way: the enrichers prepare while the collectors run concurrently and
+ * stream their records, and every record goes through the enrichers into every fold at once
+ * (a record streamed before the enrichers are prepared waits for them, in order); nothing
  * keeps it. A collector that throws, rejects or times out is reported in `status` (what it read
  * before stays folded); the others still publish. An enricher's duration is its preparation: its
  * per-record work counts in the collector's.
@@ -79,10 +80,14 @@ export async function collect<F extends Folds>(
   const timestamp = Date.now();
   const sinks = Object.values(folds);
   const buffered: SocketRecord[] | undefined = options.buffer ? [] : undefined;
-  let prepared: Prepared[] = buffered ? [] : await prepareAll(enrichers);
+  let prepared: Prepared[] = [];
   let running = runnable(prepared);
   let open = true;
   let socketCount = 0;
+  // Streaming: the enrichers prepare while the collectors already read (a process enricher's fd
+  // scan beside the netlink dump); a record that arrives before every enricher is prepared waits
+  // here, in order, and goes through once they are.
+  let early: SocketRecord[] | undefined = buffered ? undefined : [];
   const pass = (s: SocketRecord): void => {
     for (const { p, run } of running) {
       try {
@@ -97,11 +102,21 @@ export async function collect<F extends Folds>(
   const visit: SocketVisitor = buffered
     ? (s) => void (open && buffered.push(s))
     : // a collector that ignored its abort signal may still call back after the collection ended
-      (s) => void (open && pass(s));
+      (s) => void (open && (early ? early.push(s) : pass(s)));
   for (const f of sinks) f.begin(timestamp);
+  const preparing = buffered
+    ? undefined
+    : prepareAll(enrichers).then((p) => {
+        prepared = p;
+        running = runnable(p);
+        const waiting = early ?? [];
+        early = undefined;
+        for (const s of waiting) pass(s);
+      });
   let results: Ran[];
   try {
     results = await Promise.all(collectors.map((c) => runCollector(c, visit)));
+    await preparing;
   } finally {
     open = false;
   }

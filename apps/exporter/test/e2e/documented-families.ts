@@ -64,6 +64,8 @@ export const SOCKSCOPE_FAMILIES: readonly DocumentedFamily[] = [
       // one series per container owning a socket: none on a host whose sockets are all outside containers
       if (e.aggregate === 'container_info') return { name: e.prometheus, labels: e.labels ?? [], required: ['container_id'], absentBecause: 'no socket here is owned by a process in a container' };
       // a process outside containers and units has empty container_id and unit (dropped by Prometheus)
+      // issue 21: one series per container-owned local address (not loopback): none without containers
+      if (e.aggregate === 'workload_address_info') return { name: e.prometheus, labels: e.labels ?? [], required: ['address'], absentBecause: 'no socket here is owned by a process in a container' };
       if (e.aggregate === 'process_info') return { name: e.prometheus, labels: e.labels ?? [], required: ['pid', 'process'] };
       if (e.kind === 'histogram') return { name: `${e.prometheus}_bucket`, labels: [...(e.labels ?? []), 'le'], required: ['le'] };
       const labels = e.labels ?? [];

@@ -25,6 +25,8 @@ describe('metricCatalog', () => {
       // issue 16: info gauges (join tables of owners), on by default
       'sockscope_container_info',
       'sockscope_process_info',
+      // issue 21: address → workload join table of the fleet map
+      'sockscope_workload_address_info',
       'sockscope_tcp_rtt_distribution_seconds',
       'sockscope_series_dropped',
     ]);

@@ -226,6 +226,20 @@ const entries: MetricCatalogEntry[] = [
     merge: 'last',
     defaultOn: true,
   },
+  // issue 21 (fleet map): the join table from an address to the workload that owns it
+  {
+    id: 'workload_address_info',
+    kind: 'gauge',
+    unit: 'addresses',
+    help: 'Always 1: each local address (not loopback, link-local or wildcard) of a socket owned by a container in the last collection, with its names (join on address).',
+    prometheus: 'sockscope_workload_address_info',
+    otel: otel('sockscope.workload.address.info', '1'),
+    scope: 'aggregate',
+    aggregate: 'workload_address_info',
+    labels: ['address', 'namespace', 'pod', 'container', 'workload'],
+    merge: 'last',
+    defaultOn: true,
+  },
   {
     id: 'tcp_rtt_histogram',
     kind: 'histogram',
@@ -303,9 +317,9 @@ function queue(id: string, prometheus: string, path: string, help: string, otelN
   };
 }
 
-/** True for the info gauges (`sockscope_container_info`, `sockscope_process_info`): one series per owner, value 1. */
+/** True for the info gauges (`sockscope_container_info`, `sockscope_process_info`, `sockscope_workload_address_info`): one series per owner or address, value 1. */
 export function isInfoGauge(e: MetricCatalogEntry): boolean {
-  return e.aggregate === 'container_info' || e.aggregate === 'process_info';
+  return e.aggregate === 'container_info' || e.aggregate === 'process_info' || e.aggregate === 'workload_address_info';
 }
 
 /** The catalog entry with this id, or undefined. */

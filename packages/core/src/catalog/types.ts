@@ -26,7 +26,7 @@ export interface SourceField {
 export type CatalogScope = 'flow' | 'aggregate';
 
 /** The built-in aggregates the renderer knows how to compute. */
-export type AggregateKind = 'socket_count' | 'listen_queue' | 'rtt_histogram' | 'series_dropped' | 'flow_count' | 'container_info' | 'process_info';
+export type AggregateKind = 'socket_count' | 'listen_queue' | 'rtt_histogram' | 'series_dropped' | 'flow_count' | 'container_info' | 'process_info' | 'workload_address_info';
 
 /** How a metric appears under the prometheus_ss_exporter compatibility profile. */
 export interface CompatName {

@@ -127,8 +127,8 @@ export class Aggregates {
   begin(): void {
     this.counter = this.plan.wantCounts ? new SocketCounter() : undefined;
     this.queues = this.plan.wantQueueLength || this.plan.wantQueueLimit ? new ListenQueues() : undefined;
-    const { wantContainerInfo, wantProcessInfo, maxSeries } = this.plan;
-    this.info = wantContainerInfo || wantProcessInfo ? new OwnerInfo(wantContainerInfo, wantProcessInfo, maxSeries) : undefined;
+    const { wantContainerInfo, wantProcessInfo, wantAddressInfo, maxSeries } = this.plan;
+    this.info = wantContainerInfo || wantProcessInfo || wantAddressInfo ? new OwnerInfo(wantContainerInfo, wantProcessInfo, maxSeries, wantAddressInfo) : undefined;
   }
 
   /** Counts one socket of the collection. */
@@ -159,7 +159,7 @@ export class Aggregates {
       if (e.aggregate === 'socket_count' && counter) out.push(counter.family());
       else if (e.id === 'tcp_listen_queue_length' && queues) out.push(...queues.families(true, false));
       else if (e.id === 'tcp_listen_queue_limit' && queues) out.push(...queues.families(false, true));
-      else if ((e.aggregate === 'container_info' || e.aggregate === 'process_info') && info) info.emit([e], out, dropped);
+      else if (isInfoGauge(e) && info) info.emit([e], out, dropped);
     }
     if (this.hist && this.plan.histogram) out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms: [this.hist.sample()] });
     const droppedEntry = enabled.find((e) => e.aggregate === 'series_dropped');

@@ -67,7 +67,8 @@ describe('max_series', () => {
     const out = foldRecords(createMetricFold({ folding: 'raw_endpoint' }), T0, ten);
     const dropped = get(out, 'sockscope_series_dropped')?.samples ?? [];
     // 13 per-flow families (flow_sockets off), and since issue 16 the two info gauges (also capped)
-    expect(dropped.length).toBe(15);
+    // issue 21 adds sockscope_workload_address_info, one more info gauge: 16
+    expect(dropped.length).toBe(16);
     expect(dropped.every((s) => s.value === 0)).toBe(true);
   });
 });

@@ -102,4 +102,29 @@ describe('info gauges', () => {
     expect(family(out, 'sockscope_container_info')?.samples).toEqual([]);
     expect(family(out, 'sockscope_process_info')?.samples).toEqual([]);
   });
+
+  // issue 21: the fleet map's join table, address → the container that owns it
+  it('sockscope_workload_address_info: one series per container-owned local address, loopback, link-local and wildcard left out, v4-mapped as IPv4', () => {
+    const list = [
+      listener(80, { process: { pid: 100, comm: 'nginx' }, container: podA }), // 0.0.0.0: no address
+      sock(100, 'nginx', podA, { local: { address: '10.1.2.3', port: 80 } }),
+      sock(100, 'nginx', podA, { local: { address: '10.1.2.3', port: 80 } }),
+      sock(101, 'nginx', { ...podA }, { local: { address: '::ffff:10.1.2.3', port: 80 } }), // the same address and names: one series
+      sock(100, 'nginx', podA, { local: { address: '127.0.0.1', port: 80 } }),
+      sock(100, 'nginx', podA, { local: { address: 'fe80::1', port: 80 } }),
+      sock(200, 'postgres', dockerB, { local: { address: '2001:db8::5', port: 5432 } }),
+      sock(300, 'postgres', pgUnit, { local: { address: '10.1.2.4', port: 5432 } }), // no container: not a workload address
+      sock(400, 'curl', undefined, { local: { address: '10.1.2.5', port: 40000 } }),
+    ];
+    const out = fold({}, list);
+    expect(family(out, 'sockscope_workload_address_info')).toMatchObject({ type: 'gauge', otel: { name: 'sockscope.workload.address.info' } });
+    expect(labelsOf(out, 'sockscope_workload_address_info')).toEqual([
+      { address: '10.1.2.3', namespace: 'prod', pod: 'web-7d9c5b-xk2p9', container: 'nginx', workload: 'web', v: 1 },
+      { address: '2001:db8::5', namespace: '', pod: '', container: 'db', workload: '', v: 1 },
+    ]);
+    const capped = fold({ max_series: 1 }, list);
+    expect(labelsOf(capped, 'sockscope_workload_address_info').map((l) => l.address)).toEqual(['10.1.2.3']);
+    expect(dropped(capped, 'sockscope_workload_address_info')).toBe(1);
+    expect(family(fold({ families: { workload_address_info: false } }, list), 'sockscope_workload_address_info')).toBeUndefined();
+  });
 });

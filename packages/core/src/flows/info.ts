@@ -1,6 +1,7 @@
 import type { MetricCatalogEntry } from '../catalog/types.js';
 import type { MetricFamily, Sample } from '../types/family.js';
 import type { ContainerInfo, SocketRecord } from '../types/socket.js';
+import { addressSpace } from '../net/address-space.js';
 
 /**
  * The info gauges: `sockscope_container_info{container_id, container, pod, namespace, image,
@@ -15,17 +16,30 @@ import type { ContainerInfo, SocketRecord } from '../types/socket.js';
  * Per record: an identity check against the previous record's owner (the enrichers give every
  * socket of an owner the same ContainerInfo object, and a collector reads a process's sockets
  * together), else one map lookup; labels are built once per owner per collection.
+ *
+ * `sockscope_workload_address_info{address, namespace, pod, container, workload}` (issue 21, the
+ * fleet map's join table): one series per distinct (local address, container) among the
+ * collection's sockets owned by a container, so another host's agent that sees this address as a
+ * remote `dst` can be joined to the pod that owns it. Loopback, link-local, multicast and wildcard
+ * addresses are left out (they name no one across hosts), a v4-mapped address is written as the
+ * IPv4 it carries (an IPv4 client's `dst`). Bounded by the live containers' addresses and
+ * `maxSeries`; a per-owner memo of the last address keeps it to one comparison for most sockets.
  */
 export class OwnerInfo {
   private readonly containers = new Map<string, ContainerInfo>();
   private readonly processes = new Map<number, SocketRecord>();
   private lastContainer: ContainerInfo | undefined;
   private lastPid = -1;
+  /** key `address\0containerId` → the address (normalized) and its owner. */
+  private readonly addresses = new Map<string, { address: string; c: ContainerInfo }>();
+  private lastAddressOwner: ContainerInfo | undefined;
+  private lastAddress = '';
 
   constructor(
     private readonly wantContainers: boolean,
     private readonly wantProcesses: boolean,
     private readonly maxSeries: number,
+    private readonly wantAddresses = false,
   ) {}
 
   /** Notes the owner of one socket of the collection. */
@@ -39,6 +53,17 @@ export class OwnerInfo {
     if (this.wantProcesses && p !== undefined && p.pid !== this.lastPid) {
       this.lastPid = p.pid;
       if (!this.processes.has(p.pid)) this.processes.set(p.pid, s);
+    }
+    if (this.wantAddresses && c?.id !== undefined) {
+      const a = s.local.address;
+      if (a === this.lastAddress && c === this.lastAddressOwner) return;
+      this.lastAddress = a;
+      this.lastAddressOwner = c;
+      const key = `${a}\0${c.id}`;
+      if (this.addresses.has(key)) return;
+      const space = addressSpace(a);
+      if (space !== 'private' && space !== 'public') return;
+      this.addresses.set(key, { address: a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a, c });
     }
   }
 
@@ -58,6 +83,18 @@ export class OwnerInfo {
         const kept = pids.slice(0, this.maxSeries);
         dropped.set(e.id, pids.length - kept.length);
         out.push(family(e, kept.map((pid) => processSample(this.processes.get(pid) as SocketRecord))));
+      } else if (e.aggregate === 'workload_address_info' && this.wantAddresses) {
+        // one series per (address, names): two copies of one container's names are one series
+        const byLabels = new Map<string, Sample>();
+        for (const { address, c } of this.addresses.values()) {
+          const sample = addressSample(address, c);
+          const l = sample.labels;
+          byLabels.set(`${address}\0${l.namespace}\0${l.pod}\0${l.container}\0${l.workload}`, sample);
+        }
+        const keys = [...byLabels.keys()].sort();
+        const kept = keys.slice(0, this.maxSeries);
+        dropped.set(e.id, keys.length - kept.length);
+        out.push(family(e, kept.map((k) => byLabels.get(k) as Sample)));
       }
     }
   }
@@ -81,6 +118,13 @@ function containerSample(id: string, c: ContainerInfo): Sample {
       runtime: c.runtime ?? '',
       workload: c.workload ?? '',
     }),
+    value: 1,
+  };
+}
+
+function addressSample(address: string, c: ContainerInfo): Sample {
+  return {
+    labels: Object.freeze({ address, namespace: c.namespace ?? '', pod: c.pod ?? '', container: c.name ?? (c.id ?? '').slice(0, 12), workload: c.workload ?? '' }),
     value: 1,
   };
 }

@@ -43,6 +43,8 @@ export interface FlowPlan {
   /** Which info gauges are on. */
   wantContainerInfo: boolean;
   wantProcessInfo: boolean;
+  /** `sockscope_workload_address_info` is on. */
+  wantAddressInfo: boolean;
   /** `max_series`: the most series of a per-flow family, and of an info gauge. */
   maxSeries: number;
 }
@@ -81,6 +83,7 @@ export function planFlows(config: Readonly<FlowsConfig>): FlowPlan {
     wantQueueLimit: enabled.some((e) => e.id === 'tcp_listen_queue_limit'),
     wantContainerInfo: enabled.some((e) => e.aggregate === 'container_info'),
     wantProcessInfo: enabled.some((e) => e.aggregate === 'process_info'),
+    wantAddressInfo: enabled.some((e) => e.aggregate === 'workload_address_info'),
     maxSeries: config.max_series,
   };
 }

@@ -278,7 +278,8 @@ export function buildDeb({ root, out, version, arch, binaryDir }) {
       `Architecture: ${arch}`,
       'Maintainer: sockscope maintainers <sockscope@localhost>',
       `Installed-Size: ${installedKb}`,
-      'Depends: libc6 (>= 2.28)',
+      // what lib/node links against (objdump -T: GLIBC_2.28, GLIBCXX_3.4.21, GCC_3.4)
+      'Depends: libc6 (>= 2.28), libstdc++6 (>= 5), libgcc-s1 | libgcc1',
       'Recommends: systemd',
       'Section: net',
       'Priority: optional',

@@ -243,6 +243,21 @@ describe('sockscope connections (in-process) against ss -tuanpe', () => {
 });
 
 describe('parsing of sockscope connections', () => {
+  it('connections --help lists every filter as a flag and exits 0; sockscope --help names the command and --web.enable-connections', async () => {
+    const help = await runCli(['connections', '--help']);
+    expect(help.code).toBe(0);
+    for (const flag of ['--state VALUE', '--port VALUE', '--local-port VALUE', '--process VALUE', '--pod VALUE', '--limit VALUE', '--aggregate', '--topology', '--json', '--watch [SECONDS]', '--from URL', '--ca-file FILE', '--insecure-skip-verify', '--user NAME[:PASSWORD]']) {
+      expect(help.stdout, flag).toContain(flag);
+    }
+    const top = await runCli(['--help']);
+    expect(top.stdout).toContain('sockscope connections [flags]');
+    expect(top.stdout).toContain('--web.enable-connections');
+    // the command must come first: its flags are its own
+    const late = await runCli(['--log.level', 'info', 'connections']);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toMatch(/put it first/);
+  });
+
   it('maps flags to query parameters, --local-port and --local_port alike, repeated flags kept', () => {
     const a = parseConnectionsArgs(['--state', 'ESTABLISHED', '--state=LISTEN', '--local-port', '22', '--remote_port', '443', '--aggregate', '--watch', '--json']);
     expect(a.params).toEqual({ state: ['ESTABLISHED', 'LISTEN'], local_port: ['22'], remote_port: ['443'], view: ['aggregated'] });

@@ -3,6 +3,7 @@ import type { NetlinkCollectorConfig } from './config.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
 import { runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
 import { netlinkWarning, unavailableError } from './errors.js';
+import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { ownNamespace, resolveNamespaces, type NamespaceTarget } from './namespaces.js';
 import { statesMask } from './request.js';
 
@@ -49,6 +50,15 @@ export async function createNetlinkCollector(
   const phases = [dumpRequests(config, (p) => mask & listening(p)), dumpRequests(config, (p) => mask & ~listening(p))];
   let closed = false;
   let permissionReported = false;
+  // Destroy events: listening starts now, so the sockets closed before the first collection count too.
+  let lifecycle: Lifecycle | undefined;
+  if (config.destroy_events) {
+    try {
+      lifecycle = await createLifecycle(resolveNamespaces(config.namespaces).targets, { rcvbuf: config.destroy_rcvbuf, maxBuffered: config.destroy_max_buffered }, ctx, loadFfiModule);
+    } catch (err) {
+      ctx.reportOnce('destroy-events:start', `linux-netlink: destroy events are off, their source could not start (${err instanceof Error ? err.message : String(err)}); live sockets only`);
+    }
+  }
   // One collection at a time: a dump owns its socket until DONE, and a timed-out collection
   // may still be unwinding when the next one starts.
   let queue: Promise<unknown> = Promise.resolve();
@@ -141,8 +151,25 @@ export async function createNetlinkCollector(
         sockets.delete(ino);
       }
     }
+    if (lifecycle) await visitClosed(lifecycle, [...live.values()].map((l) => l.ns), result, warnings, signal, visit);
     if (warnings.length > 0) result.warnings = warnings;
     return result;
+  }
+
+  /**
+   * After the live sockets, the ones closed since the previous collection (core's contract: a
+   * closed record comes after the live ones of its collection, and wins over a live sighting of
+   * the same cookie in it). Not through `visitOnce`: a socket seen alive earlier in this
+   * collection that closed meanwhile must still be handed over closed. An aborted collection
+   * leaves them buffered for the next one.
+   */
+  async function visitClosed(lc: Lifecycle, read: NamespaceTarget[], result: CollectorResult, warnings: Warning[], signal: AbortSignal, visit: SocketVisitor): Promise<void> {
+    if (signal.aborted) return;
+    await lc.follow(read);
+    const { records, warnings: w } = lc.drain();
+    for (const x of w) warnings.push(x);
+    for (const r of records) visit(r);
+    result.families = lc.families();
   }
 
   return {
@@ -157,6 +184,7 @@ export async function createNetlinkCollector(
       if (closed) return;
       closed = true;
       await queue;
+      await lifecycle?.close();
       for (const sock of sockets.values()) sock.close();
       sockets.clear();
     },

@@ -44,6 +44,23 @@ export const netlinkConfigSchema = {
         { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1, pattern: '^[^/\\0]+$' } },
       ],
     },
+    destroy_events: {
+      type: 'boolean',
+      default: true,
+      description: 'Listen to the kernel\'s socket-destroy events (what ss -E prints) in the namespaces read, so each collection also hands the sockets closed since the previous one, with their final tcp_info (connection lifecycle: exact counters, opened/closed/failed connects, durations). false: live sockets only.',
+    },
+    destroy_rcvbuf: {
+      type: 'integer',
+      minimum: 65536,
+      default: 8388608,
+      description: 'Receive buffer of each destroy-event socket, bytes as the kernel reports it (about 900 bytes per event). Above net.core.rmem_max it needs CAP_NET_ADMIN (SO_RCVBUFFORCE); when the kernel drops events anyway, sockscope_lifecycle_enobufs_total counts it.',
+    },
+    destroy_max_buffered: {
+      type: 'integer',
+      minimum: 1,
+      default: 50000,
+      description: 'Closed-socket records kept between two collections; beyond, new ones are dropped and counted in sockscope_lifecycle_events_dropped_total.',
+    },
   },
 } as const satisfies JSONSchemaType;
 

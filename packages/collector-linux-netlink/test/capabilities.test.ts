@@ -52,6 +52,23 @@ describe('privileges and limits', () => {
     expect(r.runs[0]).toEqual({ netns: [], count: 0, warnings: [] });
   });
 
+  it('without CAP_NET_ADMIN, destroy events still run (no capability needed to subscribe on this kernel); a receive buffer above net.core.rmem_max is said once, naming CAP_NET_ADMIN, and collections go on without warnings', () => {
+    const drop = ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin', '--'];
+    const plain = run(drop, 'collect', {});
+    expect(plain.error).toBeUndefined();
+    // the default 8 MiB is what SO_RCVBUF grants under this host's rmem_max (4 MiB, doubled by the kernel)
+    expect(plain.notices).toEqual([]);
+    const big = run(drop, 'collect', { destroy_rcvbuf: 64 * 1024 * 1024 });
+    expect(big.error).toBeUndefined();
+    expect(big.notices).toHaveLength(1);
+    expect(big.notices[0]).toMatch(/destroy-event receive buffer is \d+ bytes, not the 67108864 asked: SO_RCVBUFFORCE needs CAP_NET_ADMIN/);
+    for (const r of big.runs) {
+      expect(r.count).toBeGreaterThan(0);
+      expect(r.warnings).toEqual([]);
+    }
+    expect(run([], 'collect', { destroy_rcvbuf: 64 * 1024 * 1024 }).notices).toEqual([]);
+  });
+
   it('when socket() fails at create, throws ERR_COLLECTOR_UNAVAILABLE naming the errno', () => {
     const r = run(['prlimit', '--nofile=200', '--'], 'exhaust-fds', {});
     expect(r.error?.code).toBe('ERR_COLLECTOR_UNAVAILABLE');

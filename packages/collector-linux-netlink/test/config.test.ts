@@ -5,10 +5,10 @@ import { netlinkConfigSchema } from '../src/index.js';
 const validate = compileConfigSchema(netlinkConfigSchema, 'collectors.linux-netlink');
 
 describe('config schema', () => {
-  it('fills the defaults: tcp and udp, IPv4 and IPv6, all states, own namespace', () => {
+  it('fills the defaults: tcp and udp, IPv4 and IPv6, all states, own namespace, destroy events on (8 MiB, 50,000 records)', () => {
     const config: Record<string, unknown> = {};
     expect(validate(config)).toEqual([]);
-    expect(config).toEqual({ protocols: ['tcp', 'udp'], families: ['ipv4', 'ipv6'], namespaces: 'own' });
+    expect(config).toEqual({ protocols: ['tcp', 'udp'], families: ['ipv4', 'ipv6'], namespaces: 'own', destroy_events: true, destroy_rcvbuf: 8 * 1024 * 1024, destroy_max_buffered: 50_000 });
   });
 
   it('accepts `all` and a list of /run/netns names', () => {

@@ -20,6 +20,8 @@ const MAX_PROBLEM_LINES = 5;
 export interface DestroyEventOptions {
   /** Namespaces to listen in, resolved once at creation (`own`, `all`, or /run/netns names). Default `own`. */
   namespaces?: NamespaceSelection;
+  /** Namespaces already resolved (the collector's read set); when given, `namespaces` is not consulted. */
+  targets?: readonly NamespaceTarget[];
   /**
    * Receive buffer per socket, in bytes as the kernel reports it (SO_RCVBUF's getsockopt value,
    * twice what is asked). SO_RCVBUFFORCE when permitted (CAP_NET_ADMIN), else SO_RCVBUF, which
@@ -153,7 +155,7 @@ export async function createDestroyEventSource(
     }
   }
   if (ffi) {
-    const { targets, missing } = resolveNamespaces(options.namespaces ?? 'own');
+    const { targets, missing } = options.targets ? { targets: options.targets, missing: [] } : resolveNamespaces(options.namespaces ?? 'own');
     for (const name of missing) say('ERR_NETLINK_NAMESPACE', `destroy events: namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`);
     let deniedNs = false;
     let deniedGroups = false;

@@ -73,6 +73,8 @@ export function isLoopbackAddress(address: string): boolean {
 
 /** True when a socket waits for peers: TCP LISTEN, or a UDP/raw socket bound to a port with no peer. */
 export function isListening(s: SocketRecord): boolean {
+  // a closed socket (a destroy event, `closedAt`) listens to nothing: it is handed over after the live ones
+  if (s.closedAt !== undefined) return false;
   if (s.state === 'LISTEN') return true;
   if (s.protocol !== 'udp' && s.protocol !== 'raw') return false;
   return s.local.port !== 0 && !isConnected(s);

@@ -208,6 +208,8 @@ export function createConnectionsFold(options: ConnectionsFoldOptions = {}): Fol
 
     add(s) {
       if (!open) throw new Error('connections fold: add() outside begin()/end()');
+      // a closed socket (a destroy event, issue 18) is not a live connection: not a row, not skipped
+      if (s.closedAt !== undefined) return;
       if ((s.protocol !== 'tcp' && s.protocol !== 'udp') || s.family === 'unix') {
         skipped++;
         return;

@@ -18,6 +18,8 @@ import { acceptsGzip } from './negotiate.js';
 
 /** Path of the JSON API of the live connections. */
 export const CONNECTIONS_API_PATH = '/api/v1/connections';
+/** The topology alone: `/api/v1/connections?view=topology` (with `group_by` and the filters). */
+export const TOPOLOGY_API_PATH = '/api/v1/topology';
 /** Path of the live connections page (its assets are served beside it, at `/<asset>`). */
 export const CONNECTIONS_PAGE_PATH = '/connections';
 
@@ -113,9 +115,9 @@ export class ConnectionsEndpoints {
     if (opts.enabled) this.assets = webAssets();
   }
 
-  /** True when the path is the API, the page, or (while on) one of the page's assets. */
+  /** True when the path is the API (connections or topology), the page, or (while on) one of the page's assets. */
   handles(path: string): boolean {
-    if (path === CONNECTIONS_API_PATH || path === CONNECTIONS_PAGE_PATH) return true;
+    if (path === CONNECTIONS_API_PATH || path === TOPOLOGY_API_PATH || path === CONNECTIONS_PAGE_PATH) return true;
     return this.assetOf(path) !== undefined;
   }
 
@@ -133,6 +135,18 @@ export class ConnectionsEndpoints {
       return;
     }
     if (path === CONNECTIONS_API_PATH) return this.api(req, res, query, extra);
+    if (path === TOPOLOGY_API_PATH) {
+      const view = query.getAll('view').filter((v) => v !== '');
+      if (view.some((v) => v !== 'topology')) {
+        res
+          .writeHead(400, { 'content-type': JSON_TYPE, 'x-content-type-options': 'nosniff', ...extra })
+          .end(`${JSON.stringify({ error: `view: ${TOPOLOGY_API_PATH} answers the topology only; ask ${CONNECTIONS_API_PATH}?view=${view[0]} for that view` })}\n`);
+        return;
+      }
+      const params = new URLSearchParams(query);
+      params.set('view', 'topology');
+      return this.api(req, res, params, extra);
+    }
     const asset = path === CONNECTIONS_PAGE_PATH ? this.assets?.get(CONNECTIONS_PAGE) : this.assetOf(path);
     if (!asset) {
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...extra }).end('not found\n');

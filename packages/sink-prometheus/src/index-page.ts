@@ -56,8 +56,8 @@ export function indexPage(facts: IndexPageFacts): string {
 <li><a href="/-/ready">/-/ready</a>: readiness (the first collection is done)</li>
 ${
   facts.connections
-    ? '<li><a href="/connections">/connections</a>: live connections, who talks to whom right now: a table, aggregated view and topology graph</li>\n<li><a href="/api/v1/connections">/api/v1/connections</a>: the live connections as JSON (<code>?view=detailed|aggregated|topology</code> and filters)</li>\n'
-    : '<li>/connections and /api/v1/connections: live connections, off (start with <code>--web.enable-connections</code>)</li>\n'
+    ? '<li><a href="/connections">/connections</a>: live connections, who talks to whom right now: a table, aggregated view and topology graph</li>\n<li><a href="/api/v1/connections">/api/v1/connections</a>: the live connections as JSON (<code>?view=detailed|aggregated|topology</code> and filters)</li>\n<li><a href="/api/v1/topology">/api/v1/topology</a>: who talks to whom as JSON, actors and client → server links (<code>?group_by=process_name|pid|container</code>)</li>\n'
+    : '<li>/connections, /api/v1/connections and /api/v1/topology: live connections, off (start with <code>--web.enable-connections</code>)</li>\n'
 }${facts.lifecycle ? '<li>POST /-/reload: reload the config file</li>\n' : ''}</ul>
 <h2>Collectors</h2>
 ${collectors.length ? `<p>Each link scrapes only that collector (<code>collect[]</code>).</p>\n<ul>\n${collectorItems}\n</ul>` : '<p>No collector is running.</p>'}

@@ -9,4 +9,4 @@ export { parseListenAddress, type ListenAddress } from './listen-address.js';
 export { healthDocument } from './health.js';
 export type { PluginListing } from './index-page.js';
 export { WEB_CSP } from '@sockscope/web';
-export { ConnectionsEndpoints, answerPieces, connectionsSnapshotOf, CONNECTIONS_API_PATH, CONNECTIONS_PAGE_PATH, CONNECTIONS_OFF_HINT } from './connections-api.js';
+export { ConnectionsEndpoints, answerPieces, connectionsSnapshotOf, CONNECTIONS_API_PATH, CONNECTIONS_PAGE_PATH, CONNECTIONS_OFF_HINT, TOPOLOGY_API_PATH } from './connections-api.js';

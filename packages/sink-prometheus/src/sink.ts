@@ -13,7 +13,7 @@ import type { PrometheusSinkConfig } from './config.js';
 import { listenError } from './errors.js';
 import { acceptsGzip, negotiateFormat } from './negotiate.js';
 import { buildInfoFamily } from './runtime.js';
-import { ConnectionsEndpoints, CONNECTIONS_API_PATH, CONNECTIONS_PAGE_PATH } from './connections-api.js';
+import { ConnectionsEndpoints, CONNECTIONS_API_PATH, CONNECTIONS_PAGE_PATH, TOPOLOGY_API_PATH } from './connections-api.js';
 
 declare module '@sockscope/core' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
@@ -313,7 +313,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
       }
     }
     if (connections.handles(path)) {
-      if (path !== CONNECTIONS_API_PATH) return connections.serve(req, res, path, url.searchParams);
+      if (path !== CONNECTIONS_API_PATH && path !== TOPOLOGY_API_PATH) return connections.serve(req, res, path, url.searchParams);
       // an answer collects as a scrape does: it counts against max_requests
       if (config.max_requests > 0 && scrapes >= config.max_requests) {
         return text(res, 503, `too many concurrent scrapes: ${scrapes} are being served, the limit is ${config.max_requests} (max_requests, --web.max-requests); try again later`);

@@ -62,7 +62,7 @@ async function start(config: Partial<PrometheusSinkConfig>, n = 3) {
 describe('live connections endpoints of the Prometheus sink', () => {
   it('are off by default: /api/v1/connections and /connections answer 404 with a one-line hint naming the flag, and / says they are off', async () => {
     const port = await start({});
-    for (const path of ['/api/v1/connections', '/connections', '/api/v1/connections?view=aggregated']) {
+    for (const path of ['/api/v1/connections', '/connections', '/api/v1/connections?view=aggregated', '/api/v1/topology']) {
       const res = await get(port, path);
       expect(res.status).toBe(404);
       expect(res.body.toString()).toBe(`${CONNECTIONS_OFF_HINT}\n`);
@@ -71,7 +71,7 @@ describe('live connections endpoints of the Prometheus sink', () => {
     // the page's assets are not served either
     expect((await get(port, '/connections.js')).status).toBe(404);
     const index = (await get(port, '/')).body.toString();
-    expect(index).toContain('live connections, off (start with <code>--web.enable-connections</code>)');
+    expect(index).toContain('/connections, /api/v1/connections and /api/v1/topology: live connections, off (start with <code>--web.enable-connections</code>)');
   });
 
   it('when on: the answer of the spec (schema-valid, gzip when accepted, 400 {error} on a bad filter), / links the page and the API', async () => {
@@ -99,6 +99,13 @@ describe('live connections endpoints of the Prometheus sink', () => {
     expect(validate(topology)).toEqual([]);
     expect(topology.topology.links).toHaveLength(1);
 
+    // the issue's /api/v1/topology: the same answer as view=topology
+    const alias = JSON.parse((await get(port, '/api/v1/topology?group_by=pid')).body.toString()) as { view: string; topology: { group_by: string; links: unknown[] } };
+    expect(validate(alias)).toEqual([]);
+    expect(alias).toMatchObject({ view: 'topology', topology: { group_by: 'pid' } });
+    expect(alias.topology.links).toHaveLength(1);
+    expect((await get(port, '/api/v1/topology?view=detailed')).status).toBe(400);
+
     const bad = await get(port, '/api/v1/connections?stat=LISTEN&port=99999');
     expect(bad.status).toBe(400);
     const error = (JSON.parse(bad.body.toString()) as { error: string }).error;
@@ -108,6 +115,7 @@ describe('live connections endpoints of the Prometheus sink', () => {
     const index = (await get(port, '/')).body.toString();
     expect(index).toContain('<a href="/connections">/connections</a>');
     expect(index).toContain('<a href="/api/v1/connections">/api/v1/connections</a>');
+    expect(index).toContain('<a href="/api/v1/topology">/api/v1/topology</a>');
   });
 
   it('when on: /connections and its assets come from @sockscope/web with the page CSP and nosniff', async () => {

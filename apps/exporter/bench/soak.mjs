@@ -14,7 +14,7 @@ import { progress, sleep } from './lib/measure.mjs';
 import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
 import { soakConfig } from './lib/configs.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
-import { soakMarkdown, soakText, summarizeSoak } from './lib/soak-report.mjs';
+import { lifecycleDelta, lifecycleExpected, lifecycleTotals, soakMarkdown, soakText, summarizeSoak } from './lib/soak-report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SPEC = {
@@ -57,9 +57,13 @@ async function main(argv) {
     const machine = machineInfo();
     const seconds = opts.minutes * 60;
     const closedBefore = await closedSoFar(pool);
+    // lifecycle totals (issue 18): the agent's counters around the measured window, and the holders'
+    const holdersBefore = await holderTotals(pool);
+    const lifecycleBefore = lifecycleTotals((await scrape(exporter.url, 30_000)).text);
     const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000, 'soak');
     const closed = (await closedSoFar(pool)) - closedBefore;
     await pool.churn(0);
+    const lifecycle = await lifecycleAfter(exporter, pool, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length);
     const result = {
       machine,
       loadavgEnd: machineInfo().loadavg,
@@ -72,6 +76,7 @@ async function main(argv) {
       peakRssMb: memoryOf(exporter.pid).peakMb,
       lastSeries: samples.at(-1)?.series ?? 0,
       summary: summarizeSoak(samples, seconds),
+      lifecycle,
       samples,
     };
     process.stdout.write(soakText(result).join('\n') + '\n');
@@ -88,6 +93,31 @@ async function main(argv) {
 /** Connections the client holders have closed since they started. */
 async function closedSoFar(pool) {
   return (await pool.status()).filter((s) => s.role === 'client').reduce((n, s) => n + s.closed, 0);
+}
+
+/** Closed, opened and failed connects of the client holders, closed of the server holders, since they started. */
+async function holderTotals(pool) {
+  const st = await pool.status();
+  const sum = (role, key) => st.filter((s) => s.role === role).reduce((n, s) => n + s[key], 0);
+  return { clientClosed: sum('client', 'closed'), clientOpened: sum('client', 'opened'), serverClosed: sum('server', 'closed'), failedConnects: sum('client', 'errors') };
+}
+
+/**
+ * After the churn stopped: waits a second for the last closes to reach the agent, scrapes once
+ * more and sets what it heard (the deltas of the lifecycle families) against what the holders
+ * did and the HTTP connections to the agent that closed meanwhile. The scrapes go over one
+ * kept-alive connection; each one that had to open a new connection (`newConnections`: the
+ * window's scrapes and this last one, not reused) means the previous connection was closed, both
+ * of its ends in the bench's namespace.
+ */
+async function lifecycleAfter(exporter, pool, holdersBefore, lifecycleBefore, newConnections) {
+  await sleep(1000);
+  const holders = await holderTotals(pool);
+  const churner = Object.fromEntries(Object.entries(holders).map(([k, v]) => [k, v - holdersBefore[k]]));
+  const last = await scrape(exporter.url, 30_000);
+  const httpConnections = newConnections + (last.reused ? 0 : 1);
+  const agent = lifecycleDelta(lifecycleBefore, lifecycleTotals(last.text));
+  return { churner, httpConnections, expected: lifecycleExpected(churner, httpConnections), agent };
 }
 
 /** Scrapes every `intervalMs` for `seconds`, sampling the agent's RSS after each scrape. */
@@ -117,7 +147,7 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase) {
       throw new BenchError(`the agent exited during the soak; its log:\n${exporter.log()}`);
     }
     const t = (performance.now() - start) / 1000;
-    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: memory.rssMb, collectorMs: r.durations });
+    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: memory.rssMb, collectorMs: r.durations, reused: r.reused });
     if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${memory.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
   }
   return { samples, failed, late };

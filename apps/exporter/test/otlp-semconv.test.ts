@@ -44,6 +44,10 @@ const SEMCONV: Record<string, { name: string; attributes?: Record<string, string
   sockscope_owner_cache_misses_total: { name: 'sockscope.owner_cache.misses' },
   sockscope_owner_cache_evictions_total: { name: 'sockscope.owner_cache.evictions' },
   sockscope_owner_cache_entries: { name: 'sockscope.owner_cache.entries' },
+  // the netlink collector's destroy-event counters (issue 18), named as collector-linux-netlink's README declares them
+  sockscope_lifecycle_events_received_total: { name: 'sockscope.lifecycle.events.received' },
+  sockscope_lifecycle_events_dropped_total: { name: 'sockscope.lifecycle.events.dropped' },
+  sockscope_lifecycle_enobufs_total: { name: 'sockscope.lifecycle.enobufs' },
 };
 
 /** The catalog's declared OTel names of sockscope's own families (native and compat profile). */

@@ -29,8 +29,9 @@ export async function writeCheckedConfig(cli, dir, name, config) {
 }
 
 /**
- * One GET of `url`, body read fully (no compression): `{ ms, bytes, series, durations }`;
- * series = non-comment lines, durations = sockscope's own per-collector times in ms.
+ * One GET of `url`, body read fully (no compression): `{ ms, bytes, series, durations, text, reused }`;
+ * series = non-comment lines, durations = sockscope's own per-collector times in ms, reused =
+ * it went over a kept-alive connection (Node 20's global agent keeps them alive).
  */
 export function scrape(url, timeoutMs = 120_000) {
   return new Promise((resolve, reject) => {
@@ -43,7 +44,7 @@ export function scrape(url, timeoutMs = 120_000) {
         const body = Buffer.concat(chunks);
         if (res.statusCode !== 200) return reject(new BenchError(`GET ${url}: HTTP ${res.statusCode}: ${body.toString('utf8', 0, 300)}`));
         const text = body.toString('utf8');
-        resolve({ ms, bytes: body.length, series: countSeries(text), durations: collectorDurations(text) });
+        resolve({ ms, bytes: body.length, series: countSeries(text), durations: collectorDurations(text), text, reused: req.reusedSocket });
       });
       res.on('error', reject);
     });

@@ -41,6 +41,63 @@ export function summarizeSoak(samples, seconds) {
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
+/** Families of the lifecycle totals (issue 18): the netlink collector's and the metric fold's. */
+const LIFECYCLE = {
+  received: 'sockscope_lifecycle_events_received_total',
+  dropped: 'sockscope_lifecycle_events_dropped_total',
+  enobufs: 'sockscope_lifecycle_enobufs_total',
+  opened: 'sockscope_tcp_connections_opened_total',
+  closed: 'sockscope_tcp_connections_closed_total',
+  failures: 'sockscope_tcp_connect_failures_total',
+};
+
+/**
+ * The lifecycle totals of one exposition: each family's values summed, and for the per-flow ones
+ * also by `direction` (failures by `reason`); a family the agent does not publish is null.
+ */
+export function lifecycleTotals(text) {
+  const out = {};
+  for (const [key, family] of Object.entries(LIFECYCLE)) {
+    let total = null;
+    const by = {};
+    for (const m of text.matchAll(new RegExp(`^${family}(?:\\{([^}]*)\\})? (\\S+)$`, 'gm'))) {
+      const v = Number(m[2]);
+      total = (total ?? 0) + v;
+      const label = key === 'failures' ? 'reason' : 'direction';
+      const l = new RegExp(`${label}="([^"]*)"`).exec(m[1] ?? '')?.[1];
+      if (l !== undefined) by[l] = (by[l] ?? 0) + v;
+    }
+    out[key] = total;
+    if (Object.keys(by).length > 0) out[`${key}By`] = by;
+  }
+  return out;
+}
+
+/** `after - before` of two lifecycleTotals, family by family (null when either is missing). */
+export function lifecycleDelta(before, after) {
+  const out = {};
+  for (const key of Object.keys(LIFECYCLE)) {
+    out[key] = before[key] === null || after[key] === null ? null : after[key] - before[key];
+    const by = after[`${key}By`];
+    if (by) out[`${key}By`] = Object.fromEntries(Object.entries(by).map(([k, v]) => [k, v - (before[`${key}By`]?.[k] ?? 0)]));
+  }
+  return out;
+}
+
+/**
+ * What the soak's sockets should have made the agent hear: every socket the holders closed (the
+ * churning clients and the servers' ends), the failed connects, and both ends of each HTTP
+ * connection to the agent that closed (the scrapes keep one alive), all in the bench's own
+ * network namespace. `churner` holds the holders' deltas.
+ */
+export function lifecycleExpected(churner, httpConnections) {
+  return {
+    destroyEvents: churner.clientClosed + churner.serverClosed + churner.failedConnects + 2 * httpConnections,
+    closedInbound: churner.serverClosed + httpConnections,
+    closedOutbound: churner.clientClosed + httpConnections,
+  };
+}
+
 /** The soak's summary as text lines (printed) and Markdown (written). */
 export function soakText(result) {
   const s = result.summary;
@@ -51,6 +108,23 @@ export function soakText(result) {
   ];
   for (const [key, d] of Object.entries(s.drift)) {
     lines.push(`${key === 'scrapeMs' ? 'scrape latency' : key.replace('collector:', 'collector ')}: first ${s.driftWindowSeconds} s median ${d.firstMs.toFixed(1)} ms, last ${s.driftWindowSeconds} s median ${d.lastMs.toFixed(1)} ms (${pct(d.change)})`);
+  }
+  if (result.lifecycle) lines.push(...lifecycleText(result.lifecycle));
+  return lines;
+}
+
+/** The lifecycle lines of a soak: what the agent heard against what the churner made. */
+export function lifecycleText({ churner, httpConnections, expected, agent }) {
+  const n = (v) => (v === null || v === undefined ? 'not published' : String(v));
+  const off = (got, want) => (got === null || got === undefined ? '' : ` (${got - want >= 0 ? '+' : ''}${got - want}, ${pct(want === 0 ? 0 : got / want - 1)})`);
+  const lines = [
+    `lifecycle, churner: clients closed ${churner.clientClosed} and opened ${churner.clientOpened}, servers closed ${churner.serverClosed}, failed connects ${churner.failedConnects}; ${httpConnections} HTTP connections to the agent closed (scrapes keep one alive)`,
+    `lifecycle, destroy events: received ${n(agent.received)} vs ${expected.destroyEvents} expected${off(agent.received, expected.destroyEvents)}; dropped ${n(agent.dropped)}, ENOBUFS ${n(agent.enobufs)}`,
+  ];
+  if (agent.closed !== null) {
+    lines.push(`lifecycle, sockscope_tcp_connections_closed_total: inbound ${n(agent.closedBy?.inbound ?? 0)} vs ${expected.closedInbound}${off(agent.closedBy?.inbound ?? 0, expected.closedInbound)}, outbound ${n(agent.closedBy?.outbound ?? 0)} vs ${expected.closedOutbound}${off(agent.closedBy?.outbound ?? 0, expected.closedOutbound)}; opened ${n(agent.opened)}, connect failures ${n(agent.failures)}`);
+  } else {
+    lines.push('lifecycle: sockscope_tcp_connections_{opened,closed}_total are not published by this build');
   }
   return lines;
 }

@@ -6,7 +6,7 @@ import { BenchError, parseFlags } from '../lib/flags.mjs';
 import { median, summarize } from '../lib/measure.mjs';
 import { collectorDurations, countSeries } from '../lib/agents.mjs';
 import { evaluateGoals } from '../lib/goals.mjs';
-import { summarizeSoak } from '../lib/soak-report.mjs';
+import { lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, summarizeSoak } from '../lib/soak-report.mjs';
 
 const SPEC = {
   sizes: { kind: 'ints', default: [1000], max: 50_000 },
@@ -79,4 +79,31 @@ test('soak: end within 10% of the middle is no leak; steady growth is flagged', 
   assert.ok(leaking.rssGrowthEndVsMiddle > 0.3); // 160 MB in the middle window, 217 MB at the end
   assert.equal(leaking.drift['collector:linux-netlink'].change, 0);
   assert.ok(leaking.drift.scrapeMs.lastMs > leaking.drift.scrapeMs.firstMs);
+});
+
+test('soak lifecycle: totals summed by direction and reason, deltas, what the churner should have made heard, and the lines', () => {
+  const text = (received, inbound, outbound) => [
+    '# TYPE sockscope_lifecycle_events_received_total counter',
+    `sockscope_lifecycle_events_received_total ${received}`,
+    'sockscope_lifecycle_events_dropped_total 0',
+    'sockscope_lifecycle_enobufs_total 0',
+    `sockscope_tcp_connections_closed_total{direction="inbound",process="holder",local_port="20000"} ${inbound}`,
+    `sockscope_tcp_connections_closed_total{direction="outbound",process="holder",dst="127.0.0.1",dst_port="20000"} ${outbound}`,
+    'sockscope_tcp_connect_failures_total{direction="outbound",reason="refused"} 3',
+  ].join('\n');
+  const before = lifecycleTotals(text(100, 10, 20));
+  assert.deepEqual(before.closedBy, { inbound: 10, outbound: 20 });
+  assert.equal(before.opened, null);
+  assert.deepEqual(before.failuresBy, { refused: 3 });
+  const delta = lifecycleDelta(before, lifecycleTotals(text(1100, 510, 520)));
+  assert.equal(delta.received, 1000);
+  assert.deepEqual(delta.closedBy, { inbound: 500, outbound: 500 });
+  assert.equal(delta.opened, null);
+  const churner = { clientClosed: 490, clientOpened: 490, serverClosed: 490, failedConnects: 0 };
+  const expected = lifecycleExpected(churner, 10);
+  assert.deepEqual(expected, { destroyEvents: 1000, closedInbound: 500, closedOutbound: 500 });
+  const lines = lifecycleText({ churner, httpConnections: 10, expected, agent: delta });
+  assert.match(lines[1], /received 1000 vs 1000 expected \(\+0, \+0\.0%\); dropped 0, ENOBUFS 0/);
+  assert.match(lines[2], /inbound 500 vs 500 \(\+0, \+0\.0%\), outbound 500 vs 500/);
+  assert.match(lifecycleText({ churner, httpConnections: 10, expected, agent: { ...delta, closed: null } })[2], /not published by this build/);
 });

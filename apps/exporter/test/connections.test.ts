@@ -1,7 +1,8 @@
 // `sockscope connections` and the agent's /api/v1/connections (issue 17), against live sockets
 // of several kinds held by this process and by a child under another uid, compared with
 // `ss -tuanpe` read at the same time.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -16,7 +17,7 @@ import { parsePasswd } from '../src/connections/view.js';
 import { parseConnectionsArgs } from '../src/connections/args.js';
 import { apiUrl } from '../src/connections/source.js';
 import { waitFor } from './connection-holders.js';
-import { runCli, startCli, type RunningCli } from './run-cli.js';
+import { CLI, runCli, startCli, type RunningCli } from './run-cli.js';
 import { makeTestPki, type TestPki } from './tls-fixtures.js';
 
 const validate = compileConfigSchema(connectionsAnswerSchema as never);
@@ -51,7 +52,8 @@ const hostPort = (text: string): string => {
   const i = text.lastIndexOf(':');
   const host = text.slice(0, i).replace(/^\[|\]$/g, '').replace(/%.*$/, '');
   const port = text.slice(i + 1);
-  return `${host === '*' ? '0.0.0.0' : host}:${port === '*' ? '0' : port}`;
+  // ss writes a dual-stack socket (IPv6 on ::, not v6only) as *:port
+  return `${host === '*' ? '::' : host}:${port === '*' ? '0' : port}`;
 };
 
 /** `ss -tuanpe`, parsed: one row per socket with its endpoints, state, uid, inode and owning pids. */
@@ -90,7 +92,7 @@ const servers: Server[] = [];
 const sockets: Socket[] = [];
 let udp: UdpSocket;
 let child: ChildProcess;
-const ports = { pair: 0, udp: 0, nobody: 0, timeWait: 0, closeWait: 0 };
+const ports = { pair: 0, udp: 0, nobody: 0, timeWait: 0, closeWait: 0, dual: 0 };
 let pki: TestPki;
 
 beforeAll(async () => {
@@ -99,6 +101,11 @@ beforeAll(async () => {
   servers.push(pair);
   ports.pair = await listen(pair);
   sockets.push(await connect(ports.pair));
+
+  // a dual-stack listener (IPv6 on ::, not v6only)
+  const dual = createServer();
+  servers.push(dual);
+  ports.dual = await new Promise<number>((resolve) => dual.listen({ port: 0, host: '::', ipv6Only: false }, () => resolve((dual.address() as { port: number }).port)));
 
   // a UDP socket
   udp = createSocket('udp4');
@@ -162,8 +169,8 @@ describe('sockscope connections (in-process) against ss -tuanpe', () => {
     // a socket ss saw both before and after the collection is a socket the answer must have
     const stable = before.filter((b) => after.some((a) => key(a) === key(b)));
     const rows = answer.rows as DetailedRow[];
-    // 3 of the pair, UDP, 3 of the child's, 2 listeners and the TIME_WAIT, 3 of the CLOSE_WAIT connection
-    expect(stable.length).toBeGreaterThanOrEqual(12);
+    // 3 of the pair, UDP, 3 of the child's, 2 listeners and the TIME_WAIT, 3 of the CLOSE_WAIT connection, the dual-stack listener
+    expect(stable.length).toBeGreaterThanOrEqual(13);
     expect(rows.map(rowKey).sort()).toEqual(expect.arrayContaining(stable.map(key).sort()));
     for (const r of rows) expect(before.map(key).concat(after.map(key))).toContain(rowKey(r));
     // every kind is there
@@ -191,6 +198,7 @@ describe('sockscope connections (in-process) against ss -tuanpe', () => {
         ['local-outbound', process.pid],
       ].sort(),
     );
+    expect(rows.find((r) => r.local_port === ports.dual)).toMatchObject({ protocol: 'tcp46', direction: 'listen', state: 'LISTEN', local_ip: '::', pid: process.pid });
     const u = rows.find((r) => r.local_port === ports.udp);
     expect(u).toMatchObject({ protocol: 'udp4', state: 'CLOSE', pid: process.pid });
     expect(answer.counts.matched).toBe(rows.length);
@@ -239,6 +247,34 @@ describe('sockscope connections (in-process) against ss -tuanpe', () => {
     proc.kill('SIGINT');
     const code = await new Promise<number | null>((r) => proc.on('close', r));
     expect(code).toBe(0);
+  });
+});
+
+describe('sockscope connections on a terminal (a pty from script(1))', () => {
+  const inPty = async (command: string, env: NodeJS.ProcessEnv) => {
+    const { stdout } = await promisify(execFile)('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, TERM: 'xterm', ...env }, encoding: 'utf8' });
+    return stdout;
+  };
+  const cli = `${process.execPath} ${CLI} connections`;
+
+  it('colours the table on a terminal, never with NO_COLOR or --no-color', async () => {
+    const coloured = await inPty(`${cli} --port ${ports.pair}`, {});
+    expect(coloured).toContain('\x1b[1mDIRECTION');
+    expect(coloured).toMatch(/\x1b\[3\dmlisten/);
+    for (const [flags, env] of [['', { NO_COLOR: '1' }], [' --no-color', {}]] as const) {
+      const plain = await inPty(`${cli} --port ${ports.pair}${flags}`, env);
+      expect(plain).toMatch(/^DIRECTION/m);
+      expect(plain).not.toContain('\x1b[');
+    }
+  });
+
+  it('--watch redraws in place (screen cleared per frame, cursor hidden then shown again) and ctrl-C exits 0', async () => {
+    // SIGINT after 2 s, as ctrl-C; --preserve-status: timeout exits with the command's own status
+    const out = await inPty(`timeout --preserve-status -s INT 2 ${cli} --watch 0.3 --port ${ports.pair}`, {});
+    expect((out.match(/\x1b\[H\x1b\[2J/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(out.startsWith('\x1b[?25l')).toBe(true);
+    expect(out.trimEnd().endsWith('\x1b[?25h')).toBe(true);
+    expect(out).toContain('ctrl-C quits');
   });
 });
 

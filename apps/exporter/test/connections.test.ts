@@ -269,8 +269,8 @@ describe('sockscope connections on a terminal (a pty from script(1))', () => {
   });
 
   it('--watch redraws in place (screen cleared per frame, cursor hidden then shown again) and ctrl-C exits 0', async () => {
-    // SIGINT after 2 s, as ctrl-C; --preserve-status: timeout exits with the command's own status
-    const out = await inPty(`timeout --preserve-status -s INT 2 ${cli} --watch 0.3 --port ${ports.pair}`, {});
+    // SIGINT after 4 s, as ctrl-C; --preserve-status: timeout exits with the command's own status
+    const out = await inPty(`timeout --preserve-status -s INT 4 ${cli} --watch 0.3 --port ${ports.pair}`, {});
     expect((out.match(/\x1b\[H\x1b\[2J/g) ?? []).length).toBeGreaterThanOrEqual(2);
     expect(out.startsWith('\x1b[?25l')).toBe(true);
     expect(out.trimEnd().endsWith('\x1b[?25h')).toBe(true);

@@ -44,6 +44,9 @@ export async function runConnections(argv: readonly string[], io: ConnectionsIo)
   }
   const params = new URLSearchParams();
   for (const [k, values] of Object.entries(args.params)) for (const v of values) params.append(k, v);
+  const watching = args.watchSeconds !== undefined;
+  // --watch ends on ctrl-C from the start: one while the collectors start stops it cleanly once they have
+  const stop = watching ? stopSignal(io) : undefined;
 
   let source: AnswerSource;
   try {
@@ -63,7 +66,6 @@ export async function runConnections(argv: readonly string[], io: ConnectionsIo)
   }
 
   const color = io.tty !== undefined && !args.noColor && !args.json && (io.env.NO_COLOR ?? '') === '' && io.env.TERM !== 'dumb';
-  const watching = args.watchSeconds !== undefined;
   const render = (opts: RenderOptions) => async () => {
     const answer = await source.answer(query, params);
     return args.json ? `${JSON.stringify(answer, null, watching ? undefined : 2)}\n` : renderAnswer(answer, opts);
@@ -73,7 +75,7 @@ export async function runConnections(argv: readonly string[], io: ConnectionsIo)
       io.out(await render({ color })());
       return 0;
     }
-    return await watch(io, args, render({ color, width: io.tty && !args.json ? io.tty.columns : undefined }));
+    return await watch(io, args, render({ color, width: io.tty && !args.json ? io.tty.columns : undefined }), stop as StopSignal);
   } catch (err) {
     return failed(io, err);
   } finally {
@@ -89,28 +91,39 @@ function failed(io: ConnectionsIo, err: unknown): number {
   return 1;
 }
 
+/** Resolves on the first SIGINT or SIGTERM; `stopped` says whether one came. */
+interface StopSignal {
+  readonly stopped: () => boolean;
+  readonly promise: Promise<void>;
+}
+
+function stopSignal(io: ConnectionsIo): StopSignal {
+  let stopped = false;
+  let resolve: () => void = () => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  const stop = () => {
+    stopped = true;
+    resolve();
+  };
+  io.onSignal('SIGINT', stop);
+  io.onSignal('SIGTERM', stop);
+  return { stopped: () => stopped, promise };
+}
+
 /**
  * Prints a frame every `--watch` seconds: on a terminal the screen is cleared and redrawn (cursor
  * hidden, shown again at the end); otherwise (a pipe) frames follow one another. SIGINT or
  * SIGTERM ends it at once with exit 0. A frame that fails is said in place of the table, and the
  * next one is tried (an agent restarting), unless the first fails.
  */
-async function watch(io: ConnectionsIo, args: ConnectionsArgs, frame: () => Promise<string>): Promise<number> {
+async function watch(io: ConnectionsIo, args: ConnectionsArgs, frame: () => Promise<string>, stop: StopSignal): Promise<number> {
   const everyMs = (args.watchSeconds as number) * 1000;
   const tty = io.tty !== undefined && !args.json;
-  let stop: () => void = () => undefined;
-  let stopped = false;
-  const stopping = new Promise<void>((resolve) => {
-    stop = () => {
-      stopped = true;
-      resolve();
-    };
-  });
-  io.onSignal('SIGINT', () => stop());
-  io.onSignal('SIGTERM', () => stop());
+  const stopping = stop.promise;
+  if (stop.stopped()) return 0;
   if (tty) io.out(HIDE_CURSOR);
   try {
-    for (let n = 0; !stopped; n++) {
+    for (let n = 0; !stop.stopped(); n++) {
       const started = Date.now();
       let text: string;
       try {
@@ -119,7 +132,7 @@ async function watch(io: ConnectionsIo, args: ConnectionsArgs, frame: () => Prom
         if (n === 0) throw err;
         text = `sockscope: ${errorMessage(err)} (retrying every ${args.watchSeconds}s)\n`;
       }
-      if (stopped) break;
+      if (stop.stopped()) break;
       if (tty) io.out(`${CLEAR}sockscope connections — every ${args.watchSeconds}s — ${new Date().toISOString()} — ctrl-C quits\n\n${text}`);
       else io.out(args.json ? text : `${text}\n`);
       const wait = Math.max(0, everyMs - (Date.now() - started));

@@ -28,6 +28,19 @@ export const hostConfigSchema = {
       default: NODE_EXPORTER_NETSTAT_FIELDS,
       description: 'regex on <Proto>_<Field>, or "all"; the default is node_exporter\'s',
     },
+    // issue 21: sockscope_host_address_info, the fleet map's address → host table
+    addresses: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true, description: 'publish sockscope_host_address_info (one series per local address)' },
+        instance_name: { type: 'string', minLength: 1, description: 'the instance_name label: this host\'s name in the fleet map (default: the hostname)' },
+        namespaces: { enum: ['own', 'all'], default: 'own', description: 'own: the agent\'s network namespace; all: every namespace a process is in, read from /proc/<pid>/net' },
+        netns_run_dir: { type: 'string', minLength: 1, default: '/run/netns', description: 'where `ip netns` names namespaces (the netns label)' },
+        max_series: { type: 'integer', minimum: 1, maximum: 1000000, default: 10000, description: 'most series; the rest is left out with a warning' },
+      },
+    },
   },
 } as const satisfies JSONSchemaType;
 

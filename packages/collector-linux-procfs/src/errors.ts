@@ -12,6 +12,7 @@ export const ProcfsErrorCodes = {
   ERR_PROCFS_PARSER_FAILED: 'a parser threw on a kernel file (a bug: please report it); the part it feeds is left out',
   ERR_PROCFS_ABORTED: 'the host collection was aborted (timeout or shutdown) before it finished',
   ERR_PROCFS_CLOSED: 'the collector was asked to read after close()',
+  ERR_HOST_ADDRESSES_CAPPED: 'more local addresses than collectors.linux-procfs.addresses.max_series: the rest of sockscope_host_address_info is left out (raise the cap, or read namespaces: own)',
   ERR_PROCESS_UNREADABLE: "the process enricher could not read a socket owner's /proc/<pid> files; its sockets have no process this time",
   ERR_CONTAINER_UNREADABLE: "the container enricher could not read a socket owner's /proc/<pid>/cgroup; its sockets have no container this time",
   ERR_CONTAINER_RUNTIME_ROOT: "a container runtime's state root is missing or unreadable while containers of that runtime run: they get ids but no names (mount the root read-only, or set enrichers.container.runtime_roots)",

@@ -1,6 +1,7 @@
 import type { Collector, CollectorResult, PluginContext, SocketVisitor } from '@sockscope/core';
 import type { HostCollectorConfig } from '../config.js';
 import { procfsWarning } from '../errors.js';
+import { defaultInstanceName, readHostAddresses, type AddressOptions } from './addresses.js';
 import { readHost } from './collect.js';
 import { kernelPageSize } from './page-size.js';
 import { resolveHostConfig } from './resolve.js';
@@ -12,13 +13,22 @@ import { resolveHostConfig } from './resolve.js';
 export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Collector {
   const cfg = resolveHostConfig(ctx.config);
   const pageSize = kernelPageSize();
+  const a = ctx.config.addresses;
+  const addresses: AddressOptions | undefined = a.enabled
+    ? { procfsPath: cfg.procfsPath, instanceName: a.instance_name ?? defaultInstanceName(), namespaces: a.namespaces, netnsRunDir: a.netns_run_dir, maxSeries: a.max_series }
+    : undefined;
   let closed = false;
   return {
     async stream(signal: AbortSignal, _visit: SocketVisitor): Promise<CollectorResult> {
       if (closed) return { host: {}, warnings: [procfsWarning('ERR_PROCFS_CLOSED', 'collector linux-procfs is closed')] };
       try {
-        const { host, warnings } = await readHost(cfg, pageSize, signal);
-        return warnings.length > 0 ? { host, warnings } : { host };
+        const [{ host, warnings }, own] = await Promise.all([
+          readHost(cfg, pageSize, signal),
+          addresses ? readHostAddresses(addresses) : undefined,
+        ]);
+        if (own) warnings.push(...own.warnings);
+        const families = own ? { families: [own.family] } : {};
+        return warnings.length > 0 ? { host, ...families, warnings } : { host, ...families };
       } catch (err) {
         // Only an abort (timeout or shutdown) gets here; report it instead of throwing.
         return { host: {}, warnings: [procfsWarning('ERR_PROCFS_ABORTED', `collection stopped: ${signal.aborted ? 'aborted' : (err as Error).message}`)] };

@@ -109,7 +109,14 @@ describe('linux-procfs host config', () => {
     const validate = compileConfigSchema(linuxProcfsHostCollector.configSchema, 'collectors.linux-procfs');
     const cfg: Record<string, unknown> = {};
     expect(validate(cfg)).toEqual([]);
-    expect(cfg).toEqual({ procfs_path: '/proc', sysfs_path: '/sys', interfaces: {}, netstat_fields: NODE_EXPORTER_NETSTAT_FIELDS });
+    // issue 21 adds the addresses section (sockscope_host_address_info), on by default
+    expect(cfg).toEqual({
+      procfs_path: '/proc',
+      sysfs_path: '/sys',
+      interfaces: {},
+      netstat_fields: NODE_EXPORTER_NETSTAT_FIELDS,
+      addresses: { enabled: true, namespaces: 'own', netns_run_dir: '/run/netns', max_series: 10000 },
+    });
     expect(validate({ interfaces: { exlude: 'lo' } })).toEqual(['collectors.linux-procfs.interfaces.exlude: unknown key (did you mean "exclude"?)']);
   });
 

@@ -60,6 +60,9 @@ export const SOCKSCOPE_FAMILIES: readonly DocumentedFamily[] = [
   ...metricCatalog
     .filter((e) => e.defaultOn)
     .map((e): DocumentedFamily => {
+      // issue 18: connect failures and durations have series only once a connect failed or a connection seen alive closed
+      if (e.aggregate === 'connect_failures') return { name: e.prometheus, labels: [...SERVICE_FLOW_LABELS, 'reason'], required: ['direction', 'reason'], absentBecause: 'no outbound connect failed here' };
+      if (e.aggregate === 'connection_duration') return { name: `${e.prometheus}_bucket`, labels: [...SERVICE_FLOW_LABELS, 'le'], required: ['direction', 'le'], absentBecause: 'no connection seen alive has closed here yet' };
       if (e.scope === 'flow') return { name: e.prometheus, labels: SERVICE_FLOW_LABELS, required: ['direction', 'remote_space'] };
       // one series per container owning a socket: none on a host whose sockets are all outside containers
       if (e.aggregate === 'container_info') return { name: e.prometheus, labels: e.labels ?? [], required: ['container_id'], absentBecause: 'no socket here is owned by a process in a container' };

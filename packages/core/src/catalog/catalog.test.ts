@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tcpSocket } from '../flows/sockets.fixture.js';
-import { catalogEntry, flowLabelMap, metricCatalog, socketLabelMap } from './catalog.js';
+import { catalogEntry, flowLabelMap, isLifecycle, metricCatalog, socketLabelMap } from './catalog.js';
 import { compileSource } from './source.js';
 
 describe('metricCatalog', () => {
@@ -19,6 +19,11 @@ describe('metricCatalog', () => {
       'sockscope_tcp_data_segments_out_total',
       'sockscope_socket_receive_queue_bytes',
       'sockscope_socket_send_queue_bytes',
+      // issue 18: connection lifecycle, per flow (opened, closed, failed connects, durations)
+      'sockscope_tcp_connections_opened_total',
+      'sockscope_tcp_connections_closed_total',
+      'sockscope_tcp_connect_failures_total',
+      'sockscope_tcp_connection_duration_seconds',
       'sockscope_sockets',
       'sockscope_tcp_listen_queue_length',
       'sockscope_tcp_listen_queue_limit',
@@ -47,7 +52,8 @@ describe('metricCatalog', () => {
   it('says where every per-flow value comes from, and each path reads a real field', () => {
     const s = tcpSocket({ recvQueue: 7, sendQueue: 9 });
     for (const e of metricCatalog) {
-      if (e.scope !== 'flow' || e.aggregate === 'flow_count') continue;
+      // the lifecycle families are counted by the fold from sightings and closed records (issue 18)
+      if (e.scope !== 'flow' || e.aggregate === 'flow_count' || isLifecycle(e)) continue;
       expect(e.source, e.id).toBeDefined();
       expect(compileSource(e.source as NonNullable<typeof e.source>)(s), e.id).toBeTypeOf('number');
     }
@@ -126,5 +132,20 @@ describe('compileSource', () => {
     expect(compileSource({ path: 'tcp.bytesAcked', scale: 1 })(s)).toBe(123456789012);
     expect(compileSource({ path: 'tcp.rttUs', scale: 1 })({ ...s, tcp: undefined })).toBeUndefined();
     expect(() => compileSource({ path: 'a.b.c', scale: 1 })).toThrow(/deeper than two levels/);
+  });
+});
+
+describe('the lifecycle families (issue 18)', () => {
+  it('publish over OTLP as sockscope.tcp.connection.* with semantic-convention attributes', () => {
+    expect(catalogEntry('tcp_connections_opened')).toMatchObject({ kind: 'counter', scope: 'flow', otel: { name: 'sockscope.tcp.connection.opened', unit: '{connection}', labelMap: flowLabelMap, monotonic: true } });
+    expect(catalogEntry('tcp_connections_closed')).toMatchObject({ kind: 'counter', scope: 'flow', otel: { name: 'sockscope.tcp.connection.closed', unit: '{connection}', monotonic: true } });
+    expect(catalogEntry('tcp_connect_failures')).toMatchObject({ kind: 'counter', labels: ['reason'], otel: { name: 'sockscope.tcp.connect.failures', unit: '{connection}' } });
+    // the class of an error is error.type in the conventions
+    expect(catalogEntry('tcp_connect_failures')?.otel.labelMap).toMatchObject({ ...flowLabelMap, reason: 'error.type' });
+    expect(catalogEntry('tcp_connection_duration')).toMatchObject({ kind: 'histogram', unit: 'seconds', otel: { name: 'sockscope.tcp.connection.duration', unit: 's' } });
+    // flows.state_label's state is network.connection.state, with the convention's values
+    const sockets = catalogEntry('flow_sockets')?.otel;
+    expect(sockets?.labelMap).toMatchObject({ ...flowLabelMap, state: 'network.connection.state' });
+    expect(sockets?.values?.state?.TIME_WAIT).toBe('time_wait');
   });
 });

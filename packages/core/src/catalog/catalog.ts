@@ -1,6 +1,6 @@
 import type { OtelMapping } from '../types/family.js';
 import { ADDRESS_FAMILY_VALUES, CONNECTION_STATE_VALUES } from './otel.js';
-import type { MetricCatalogEntry } from './types.js';
+import type { LifecycleKind, MetricCatalogEntry } from './types.js';
 
 /**
  * Our label names → OpenTelemetry semantic-convention attributes: every label a folding strategy,
@@ -43,6 +43,15 @@ export const socketLabelMap: Readonly<Record<string, string>> = Object.freeze({
   family: 'network.type',
   state: 'network.connection.state',
 });
+
+/** {@link flowLabelMap} with `state` (`flows.state_label` on `sockscope_flow_sockets`). */
+export const flowStateLabelMap: Readonly<Record<string, string>> = Object.freeze({ ...flowLabelMap, state: 'network.connection.state' });
+
+/**
+ * {@link flowLabelMap} with `reason` as `error.type`, the conventions' attribute for the class of
+ * an error (`refused`, `timeout`).
+ */
+export const flowReasonLabelMap: Readonly<Record<string, string>> = Object.freeze({ ...flowLabelMap, reason: 'error.type' });
 
 const otel = (name: string, unit: string, extra: Partial<OtelMapping> = {}): OtelMapping => ({
   name,
@@ -145,14 +154,47 @@ const entries: MetricCatalogEntry[] = [
     id: 'flow_sockets',
     kind: 'gauge',
     unit: 'sockets',
-    help: 'Sockets folded into each flow series (off by default: use it to see what folding merged).',
+    help: 'Sockets folded into each flow series (off by default: use it to see what folding merged; flows.state_label adds their state).',
     prometheus: 'sockscope_flow_sockets',
-    otel: otel('sockscope.flow.sockets', '{socket}'),
+    // its optional `state` label (flows.state_label) is the convention's network.connection.state
+    otel: otel('sockscope.flow.sockets', '{socket}', { labelMap: flowStateLabelMap, values: { state: CONNECTION_STATE_VALUES } }),
     scope: 'flow',
     aggregate: 'flow_count',
     merge: 'sum',
     defaultOn: false,
   },
+  lifecycle(
+    'tcp_connections_opened',
+    'counter',
+    'sockscope_tcp_connections_opened_total',
+    'TCP connections of the flow first seen: alive in a collection, or closed before any collection saw them (each socket once).',
+    'sockscope.tcp.connection.opened',
+    'connections_opened',
+  ),
+  lifecycle(
+    'tcp_connections_closed',
+    'counter',
+    'sockscope_tcp_connections_closed_total',
+    'TCP connections of the flow the kernel destroyed (a sock_diag destroy event; each socket once).',
+    'sockscope.tcp.connection.closed',
+    'connections_closed',
+  ),
+  lifecycle(
+    'tcp_connect_failures',
+    'counter',
+    'sockscope_tcp_connect_failures_total',
+    'Outbound TCP connects that never established, by reason: refused (answered by a reset) or timeout (no answer to the SYNs).',
+    'sockscope.tcp.connect.failures',
+    'connect_failures',
+  ),
+  lifecycle(
+    'tcp_connection_duration',
+    'histogram',
+    'sockscope_tcp_connection_duration_seconds',
+    'Lifetimes of closed TCP connections, from their first sighting to their destroy event.',
+    'sockscope.tcp.connection.duration',
+    'connection_duration',
+  ),
   {
     id: 'sockets',
     kind: 'gauge',
@@ -300,6 +342,30 @@ function counter(id: string, prometheus: string, path: string, unit: string, hel
     merge: 'sum',
     defaultOn: true,
   };
+}
+
+/** A per-flow lifecycle family (see LifecycleKind): counted by the fold, not read from a socket field. */
+function lifecycle(id: string, kind: 'counter' | 'histogram', prometheus: string, help: string, otelName: string, aggregate: LifecycleKind): MetricCatalogEntry {
+  const failures = aggregate === 'connect_failures';
+  const histogram = kind === 'histogram';
+  return {
+    id,
+    kind,
+    unit: histogram ? 'seconds' : 'connections',
+    help,
+    prometheus,
+    otel: otel(otelName, histogram ? 's' : '{connection}', failures ? { labelMap: flowReasonLabelMap, monotonic: true } : histogram ? {} : { monotonic: true }),
+    scope: 'flow',
+    aggregate,
+    ...(failures ? { labels: ['reason'] } : {}),
+    merge: 'sum',
+    defaultOn: true,
+  };
+}
+
+/** True for the lifecycle families (opened, closed, connect failures, durations). */
+export function isLifecycle(e: MetricCatalogEntry): boolean {
+  return e.aggregate === 'connections_opened' || e.aggregate === 'connections_closed' || e.aggregate === 'connect_failures' || e.aggregate === 'connection_duration';
 }
 
 function queue(id: string, prometheus: string, path: string, help: string, otelName: string): MetricCatalogEntry {

@@ -26,7 +26,23 @@ export interface SourceField {
 export type CatalogScope = 'flow' | 'aggregate';
 
 /** The built-in aggregates the renderer knows how to compute. */
-export type AggregateKind = 'socket_count' | 'listen_queue' | 'rtt_histogram' | 'series_dropped' | 'flow_count' | 'container_info' | 'process_info' | 'workload_address_info';
+export type AggregateKind =
+  | 'socket_count'
+  | 'listen_queue'
+  | 'rtt_histogram'
+  | 'series_dropped'
+  | 'flow_count'
+  | 'container_info'
+  | 'process_info'
+  | 'workload_address_info'
+  | LifecycleKind;
+
+/**
+ * The per-flow lifecycle families, counted by the metric fold from sightings and closed records
+ * (not read from one socket field): connections opened, closed, failed connects (by `reason`) and
+ * closed connections' durations.
+ */
+export type LifecycleKind = 'connections_opened' | 'connections_closed' | 'connect_failures' | 'connection_duration';
 
 /** How a metric appears under the prometheus_ss_exporter compatibility profile. */
 export interface CompatName {
@@ -60,9 +76,9 @@ export interface MetricCatalogEntry {
   scope: CatalogScope;
   /** The field read per socket (flow families and the RTT histogram). */
   source?: SourceField;
-  /** Which built-in aggregate computes it (aggregate scope only). */
+  /** Which built-in aggregate computes it (aggregate scope; on a per-flow family, the lifecycle kinds the fold counts itself). */
   aggregate?: AggregateKind;
-  /** Fixed label names of an aggregate (flow families take the folding strategy's labels). */
+  /** Fixed label names of an aggregate; on a per-flow family, labels after the folding strategy's (`reason`). */
   labels?: readonly string[];
   /** How folded sockets merge. Counters always sum their per-socket deltas. */
   merge: MergeKind;

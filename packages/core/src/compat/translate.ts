@@ -2,7 +2,7 @@ import { metricCatalog } from '../catalog/catalog.js';
 import { compileConfigSchema, type ConfigValidator } from '../config/validate.js';
 import { SockscopeError } from '../errors.js';
 import type { FlowsConfig } from '../flows/schema.js';
-import { validateFlowsConfig } from '../flows/schema.js';
+import { defaultDurationBuckets, validateFlowsConfig } from '../flows/schema.js';
 import type { SelectionCriteria } from '../selection/schema.js';
 import { parseCidr } from '../selection/ip.js';
 import { validateCriteria } from '../selection/validate.js';
@@ -126,6 +126,11 @@ export function translateSsExporterConfig(obj: unknown): SsTranslation {
     max_idle_series: 10000,
     // bounds are stored in seconds; the compat profile writes them back in ms
     histogram_buckets: boundsMs.map((b) => Number((b / 1000).toPrecision(12))),
+    // as prometheus_ss_exporter did: every flow observed in every collection, one histogram
+    rtt_histogram_by: 'none',
+    histogram_interval: 0,
+    duration_buckets: [...defaultDurationBuckets],
+    state_label: false,
     compat: 'prometheus_ss_exporter',
     selection: { include, exclude, host_ttl: '5m' },
   };

@@ -1,15 +1,17 @@
-import { catalogEntry, isInfoGauge } from '../catalog/catalog.js';
+import { catalogEntry, isInfoGauge, isLifecycle } from '../catalog/catalog.js';
 import type { SourceReader } from '../catalog/source.js';
 import type { MetricCatalogEntry } from '../catalog/types.js';
-import type { MetricFamily, Sample } from '../types/family.js';
+import type { HistogramSample, MetricFamily, Sample } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
-import { CumulativeHistogram } from './histogram.js';
+import { CumulativeHistogram, type SeriesHistogram } from './histogram.js';
 import { OwnerInfo } from './info.js';
 import type { FlowPlan } from './plan.js';
+import type { Series } from './series.js';
 
 const PROTOCOLS = ['tcp', 'udp', 'raw', 'unix'] as const;
 const FAMILIES = ['ipv4', 'ipv6', 'unix'] as const;
-const STATES = [
+/** Socket states in the order `sockscope_sockets` and the `state` label of `sockscope_flow_sockets` list them. */
+export const STATES = [
   'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE',
   'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'UNKNOWN',
 ] as const;
@@ -17,6 +19,9 @@ const indexOf = (list: readonly string[]): Record<string, number> => Object.from
 const P = indexOf(PROTOCOLS);
 const F = indexOf(FAMILIES);
 const S = indexOf(STATES);
+
+/** The index of a socket's state in {@link STATES} (`UNKNOWN` for one it lacks). */
+export const stateIndex = (state: string): number => S[state] ?? (S.UNKNOWN as number);
 
 function entry(id: string): MetricCatalogEntry {
   const e = catalogEntry(id);
@@ -119,7 +124,7 @@ export class Aggregates {
   private readonly readRtt: SourceReader | undefined;
 
   constructor(private readonly plan: FlowPlan) {
-    this.hist = plan.histogram && new CumulativeHistogram(plan.histogram.bounds);
+    this.hist = plan.histogram && plan.hists.rtt < 0 ? new CumulativeHistogram(plan.histogram.bounds) : undefined;
     this.readRtt = plan.histogram?.read;
   }
 
@@ -150,7 +155,7 @@ export class Aggregates {
    * catalog order, then the histogram, then `series_dropped` from `dropped` (per flow family id,
    * see countDropped) and the info series the cap left out.
    */
-  emit(out: MetricFamily[], flowDropped: ReadonlyMap<string, number>): void {
+  emit(out: MetricFamily[], flowDropped: ReadonlyMap<string, number>, rttSeries?: readonly Series[]): void {
     const { enabled, compat } = this.plan;
     const { counter, queues, info } = this;
     const dropped = new Map(flowDropped);
@@ -161,11 +166,22 @@ export class Aggregates {
       else if (e.id === 'tcp_listen_queue_limit' && queues) out.push(...queues.families(false, true));
       else if (isInfoGauge(e) && info) info.emit([e], out, dropped);
     }
-    if (this.hist && this.plan.histogram) out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms: [this.hist.sample()] });
+    const rttSlot = this.plan.hists.rtt;
+    if (rttSeries && this.plan.histogram && rttSlot >= 0) {
+      // flows.rtt_histogram_by: strategy — one histogram per series (the cap's `other` included)
+      const histograms: HistogramSample[] = [];
+      for (const g of rttSeries) {
+        const h = g.hists[rttSlot] as SeriesHistogram;
+        if (h.totalCount > 0) histograms.push(h.sample(g.labels));
+      }
+      out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms });
+    } else if (this.hist && this.plan.histogram) out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms: [this.hist.sample()] });
     const droppedEntry = enabled.find((e) => e.aggregate === 'series_dropped');
     if (droppedEntry) {
       const { gauges, counters } = this.plan;
-      const samples = [...gauges, ...counters, ...enabled.filter((e) => e.aggregate === 'flow_count' || isInfoGauge(e))]
+      const split = this.plan.hists.rtt >= 0;
+      const capped = (e: MetricCatalogEntry) => e.aggregate === 'flow_count' || isLifecycle(e) || isInfoGauge(e) || (split && e.aggregate === 'rtt_histogram');
+      const samples = [...gauges, ...counters, ...enabled.filter(capped)]
         .map((e) => ({ labels: { family: compat && e.compat ? e.compat.name : e.prometheus }, value: dropped.get(e.id) ?? 0 }))
         // under the compat profile the family appears only when something was dropped
         .filter((smp) => !compat || smp.value > 0);

@@ -68,7 +68,8 @@ describe('max_series', () => {
     const dropped = get(out, 'sockscope_series_dropped')?.samples ?? [];
     // 13 per-flow families (flow_sockets off), and since issue 16 the two info gauges (also capped)
     // issue 21 adds sockscope_workload_address_info, one more info gauge: 16
-    expect(dropped.length).toBe(16);
+    // issue 18 adds the four per-flow lifecycle families (opened, closed, connect failures, durations): 20
+    expect(dropped.length).toBe(20);
     expect(dropped.every((s) => s.value === 0)).toBe(true);
   });
 });

@@ -17,11 +17,13 @@ export class CounterSlots {
   /**
    * @param readers the counter families' readers, in slot order
    * @param offset where a series' counter numbers start in its buffer (after its gauges, see
-   *   {@link Series}): deltas at `offset + j`, how many sockets had counter j at `offset + width + j`
+   *   {@link Series}): deltas at `offset + j`, how many sockets had counter j at `offset + stride + j`
+   * @param stride counter slots of a series (these readers' first, then the fold's own lifecycle slots)
    */
   constructor(
     private readonly readers: readonly SourceReader[],
     private readonly offset: number,
+    private readonly stride = readers.length,
   ) {
     this.width = readers.length;
     this.pool = new Float64Array(this.width * 1024).fill(NaN);
@@ -52,9 +54,9 @@ export class CounterSlots {
    */
   addDeltas(s: SocketRecord, slot: number, buf: Float64Array): void {
     const last = this.pool;
-    const C = this.width;
+    const C = this.stride;
     const base = this.offset;
-    for (let j = 0, at = slot * C; j < C; j++, at++) {
+    for (let j = 0, at = slot * this.width; j < this.width; j++, at++) {
       const v = (this.readers[j] as SourceReader)(s);
       if (v === undefined) continue;
       const prev = last[at] as number;

@@ -1,5 +1,6 @@
-import type { MetricFamily, Sample } from '../types/family.js';
-import { familyOf } from './aggregates.js';
+import type { HistogramSample, MetricFamily, Sample } from '../types/family.js';
+import { familyOf, STATES } from './aggregates.js';
+import type { SeriesHistogram } from './histogram.js';
 import type { FlowPlan } from './plan.js';
 import { gaugeValue, type Series } from './series.js';
 
@@ -20,7 +21,34 @@ export function emitFlowFamilies(plan: FlowPlan, kept: readonly Series[], other:
     const omitZero = compat && e.compat?.omitZero === true;
     const samples: Sample[] = [];
     if (e.aggregate === 'flow_count') {
-      for (const g of all) samples.push(g.sample(k, g.count));
+      if (plan.stateLabel) {
+        // one sample per state the series had sockets in (TIME_WAIT and SYN_RECV included)
+        for (const g of all) {
+          const st = g.states as Float64Array;
+          for (let i = 0; i < st.length; i++) if ((st[i] as number) > 0) samples.push({ labels: g.labelsWith('state', STATES[i] as string), value: st[i] as number });
+        }
+      } else for (const g of all) samples.push(g.sample(k, g.count));
+    } else if (e.aggregate === 'connection_duration') {
+      const h = plan.hists.duration;
+      const histograms: HistogramSample[] = [];
+      for (const g of all) {
+        const hist = g.hists[h] as SeriesHistogram;
+        if (hist.totalCount > 0) histograms.push(hist.sample(g.labels));
+      }
+      out.push({ ...familyOf(e, compat), histograms });
+      continue;
+    } else if (e.aggregate === 'connect_failures') {
+      // one sample per reason the series has counted (a series with no failure has none)
+      for (const [j, reason] of [[plan.events.refused, 'refused'], [plan.events.timeout, 'timeout']] as const) {
+        for (const g of all) {
+          const total = g.buf[2 * G + 2 * C + j] as number;
+          if (total > 0) samples.push({ labels: g.labelsWith('reason', reason), value: total });
+        }
+      }
+    } else if (e.aggregate === 'connections_opened' || e.aggregate === 'connections_closed') {
+      // every series in the collection, 0 included, so the first increment is not lost to rate()
+      const j = e.aggregate === 'connections_opened' ? plan.events.opened : plan.events.closed;
+      for (const g of all) samples.push(g.sample(k, g.buf[2 * G + 2 * C + j] as number));
     } else if (e.kind === 'gauge') {
       const j = plan.gauges.indexOf(e);
       const merge = plan.gaugeMerge[j] as number;

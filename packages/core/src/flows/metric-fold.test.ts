@@ -124,13 +124,15 @@ describe('a socket whose owner or direction changes', () => {
 });
 
 describe('RTT histogram', () => {
+  // issue 18: a flow is observed at most once per flows.histogram_interval (10 s by default), so
+  // the second collection is taken 15 s after the first (it was taken at the same instant)
   it('is cumulative across collections, each flow observed once per collection', () => {
     const r = createMetricFold({ histogram_buckets: [0.001, 0.01, 0.1] });
     const flows = [tcpSocket({ tcp: { rttUs: 500 } }), tcpSocket({ cookie: 3n, tcp: { rttUs: 5000 } }), tcpSocket({ cookie: 4n, tcp: { rttUs: 500_000 } })];
     const h1 = fam(foldRecords(r, T0, flows), 'sockscope_tcp_rtt_distribution_seconds').histograms?.[0] as HistogramSample;
     expect(h1.counts).toEqual([1, 2, 2]);
     expect(h1.count).toBe(3);
-    const h2 = fam(foldRecords(r, T0, flows.slice(0, 2)), 'sockscope_tcp_rtt_distribution_seconds').histograms?.[0] as HistogramSample;
+    const h2 = fam(foldRecords(r, T0 + 15_000, flows.slice(0, 2)), 'sockscope_tcp_rtt_distribution_seconds').histograms?.[0] as HistogramSample;
     expect(h2.counts).toEqual([2, 4, 4]);
     expect(h2.count).toBe(5);
     expect(h2.sum).toBeCloseTo(0.0005 * 2 + 0.005 * 2 + 0.5, 12);

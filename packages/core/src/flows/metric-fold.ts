@@ -5,15 +5,16 @@ import { compileSelection } from '../selection/compile.js';
 import type { ResolveHost } from '../selection/hosts.js';
 import type { MetricFamily } from '../types/family.js';
 import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
-import { Aggregates, markListeningPort } from './aggregates.js';
+import { Aggregates, markListeningPort, stateIndex, STATES } from './aggregates.js';
 import { CapSeats } from './cap.js';
 import { CounterSlots } from './counter-slots.js';
 import { emitFlowFamilies } from './emit.js';
 import { createFlowKeyer } from './fold.js';
+import type { SeriesHistogram } from './histogram.js';
 import { planFlows } from './plan.js';
 import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
 import { SeriesTable } from './series-table.js';
-import { Series, addGauges, applyDeltas, countDropped, foldIntoOther } from './series.js';
+import { Series, addGauges, applySeries, countDropped, foldIntoOther } from './series.js';
 import { SocketMemos, type SocketMemo } from './socket-memory.js';
 
 /** What the app injects into the metric fold. */
@@ -65,6 +66,27 @@ export interface MetricFold extends Fold<MetricFamily[]> {
 // Listeners, TIME_WAIT and request minisockets have no tcp_info worth a series (ss shows the
 // same set by default); sockscope_sockets and the listen-queue families count them.
 const NOT_FLOW: Partial<Record<SocketState, true>> = { LISTEN: true, CLOSE: true, TIME_WAIT: true, SYN_RECV: true, NEW_SYN_RECV: true };
+// …but with flows.state_label, sockscope_flow_sockets counts these in their series too
+const STATE_ONLY: Partial<Record<SocketState, true>> = { TIME_WAIT: true, SYN_RECV: true, NEW_SYN_RECV: true };
+
+const STATE_COUNT = STATES.length;
+
+/** tcpi_min_rtt when the socket never had an RTT sample. */
+const NO_RTT_SAMPLE = 0xffffffff;
+
+/**
+ * Why an outbound connect never established, from the socket's final tcp_info (the rule measured
+ * in the netlink collector's README): no RTT sample and nothing acknowledged means the handshake
+ * never completed; then a segment in (the RST) means `refused`, none means `timeout`. Undefined
+ * when it did establish, or when the counters were cleared (a blocking connect's failure).
+ */
+export function connectFailure(s: SocketRecord): 'refused' | 'timeout' | undefined {
+  const t = s.tcp;
+  if (t === undefined || t.segsOut === undefined || t.segsOut === 0) return undefined;
+  if (t.bytesAcked !== undefined && t.bytesAcked > 0n) return undefined;
+  if (t.minRttUs !== undefined && t.minRttUs !== NO_RTT_SAMPLE && t.minRttUs !== 0) return undefined;
+  return (t.segsIn ?? 0) > 0 ? 'refused' : 'timeout';
+}
 
 /** Creates the metric fold of a `flows:` config (validated here, defaults filled). */
 export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldDeps = {}): MetricFold {
@@ -80,16 +102,25 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
   const { G, C, byRtt, rank } = plan;
   const keyer = createFlowKeyer(config.folding, plan.compat ? 'flow' : config.label_style, { netns: many });
   const selection = compileSelection(config.selection, { resolveHost: deps.resolveHost, now: deps.now });
-  const slots = C > 0 ? new CounterSlots(plan.counterReaders, 2 * G) : undefined;
+  const slots = plan.K > 0 ? new CounterSlots(plan.counterReaders, 2 * G, C) : undefined;
   const memos = new SocketMemos(slots, many);
   const seats = new CapSeats(config.top_k);
   const retentionMs = deps.retentionMs ?? 600_000;
-  const table = new SeriesTable(keyer, G, C, { retentionMs, maxIdle: deps.maxIdleSeries ?? config.max_idle_series });
+  const extras = { histograms: plan.hists.bounds, states: plan.stateLabel ? STATE_COUNT : 0 };
+  const table = new SeriesTable(keyer, G, C, { retentionMs, maxIdle: deps.maxIdleSeries ?? config.max_idle_series }, extras);
   const unseen = new UnseenCutoff(retentionMs);
   const aggregates = new Aggregates(plan);
-  const other = new Series('\u0000other', keyer.otherLabels, G, C);
+  const other = new Series('\u0000other', keyer.otherLabels, G, C, extras);
   // TCP listening ports of the collection open: a flow from a marked local port was accepted
-  const listen = plan.needListen ? new Uint8Array(65536) : undefined;
+  const listen = plan.needListen || plan.lifecycle.length > 0 || plan.stateLabel ? new Uint8Array(65536) : undefined;
+  // the owner of each listening port (the first listener with one), lent to the sockets it
+  // accepted that have none of their own: closed before any collection saw them, TIME_WAIT, SYN_RECV
+  const listenerOwner = new Map<number, SocketRecord>();
+  const { events, hists } = plan;
+  const intervalMs = plan.histogramIntervalMs;
+  // closed records have come: a complete collection keeps the sockets it did not see for one more
+  // collection, since a socket destroyed while the dump ran may have its closed record in the next
+  let closedSeen = false;
   const notices: string[] = [];
   if (!deps.resolveHost && (config.selection.include.hosts?.length || config.selection.exclude.hosts?.length)) {
     notices.push('flows.selection: host names are configured but no resolver was given; they match nothing');
@@ -103,26 +134,119 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
   let mixedSaid = many;
 
   const begin = (timestamp: number): void => {
-    if (open) for (const g of table.active) applyDeltas(g.buf, G, C);
+    if (open) for (const g of table.active) applySeries(g, G, C);
     gen++;
     open = true;
     at = timestamp;
     selection.tick();
     firstNetns = UNSEEN;
     listen?.fill(0);
+    listenerOwner.clear();
     table.begin();
     aggregates.begin();
   };
 
+  /** Direction of a socket with no memo: the record's own, else the fold's fallback (listening port, then ephemeral ports). */
+  const classify = (s: SocketRecord): { dir: Direction | undefined; inbound: boolean } => {
+    let dir: Direction | undefined = s.direction;
+    let inbound = dir === 'inbound';
+    if ((dir === undefined || dir === 'local') && listen) {
+      inbound = listen[s.local.port] === 1 || inboundByPorts(s, ephemeral);
+      dir ??= inbound ? 'inbound' : 'outbound';
+    }
+    return { dir, inbound };
+  };
+
+  /** `s` with the owner of the listener that accepted it, when it has none and one is known. */
+  const lendOwner = (s: SocketRecord, inbound: boolean): SocketRecord => {
+    if (!inbound || s.process !== undefined) return s;
+    const l = listenerOwner.get(s.local.port);
+    return l === undefined ? s : { ...s, process: l.process, container: l.container };
+  };
+
+  /** Counts one lifecycle event (a counter slot of the lifecycle families) in a series. */
+  const count = (g: Series, j: number): void => {
+    if (j < 0) return;
+    const b = g.buf;
+    b[2 * G + j] = (b[2 * G + j] as number) + 1;
+    b[2 * G + C + j] = (b[2 * G + C + j] as number) + 1;
+  };
+
+  /** A TIME_WAIT or request socket under flows.state_label: counted by state in its series, nothing else. */
+  const addStateOnly = (s: SocketRecord): void => {
+    const { dir, inbound } = classify(s);
+    if (!selection.all && !selection.matches(s, dir)) return;
+    const g = table.seriesOf(lendOwner(s, inbound), inbound);
+    table.activate(g, gen, at);
+    const st = g.states as Float64Array;
+    const i = stateIndex(s.state);
+    st[i] = (st[i] as number) + 1;
+  };
+
+  /**
+   * A closed record (a destroy event; after the collection's live sockets): its last deltas (its
+   * final counters less what the fold last saw, everything for a socket never seen) go to the
+   * series its memo names (else the one it classifies into, like a live socket), with its closing,
+   * opening when unseen, failure or duration; no gauge, no socket count; then it is forgotten.
+   */
+  const addClosed = (s: SocketRecord): void => {
+    closedSeen = true;
+    if (s.protocol !== 'tcp') return;
+    const memo = memos.find(s);
+    let g: Series;
+    let inbound: boolean;
+    if (memo !== undefined && memo.series !== undefined) {
+      inbound = memo.inbound;
+      g = memo.series;
+      // its series was forgotten meanwhile (idle past max_idle_series): the key it had, again
+      if (!table.holds(g)) g = table.seriesOf({ ...s, process: memo.process, container: memo.container }, inbound);
+    } else {
+      // a listener, or a blocking connect whose failure cleared the peer: no flow to fold into
+      if (s.remote.port === 0) return;
+      const c = classify(s);
+      inbound = c.inbound;
+      const like = lendOwner(s, inbound);
+      if (!selection.all && !selection.matches(like, c.dir)) return;
+      g = table.seriesOf(like, inbound);
+    }
+    const wasActive = g.gen === gen;
+    table.activate(g, gen, at);
+    // a series with no live socket ranks below every one with (see README, cardinality cap)
+    if (!wasActive) g.score = -1;
+    if (slots) {
+      if (memo !== undefined) slots.addDeltas(s, memo.slot, g.buf);
+      else {
+        const slot = slots.take();
+        slots.addDeltas(s, slot, g.buf);
+        slots.release(slot);
+      }
+    }
+    if (memo === undefined) count(g, events.opened);
+    count(g, events.closed);
+    const failure = inbound || memo?.established ? undefined : connectFailure(s);
+    if (failure !== undefined) count(g, failure === 'refused' ? events.refused : events.timeout);
+    else if (hists.duration >= 0 && memo !== undefined && memo.firstSeenAt === memo.firstSeenAt) {
+      const closedAt = s.closedAt as number;
+      (g.hists[hists.duration] as SeriesHistogram).observe(Math.max(0, closedAt - memo.firstSeenAt) / 1000);
+    }
+    if (memo !== undefined) memos.forget(s, memo);
+  };
+
   const add = (s: SocketRecord): void => {
     if (!open) throw new Error('metric fold: add() outside begin()/end()');
+    if (s.closedAt !== undefined) return addClosed(s);
     aggregates.add(s);
     if (listen) markListeningPort(listen, s);
-    if (s.protocol !== 'tcp' || NOT_FLOW[s.state]) return;
+    if (s.state === 'LISTEN' && s.process !== undefined && !listenerOwner.has(s.local.port)) listenerOwner.set(s.local.port, s);
+    if (s.protocol !== 'tcp') return;
+    if (NOT_FLOW[s.state]) {
+      if (plan.stateLabel && STATE_ONLY[s.state]) addStateOnly(s);
+      return;
+    }
     let dir: Direction | undefined = s.direction;
     let inbound = dir === 'inbound';
     let found: SocketMemo | undefined;
-    if ((dir === undefined || dir === 'local') && listen) {
+    if ((dir === undefined || dir === 'local') && listen && plan.needListen) {
       // the fallback: what this socket was folded as before, else its listening port, else its ports
       found = memos.find(s);
       inbound = found?.decidedInbound() ?? (listen[s.local.port] === 1 || inboundByPorts(s, ephemeral));
@@ -140,13 +264,34 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
       }
     }
     const memo = memos.see(s, gen, found);
+    const fresh = memo.series === undefined;
     let g = memo.lastSeries(s, inbound, gen);
     if (g === undefined) memo.remember((g = table.seriesOf(s, inbound)), s, inbound);
     table.activate(g, gen, at);
+    if (g.score < 0) g.score = 0; // a closed record came first (not the contract's order, but harmless)
     g.count++;
+    if (g.states) {
+      const i = stateIndex(s.state);
+      g.states[i] = (g.states[i] as number) + 1;
+    }
+    if (fresh) {
+      memo.firstSeenAt = at;
+      count(g, events.opened);
+    }
+    if (s.state !== 'SYN_SENT') memo.established = true;
     addGauges(g.buf, s, plan);
     if (slots) slots.addDeltas(s, memo.slot, g.buf);
-    aggregates.observe(s);
+    if (plan.histogram) {
+      const w = intervalMs > 0 ? Math.floor(at / intervalMs) : gen;
+      if (memo.window !== w) {
+        memo.window = w;
+        if (hists.rtt < 0) aggregates.observe(s);
+        else {
+          const v = plan.histogram.read(s);
+          if (v !== undefined) (g.hists[hists.rtt] as SeriesHistogram).observe(v);
+        }
+      }
+    }
     const r = rank(s) ?? 0;
     if (!byRtt) g.score += r;
     else if (r > g.score) g.score = r;
@@ -157,14 +302,16 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     open = false;
     // a partial collection (complete false) did not see every live socket: keep their memos
     const oldest = unseen.end(gen, at, complete !== false);
-    if (oldest !== undefined) memos.forgetSeenBefore(oldest);
+    // with closed records coming, a socket a complete collection missed may still close in the next
+    if (oldest !== undefined) memos.forgetSeenBefore(closedSeen && oldest === gen ? gen - 1 : oldest);
     const { kept, folded } = seats.split(table.active, config.max_series, gen);
-    for (const g of kept) applyDeltas(g.buf, G, C);
+    for (const g of kept) applySeries(g, G, C);
     if (folded.length > 0) foldIntoOther(other, folded, plan, gen, at);
     const dropped = countDropped(folded, plan);
     table.forgetIdle(gen, at);
-    const out = emitFlowFamilies(plan, kept, folded.length > 0 ? other : undefined);
-    aggregates.emit(out, dropped);
+    const withOther = folded.length > 0 ? other : undefined;
+    const out = emitFlowFamilies(plan, kept, withOther);
+    aggregates.emit(out, dropped, hists.rtt >= 0 ? (withOther ? [...kept, withOther] : kept) : undefined);
     return out;
   };
 

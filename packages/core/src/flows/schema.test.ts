@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { metricCatalog } from '../catalog/catalog.js';
 import { isSockscopeError, type SockscopeError } from '../errors.js';
-import { MAX_SERIES_LIMIT, defaultRttBuckets, flowsConfigSchema, resolveFlowsConfig, validateFlowsConfig } from './schema.js';
+import { MAX_SERIES_LIMIT, defaultDurationBuckets, defaultRttBuckets, flowsConfigSchema, resolveFlowsConfig, validateFlowsConfig } from './schema.js';
 
 const errorsOf = (cfg: unknown): readonly string[] => {
   try {
@@ -24,6 +24,11 @@ describe('flowsConfigSchema', () => {
       top_k: 'rtt',
       max_idle_series: 10000,
       histogram_buckets: [...defaultRttBuckets],
+      // issue 18
+      rtt_histogram_by: 'none',
+      histogram_interval: '10s',
+      duration_buckets: [...defaultDurationBuckets],
+      state_label: false,
       compat: 'none',
       selection: { include: {}, exclude: {}, host_ttl: '5m' },
     });

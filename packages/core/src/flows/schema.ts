@@ -1,4 +1,5 @@
 import { metricCatalog } from '../catalog/catalog.js';
+import { durationSchema } from '../config/duration.js';
 import { compileConfigSchema, type ConfigValidator } from '../config/validate.js';
 import { SockscopeError } from '../errors.js';
 import { selectionSchema, type SelectionConfig } from '../selection/schema.js';
@@ -26,6 +27,14 @@ export interface FlowsConfig {
   max_idle_series: number;
   /** RTT histogram upper bounds, seconds, ascending. */
   histogram_buckets: number[];
+  /** `sockscope_tcp_rtt_distribution_seconds` as one histogram (`none`) or one per series of the folding strategy (`strategy`). */
+  rtt_histogram_by: 'none' | 'strategy';
+  /** Each flow is observed by the RTT histogram at most once per this interval (a duration; 0: every collection). */
+  histogram_interval: string | number;
+  /** Connection duration histogram upper bounds, seconds, ascending. */
+  duration_buckets: number[];
+  /** `sockscope_flow_sockets` gains a `state` label (and a sample per state), TIME_WAIT and SYN_RECV sockets included. */
+  state_label: boolean;
   /** Output profile. */
   compat: 'none' | 'prometheus_ss_exporter';
   /** Which sockets count. */
@@ -43,6 +52,11 @@ export type FlowsConfigInput = Partial<Omit<FlowsConfig, 'selection' | 'families
 /** Default RTT histogram bounds in seconds: 100 µs (loopback, LAN) to 5 s (satellite, bufferbloat). */
 export const defaultRttBuckets: readonly number[] = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+];
+
+/** Default connection duration bounds in seconds: 1 ms (loopback RPC) to 10 min (long polls, idle pools). */
+export const defaultDurationBuckets: readonly number[] = [
+  0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
 ];
 
 /**
@@ -108,6 +122,29 @@ export const flowsConfigSchema = {
       default: [...defaultRttBuckets],
       description: 'RTT histogram upper bounds in seconds, ascending',
     },
+    rtt_histogram_by: {
+      enum: ['none', 'strategy'],
+      default: 'none',
+      description: 'none: one RTT histogram | strategy: one per series of the folding strategy, with its labels (capped by max_series like the per-flow families)',
+    },
+    histogram_interval: {
+      ...durationSchema,
+      default: '10s',
+      description: 'the RTT histogram observes each flow at most once per this interval (aligned windows), whatever the number of scrapers; 0 observes it in every collection',
+    },
+    duration_buckets: {
+      type: 'array',
+      items: { type: 'number', exclusiveMinimum: 0 },
+      minItems: 1,
+      maxItems: MAX_HISTOGRAM_BUCKETS,
+      default: [...defaultDurationBuckets],
+      description: 'sockscope_tcp_connection_duration_seconds upper bounds in seconds, ascending',
+    },
+    state_label: {
+      type: 'boolean',
+      default: false,
+      description: 'sockscope_flow_sockets gets a state label and one sample per state, TIME_WAIT and SYN_RECV sockets counted too',
+    },
     compat: { enum: ['none', 'prometheus_ss_exporter'], default: 'none' },
     selection: selectionSchema,
   },
@@ -123,11 +160,12 @@ let validator: ConfigValidator | undefined;
 export function validateFlowsConfig(cfg: Partial<FlowsConfig> | undefined, pathPrefix = 'flows'): string[] {
   if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return [];
   const errors = validateSelection(wellShapedSelection(cfg.selection), `${pathPrefix}.selection`);
-  const b = cfg.histogram_buckets;
-  if (Array.isArray(b) && b.every((x) => typeof x === 'number')) {
+  for (const key of ['histogram_buckets', 'duration_buckets'] as const) {
+    const b = cfg[key];
+    if (!Array.isArray(b) || !b.every((x) => typeof x === 'number')) continue;
     for (let i = 1; i < b.length; i++) {
       if (!((b[i] as number) > (b[i - 1] as number))) {
-        errors.push(`${pathPrefix}.histogram_buckets[${i}]: bounds must be strictly ascending (${b[i]} follows ${b[i - 1]})`);
+        errors.push(`${pathPrefix}.${key}[${i}]: bounds must be strictly ascending (${b[i]} follows ${b[i - 1]})`);
         break;
       }
     }
@@ -147,9 +185,18 @@ function wellShapedSelection(sel: unknown): Partial<SelectionConfig> | undefined
 /** Validates a `flows:` section (schema and semantic checks, reported together), fills defaults, returns a fresh copy. Throws ERR_CONFIG_INVALID. */
 export function resolveFlowsConfig(input: unknown, pathPrefix = 'flows'): FlowsConfig {
   const copy = structuredClone(input ?? {}) as Partial<FlowsConfig>;
+  // state_label labels sockscope_flow_sockets: it turns that family on unless it is turned off
+  const stateLabelErrors: string[] = [];
+  if (copy && typeof copy === 'object' && copy.state_label === true) {
+    const fams = copy.families;
+    if (fams && typeof fams === 'object' && fams.flow_sockets === false) {
+      stateLabelErrors.push(`${pathPrefix}.state_label: labels sockscope_flow_sockets, which ${pathPrefix}.families.flow_sockets turns off; remove one of them`);
+    } else if (!fams || typeof fams !== 'object') copy.families = { flow_sockets: true };
+    else fams.flow_sockets = true;
+  }
   validator ??= compileConfigSchema(flowsConfigSchema);
   const errors = validator(copy).map((l) => (l.startsWith('(root)') ? pathPrefix + l.slice(6) : `${pathPrefix}.${l}`));
-  errors.push(...validateFlowsConfig(copy, pathPrefix));
+  errors.push(...validateFlowsConfig(copy, pathPrefix), ...stateLabelErrors);
   if (errors.length > 0) {
     throw new SockscopeError('ERR_CONFIG_INVALID', `${pathPrefix}: ${errors.length} error${errors.length > 1 ? 's' : ''}`, errors);
   }

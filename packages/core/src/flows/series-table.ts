@@ -1,6 +1,6 @@
 import type { SocketRecord } from '../types/socket.js';
 import type { FlowKeyer } from './fold.js';
-import { Series } from './series.js';
+import { Series, type SeriesExtras } from './series.js';
 
 /** How long idle series are remembered. */
 export interface SeriesRetention {
@@ -35,7 +35,13 @@ export class SeriesTable {
     private readonly G: number,
     private readonly C: number,
     private readonly retention: SeriesRetention,
+    private readonly extras: SeriesExtras = {},
   ) {}
+
+  /** True while `g` is the series the table holds under its key (not forgotten since). */
+  holds(g: Series): boolean {
+    return this.series.get(g.key) === g;
+  }
 
   /** Starts a collection: no series active yet. */
   begin(): void {
@@ -46,7 +52,7 @@ export class SeriesTable {
   seriesOf(s: SocketRecord, inbound: boolean): Series {
     const key = this.keyer.key(s, inbound);
     let g = this.series.get(key);
-    if (g === undefined) this.series.set(key, (g = new Series(key, this.keyer.labels(s, inbound, key), this.G, this.C)));
+    if (g === undefined) this.series.set(key, (g = new Series(key, this.keyer.labels(s, inbound, key), this.G, this.C, this.extras)));
     return g;
   }
 

@@ -2,7 +2,16 @@ import type { SourceReader } from '../catalog/source.js';
 import type { MergeKind } from '../catalog/types.js';
 import type { Labels, Sample } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
+import { SeriesHistogram } from './histogram.js';
 import type { FlowPlan } from './plan.js';
+
+/** What a series holds beside its numbers: per-series histograms, and socket counts by state. */
+export interface SeriesExtras {
+  /** Bounds of each per-series histogram (the connection durations, the RTT split by the key), by slot. */
+  histograms?: readonly (readonly number[])[];
+  /** Number of socket states counted per series (`flows.state_label`), 0 or absent for none. */
+  states?: number;
+}
 
 /** Merge kinds as small integers for the hot loop. */
 export const MERGE = { sum: 0, max: 1, min: 2, mean: 3, last: 4 } as const satisfies Record<MergeKind, number>;
@@ -37,12 +46,28 @@ export class Series {
    * which spares most allocations of a steady-state scrape.
    */
   readonly emitted: Array<Sample | undefined>;
+  /** Per-series histograms by slot (see {@link SeriesExtras}); empty when none is on. */
+  readonly hists: readonly SeriesHistogram[];
+  /** Sockets of the collection by state index (`flows.state_label`), undefined when off. */
+  readonly states: Float64Array | undefined;
 
-  constructor(key: string, labels: Labels, g: number, c: number) {
+  constructor(key: string, labels: Labels, g: number, c: number, extras: SeriesExtras = {}) {
     this.key = key;
     this.labels = labels;
     this.buf = new Float64Array(2 * g + 3 * c);
-    this.emitted = new Array<Sample | undefined>(g + c + 1);
+    this.emitted = new Array<Sample | undefined>(g + c + 2);
+    this.hists = (extras.histograms ?? []).map((b) => new SeriesHistogram(b));
+    this.states = extras.states ? new Float64Array(extras.states) : undefined;
+  }
+
+  private extraLabels: Map<string, Labels> | undefined;
+
+  /** Its labels with one more (`state`, `reason`), built once per value. */
+  labelsWith(name: string, value: string): Labels {
+    const key = name + '\u0001' + value;
+    let l = (this.extraLabels ??= new Map()).get(key);
+    if (l === undefined) this.extraLabels.set(key, (l = Object.freeze({ ...this.labels, [name]: value })));
+    return l;
   }
 
   /** A sample of this series for flow family slot k, reusing the last one when the value is the same. */
@@ -61,6 +86,8 @@ export class Series {
     this.count = 0;
     this.score = 0;
     this.buf.fill(0, 0, 2 * g + 2 * c);
+    for (const h of this.hists) h.clearDelta();
+    this.states?.fill(0);
   }
 }
 
@@ -87,6 +114,12 @@ export function addGauges(buf: Float64Array, s: SocketRecord, plan: FlowPlan): v
 /** Adds a series' counter deltas of the collection to its running totals. */
 export function applyDeltas(buf: Float64Array, g: number, c: number): void {
   for (let j = 0; j < c; j++) buf[2 * g + 2 * c + j] = (buf[2 * g + 2 * c + j] as number) + (buf[2 * g + j] as number);
+}
+
+/** Adds a series' deltas of the collection (counters and histograms) to its totals. */
+export function applySeries(s: Series, g: number, c: number): void {
+  applyDeltas(s.buf, g, c);
+  for (const h of s.hists) h.applyDelta();
 }
 
 /** Folds slot j of `from` (already merged) into `into`: used when a series goes to `other`. */
@@ -124,8 +157,10 @@ export function foldIntoOther(other: Series, folded: readonly Series[], plan: Fl
       into[2 * G + j] = (into[2 * G + j] as number) + (g.buf[2 * G + j] as number);
       into[2 * G + C + j] = (into[2 * G + C + j] as number) + (g.buf[2 * G + C + j] as number);
     }
+    for (let h = 0; h < other.hists.length; h++) (other.hists[h] as SeriesHistogram).addDeltaOf(g.hists[h] as SeriesHistogram);
+    if (other.states && g.states) for (let i = 0; i < other.states.length; i++) other.states[i] = (other.states[i] as number) + (g.states[i] as number);
   }
-  applyDeltas(into, G, C);
+  applySeries(other, G, C);
 }
 
 /** Per flow family id, how many of the folded series had a value: what `sockscope_series_dropped` reports. */
@@ -136,5 +171,14 @@ export function countDropped(folded: readonly Series[], plan: FlowPlan): Map<str
   plan.gauges.forEach((e, j) => m.set(e.id, folded.filter((g) => (g.buf[G + j] as number) > 0).length));
   plan.counters.forEach((e, j) => m.set(e.id, folded.filter((g) => (g.buf[2 * G + C + j] as number) > 0).length));
   m.set('flow_sockets', folded.length);
+  // lifecycle families: opened and closed have a sample for every series, failures and durations when they had one
+  const { events, hists } = plan;
+  const had = (j: number) => (g: Series) => j >= 0 && (g.buf[2 * G + C + j] as number) > 0;
+  for (const e of plan.lifecycle) {
+    if (e.aggregate === 'connections_opened' || e.aggregate === 'connections_closed') m.set(e.id, folded.length);
+    else if (e.aggregate === 'connect_failures') m.set(e.id, folded.filter((g) => had(events.refused)(g) || had(events.timeout)(g)).length);
+    else if (e.aggregate === 'connection_duration') m.set(e.id, folded.filter((g) => (g.hists[hists.duration] as SeriesHistogram).deltaCount > 0).length);
+  }
+  if (hists.rtt >= 0 && plan.histogram) m.set(plan.histogram.entry.id, folded.filter((g) => (g.hists[hists.rtt] as SeriesHistogram).deltaCount > 0).length);
   return m;
 }

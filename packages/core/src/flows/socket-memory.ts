@@ -8,11 +8,17 @@ export class SocketMemo {
   gen: number;
   /** Where its last value of each counter lives in the shared {@link CounterSlots} (-1 without counters). */
   readonly slot: number;
-  /** The series it folded into last time, and what that choice depended on. */
-  private series: Series | undefined = undefined;
-  private process: SocketRecord['process'] = undefined;
-  private container: SocketRecord['container'] = undefined;
-  private inbound = false;
+  /** The series it folded into last time, and what that choice depended on (read them, do not set them: {@link remember}). */
+  series: Series | undefined = undefined;
+  process: SocketRecord['process'] = undefined;
+  container: SocketRecord['container'] = undefined;
+  inbound = false;
+  /** Timestamp of the collection that first saw it alive, ms (NaN: never seen alive). */
+  firstSeenAt = NaN;
+  /** The RTT histogram window it was last observed in (`flows.histogram_interval`). */
+  window = -Infinity;
+  /** Seen alive in a state past the handshake (not SYN_SENT): its connect succeeded. */
+  established = false;
 
   constructor(gen: number, slot: number) {
     this.gen = gen;
@@ -96,6 +102,22 @@ export class SocketMemos {
     }
     memo.gen = gen;
     return memo;
+  }
+
+  /** Forgets one socket at once (it closed), giving its counter slot back. */
+  forget(s: SocketRecord, memo: SocketMemo): void {
+    const sockets = this.perNamespace && s.netns !== undefined ? this.spaces.get(s.netns) : this.one;
+    if (sockets?.get(idOf(s)) !== memo) return;
+    sockets.delete(idOf(s));
+    if (memo.slot >= 0) this.slots?.release(memo.slot);
+    if (sockets !== this.one && sockets.size === 0) this.spaces.delete(s.netns);
+  }
+
+  /** How many sockets are remembered (for tests and the memory bound). */
+  get size(): number {
+    let n = 0;
+    for (const sockets of this.spaces.values()) n += sockets.size;
+    return n;
   }
 
   /** Forgets every socket last seen before collection `oldest`, giving its counter slot back. */

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -47,5 +48,38 @@ describe('promtool on the fleet map rules (issue 21)', () => {
     const groups = (parseYaml(readFileSync(join(EXAMPLES, 'rules/fleet.yml'), 'utf8')) as { groups: { name: string; limit?: number }[] }).groups;
     expect(groups.length).toBeGreaterThan(0);
     for (const g of groups) expect(g.limit, g.name).toBeGreaterThan(0);
+  });
+});
+
+describe('the fleet map over OTLP (examples/otel-collector, issue 21)', () => {
+  const OTEL = fileURLToPath(new URL('../../../../examples/otel-collector/', import.meta.url));
+  const GENERATOR = fileURLToPath(new URL('../../../../scripts/fleet/otlp-rules.mjs', import.meta.url));
+
+  it('fleet-otlp.yml and its test are what scripts/fleet/otlp-rules.mjs makes of rules/fleet.yml and its test', () => {
+    const out = mkdtempSync(join(tmpdir(), 'sockscope-fleet-otlp-'));
+    try {
+      execFileSync(process.execPath, [GENERATOR, out]);
+      for (const f of ['fleet-otlp.yml', 'tests/fleet-otlp.test.yml']) expect(readFileSync(join(out, f), 'utf8'), f).toBe(readFileSync(join(OTEL, f), 'utf8'));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('otel-collector.yaml (no collector binary here: what can be checked without one): the metrics pipeline names only defined components, ends in prometheusremotewrite, and makes resource attributes labels (host_name, the rules\' instance)', () => {
+    type Section = Record<string, Record<string, unknown> | null>;
+    const c = parseYaml(readFileSync(join(OTEL, 'otel-collector.yaml'), 'utf8')) as { receivers: Section; processors: Section; exporters: Section; service: { pipelines: { metrics: { receivers: string[]; processors: string[]; exporters: string[] } } } };
+    const p = c.service.pipelines.metrics;
+    const undefinedOnes = [...p.receivers.filter((r) => !(r in c.receivers)), ...p.processors.filter((r) => !(r in c.processors)), ...p.exporters.filter((r) => !(r in c.exporters))];
+    expect(undefinedOnes).toEqual([]);
+    expect(p.exporters).toContain('prometheusremotewrite');
+    const rw = c.exporters.prometheusremotewrite as { endpoint: string; resource_to_telemetry_conversion: { enabled: boolean } };
+    expect(rw.endpoint).toMatch(/\/api\/v1\/write$/);
+    expect(rw.resource_to_telemetry_conversion.enabled).toBe(true);
+  });
+
+  it('promtool: the OTLP-named rules check and pass the same unit test on OTLP-named series', () => {
+    const run = (...args: string[]) => execFileSync('promtool', args, { cwd: OTEL, encoding: 'utf8' });
+    expect(run('check', 'rules', 'fleet-otlp.yml')).toContain('SUCCESS: 13 rules found');
+    expect(run('test', 'rules', 'tests/fleet-otlp.test.yml')).toMatch(/SUCCESS/);
   });
 });

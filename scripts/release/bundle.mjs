@@ -73,7 +73,8 @@ export async function bundle({ root, entry, outfile, format, version, revision }
     format,
     minifyWhitespace: true,
     minifySyntax: true,
-    keepNames: true,
+    // no keepNames: its __name() calls would break the functions workers run from their source text
+    keepNames: false,
     legalComments: 'none',
     sourcemap: false,
     metafile: true,

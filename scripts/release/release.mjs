@@ -87,19 +87,24 @@ function nodeRuntime(arch) {
   return bin;
 }
 
+/** The koffi version the netlink collector depends on (as installed in the workspace). */
+function koffiVersion() {
+  return readJson(join(ROOT, 'packages/collector-linux-netlink/node_modules/koffi/package.json')).version;
+}
+
 /** koffi's native module for `arch` (glibc), from its per-platform npm package in the workspace. */
 function koffiNative(arch) {
   const store = join(ROOT, 'node_modules/.pnpm');
-  const koffiVersion = readJson(join(ROOT, 'packages/collector-linux-netlink/node_modules/koffi/package.json')).version;
-  const file = join(store, `@koromix+koffi-linux-${arch}@${koffiVersion}/node_modules/@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`);
+  const version = koffiVersion();
+  const file = join(store, `@koromix+koffi-linux-${arch}@${version}/node_modules/@koromix/koffi-linux-${arch}/linux_${arch}/koffi.node`);
   if (existsSync(file)) return file;
   // pnpm installs only this machine's: fetch the other arch's package from the registry
-  const dir = join(CACHE, `koffi-linux-${arch}-${koffiVersion}`);
+  const dir = join(CACHE, `koffi-linux-${arch}-${version}`);
   const cached = join(dir, `package/linux_${arch}/koffi.node`);
   if (existsSync(cached)) return cached;
   mkdirSync(dir, { recursive: true });
-  log(`fetching @koromix/koffi-linux-${arch}@${koffiVersion} from the npm registry (build time only)`);
-  const tgz = run('npm', ['pack', `@koromix/koffi-linux-${arch}@${koffiVersion}`, '--silent', '--pack-destination', dir]).trim().split('\n').pop();
+  log(`fetching @koromix/koffi-linux-${arch}@${version} from the npm registry (build time only)`);
+  const tgz = run('npm', ['pack', `@koromix/koffi-linux-${arch}@${version}`, '--silent', '--pack-destination', dir]).trim().split('\n').pop();
   run('tar', ['-xzf', join(dir, tgz), '-C', dir]);
   if (!existsSync(cached)) throw new Error(`@koromix/koffi-linux-${arch} has no linux_${arch}/koffi.node`);
   return cached;
@@ -127,7 +132,8 @@ exec "$here/lib/node" --max-semi-space-size=4 --single-threaded-gc "$here/lib/so
 /**
  * The executable directory: `sockscope` (a POSIX sh launcher), `lib/node` (the official Node
  * runtime, symbols stripped), `lib/sockscope.mjs` (the bundle), `lib/koffi.node`,
- * `lib/node_modules/bcryptjs`, `lib/web/` (the connections page's files), LICENSE; and its .tar.gz.
+ * `lib/node_modules/koffi` (a stand-in package for it), `lib/node_modules/bcryptjs`, `lib/web/` (the
+ * connections page's files), LICENSE; and its .tar.gz.
  */
 async function buildBinary({ version, revision, arch }) {
   const dir = binaryDir(version, arch);
@@ -146,6 +152,11 @@ async function buildBinary({ version, revision, arch }) {
   }
   chmodSync(node, 0o755);
   copyFileSync(koffiNative(arch), join(dir, 'lib/koffi.node'));
+  // code that resolves koffi at run time (the netlink destroy-event worker loads it by path in its
+  // thread) finds this stand-in package, which is the native module beside the bundle
+  mkdirSync(join(dir, 'lib/node_modules/koffi'), { recursive: true });
+  writeFileSync(join(dir, 'lib/node_modules/koffi/package.json'), `${JSON.stringify({ name: 'koffi', version: koffiVersion(), main: 'index.cjs', description: "sockscope release: koffi's native module beside the bundle (lib/koffi.node)" }, null, 2)}\n`);
+  writeFileSync(join(dir, 'lib/node_modules/koffi/index.cjs'), "'use strict';\nmodule.exports = require('../../koffi.node');\n");
   const bcrypt = dirname(join(ROOT, 'apps/exporter/node_modules/bcryptjs/package.json'));
   cpSync(bcrypt, join(dir, 'lib/node_modules/bcryptjs'), { recursive: true, dereference: true, filter: (src) => !/\.(md|ts|map)$/.test(src) || src.endsWith('LICENSE') });
   const webAssets = join(ROOT, 'packages/web/dist/assets');
@@ -179,6 +190,9 @@ async function buildSea({ version, revision, arch }) {
   run('npx', ['--yes', 'postject@1.0.0-alpha.6', exe, 'NODE_SEA_BLOB', join(work, 'sea.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'ignore'] });
   chmodSync(exe, 0o755);
   copyFileSync(koffiNative(arch), join(dir, 'koffi.node'));
+  mkdirSync(join(dir, 'node_modules/koffi'), { recursive: true });
+  writeFileSync(join(dir, 'node_modules/koffi/package.json'), `${JSON.stringify({ name: 'koffi', version: koffiVersion(), main: 'index.cjs' })}\n`);
+  writeFileSync(join(dir, 'node_modules/koffi/index.cjs'), "'use strict';\nmodule.exports = require('../../koffi.node');\n");
   if (existsSync(join(ROOT, 'packages/web/package.json'))) cpSync(join(ROOT, 'packages/web/dist/assets'), join(dir, 'web'), { recursive: true });
   const tgz = `${dir}.tar.gz`;
   run('tar', ['--owner=0', '--group=0', '--numeric-owner', '-czf', tgz, '-C', OUT, relative(OUT, dir)]);

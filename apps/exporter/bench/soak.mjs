@@ -14,7 +14,7 @@ import { progress, sleep } from './lib/measure.mjs';
 import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
 import { soakConfig } from './lib/configs.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
-import { lifecycleDelta, lifecycleExpected, lifecycleTotals, soakMarkdown, soakText, summarizeSoak } from './lib/soak-report.mjs';
+import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, soakMarkdown, soakText, summarizeSoak } from './lib/soak-report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SPEC = {
@@ -50,20 +50,28 @@ async function main(argv) {
     progress(`opening ${opts.connections} connections`);
     await pool.grow(opts.connections);
     await pool.churn(opts.churn);
+    // every lifecycle series seen in any scrape (see createLifecycleMemory)
+    const memory = createLifecycleMemory();
     if (opts.settle > 0) {
       progress(`settling for ${opts.settle} s (churn and scrapes, not measured)`);
-      await scrapeLoop(exporter, opts.settle, opts.interval * 1000, 'settle');
+      await scrapeLoop(exporter, opts.settle, opts.interval * 1000, 'settle', memory);
     }
     const machine = machineInfo();
     const seconds = opts.minutes * 60;
     const closedBefore = await closedSoFar(pool);
-    // lifecycle totals (issue 18): the agent's counters around the measured window, and the holders'
+    // lifecycle totals (issue 18): the agent's counters around the measured window, and the
+    // holders', both read while the churn pauses (a close during a scrape would be on one side
+    // of the line for the holders and on the other for the agent)
+    await pool.churn(0);
+    await sleep(1000);
     const holdersBefore = await holderTotals(pool);
-    const lifecycleBefore = lifecycleTotals((await scrape(exporter.url, 30_000)).text);
-    const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000, 'soak');
+    memory.observe((await scrape(exporter.url, 120_000)).text);
+    const lifecycleBefore = memory.totals();
+    await pool.churn(opts.churn);
+    const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000, 'soak', memory);
     const closed = (await closedSoFar(pool)) - closedBefore;
     await pool.churn(0);
-    const lifecycle = await lifecycleAfter(exporter, pool, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length);
+    const lifecycle = await lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length);
     const result = {
       machine,
       loadavgEnd: machineInfo().loadavg,
@@ -110,18 +118,19 @@ async function holderTotals(pool) {
  * window's scrapes and this last one, not reused) means the previous connection was closed, both
  * of its ends in the bench's namespace.
  */
-async function lifecycleAfter(exporter, pool, holdersBefore, lifecycleBefore, newConnections) {
+async function lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, newConnections) {
   await sleep(1000);
   const holders = await holderTotals(pool);
   const churner = Object.fromEntries(Object.entries(holders).map(([k, v]) => [k, v - holdersBefore[k]]));
-  const last = await scrape(exporter.url, 30_000);
+  const last = await scrape(exporter.url, 120_000);
   const httpConnections = newConnections + (last.reused ? 0 : 1);
-  const agent = lifecycleDelta(lifecycleBefore, lifecycleTotals(last.text));
+  memory.observe(last.text);
+  const agent = lifecycleDelta(lifecycleBefore, memory.totals());
   return { churner, httpConnections, expected: lifecycleExpected(churner, httpConnections), agent };
 }
 
 /** Scrapes every `intervalMs` for `seconds`, sampling the agent's RSS after each scrape. */
-async function scrapeLoop(exporter, seconds, intervalMs, phase) {
+async function scrapeLoop(exporter, seconds, intervalMs, phase, memory) {
   const samples = [];
   let failed = 0;
   let late = 0;
@@ -140,15 +149,16 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase) {
       if (failed > 10 && failed > samples.length / 10) throw new BenchError(`too many failed scrapes (${failed}); the agent's log:\n${exporter.log()}`);
       continue;
     }
-    let memory;
+    memory?.observe(r.text);
+    let rss;
     try {
-      memory = memoryOf(exporter.pid);
+      rss = memoryOf(exporter.pid);
     } catch {
       throw new BenchError(`the agent exited during the soak; its log:\n${exporter.log()}`);
     }
     const t = (performance.now() - start) / 1000;
-    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: memory.rssMb, collectorMs: r.durations, reused: r.reused });
-    if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${memory.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
+    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: rss.rssMb, collectorMs: r.durations, reused: r.reused });
+    if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${rss.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
   }
   return { samples, failed, late };
 }

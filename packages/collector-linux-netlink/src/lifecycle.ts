@@ -55,8 +55,9 @@ export async function createLifecycle(
   let key = keyOf(targets);
   let source: DestroyEventSource = await open(targets);
   source.start();
-  // the counters of sources already replaced, so the families stay monotonic
-  const retired = { received: 0, dropped: 0, enobufs: 0 };
+  // closed records handed to the collections; the drops and ENOBUFS of sources already replaced
+  let handed = 0;
+  const retired = { dropped: 0, enobufs: 0 };
   // what a replaced source read last, for the next drain
   let carried: LifecycleDrain = { records: [], warnings: [] };
   // cookies the replaced source handed over: the new one, subscribed meanwhile, may hear them again
@@ -72,7 +73,7 @@ export async function createLifecycle(
       otel: { name: otel, unit },
     });
     return [
-      family('sockscope_lifecycle_events_received_total', 'Socket-destroy events read from the kernel (sock_diag destroy groups), closed sockets handed to the pipeline or dropped.', retired.received + s.received, 'sockscope.lifecycle.events.received', '{event}'),
+      family('sockscope_lifecycle_events_received_total', 'Socket-destroy events (sock_diag destroy groups) handed to the pipeline as closed sockets; with the dropped ones, every event the kernel delivered.', handed, 'sockscope.lifecycle.events.received', '{event}'),
       family('sockscope_lifecycle_events_dropped_total', 'Socket-destroy events dropped by the agent\'s bounds (destroy_max_buffered, or the reader thread ahead of the main thread): their last deltas are lost.', retired.dropped + s.dropped, 'sockscope.lifecycle.events.dropped', '{event}'),
       family('sockscope_lifecycle_enobufs_total', 'Times the kernel dropped socket-destroy events it could not queue (recv() returned ENOBUFS; how many were lost it does not say): raise destroy_rcvbuf.', retired.enobufs + s.enobufs, 'sockscope.lifecycle.enobufs', '{error}'),
     ];
@@ -89,7 +90,6 @@ export async function createLifecycle(
       await old.close();
       const last = old.drain();
       const s = old.stats();
-      retired.received += s.received;
       retired.dropped += s.dropped;
       retired.enobufs += s.enobufs;
       carried = { records: [...carried.records, ...last.records], warnings: [...carried.warnings, ...own(last.warnings)] };
@@ -101,6 +101,7 @@ export async function createLifecycle(
       overlap = new Set();
       const out: LifecycleDrain = { records: carried.records.length > 0 ? [...carried.records, ...fresh] : fresh, warnings: [...carried.warnings, ...own(now.warnings)] };
       carried = { records: [], warnings: [] };
+      handed += out.records.length;
       return out;
     },
     families,

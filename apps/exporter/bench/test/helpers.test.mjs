@@ -6,7 +6,7 @@ import { BenchError, parseFlags } from '../lib/flags.mjs';
 import { median, summarize } from '../lib/measure.mjs';
 import { collectorDurations, countSeries } from '../lib/agents.mjs';
 import { evaluateGoals } from '../lib/goals.mjs';
-import { lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, summarizeSoak } from '../lib/soak-report.mjs';
+import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, summarizeSoak } from '../lib/soak-report.mjs';
 
 const SPEC = {
   sizes: { kind: 'ints', default: [1000], max: 50_000 },
@@ -103,7 +103,20 @@ test('soak lifecycle: totals summed by direction and reason, deltas, what the ch
   const expected = lifecycleExpected(churner, 10);
   assert.deepEqual(expected, { destroyEvents: 1000, closedInbound: 500, closedOutbound: 500 });
   const lines = lifecycleText({ churner, httpConnections: 10, expected, agent: delta });
-  assert.match(lines[1], /received 1000 vs 1000 expected \(\+0, \+0\.0%\); dropped 0, ENOBUFS 0/);
-  assert.match(lines[2], /inbound 500 vs 500 \(\+0, \+0\.0%\), outbound 500 vs 500/);
+  assert.match(lines[1], /handed to the pipeline 1000 \+ dropped \(counted\) 0 = 1000 vs 1000 closed \(\+0, \+0\.0%\); ENOBUFS 0/);
+  assert.match(lines[2], /closed_total: 1000 vs 1000 \(\+0, \+0\.0%\): inbound 500 vs 500 \(\+0, \+0\.0%\), outbound 500 vs 500/);
+  // raw_endpoint: no direction label, the total only
+  assert.match(lifecycleText({ churner, httpConnections: 10, expected, agent: { ...delta, closedBy: undefined } })[2], /closed_total: 1000 vs 1000 \(\+0, \+0\.0%\); opened/);
   assert.match(lifecycleText({ churner, httpConnections: 10, expected, agent: { ...delta, closed: null } })[2], /not published by this build/);
+});
+
+test('soak lifecycle memory: a series missing from one scrape keeps its last value in the totals', () => {
+  const memory = createLifecycleMemory();
+  memory.observe('sockscope_tcp_connections_closed_total{direction="outbound",process=""} 2758\nsockscope_tcp_connections_closed_total{direction="outbound",process="holder"} 10');
+  // a collection in which nothing of the unowned series closed: it is not published
+  memory.observe('sockscope_tcp_connections_closed_total{direction="outbound",process="holder"} 12');
+  const before = memory.totals();
+  assert.equal(before.closed, 2770);
+  memory.observe('sockscope_tcp_connections_closed_total{direction="outbound",process=""} 2800\nsockscope_tcp_connections_closed_total{direction="outbound",process="holder"} 20');
+  assert.deepEqual(lifecycleDelta(before, memory.totals()).closedBy, { outbound: 50 });
 });

@@ -87,6 +87,26 @@ describe('config errors name the path', () => {
     ]);
   });
 
+  it('checks the lifecycle and histogram options of issue 18, each in one line', () => {
+    const err = (() => {
+      try {
+        resolveFlowsConfig({ duration_buckets: [1, 0.5], histogram_interval: '10 parsecs', rtt_histogram_by: 'service', state_label: 'yes' } as never);
+      } catch (e) {
+        return e as SockscopeError;
+      }
+      throw new Error('resolveFlowsConfig accepted a broken section');
+    })();
+    expect(err.details).toEqual(
+      expect.arrayContaining([
+        'flows.duration_buckets[1]: bounds must be strictly ascending (0.5 follows 1)',
+        expect.stringMatching(/^flows\.histogram_interval: /),
+        expect.stringMatching(/^flows\.rtt_histogram_by: .*none.*strategy/),
+        expect.stringMatching(/^flows\.state_label: /),
+      ]),
+    );
+    expect(resolveFlowsConfig({ histogram_interval: 0, rtt_histogram_by: 'strategy', duration_buckets: [0.5, 1] })).toMatchObject({ histogram_interval: 0, rtt_histogram_by: 'strategy', duration_buckets: [0.5, 1] });
+  });
+
   it('validateFlowsConfig takes the path prefix of the caller', () => {
     expect(validateFlowsConfig({ selection: { include: { networks: ['nope'] }, exclude: {}, host_ttl: '5m' } }, 'profiles.edge.flows')).toEqual([
       'profiles.edge.flows.selection.include.networks[0]: invalid CIDR network: "nope" is not an IPv4 or IPv6 address or network',

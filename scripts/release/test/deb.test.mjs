@@ -97,7 +97,8 @@ describe(`sockscope_${VERSION}_${ARCH}.deb`, () => {
       const agent = await startAgent('setpriv', ['--reuid=sockscope', '--regid=sockscope', '--init-groups', '--inh-caps=+sys_ptrace,+dac_read_search', '--ambient-caps=+sys_ptrace,+dac_read_search', '--', 'sockscope', '--config=/etc/sockscope/sockscope.yml', '--web.config.file=/etc/sockscope/web.yml'], { cwd: '/' });
       try {
         const { health } = await scrapeChecks(assert, agent.port);
-        assert.deepEqual(health.notices ?? [], [], JSON.stringify(health.notices));
+        // the two capabilities are enough: no notice names a missing one (host notices may stand)
+        assert.deepEqual((health.notices ?? []).filter((n) => /CAP_|capabilit/i.test(n)), [], JSON.stringify(health.notices));
       } finally {
         await agent.stop();
       }

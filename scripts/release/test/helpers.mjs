@@ -71,6 +71,9 @@ export async function startAgent(cmd, args = [], opts = {}) {
   };
 }
 
+/** What a notice says when a part of the agent itself failed (not the host). */
+export const PACKAGING_BROKE = /Cannot find module|is not defined|is not a function|worker thread failed|could not start|ERR_MODULE|ERR_DLOPEN|internal error/i;
+
 /** The checks every installed form passes: /metrics has the build info of this release and the socket families, /health says ok. */
 export async function scrapeChecks(assert, port) {
   const metrics = await get(port, '/metrics');
@@ -87,8 +90,10 @@ export async function scrapeChecks(assert, port) {
   assert.equal(body.status, 'ok');
   assert.equal(body.version, VERSION);
   assert.ok(body.collectors.some((c) => c.name === 'linux-netlink' && c.success), 'the netlink collector (koffi) ran');
-  // run as root (or with the unit's capabilities) nothing is missing: a notice here is a part of
-  // the agent the packaging broke (the destroy-event worker once could not find koffi)
-  assert.deepEqual(body.notices ?? [], [], JSON.stringify(body.notices));
+  // run as root (or with the unit's capabilities) no part of the agent may be off for a reason of
+  // its own: such a notice is something the packaging broke (the destroy-event worker once could
+  // not find koffi, the fd-scan worker's source once called a helper the bundle did not give it).
+  // Notices about the host (a container runtime's state missing) depend on the machine and pass.
+  assert.deepEqual((body.notices ?? []).filter((n) => PACKAGING_BROKE.test(n)), [], JSON.stringify(body.notices));
   return { metrics: metrics.text, health: body };
 }

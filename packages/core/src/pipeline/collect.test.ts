@@ -151,6 +151,71 @@ describe('collect', () => {
     expect(snap.socketCount).toBe(3);
   });
 
+  it('drains the records that waited for the enrichers in slices, yielding to the event loop', async () => {
+    let turns = 0;
+    let counting = true;
+    const tick = (): void => void (counting && (turns++, setImmediate(tick)));
+    setImmediate(tick);
+    let streamed!: () => void;
+    const started = new Promise<void>((resolve) => (streamed = resolve));
+    const many: Collector = {
+      stream: async (_signal, visit) => {
+        for (let i = 1; i <= 200_000; i++) visit(rec(80, 'ESTABLISHED', BigInt(i)));
+        streamed();
+        return {};
+      },
+      close: async () => {},
+    };
+    const late: Enricher = { prepare: async () => (await started, { enrich: () => {}, finish: () => ({}) }), close: async () => {} };
+    let first = -1;
+    let last = -1;
+    const fold: Fold<number> = { begin: () => {}, add: () => void ((first = first < 0 ? turns : first), (last = turns)), end: () => 0 };
+    const snap = await collect([{ name: 'nl', collector: many, timeoutMs: 10_000 }], [{ name: 'late', enricher: late, timeoutMs: 10_000 }], { f: fold });
+    counting = false;
+    expect(snap.socketCount).toBe(200_000);
+    expect(last - first).toBeGreaterThan(0); // the event loop turned while the 200k waiting records were folded
+  });
+
+  it('keeps the waiting queue short once the enrichers are prepared, even when the collector parses faster than records are folded', async () => {
+    let produced = 0;
+    let folded = 0;
+    let longest = 0;
+    let streamed!: () => void;
+    const started = new Promise<void>((resolve) => (streamed = resolve));
+    const fast: Collector = {
+      // a dump-like collector: 4 ms slices of cheap parsing, then a turn of the event loop
+      stream: async (_signal, visit) => {
+        let sliceStart = performance.now();
+        for (let i = 1; i <= 20_000; i++) {
+          visit(rec(80, 'ESTABLISHED', BigInt(i)));
+          produced++;
+          longest = Math.max(longest, produced - folded);
+          if (i === 1000) streamed();
+          if (performance.now() - sliceStart > 4) {
+            await new Promise((r) => setImmediate(r));
+            sliceStart = performance.now();
+          }
+        }
+        return {};
+      },
+      close: async () => {},
+    };
+    const late: Enricher = { prepare: async () => (await started, { enrich: () => {}, finish: () => ({}) }), close: async () => {} };
+    const slow: Fold<number> = {
+      begin: () => {},
+      add: () => {
+        const until = performance.now() + 0.02; // folding costs more than parsing
+        while (performance.now() < until);
+        folded++;
+      },
+      end: () => folded,
+    };
+    const snap = await collect([{ name: 'nl', collector: fast, timeoutMs: 60_000 }], [{ name: 'late', enricher: late, timeoutMs: 60_000 }], { f: slow });
+    expect(snap.socketCount).toBe(20_000);
+    // before, the queue grew to most of the table while the collector read (every record kept alive)
+    expect(longest).toBeLessThan(5000);
+  });
+
   it('buffered (streaming: off): reads everything, then prepares the enrichers and replays listeners first', async () => {
     const log: string[] = [];
     // the listener comes last from this collector: the replay must still fold it first

@@ -8,8 +8,12 @@ import type { MetricFamily } from '../types/family.js';
 import type { HostStats } from '../types/host.js';
 import type { Collection, CollectorStatus } from '../types/snapshot.js';
 import type { SocketRecord } from '../types/socket.js';
+import { TimeSlice } from '../util/time-slice.js';
 import { mergeHost } from './merge-host.js';
 import { withTimeout } from './timeout.js';
+
+/** Records that waited for the enrichers are drained in slices of this many ms, yielding between. */
+const DRAIN_SLICE_MS = 4;
 
 /** A named collector instance with its own timeout. */
 export interface NamedCollector {
@@ -87,7 +91,19 @@ export async function collect<F extends Folds>(
   // Streaming: the enrichers prepare while the collectors already read (a process enricher's fd
   // scan beside the netlink dump); a record that arrives before every enricher is prepared waits
   // here, in order, and goes through once they are.
-  let early: SocketRecord[] | undefined = buffered ? undefined : [];
+  let early: (SocketRecord | undefined)[] | undefined = buffered ? undefined : [];
+  let head = 0;
+  let ready = false;
+  // Passes up to `max` waiting records, oldest first; once none waits, records go straight through.
+  const drain = (max: number): void => {
+    const q = early as (SocketRecord | undefined)[];
+    for (; max > 0 && head < q.length; max--) {
+      const s = q[head] as SocketRecord;
+      q[head++] = undefined; // let it go as soon as it is folded
+      pass(s);
+    }
+    if (head === q.length) early = undefined;
+  };
   const pass = (s: SocketRecord): void => {
     for (const { p, run } of running) {
       try {
@@ -102,16 +118,28 @@ export async function collect<F extends Folds>(
   const visit: SocketVisitor = buffered
     ? (s) => void (open && buffered.push(s))
     : // a collector that ignored its abort signal may still call back after the collection ended
-      (s) => void (open && (early ? early.push(s) : pass(s)));
+      (s) => {
+        if (!open) return;
+        if (!early) return pass(s);
+        early.push(s);
+        // once prepared, each new record also passes a few waiting ones inside the collector's own
+        // time slice, so the queue shrinks while the collector reads (it parses faster than
+        // records are enriched and folded: left to the drain below alone, it would grow to the table)
+        if (ready) drain(4);
+      };
   for (const f of sinks) f.begin(timestamp);
   const preparing = buffered
     ? undefined
-    : prepareAll(enrichers).then((p) => {
+    : prepareAll(enrichers).then(async (p) => {
         prepared = p;
         running = runnable(p);
-        const waiting = early ?? [];
-        early = undefined;
-        for (const s of waiting) pass(s);
+        ready = true;
+        // and between the collector's slices (after it is done: to the end), in slices of our own
+        const slice = new TimeSlice(DRAIN_SLICE_MS);
+        while (early) {
+          drain(64);
+          if (early && slice.due()) await slice.next();
+        }
       });
   let results: Ran[];
   try {

@@ -3,7 +3,7 @@ import type { SourceReader } from '../catalog/source.js';
 import type { MetricCatalogEntry } from '../catalog/types.js';
 import type { HistogramSample, MetricFamily, Sample } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
-import { CumulativeHistogram, type SeriesHistogram } from './histogram.js';
+import { CumulativeHistogram } from './histogram.js';
 import { OwnerInfo } from './info.js';
 import type { FlowPlan } from './plan.js';
 import type { Series } from './series.js';
@@ -171,8 +171,8 @@ export class Aggregates {
       // flows.rtt_histogram_by: strategy — one histogram per series (the cap's `other` included)
       const histograms: HistogramSample[] = [];
       for (const g of rttSeries) {
-        const h = g.hists[rttSlot] as SeriesHistogram;
-        if (h.totalCount > 0) histograms.push(h.sample(g.labels));
+        const h = g.hists[rttSlot];
+        if (h !== undefined && h.totalCount > 0) histograms.push(h.sample(g.labels));
       }
       out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms });
     } else if (this.hist && this.plan.histogram) out.push({ ...familyOf(this.plan.histogram.entry, compat), histograms: [this.hist.sample()] });

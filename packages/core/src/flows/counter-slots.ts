@@ -55,9 +55,11 @@ export class CounterSlots {
   addDeltas(s: SocketRecord, slot: number, buf: Float64Array): void {
     const last = this.pool;
     const C = this.stride;
+    const W = this.width;
     const base = this.offset;
-    for (let j = 0, at = slot * this.width; j < this.width; j++, at++) {
-      const v = (this.readers[j] as SourceReader)(s);
+    const readers = this.readers;
+    for (let j = 0, at = slot * W; j < W; j++, at++) {
+      const v = (readers[j] as SourceReader)(s);
       if (v === undefined) continue;
       const prev = last[at] as number;
       const d = prev !== prev || v < prev ? v : v - prev;

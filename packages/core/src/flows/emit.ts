@@ -1,6 +1,5 @@
 import type { HistogramSample, MetricFamily, Sample } from '../types/family.js';
 import { familyOf, STATES } from './aggregates.js';
-import type { SeriesHistogram } from './histogram.js';
 import type { FlowPlan } from './plan.js';
 import { gaugeValue, type Series } from './series.js';
 
@@ -32,8 +31,8 @@ export function emitFlowFamilies(plan: FlowPlan, kept: readonly Series[], other:
       const h = plan.hists.duration;
       const histograms: HistogramSample[] = [];
       for (const g of all) {
-        const hist = g.hists[h] as SeriesHistogram;
-        if (hist.totalCount > 0) histograms.push(hist.sample(g.labels));
+        const hist = g.hists[h];
+        if (hist !== undefined && hist.totalCount > 0) histograms.push(hist.sample(g.labels));
       }
       out.push({ ...familyOf(e, compat), histograms });
       continue;

@@ -10,7 +10,6 @@ import { CapSeats } from './cap.js';
 import { CounterSlots } from './counter-slots.js';
 import { emitFlowFamilies } from './emit.js';
 import { createFlowKeyer } from './fold.js';
-import type { SeriesHistogram } from './histogram.js';
 import { planFlows } from './plan.js';
 import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
 import { SeriesTable } from './series-table.js';
@@ -126,6 +125,8 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     notices.push('flows.selection: host names are configured but no resolver was given; they match nothing');
   }
   let gen = 0; // collection number
+  let win = 0; // the RTT histogram's window of the collection open (flows.histogram_interval)
+  const histogram = plan.histogram;
   let open = false;
   let at = 0; // timestamp of the collection open
   // one namespace expected: the first flow's namespace of the collection, until another shows
@@ -138,6 +139,7 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     gen++;
     open = true;
     at = timestamp;
+    win = intervalMs > 0 ? Math.floor(timestamp / intervalMs) : gen;
     selection.tick();
     firstNetns = UNSEEN;
     listen?.fill(0);
@@ -227,7 +229,7 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     if (failure !== undefined) count(g, failure === 'refused' ? events.refused : events.timeout);
     else if (hists.duration >= 0 && memo !== undefined && memo.firstSeenAt === memo.firstSeenAt) {
       const closedAt = s.closedAt as number;
-      (g.hists[hists.duration] as SeriesHistogram).observe(Math.max(0, closedAt - memo.firstSeenAt) / 1000);
+      g.hist(hists.duration).observe(Math.max(0, closedAt - memo.firstSeenAt) / 1000);
     }
     if (memo !== undefined) memos.forget(s, memo);
   };
@@ -278,17 +280,16 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
       memo.firstSeenAt = at;
       count(g, events.opened);
     }
-    if (s.state !== 'SYN_SENT') memo.established = true;
+    if (!memo.established && s.state !== 'SYN_SENT') memo.established = true;
     addGauges(g.buf, s, plan);
     if (slots) slots.addDeltas(s, memo.slot, g.buf);
-    if (plan.histogram) {
-      const w = intervalMs > 0 ? Math.floor(at / intervalMs) : gen;
-      if (memo.window !== w) {
-        memo.window = w;
+    if (histogram !== undefined) {
+      if (memo.window !== win) {
+        memo.window = win;
         if (hists.rtt < 0) aggregates.observe(s);
         else {
-          const v = plan.histogram.read(s);
-          if (v !== undefined) (g.hists[hists.rtt] as SeriesHistogram).observe(v);
+          const v = histogram.read(s);
+          if (v !== undefined) g.hist(hists.rtt).observe(v);
         }
       }
     }

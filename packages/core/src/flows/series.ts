@@ -13,6 +13,8 @@ export interface SeriesExtras {
   states?: number;
 }
 
+const NO_HISTS: Array<SeriesHistogram | undefined> = [];
+
 /** Merge kinds as small integers for the hot loop. */
 export const MERGE = { sum: 0, max: 1, min: 2, mean: 3, last: 4 } as const satisfies Record<MergeKind, number>;
 
@@ -46,8 +48,10 @@ export class Series {
    * which spares most allocations of a steady-state scrape.
    */
   readonly emitted: Array<Sample | undefined>;
-  /** Per-series histograms by slot (see {@link SeriesExtras}); empty when none is on. */
-  readonly hists: readonly SeriesHistogram[];
+  /** Per-series histograms by slot (see {@link SeriesExtras}), made at their first observation ({@link hist}). */
+  readonly hists: Array<SeriesHistogram | undefined>;
+  /** Bounds of each histogram slot. */
+  private readonly histBounds: readonly (readonly number[])[];
   /** Sockets of the collection by state index (`flows.state_label`), undefined when off. */
   readonly states: Float64Array | undefined;
 
@@ -56,11 +60,20 @@ export class Series {
     this.labels = labels;
     this.buf = new Float64Array(2 * g + 3 * c);
     this.emitted = new Array<Sample | undefined>(g + c + 2);
-    this.hists = (extras.histograms ?? []).map((b) => new SeriesHistogram(b));
+    this.histBounds = extras.histograms ?? [];
+    // most series never observe a duration: their histogram is made when they do
+    this.hists = this.histBounds.length > 0 ? new Array<SeriesHistogram | undefined>(this.histBounds.length) : NO_HISTS;
     this.states = extras.states ? new Float64Array(extras.states) : undefined;
   }
 
   private extraLabels: Map<string, Labels> | undefined;
+
+  /** Histogram slot h, made on first use. */
+  hist(h: number): SeriesHistogram {
+    let x = this.hists[h];
+    if (x === undefined) this.hists[h] = x = new SeriesHistogram(this.histBounds[h] as readonly number[]);
+    return x;
+  }
 
   /** Its labels with one more (`state`, `reason`), built once per value. */
   labelsWith(name: string, value: string): Labels {
@@ -86,7 +99,7 @@ export class Series {
     this.count = 0;
     this.score = 0;
     this.buf.fill(0, 0, 2 * g + 2 * c);
-    for (const h of this.hists) h.clearDelta();
+    for (const h of this.hists) h?.clearDelta();
     this.states?.fill(0);
   }
 }
@@ -119,7 +132,7 @@ export function applyDeltas(buf: Float64Array, g: number, c: number): void {
 /** Adds a series' deltas of the collection (counters and histograms) to its totals. */
 export function applySeries(s: Series, g: number, c: number): void {
   applyDeltas(s.buf, g, c);
-  for (const h of s.hists) h.applyDelta();
+  for (const h of s.hists) h?.applyDelta();
 }
 
 /** Folds slot j of `from` (already merged) into `into`: used when a series goes to `other`. */
@@ -157,7 +170,10 @@ export function foldIntoOther(other: Series, folded: readonly Series[], plan: Fl
       into[2 * G + j] = (into[2 * G + j] as number) + (g.buf[2 * G + j] as number);
       into[2 * G + C + j] = (into[2 * G + C + j] as number) + (g.buf[2 * G + C + j] as number);
     }
-    for (let h = 0; h < other.hists.length; h++) (other.hists[h] as SeriesHistogram).addDeltaOf(g.hists[h] as SeriesHistogram);
+    for (let h = 0; h < g.hists.length; h++) {
+      const from = g.hists[h];
+      if (from !== undefined && from.deltaCount > 0) other.hist(h).addDeltaOf(from);
+    }
     if (other.states && g.states) for (let i = 0; i < other.states.length; i++) other.states[i] = (other.states[i] as number) + (g.states[i] as number);
   }
   applySeries(other, G, C);
@@ -177,8 +193,8 @@ export function countDropped(folded: readonly Series[], plan: FlowPlan): Map<str
   for (const e of plan.lifecycle) {
     if (e.aggregate === 'connections_opened' || e.aggregate === 'connections_closed') m.set(e.id, folded.length);
     else if (e.aggregate === 'connect_failures') m.set(e.id, folded.filter((g) => had(events.refused)(g) || had(events.timeout)(g)).length);
-    else if (e.aggregate === 'connection_duration') m.set(e.id, folded.filter((g) => (g.hists[hists.duration] as SeriesHistogram).deltaCount > 0).length);
+    else if (e.aggregate === 'connection_duration') m.set(e.id, folded.filter((g) => (g.hists[hists.duration]?.deltaCount ?? 0) > 0).length);
   }
-  if (hists.rtt >= 0 && plan.histogram) m.set(plan.histogram.entry.id, folded.filter((g) => (g.hists[hists.rtt] as SeriesHistogram).deltaCount > 0).length);
+  if (hists.rtt >= 0 && plan.histogram) m.set(plan.histogram.entry.id, folded.filter((g) => (g.hists[hists.rtt]?.deltaCount ?? 0) > 0).length);
   return m;
 }

@@ -83,7 +83,9 @@ export class CapSeats {
     const room = max - 1;
     const incumbents: Series[] = [];
     const newcomers: Series[] = [];
-    for (const g of active) (this.seated(g) ? incumbents : newcomers).push(g);
+    // a seated series with only closed records this collection (score -1, see metric-fold) has no
+    // live socket: its seat is free, and it competes as a newcomer, below every live one
+    for (const g of active) (this.seated(g) && g.score >= 0 ? incumbents : newcomers).push(g);
     this.seatedIn = gen;
     const holders = incumbents.length > room ? worstOf(incumbents, room) : incumbents;
     const admitted = worstOf(newcomers, room - holders.length);

@@ -267,6 +267,22 @@ describe('the cap and closed records', () => {
     expect(sum(out, 'sockscope_tcp_connections_closed_total', { dst: 'other' })).toBe(2);
     expect(sum(out, 'sockscope_series_dropped', { family: 'sockscope_tcp_connections_closed_total' })).toBe(2);
   });
+
+  it('a seated series whose sockets all closed gives its seat to a live newcomer, however close their RTTs', () => {
+    const fold = createMetricFold({ folding: 'peer', max_series: 2 });
+    const a = outbound(1, '10.5.0.1', 443, { rttUs: 500, bytesAcked: 10n });
+    foldRecords(fold, T0, [a]);
+    // three series over a cap of 2 (one seat and other): the seat is a's no more, and the worst live newcomer takes it
+    const out = foldRecords(fold, T0 + 15_000, [
+      outbound(2, '10.5.0.2', 443, { rttUs: 400, bytesAcked: 7n }),
+      outbound(3, '10.5.0.3', 443, { rttUs: 300, bytesAcked: 5n }),
+      closed(a, T0 + 1000, { bytesAcked: 30n }),
+    ]);
+    expect(samplesOf(out, 'sockscope_tcp_bytes_acked_total').map(({ dst, value }) => ({ dst, value }))).toEqual([
+      { dst: '10.5.0.2', value: 7 },
+      { dst: 'other', value: 20 + 5 },
+    ]);
+  });
 });
 
 describe('flows.state_label', () => {

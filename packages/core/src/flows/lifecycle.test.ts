@@ -4,7 +4,9 @@ import { foldRecords } from '../pipeline/list.js';
 import type { HistogramSample, Labels, MetricFamily } from '../types/family.js';
 import type { SocketRecord, TcpInfo } from '../types/socket.js';
 import { connectFailure, createMetricFold } from './metric-fold.js';
+import { CounterSlots } from './counter-slots.js';
 import { listener, prng, T0, tcpSocket } from './sockets.fixture.js';
+import { SocketMemos, type SocketMemo } from './socket-memory.js';
 
 // Issue 18: closed records (sock_diag destroy events, `closedAt` set, after the collection's live
 // sockets) make the per-flow counters exact and feed the lifecycle families.
@@ -344,5 +346,32 @@ describe('the RTT histogram: split by the folding key, observed once per interva
     const every = createMetricFold({ histogram_interval: 0 });
     for (let t = 0; t < 60_000; t += 2500) count = (rttHist(foldRecords(every, T0 + t, [server(), ...flows]))[0] as HistogramSample).count;
     expect(count).toBe(2 * 24);
+  });
+});
+
+describe('memory: the per-cookie memo holds live sockets only', () => {
+  it('forgets a closed socket at once and gives its counter slot back (SocketMemos)', () => {
+    const memos = new SocketMemos(new CounterSlots([(s) => s.inode], 0), true);
+    const socks = Array.from({ length: 1000 }, (_, i) => accepted(i + 1, {}, { netns: 4026531840 + (i % 3) }));
+    const seen = socks.map((s) => memos.see(s, 1));
+    expect(memos.size).toBe(1000);
+    socks.forEach((s, i) => memos.forget(s, seen[i] as SocketMemo));
+    expect(memos.size).toBe(0);
+    // the slots were given back: new sockets reuse them rather than grow the pool
+    const again = socks.map((s) => memos.see({ ...s, cookie: (s.cookie as bigint) + 10_000n }, 2));
+    expect(Math.max(...again.map((m) => m.slot))).toBe(999);
+  });
+
+  it('a fold under churn: 1,000 sockets opened and closed over 20 rounds, each opened once and counted exactly', () => {
+    const fold = createMetricFold();
+    let opened = 0;
+    for (let c = 0; c < 20; c++) {
+      const live = Array.from({ length: 50 }, (_, i) => accepted(c * 50 + i + 1, { bytesReceived: 10n }));
+      foldRecords(fold, T0 + c * 15_000, [server(), ...live]);
+      const out = foldRecords(fold, T0 + c * 15_000 + 5000, [server(), ...live.map((s) => closed(s, T0 + c * 15_000 + 4000, { bytesReceived: 11n }))]);
+      opened = sum(out, 'sockscope_tcp_connections_opened_total', INBOUND);
+      expect(sum(out, 'sockscope_tcp_bytes_received_total', INBOUND)).toBe((c + 1) * 50 * 11);
+    }
+    expect(opened).toBe(1000);
   });
 });

@@ -52,7 +52,7 @@ describe('privileges and limits', () => {
     expect(r.runs[0]).toEqual({ netns: [], count: 0, warnings: [] });
   });
 
-  it('without CAP_NET_ADMIN, destroy events still run (no capability needed to subscribe on this kernel); a receive buffer above net.core.rmem_max is said once, naming CAP_NET_ADMIN, and collections go on without warnings', () => {
+  it('without CAP_NET_ADMIN, destroy events still run (no capability needed to subscribe on this kernel); a receive buffer above net.core.rmem_max is said once, naming CAP_NET_ADMIN, and collections go on without warnings', { timeout: 60_000 }, () => {
     const drop = ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin', '--'];
     const plain = run(drop, 'collect', {});
     expect(plain.error).toBeUndefined();

@@ -76,6 +76,8 @@ export const SOCKSCOPE_FAMILIES: readonly DocumentedFamily[] = [
       const required = e.aggregate === 'listen_queue' ? ['local_port'] : labels;
       return { name: e.prometheus, labels, required };
     }),
+  // the netlink collector's own destroy-event counters (its README, "Closed sockets in each collection")
+  ...['sockscope_lifecycle_events_received_total', 'sockscope_lifecycle_events_dropped_total', 'sockscope_lifecycle_enobufs_total'].map((name) => ({ name, ...none })),
   { name: 'sockscope_scrape_collector_success', labels: ['collector'], required: ['collector'] },
   { name: 'sockscope_scrape_collector_duration_seconds', labels: ['collector'], required: ['collector'] },
 ];

@@ -197,6 +197,8 @@ export async function readHostAddresses(o: AddressOptions): Promise<{ family: Me
       name: 'sockscope_host_address_info',
       help: 'Always 1: each local address of this host (and, with addresses.namespaces: all, of every network namespace a process is in), with its interface and the agent\'s instance_name (join on address).',
       type: 'gauge',
+      // a host family: left out with node_* when they are off (the prometheus_ss_exporter profile)
+      host: true,
       // no otel mapping: over OTLP it goes out under the derived name, sockscope.host_address_info
       samples: keys.slice(0, o.maxSeries).map((k) => samples.get(k) as Sample),
     },

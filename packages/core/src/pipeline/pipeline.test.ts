@@ -63,6 +63,19 @@ describe('pipeline publishHost', () => {
     expect(await names()).toContain('node_netstat_Tcp_InSegs');
     expect(await names(false)).toEqual(['tcp_rtt', 'own_family', 'sockscope_scrape_collector_success', 'sockscope_scrape_collector_duration_seconds', 'sockscope_build_info']);
   });
+
+  // issue 21: sockscope_host_address_info is a collector's own family that describes the host
+  it('publishHost: false also leaves out a collector family marked host; unmarked ones stay', async () => {
+    const marked: Collector = {
+      stream: async () => ({ families: [{ ...family('sockscope_host_address_info', 1), host: true }, family('own_family', 2)] }),
+      close: async () => {},
+    };
+    const parts = { collectors: [{ name: 'h', collector: marked, timeoutMs: 1000 }], enrichers: [], metrics: none, minIntervalMs: 0 };
+    const names = async (publishHost?: boolean) => (await createPipeline({ ...parts, publishHost }).collect()).families.map((f) => f.name);
+    expect(await names()).toEqual(expect.arrayContaining(['sockscope_host_address_info', 'own_family']));
+    expect(await names(false)).toContain('own_family');
+    expect(await names(false)).not.toContain('sockscope_host_address_info');
+  });
 });
 
 describe('pipeline onCollection', () => {

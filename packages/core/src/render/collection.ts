@@ -15,7 +15,8 @@ export interface RenderOptions {
    * Render the host families (node_exporter's names: interfaces, netstat, sockstat, conntrack,
    * softnet, FreeBSD's TCP states) from the collectors' host stats; default true. The
    * prometheus_ss_exporter profile turns them off: its output is its own families plus
-   * sockscope's self metrics. Families a collector returns itself are rendered either way.
+   * sockscope's self metrics. Families a collector returns itself are rendered either way, but
+   * those it marks `host` (issue 21's `sockscope_host_address_info`) go with the host families.
    */
   host?: boolean;
 }
@@ -27,5 +28,6 @@ export interface RenderOptions {
  */
 export function renderCollection(collection: Collection<MetricFolds>, self: readonly MetricFamily[] = [], options: RenderOptions = {}): MetricFamily[] {
   const host = options.host === false ? [] : renderHostFamilies(collection.host);
-  return [...collection.folds.metrics, ...host, ...collection.families, ...renderCollectorStatus(collection), ...self];
+  const own = options.host === false ? collection.families.filter((f) => f.host !== true) : collection.families;
+  return [...collection.folds.metrics, ...host, ...own, ...renderCollectorStatus(collection), ...self];
 }

@@ -40,6 +40,12 @@ export interface MetricFamily {
   samples?: Sample[];
   /** Series of a histogram family. */
   histograms?: HistogramSample[];
+  /**
+   * A family a collector builds itself that describes the host (`sockscope_host_address_info`):
+   * left out with the host families when a render turns those off (the prometheus_ss_exporter
+   * profile). Absent: rendered either way.
+   */
+  host?: boolean;
 }
 
 /**

@@ -266,6 +266,36 @@ describe.runIf(process.platform === 'linux' && root)('connection lifecycle, live
   });
 });
 
+describe.runIf(process.platform === 'linux' && root)('connection lifecycle without CAP_NET_ADMIN, through the CLI (issue 18)', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockscope-lifecycle-cap-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('one notice naming CAP_NET_ADMIN for a receive buffer above net.core.rmem_max; collections go on and the closed connections are counted', async () => {
+    // on this kernel joining the destroy groups needs no capability; only SO_RCVBUFFORCE does
+    const file = config(dir, 'cap', 'collectors: { linux-netlink: { destroy_rcvbuf: 67108864 } }');
+    const cli = await startCli(['--config', file], { prefix: ['setpriv', '--inh-caps=-net_admin', '--bounding-set=-net_admin', '--'] });
+    const t = await traffic();
+    try {
+      await t.send(`listen ${SERVER} ${PORT + 100}`);
+      const before = await scrape(cli);
+      const { codes } = await t.send(`churn 50 ${SERVER} ${PORT + 100} ${CLIENT} ${CHURN_PORTS}`);
+      expect(codes).toEqual({});
+      await settle();
+      const after = await scrape(cli);
+      await scrape(cli);
+      const closed = (text: string) => sum(text, 'sockscope_tcp_connections_closed_total', { direction: 'inbound', local_port: String(PORT + 100) });
+      expect(closed(after) - closed(before)).toBe(50);
+      const health = JSON.parse((await httpGet(cli.port, '/health')).body) as { notices: string[] };
+      const capability = health.notices.filter((n) => n.includes('CAP_NET_ADMIN'));
+      expect(capability).toHaveLength(1);
+      expect(capability[0]).toMatch(/destroy-event receive buffer is \d+ bytes, not the 67108864 asked: SO_RCVBUFFORCE needs CAP_NET_ADMIN/);
+    } finally {
+      await t.end();
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});
+
 describe.runIf(process.platform === 'linux' && root)('connection lifecycle in a named namespace, live through the CLI (issue 18)', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockscope-lifecycle-ns-'));
   let t: Traffic;

@@ -176,12 +176,12 @@ const outbound = { direction: 'outbound', dst: SERVER, dst_port: String(PORT) };
 // 0.1 s lands in (0.05, 0.75] unless the first sighting's scrape took longer than 0.65 s
 const BUCKETS = [0.05, 0.75, 2, 5];
 
-function config(dir: string, name: string, extra = ''): string {
+function config(dir: string, name: string, extra = '', collection = 'min_interval: 0s'): string {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(
     file,
     [
-      'collection: { min_interval: 0s }',
+      `collection: { ${collection} }`,
       // the scrape's own connection is 127.0.0.1 <-> 127.0.0.1: out of every series below
       `flows: { duration_buckets: [${BUCKETS.join(', ')}], selection: { exclude: { addresses: [127.0.0.1] } } }`,
       extra,
@@ -262,6 +262,23 @@ describe.runIf(process.platform === 'linux' && root)('connection lifecycle, live
       const bucket = (le: string) =>
         sum(after, 'sockscope_tcp_connection_duration_seconds_bucket', { ...side, le }) - sum(before, 'sockscope_tcp_connection_duration_seconds_bucket', { ...side, le });
       expect([...BUCKETS.map(String), '+Inf'].map(bucket), side.direction).toEqual([0, 5, 10, 15, 15]);
+    }
+  });
+});
+
+describe.runIf(process.platform === 'linux' && root)('connection lifecycle with collection.streaming: off, through the CLI (issue 18)', { timeout: 120_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sockscope-lifecycle-buffered-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('buffered collections replay the closed records after the live ones: the same exact counts', async () => {
+    const cli = await startCli(['--config', config(dir, 'buffered', '', 'min_interval: 0s, streaming: off')]);
+    const t = await traffic();
+    try {
+      await t.send(`listen ${SERVER} ${PORT}`);
+      await exactChurn(cli, t);
+    } finally {
+      await t.end();
+      expect(await cli.stop()).toBe(0);
     }
   });
 });

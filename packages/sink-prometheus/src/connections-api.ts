@@ -3,15 +3,18 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import {
+  createProtocolsView,
   errorMessage,
+  hasProtocolCounters,
   isSockscopeError,
   parseConnectionsQuery,
-  queryConnections,
+  streamConnections,
   withCollectionFacts,
   type ConnectionsAnswer,
   type ConnectionsQuery,
   type ConnectionsSnapshot,
   type RenderedSnapshot,
+  type StreamedConnectionsAnswer,
 } from '@sockscope/core';
 import { CONNECTIONS_PAGE, WEB_CSP, webAssets, type WebAsset } from '@sockscope/web';
 import { acceptsGzip } from './negotiate.js';
@@ -41,9 +44,9 @@ export function connectionsSnapshotOf(rendered: RenderedSnapshot): ConnectionsSn
  * The answer as JSON pieces of about {@link PIECE_BYTES}: the head (every key but the rows), then
  * the rows one by one while the text stays within `maxBytes`, then `truncated` — true when the
  * query's `limit` or the byte cap left rows out. A topology answer (its links bounded by `limit`)
- * is one piece.
+ * is one piece. Rows of a streamed answer are made as they are written (one row object at a time).
  */
-export function* answerPieces(answer: ConnectionsAnswer, maxBytes: number): Generator<string> {
+export function* answerPieces(answer: ConnectionsAnswer | StreamedConnectionsAnswer, maxBytes: number): Generator<string> {
   if (!answer.rows) {
     yield `${JSON.stringify(answer)}\n`;
     return;
@@ -55,8 +58,9 @@ export function* answerPieces(answer: ConnectionsAnswer, maxBytes: number): Gene
   // room kept for the end: '],"truncated":false}\n'
   const budget = maxBytes - 24;
   let cut = truncated;
-  for (let i = 0; i < rows.length; i++) {
-    const text = `${i === 0 ? '' : ','}${JSON.stringify(rows[i])}`;
+  let i = 0;
+  for (const row of rows as Iterable<unknown>) {
+    const text = `${i++ === 0 ? '' : ','}${JSON.stringify(row)}`;
     const size = Buffer.byteLength(text);
     if (bytes + size > budget) {
       cut = true;
@@ -109,6 +113,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
  */
 export class ConnectionsEndpoints {
   private assets: ReadonlyMap<string, WebAsset> | undefined;
+  /** `view=protocols`: rates against the previous collection this endpoint answered. */
+  private readonly protocols = createProtocolsView();
 
   constructor(private readonly opts: ConnectionsEndpointOptions) {
     // read (and checked) once at start, so a missing build is said before the first request
@@ -168,6 +174,7 @@ export class ConnectionsEndpoints {
   private async api(req: IncomingMessage, res: ServerResponse, params: URLSearchParams, extra: Record<string, string>): Promise<void> {
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': JSON_TYPE, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...extra }).end(`${JSON.stringify(body)}\n`);
+    if (params.getAll('view').some((v) => v.toLowerCase() === 'protocols')) return this.protocolsView(params, json);
     let query: ConnectionsQuery;
     try {
       query = parseConnectionsQuery(params);
@@ -179,9 +186,9 @@ export class ConnectionsEndpoints {
     if (res.destroyed) return;
     const snapshot = connectionsSnapshotOf(rendered);
     if (!snapshot) return void json(503, { error: 'this agent collects no connections view (the pipeline was built without one)' });
-    let answer: ConnectionsAnswer;
+    let answer: StreamedConnectionsAnswer;
     try {
-      answer = queryConnections(snapshot, query);
+      answer = streamConnections(snapshot, query);
     } catch (err) {
       return void json(500, { error: errorMessage(err) });
     }
@@ -201,5 +208,26 @@ export class ConnectionsEndpoints {
       else await yieldTurn();
     }
     out.end();
+  }
+
+  /**
+   * `view=protocols`: the kernel's TCP and UDP counters per second since the previous collection
+   * this endpoint answered, and the established TCP connections (core's createProtocolsView), from
+   * the host stats of the shared collection — FreeBSD's net.inet.{tcp,udp}.stats and
+   * net.inet.tcp.states, Linux's /proc/net/snmp. It takes no filters.
+   */
+  private async protocolsView(params: URLSearchParams, json: (status: number, body: unknown) => void): Promise<void> {
+    const other = [...new Set(params.keys())].filter((k) => k !== 'view');
+    if (params.getAll('view').length > 1) return void json(400, { error: 'view: give one view; view=protocols is a table of its own' });
+    if (other.length > 0) return void json(400, { error: `${other[0]}: view=protocols is the host's protocol counters and takes no filters; leave ${other.join(', ')} out` });
+    const rendered = await this.opts.collect();
+    const host = rendered.snapshot.host;
+    if (!hasProtocolCounters(host)) {
+      return void json(503, {
+        error:
+          'view=protocols: this collection has no TCP/UDP protocol counters; they come from the host stats (Linux: collectors.linux-procfs with host stats on, /proc/net/snmp; FreeBSD: collectors.freebsd-sysctl stats: true)',
+      });
+    }
+    json(200, this.protocols.answer(host, rendered.snapshot.timestamp, hostname()));
   }
 }

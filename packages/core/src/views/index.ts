@@ -18,13 +18,16 @@ export {
 } from './query.js';
 export {
   queryConnections,
+  streamConnections,
   BY_PROCESS_TOP,
   NO_PROCESS,
   type AggregatedRow,
   type ConnectionsAnswer,
   type DetailedRow,
+  type StreamedConnectionsAnswer,
   type TopologyActor,
   type TopologyLink,
 } from './answer.js';
 export { HOST_ACTOR_ID } from './topology.js';
 export { connectionsAnswerSchema } from './schema.js';
+export { createProtocolsView, hasProtocolCounters, PROTOCOL_COUNTERS, type ProtocolRow, type ProtocolsAnswer } from './protocols.js';

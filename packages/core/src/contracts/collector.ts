@@ -24,7 +24,11 @@ export type SocketVisitor = (record: SocketRecord) => void;
  * as soon as it is parsed and keeps none (core derives a list where one is needed, see
  * `listSockets`). A socket collector promises two things folds rely on: each socket is visited at
  * most once per call, and every listening socket (TCP LISTEN, unconnected UDP) is visited before
- * any other socket. A collector of host counters or families never calls `visit`.
+ * any other socket. A collector that hears sockets close (linux-netlink's destroy events) may end
+ * the call with closed records (`closedAt` set: the sockets destroyed since its previous call),
+ * after every live one; a cookie seen alive earlier in the same call comes again only when it
+ * closed meanwhile, and the closed record wins. The two promises are the live records'. A
+ * collector of host counters or families never calls `visit`.
  */
 export interface Collector {
   /** Reads its kernel interface once, streaming socket records to `visit`; must honour the abort signal. */

@@ -46,6 +46,9 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     fds: number;
   }
   const known = new Map<number, Known>();
+  // the sort keys, kept across scans: a new buffer per scan would pile up outside the worker's
+  // small heap (ArrayBuffers are external memory, collected late)
+  let keyBuffer = new Float64Array(0);
 
   /** Start time, thread ids and their schedstat; undefined when a thread runs now or a file is missing. */
   const signature = (procfs: string, pid: number): string | undefined => {
@@ -132,7 +135,8 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     // up to 2M processes holding sockets; anything larger takes a Map.
     const SHIFT = 2097152; // 2^21
     let narrow = held.length < SHIFT;
-    const keys = new Float64Array(total);
+    if (keyBuffer.length < total) keyBuffer = new Float64Array(Math.ceil(total * 1.25));
+    const keys = keyBuffer.subarray(0, total);
     let j = 0;
     for (let h = 0; h < held.length && narrow; h++) {
       const list = (held[h] as { inodes: number[] }).inodes;
@@ -173,7 +177,10 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
       outInodes.subarray(0, n).sort();
       for (let k = 0; k < n; k++) outPids[k] = owners.get(outInodes[k] as number) as number;
     }
-    return { inodes: outInodes.slice(0, n), pids: outPids.slice(0, n), denied, scanned, reused, readlinks };
+    // the result is moved to the main thread whole: copy only when repeats made it shorter
+    const inodes = n === total ? outInodes : outInodes.slice(0, n);
+    const pids = n === total ? outPids : outPids.slice(0, n);
+    return { inodes, pids, denied, scanned, reused, readlinks };
   };
 }
 

@@ -18,17 +18,20 @@ export const FD_WORKER_NOTICE = 'process enricher: the fd scan worker thread fai
 
 /**
  * The process enricher instance. `prepare` maps every socket inode to its pid with one pass over
- * /proc/*\/fd, run by a worker thread (`fd-scan-worker.ts`) while core's collectors already read
- * (a socket opened after its owner's fds were read has no owner this time); a process that has
- * not run since the previous scan keeps the sockets that scan found (`fd-scanner.ts`). Each record
- * is then given its owner's facts, read once per pid and collection and cached by (pid, start
- * time) across collections.
+ * /proc/*\/fd, run by a worker thread (`fd-scan-worker.ts`; the main thread's event loop stays
+ * free while it waits), before the collectors read (a socket opened in between has no owner this
+ * time); a process that has not run since the previous scan keeps the sockets that scan found
+ * (`fd-scanner.ts`). Each record is then given its owner's facts, read once per pid and
+ * collection and cached by (pid, start time) across collections.
  */
 export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>): Enricher {
   const procfs = ctx.config.procfs_path;
   let cache = new LruCache<string, ProcessInfo>(ctx.config.cache_size);
   let reportedDenied = false;
   const worker = new FdScanWorker(procfs);
+  // the first pass reads every fd; do it now, on the worker, rather than in the first collection
+  // (whose records would wait for it), so that collections start from a pass to reuse
+  worker.scan(new AbortController().signal).catch(() => {}); // a failure shows at the first prepare
 
   /** Socket inode → pid for this collection: from the worker, or on the main thread if it cannot run. */
   const scan = async (signal: AbortSignal): Promise<{ owner: (inode: number) => number | undefined; denied: number }> => {

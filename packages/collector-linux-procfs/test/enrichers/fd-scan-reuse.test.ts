@@ -156,7 +156,7 @@ interface Reply {
 /** Socket inode → pid as `ss -tinpe` reports them (users:(("node",pid=N,fd=M)) and ino:N). */
 function ssOwners(): Map<number, Set<number>> {
   const out = new Map<number, Set<number>>();
-  const text = execFileSync('ss', ['-tinpeaH'], { encoding: 'utf8' });
+  const text = execFileSync('ss', ['-tinpeaH'], { encoding: 'utf8', maxBuffer: 1 << 30 }); // a busy host lists a lot
   for (const line of text.split('\n')) {
     const ino = /\bino:(\d+)/.exec(line);
     if (!ino?.[1]) continue;

@@ -78,7 +78,7 @@ describe('collect', () => {
     expect(snap.status.find((s) => s.name === 'enricher:e')).toMatchObject({ success: false, error: 'no perms' });
   });
 
-  it('prepares enrichers beside the read, streams every record through them into every fold, and keeps no records', async () => {
+  it('prepares enrichers first, streams every record through them into every fold, and keeps no records', async () => {
     const log: string[] = [];
     const second: string[] = [];
     let late: SocketVisitor | undefined;
@@ -105,8 +105,7 @@ describe('collect', () => {
       { metrics: recordingFold(log), table: recordingFold(second) },
     );
     late?.(rec(1, 'ESTABLISHED', 9n)); // after the collection: dropped
-    // the folds begin first now: the enrichers prepare while the collectors read (issue 20)
-    expect(log).toEqual(['begin true', 'prepare', 'stream', 'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx']);
+    expect(log).toEqual(['prepare', 'begin true', 'stream', 'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx']);
     expect(second).toEqual(['begin true', 'add LISTEN 80 listen nginx', 'add ESTABLISHED 80 inbound nginx']);
     expect(snap.socketCount).toBe(2);
     expect(snap.folds.metrics).toEqual([family('folded', 5)]);
@@ -115,105 +114,6 @@ describe('collect', () => {
     expect(snap.status.map((s) => [s.name, s.success, s.warnings])).toEqual([
       ['nl', true, [{ code: 'ERR_W', message: 'w' }]], ['enricher:process', true, [{ code: 'ERR_SEEN', message: 'seen' }]], ['enricher:direction', true, undefined],
     ]);
-  });
-
-  it('starts the collectors without waiting for the enrichers: records streamed before they are prepared wait for them, in order', async () => {
-    const log: string[] = [];
-    let streamed!: () => void;
-    const started = new Promise<void>((resolve) => (streamed = resolve));
-    const collector: Collector = {
-      stream: async (_signal, visit) => {
-        visit(rec(80, 'LISTEN', 1n));
-        visit(rec(80, 'ESTABLISHED', 2n));
-        streamed();
-        await new Promise((r) => setTimeout(r, 20));
-        visit(rec(80, 'ESTABLISHED', 3n)); // after the enrichers are prepared: straight through
-        return {};
-      },
-      close: async () => {},
-    };
-    // this enricher is ready only once the collector has streamed: before issue 20 it timed out
-    const owner: Enricher = {
-      prepare: async () => {
-        await started;
-        log.push('prepared');
-        return { enrich: (s) => void (s.process = { pid: 7, comm: 'late' }), finish: () => ({}) };
-      },
-      close: async () => {},
-    };
-    const snap = await collect(
-      [{ name: 'nl', collector, timeoutMs: 1000 }],
-      [{ name: 'process', enricher: owner, timeoutMs: 500 }, { name: 'direction', enricher: direction(), timeoutMs: 500 }],
-      { metrics: recordingFold(log) },
-    );
-    expect(snap.status.map((s) => [s.name, s.success])).toEqual([['nl', true], ['enricher:process', true], ['enricher:direction', true]]);
-    expect(log).toEqual(['begin true', 'prepared', 'add LISTEN 80 listen late', 'add ESTABLISHED 80 inbound late', 'add ESTABLISHED 80 inbound late']);
-    expect(snap.socketCount).toBe(3);
-  });
-
-  it('drains the records that waited for the enrichers in slices, yielding to the event loop', async () => {
-    let turns = 0;
-    let counting = true;
-    const tick = (): void => void (counting && (turns++, setImmediate(tick)));
-    setImmediate(tick);
-    let streamed!: () => void;
-    const started = new Promise<void>((resolve) => (streamed = resolve));
-    const many: Collector = {
-      stream: async (_signal, visit) => {
-        for (let i = 1; i <= 200_000; i++) visit(rec(80, 'ESTABLISHED', BigInt(i)));
-        streamed();
-        return {};
-      },
-      close: async () => {},
-    };
-    const late: Enricher = { prepare: async () => (await started, { enrich: () => {}, finish: () => ({}) }), close: async () => {} };
-    let first = -1;
-    let last = -1;
-    const fold: Fold<number> = { begin: () => {}, add: () => void ((first = first < 0 ? turns : first), (last = turns)), end: () => 0 };
-    const snap = await collect([{ name: 'nl', collector: many, timeoutMs: 10_000 }], [{ name: 'late', enricher: late, timeoutMs: 10_000 }], { f: fold });
-    counting = false;
-    expect(snap.socketCount).toBe(200_000);
-    expect(last - first).toBeGreaterThan(0); // the event loop turned while the 200k waiting records were folded
-  });
-
-  it('keeps the waiting queue short once the enrichers are prepared, even when the collector parses faster than records are folded', async () => {
-    let produced = 0;
-    let folded = 0;
-    let longest = 0;
-    let streamed!: () => void;
-    const started = new Promise<void>((resolve) => (streamed = resolve));
-    const fast: Collector = {
-      // a dump-like collector: 4 ms slices of cheap parsing, then a turn of the event loop
-      stream: async (_signal, visit) => {
-        let sliceStart = performance.now();
-        for (let i = 1; i <= 20_000; i++) {
-          visit(rec(80, 'ESTABLISHED', BigInt(i)));
-          produced++;
-          longest = Math.max(longest, produced - folded);
-          if (i === 1000) streamed();
-          if (performance.now() - sliceStart > 4) {
-            await new Promise((r) => setImmediate(r));
-            sliceStart = performance.now();
-          }
-        }
-        return {};
-      },
-      close: async () => {},
-    };
-    const late: Enricher = { prepare: async () => (await started, { enrich: () => {}, finish: () => ({}) }), close: async () => {} };
-    const slow: Fold<number> = {
-      begin: () => {},
-      add: () => {
-        const until = performance.now() + 0.02; // folding costs more than parsing
-        while (performance.now() < until);
-        folded++;
-      },
-      end: () => folded,
-    };
-    const snap = await collect([{ name: 'nl', collector: fast, timeoutMs: 60_000 }], [{ name: 'late', enricher: late, timeoutMs: 60_000 }], { f: slow });
-    expect(snap.socketCount).toBe(20_000);
-    // before, the queue grew to most of the table while the collector read (every record kept alive)
-    expect(longest).toBeLessThan(5000);
   });
 
   it('buffered (streaming: off): reads everything, then prepares the enrichers and replays listeners first', async () => {

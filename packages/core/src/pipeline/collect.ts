@@ -8,12 +8,8 @@ import type { MetricFamily } from '../types/family.js';
 import type { HostStats } from '../types/host.js';
 import type { Collection, CollectorStatus } from '../types/snapshot.js';
 import type { SocketRecord } from '../types/socket.js';
-import { TimeSlice } from '../util/time-slice.js';
 import { mergeHost } from './merge-host.js';
 import { withTimeout } from './timeout.js';
-
-/** Records that waited for the enrichers are drained in slices of this many ms, yielding between. */
-const DRAIN_SLICE_MS = 4;
 
 /** A named collector instance with its own timeout. */
 export interface NamedCollector {
@@ -62,9 +58,8 @@ interface Prepared {
 }
 
 /**
- * One collection, one way: the enrichers prepare while the collectors run concurrently and
- * stream their records, and every record goes through the enrichers into every fold at once
- * (a record streamed before the enrichers are prepared waits for them, in order); nothing
+ * One collection, one way: the enrichers prepare, the collectors run concurrently and stream
+ * their records, and every record goes through the enrichers into every fold at once; nothing
  * keeps it. A collector that throws, rejects or times out is reported in `status` (what it read
  * before stays folded); the others still publish. An enricher's duration is its preparation: its
  * per-record work counts in the collector's.
@@ -84,26 +79,10 @@ export async function collect<F extends Folds>(
   const timestamp = Date.now();
   const sinks = Object.values(folds);
   const buffered: SocketRecord[] | undefined = options.buffer ? [] : undefined;
-  let prepared: Prepared[] = [];
+  let prepared: Prepared[] = buffered ? [] : await prepareAll(enrichers);
   let running = runnable(prepared);
   let open = true;
   let socketCount = 0;
-  // Streaming: the enrichers prepare while the collectors already read (a process enricher's fd
-  // scan beside the netlink dump); a record that arrives before every enricher is prepared waits
-  // here, in order, and goes through once they are.
-  let early: (SocketRecord | undefined)[] | undefined = buffered ? undefined : [];
-  let head = 0;
-  let ready = false;
-  // Passes up to `max` waiting records, oldest first; once none waits, records go straight through.
-  const drain = (max: number): void => {
-    const q = early as (SocketRecord | undefined)[];
-    for (; max > 0 && head < q.length; max--) {
-      const s = q[head] as SocketRecord;
-      q[head++] = undefined; // let it go as soon as it is folded
-      pass(s);
-    }
-    if (head === q.length) early = undefined;
-  };
   const pass = (s: SocketRecord): void => {
     for (const { p, run } of running) {
       try {
@@ -118,33 +97,11 @@ export async function collect<F extends Folds>(
   const visit: SocketVisitor = buffered
     ? (s) => void (open && buffered.push(s))
     : // a collector that ignored its abort signal may still call back after the collection ended
-      (s) => {
-        if (!open) return;
-        if (!early) return pass(s);
-        early.push(s);
-        // once prepared, each new record also passes a few waiting ones inside the collector's own
-        // time slice, so the queue shrinks while the collector reads (it parses faster than
-        // records are enriched and folded: left to the drain below alone, it would grow to the table)
-        if (ready) drain(4);
-      };
+      (s) => void (open && pass(s));
   for (const f of sinks) f.begin(timestamp);
-  const preparing = buffered
-    ? undefined
-    : prepareAll(enrichers).then(async (p) => {
-        prepared = p;
-        running = runnable(p);
-        ready = true;
-        // and between the collector's slices (after it is done: to the end), in slices of our own
-        const slice = new TimeSlice(DRAIN_SLICE_MS);
-        while (early) {
-          drain(64);
-          if (early && slice.due()) await slice.next();
-        }
-      });
   let results: Ran[];
   try {
     results = await Promise.all(collectors.map((c) => runCollector(c, visit)));
-    await preparing;
   } finally {
     open = false;
   }

@@ -90,6 +90,10 @@ test('soak.mjs scrapes under churn and writes a verdict', { skip: (!root && 'nee
     assert.ok(result.churnPerSecond > 0);
     assert.ok(['no leak', 'possible leak'].includes(result.summary.verdict));
     assert.ok(result.samples.every((s) => s.series > 200 && s.rssMb > 0));
+    // issue 18: every socket the churner closed was heard (handed to the pipeline or counted as dropped)
+    const { agent, expected } = result.lifecycle;
+    assert.ok(expected.destroyEvents > 0);
+    assert.equal(agent.received + agent.dropped, expected.destroyEvents);
     assert.equal(holdersAlive(), 0);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -177,4 +177,44 @@ describe('live connections endpoints of the Prometheus sink', () => {
     const streamed = JSON.parse([...answerPieces(streamConnections(snapshot, query), 1 << 30)].join('')) as unknown;
     expect(streamed).toEqual(JSON.parse(JSON.stringify(whole)) as unknown);
   }, 30_000);
+
+  it('view=protocols: 503 naming the collector without host protocol counters, 400 with a filter; with them zeros first, then the counters per second since the previous answer', async () => {
+    let port = await start({ connections: true });
+    const none = await get(port, '/api/v1/connections?view=protocols');
+    expect(none.status).toBe(503);
+    expect((JSON.parse(none.body.toString()) as { error: string }).error).toMatch(/^view=protocols: this collection has no TCP\/UDP protocol counters; .*linux-procfs.*freebsd-sysctl/);
+    const filtered = await get(port, '/api/v1/connections?view=protocols&port=443');
+    expect(filtered.status).toBe(400);
+    expect(JSON.parse(filtered.body.toString())).toEqual({ error: 'port: view=protocols is the host\'s protocol counters and takes no filters; leave port out' });
+    await sink?.stop();
+
+    let opens = 1000;
+    const pipeline = createPipeline({
+      collectors: [
+        {
+          name: 'host',
+          collector: { stream: async () => ({ host: { protocols: { Tcp: { ActiveOpens: (opens += 50), CurrEstab: 7 }, Udp: { NoPorts: 3 } } } }), close: async () => {} },
+          timeoutMs: 1000,
+        },
+      ],
+      enrichers: [],
+      metrics: fixedFold([]),
+      views: { connections: createConnectionsFold() },
+      minIntervalMs: 0,
+    });
+    sink = createPrometheusSink(sinkContext({ listen_address: '127.0.0.1:0', connections: true }, pipeline));
+    await sink.start();
+    port = sink.address()?.port as number;
+    type Table = { view: string; interval_seconds: number; tcp_established: number; rows: { counter: string; per_second: number; total: number }[] };
+    const first = JSON.parse((await get(port, '/api/v1/connections?view=protocols')).body.toString()) as Table;
+    expect(first).toMatchObject({ view: 'protocols', interval_seconds: 0, tcp_established: 7 });
+    expect(first.rows.map((r) => [r.counter, r.per_second])).toEqual([['active_opens', 0], ['no_ports', 0]]);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = JSON.parse((await get(port, '/api/v1/connections?view=protocols')).body.toString()) as Table;
+    expect(second.interval_seconds).toBeGreaterThan(0);
+    const active = second.rows.find((r) => r.counter === 'active_opens')!;
+    expect(active.total - first.rows[0]!.total).toBe(50);
+    expect(active.per_second).toBeCloseTo(50 / second.interval_seconds, 0);
+    expect(second.rows.find((r) => r.counter === 'no_ports')?.per_second).toBe(0);
+  });
 });

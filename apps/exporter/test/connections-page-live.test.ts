@@ -3,7 +3,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import bcrypt from 'bcryptjs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CGROUP_HIERARCHIES, kubepodsCgroup, placeInCgroup, removeCgroups, writeContainerdBundle } from './fake-containers.js';
 import { startCli, type RunningCli } from './run-cli.js';
 
 // The live connections page (issue 17) in a real headless Chromium against a RUNNING agent (the
@@ -53,11 +54,8 @@ const NS_PORT = 47_911;
 const USER = 'alice';
 const PASSWORD = 's3cret-page';
 
-const HIERARCHIES = existsSync('/sys/fs/cgroup/cgroup.controllers')
-  ? ['/sys/fs/cgroup']
-  : ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((h) => existsSync(join(h, 'cgroup.procs')));
 const TOP = `sockscope-page-${RUN}.slice`;
-const K8S_CGROUP = `${TOP}/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replaceAll('-', '_')}.slice/cri-containerd-${ID_K8S}.scope`;
+const K8S_CGROUP = kubepodsCgroup(TOP, 'burstable', POD_UID.replaceAll('-', '_'), ID_K8S);
 
 // listens on HOST:PORT (0: the kernel picks), accepts and holds; prints the port; exits when stdin ends
 const serverScript = (host: string, port: number) => `
@@ -96,11 +94,6 @@ async function startChild(command: string[]): Promise<{ child: ChildProcess; lin
   return { child, line: JSON.parse(line) as Record<string, number> };
 }
 
-function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
-  rmdirSync(dir);
-}
 
 /** GET with basic auth (or without when `auth` is false): status and body. */
 function get(port: number, path: string, auth = true): Promise<{ status: number; body: string }> {
@@ -138,7 +131,7 @@ interface Row {
 const linux = process.platform === 'linux';
 const root = process.getuid?.() === 0;
 
-describe.runIf(linux && root && HIERARCHIES.length > 0 && existsSync(CHROMIUM))('connections page against a running agent (real Chromium, basic auth, named netns, fake containerd container)', () => {
+describe.runIf(linux && root && CGROUP_HIERARCHIES.length > 0 && existsSync(CHROMIUM))('connections page against a running agent (real Chromium, basic auth, named netns, fake containerd container)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockscope-page-live-'));
   const stateRoot = join(dir, 'containerd');
   const children: ChildProcess[] = [];
@@ -184,31 +177,11 @@ describe.runIf(linux && root && HIERARCHIES.length > 0 && existsSync(CHROMIUM))(
     clientPid = client.child.pid!;
 
     // the fake containerd container: its bundle under a temp state root, its cgroup in each hierarchy
-    const bundle = join(stateRoot, 'io.containerd.runtime.v2.task', 'k8s.io', ID_K8S);
-    mkdirSync(bundle, { recursive: true });
-    writeFileSync(
-      join(bundle, 'config.json'),
-      JSON.stringify({
-        ociVersion: '1.1.0',
-        process: { args: ['nginx'], cwd: '/' },
-        root: { path: 'rootfs' },
-        annotations: {
-          'io.kubernetes.cri.container-type': 'container',
-          'io.kubernetes.cri.container-name': CONTAINER,
-          'io.kubernetes.cri.image-name': IMAGE,
-          'io.kubernetes.cri.sandbox-name': POD,
-          'io.kubernetes.cri.sandbox-namespace': NAMESPACE,
-          'io.kubernetes.cri.sandbox-uid': POD_UID,
-        },
-      }),
-    );
+    writeContainerdBundle(stateRoot, { id: ID_K8S, container: CONTAINER, image: IMAGE, pod: POD, namespace: NAMESPACE, podUid: POD_UID, args: ['nginx'] });
     const holder = await startChild([process.execPath, '-e', holderScript(2)]);
     children.push(holder.child);
     containerPort = holder.line.port as number;
-    for (const h of HIERARCHIES) {
-      mkdirSync(join(h, K8S_CGROUP), { recursive: true });
-      writeFileSync(join(h, K8S_CGROUP, 'cgroup.procs'), `${holder.child.pid}\n`);
-    }
+    placeInCgroup(K8S_CGROUP, holder.child.pid!);
 
     const config = join(dir, 'sockscope.yaml');
     writeFileSync(
@@ -239,17 +212,7 @@ describe.runIf(linux && root && HIERARCHIES.length > 0 && existsSync(CHROMIUM))(
         await once(child, 'exit');
       }
     }
-    for (const h of HIERARCHIES) {
-      for (let i = 0; ; i++) {
-        try {
-          removeTree(join(h, TOP));
-          break;
-        } catch (err) {
-          if (i >= 50) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
+    await removeCgroups(TOP);
     if (nsCreated) ip('netns', 'delete', NETNS); // takes the veth pair with it
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { holdInNamespaces, type HeldNamespaces } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CGROUP_HIERARCHIES, kubepodsCgroup, placeInCgroup, removeCgroups, writeContainerdBundle } from './fake-containers.js';
 import { httpGet, logEntries, startCli, type RunningCli } from './run-cli.js';
 
 // Workload identity through the real CLI (issue 16), with no runtime running: a child holding
@@ -30,13 +31,8 @@ const ID_DOCKER = randomBytes(32).toString('hex');
 const NETNS = `sockscope-idt-${RUN}`;
 const NETNS_PORT = 47831;
 
-// Where cgroups are written: both hierarchies of a hybrid host (v1 name=systemd and v2), or the
-// one of a pure v2 host.
-const HIERARCHIES = existsSync('/sys/fs/cgroup/cgroup.controllers')
-  ? ['/sys/fs/cgroup']
-  : ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((h) => existsSync(join(h, 'cgroup.procs')));
 const TOP = `sockscope-test-${RUN}.slice`;
-const K8S_CGROUP = `${TOP}/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID.replaceAll('-', '_')}.slice/cri-containerd-${ID_K8S}.scope`;
+const K8S_CGROUP = kubepodsCgroup(TOP, 'burstable', POD_UID.replaceAll('-', '_'), ID_K8S);
 const DOCKER_CGROUP = `${TOP}/system.slice/docker-${ID_DOCKER}.scope`;
 
 // Holds `count` loopback connections to its own listener (port 0: the kernel picks); prints the
@@ -57,20 +53,6 @@ async function startHolder(count: number): Promise<{ child: ChildProcess; port: 
   return { child, port: (JSON.parse(line) as { port: number }).port };
 }
 
-/** Moves `pid` into `path` in every hierarchy (created as needed). */
-function place(path: string, pid: number): void {
-  for (const h of HIERARCHIES) {
-    mkdirSync(join(h, path), { recursive: true });
-    writeFileSync(join(h, path, 'cgroup.procs'), `${pid}\n`);
-  }
-}
-
-/** rmdir of a cgroup tree, deepest first (retried by the caller while its processes exit). */
-function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
-  rmdirSync(dir);
-}
 
 /** A sample line's labels as an object. */
 function labelsOf(line: string): Record<string, string> {
@@ -90,7 +72,7 @@ async function readyMetrics(cli: RunningCli): Promise<string> {
 const linux = process.platform === 'linux';
 const root = process.getuid?.() === 0;
 
-describe.runIf(linux && root && HIERARCHIES.length > 0)('workload identity through the real CLI (fake containerd and docker containers, a named netns)', () => {
+describe.runIf(linux && root && CGROUP_HIERARCHIES.length > 0)('workload identity through the real CLI (fake containerd and docker containers, a named netns)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockscope-identity-'));
   const stateRoot = join(dir, 'containerd');
   const missingDockerRoot = join(dir, 'no-docker-here');
@@ -118,33 +100,15 @@ describe.runIf(linux && root && HIERARCHIES.length > 0)('workload identity throu
   };
 
   beforeAll(async () => {
-    // the bundle containerd's CRI plugin writes for the container (containerd 1.7/2.x annotations)
-    const bundle = join(stateRoot, 'io.containerd.runtime.v2.task', 'k8s.io', ID_K8S);
-    mkdirSync(bundle, { recursive: true });
-    writeFileSync(
-      join(bundle, 'config.json'),
-      JSON.stringify({
-        ociVersion: '1.1.0',
-        process: { args: ['nginx', '-g', 'daemon off;'], cwd: '/' },
-        root: { path: 'rootfs' },
-        annotations: {
-          'io.kubernetes.cri.container-type': 'container',
-          'io.kubernetes.cri.container-name': CONTAINER,
-          'io.kubernetes.cri.image-name': IMAGE,
-          'io.kubernetes.cri.sandbox-name': POD,
-          'io.kubernetes.cri.sandbox-namespace': NAMESPACE,
-          'io.kubernetes.cri.sandbox-uid': POD_UID,
-        },
-      }),
-    );
+    writeContainerdBundle(stateRoot, { id: ID_K8S, container: CONTAINER, image: IMAGE, pod: POD, namespace: NAMESPACE, podUid: POD_UID, args: ['nginx', '-g', 'daemon off;'] });
     const k8s = await startHolder(3);
     children.push(k8s.child);
     k8sPort = k8s.port;
-    place(K8S_CGROUP, k8s.child.pid!);
+    placeInCgroup(K8S_CGROUP, k8s.child.pid!);
     const docker = await startHolder(2);
     children.push(docker.child);
     dockerPort = docker.port;
-    place(DOCKER_CGROUP, docker.child.pid!);
+    placeInCgroup(DOCKER_CGROUP, docker.child.pid!);
     held = await holdInNamespaces([NETNS], holder(NETNS_PORT, 2));
   });
 
@@ -156,18 +120,7 @@ describe.runIf(linux && root && HIERARCHIES.length > 0)('workload identity throu
       }
     }
     await held?.release();
-    // a cgroup can be removed once its processes have exited; give them a moment
-    for (const h of HIERARCHIES) {
-      for (let i = 0; ; i++) {
-        try {
-          removeTree(join(h, TOP));
-          break;
-        } catch (err) {
-          if (i >= 50) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
+    await removeCgroups(TOP);
     rmSync(dir, { recursive: true, force: true });
   });
 

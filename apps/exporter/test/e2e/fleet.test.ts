@@ -1,12 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CGROUP_HIERARCHIES, kubepodsCgroup, placeInCgroup, removeCgroups, writeContainerdBundle } from '../fake-containers.js';
 import { startCli, type RunningCli } from '../run-cli.js';
 import { dashboardQueries, expandGrafanaVariables } from './promql.js';
 import { startPrometheus, waitFor, type PromSample, type PrometheusServer } from './prometheus-server.js';
@@ -49,12 +50,8 @@ const WORKLOADS = {
 };
 const PORTS = { api: 8080, db: 5432, external: 9000 };
 
-const HIERARCHIES = existsSync('/sys/fs/cgroup/cgroup.controllers')
-  ? ['/sys/fs/cgroup']
-  : ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].filter((h) => existsSync(join(h, 'cgroup.procs')));
 const TOP = `sockscope-fleet-${RUN}.slice`;
-const podCgroup = (id: string, n: number) =>
-  `${TOP}/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${n}${u}.slice/cri-containerd-${id}.scope`;
+const podCgroup = (id: string, n: number) => kubepodsCgroup(TOP, 'besteffort', `${n}${u}`, id);
 
 const RULES = fileURLToPath(new URL('../../../../examples/prometheus/rules/fleet.yml', import.meta.url));
 const MAP_SCRIPT = fileURLToPath(new URL('../../../../scripts/fleet/map-svg.mjs', import.meta.url));
@@ -122,19 +119,6 @@ function removeNetwork(): void {
   for (const ns of [SWITCH, ...Object.values(HOSTS).map((h) => h.ns)]) tryDo(() => sh('ip', 'netns', 'delete', ns));
 }
 
-/** Moves `pid` into `path` in every hierarchy (created as needed). */
-function place(path: string, pid: number): void {
-  for (const h of HIERARCHIES) {
-    mkdirSync(join(h, path), { recursive: true });
-    writeFileSync(join(h, path, 'cgroup.procs'), `${pid}\n`);
-  }
-}
-
-function removeTree(dir: string): void {
-  if (!existsSync(dir)) return;
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeTree(join(dir, e.name));
-  rmdirSync(dir);
-}
 
 /** The edge series' labels, name left out, as sorted JSON lines (order-free comparison). */
 const edgeSet = (samples: PromSample[]) =>
@@ -143,34 +127,16 @@ const edgeSet = (samples: PromSample[]) =>
 const linux = process.platform === 'linux';
 const root = process.getuid?.() === 0;
 
-describe.runIf(linux && root && HIERARCHIES.length > 0)('fleet map: three agents in three namespaces, one Prometheus, the shipped rules', () => {
+describe.runIf(linux && root && CGROUP_HIERARCHIES.length > 0)('fleet map: three agents in three namespaces, one Prometheus, the shipped rules', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockscope-fleet-'));
   const stateRoot = join(dir, 'containerd');
   const children: ChildProcess[] = [];
   const agents: RunningCli[] = [];
   let prom: PrometheusServer | undefined;
 
-  /** Writes the OCI bundle containerd's CRI plugin would have written for a container. */
-  const bundle = (w: (typeof WORKLOADS)[keyof typeof WORKLOADS]) => {
-    const d = join(stateRoot, 'io.containerd.runtime.v2.task', 'k8s.io', w.id);
-    mkdirSync(d, { recursive: true });
-    writeFileSync(
-      join(d, 'config.json'),
-      JSON.stringify({
-        ociVersion: '1.1.0',
-        process: { args: ['node'], cwd: '/' },
-        root: { path: 'rootfs' },
-        annotations: {
-          'io.kubernetes.cri.container-type': 'container',
-          'io.kubernetes.cri.container-name': w.container,
-          'io.kubernetes.cri.image-name': `registry.example/${w.container}:1`,
-          'io.kubernetes.cri.sandbox-name': w.pod,
-          'io.kubernetes.cri.sandbox-namespace': NAMESPACE,
-          'io.kubernetes.cri.sandbox-uid': `9e1b5a5c-7f0e-4d2b-a8c3-${w.id.slice(0, 12)}`,
-        },
-      }),
-    );
-  };
+  /** Writes the OCI bundle containerd's CRI plugin would have written for a workload's container. */
+  const bundle = (w: (typeof WORKLOADS)[keyof typeof WORKLOADS]) =>
+    writeContainerdBundle(stateRoot, { id: w.id, container: w.container, image: `registry.example/${w.container}:1`, pod: w.pod, namespace: NAMESPACE, podUid: `9e1b5a5c-7f0e-4d2b-a8c3-${w.id.slice(0, 12)}` });
 
   /** Starts a workload in a namespace; resolves once it says every connection is open. */
   const startWorkload = async (ns: string, cfg: { listen?: number; connect: { host: string; port: number; count: number }[] }) => {
@@ -193,17 +159,17 @@ describe.runIf(linux && root && HIERARCHIES.length > 0)('fleet map: three agents
     for (const w of Object.values(WORKLOADS)) bundle(w);
     // servers first, then their clients; each moved into its container's cgroup before any agent reads it
     const db = await startWorkload(HOSTS.third.ns, { listen: PORTS.db, connect: [] });
-    place(podCgroup(WORKLOADS.db.id, 3), db.pid!);
+    placeInCgroup(podCgroup(WORKLOADS.db.id, 3), db.pid!);
     await startWorkload(HOSTS.fourth.ns, { listen: PORTS.external, connect: [] });
     const api = await startWorkload(HOSTS.server.ns, { listen: PORTS.api, connect: [{ host: HOSTS.third.addr, port: PORTS.db, count: 1 }] });
-    place(podCgroup(WORKLOADS.api.id, 2), api.pid!);
+    placeInCgroup(podCgroup(WORKLOADS.api.id, 2), api.pid!);
     const web = await startWorkload(HOSTS.client.ns, {
       connect: [
         { host: HOSTS.server.addr, port: PORTS.api, count: 2 },
         { host: HOSTS.fourth.addr, port: PORTS.external, count: 1 },
       ],
     });
-    place(podCgroup(WORKLOADS.web.id, 1), web.pid!);
+    placeInCgroup(podCgroup(WORKLOADS.web.id, 1), web.pid!);
 
     for (const h of AGENTS) {
       const config = join(dir, `${h.role}.yaml`);
@@ -238,17 +204,7 @@ describe.runIf(linux && root && HIERARCHIES.length > 0)('fleet map: three agents
       }
     }
     removeNetwork();
-    for (const h of HIERARCHIES) {
-      for (let i = 0; ; i++) {
-        try {
-          removeTree(join(h, TOP));
-          break;
-        } catch (err) {
-          if (i >= 50) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    }
+    await removeCgroups(TOP);
     rmSync(dir, { recursive: true, force: true });
   });
 

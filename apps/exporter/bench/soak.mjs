@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'node:http';
 import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
 import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { installCleanup, runMain, stopAll } from './lib/children.mjs';
@@ -14,7 +15,7 @@ import { progress, sleep } from './lib/measure.mjs';
 import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
 import { soakConfig } from './lib/configs.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
-import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, soakMarkdown, soakText, summarizeSoak } from './lib/soak-report.mjs';
+import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, soakMarkdown, soakText, summarizeProbe, summarizeSoak } from './lib/soak-report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SPEC = {
@@ -29,6 +30,7 @@ const SPEC = {
   name: { kind: 'string', default: 'soak-latest', meta: 'NAME', help: 'base name of the result files' },
   note: { kind: 'string', default: '', meta: 'TEXT', help: 'a note for the Markdown report' },
   no_pidns: { kind: 'bool', default: false, help: 'do not add a private pid namespace' },
+  probe_ms: { kind: 'int', default: 20, min: 0, max: 10_000, meta: 'MS', help: "ask the agent's /health this often during the measured window (its latency: how long the event loop was blocked); 0: no probe" },
 };
 const USAGE = 'usage: pnpm bench:soak [flags]   (as root; or node apps/exporter/bench/soak.mjs [flags] after pnpm build)';
 
@@ -68,10 +70,13 @@ async function main(argv) {
     memory.observe((await scrape(exporter.url, 120_000)).text);
     const lifecycleBefore = memory.totals();
     await pool.churn(opts.churn);
+    const prober = opts.probe_ms > 0 ? startHealthProbe(exporter.url.replace(/\/metrics$/, '/health'), opts.probe_ms) : null;
     const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000, 'soak', memory);
     const closed = (await closedSoFar(pool)) - closedBefore;
+    // the probe's connections are closed before the last reading: both of their ends count as closed
+    const probe = await prober?.stop();
     await pool.churn(0);
-    const lifecycle = await lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length);
+    const lifecycle = await lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length + (probe?.newConnections ?? 0));
     const result = {
       machine,
       loadavgEnd: machineInfo().loadavg,
@@ -84,6 +89,7 @@ async function main(argv) {
       peakRssMb: memoryOf(exporter.pid).peakMb,
       lastSeries: samples.at(-1)?.series ?? 0,
       summary: summarizeSoak(samples, seconds),
+      health: probe ? summarizeProbe(probe.latencies, probe.failed, opts.probe_ms) : null,
       lifecycle,
       samples,
     };
@@ -127,6 +133,54 @@ async function lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBe
   memory.observe(last.text);
   const agent = lifecycleDelta(lifecycleBefore, memory.totals());
   return { churner, httpConnections, expected: lifecycleExpected(churner, httpConnections), agent };
+}
+
+/**
+ * Asks `url` (the agent's /health, which does no work) every `everyMs` until `stop()`, one request
+ * at a time over its own kept-alive connection, the way scrapeWithProbe (lib/agents.mjs) does for
+ * one scrape: an answer that takes long means the agent's event loop was blocked that long.
+ * `stop()` closes the probe's connection and resolves `{ latencies: [{ t, ms }], failed,
+ * newConnections }` (requests that had to open a connection: each is closed by then).
+ */
+function startHealthProbe(url, everyMs) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies = [];
+  let failed = 0;
+  let newConnections = 0;
+  let done = false;
+  const start = performance.now();
+  const once = () => new Promise((resolve, reject) => {
+    const req = request(url, { agent, timeout: 30_000 }, (res) => res.resume().on('end', () => resolve(req.reusedSocket)).on('error', reject));
+    req.on('timeout', () => req.destroy(new BenchError(`GET ${url}: no answer within 30 s`)));
+    req.on('error', reject);
+    req.end();
+  });
+  const loop = (async () => {
+    for (let next = performance.now(); !done; ) {
+      const wait = next - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (done) break;
+      const t0 = performance.now();
+      try {
+        const reused = await once();
+        if (!reused) newConnections++;
+        latencies.push({ t: Number(((t0 - start) / 1000).toFixed(3)), ms: Number((performance.now() - t0).toFixed(2)) });
+      } catch (err) {
+        failed++;
+        newConnections++; // a failed request may have opened (and lost) a connection; counted as one
+        progress(`health probe failed: ${err.message}`);
+      }
+      next = Math.max(next + everyMs, performance.now());
+    }
+  })();
+  return {
+    async stop() {
+      done = true;
+      await loop;
+      agent.destroy();
+      return { latencies, failed, newConnections };
+    },
+  };
 }
 
 /** Scrapes every `intervalMs` for `seconds`, sampling the agent's RSS after each scrape. */

@@ -39,6 +39,56 @@ export function summarizeSoak(samples, seconds) {
   };
 }
 
+/** Goal of issue 18: the agent's event loop never blocked longer than this under churn. */
+export const BLOCKED_GOAL_MS = 50;
+
+/** Value at quantile `q` (nearest rank) of a list of numbers. */
+function quantile(values, q) {
+  const xs = [...values].sort((a, b) => a - b);
+  return xs.length === 0 ? NaN : xs[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)];
+}
+
+/**
+ * The /health probe's latencies (`[{ t, ms }]`): median, p99 and max, how many answers took
+ * longer than the goal, the five slowest with their time in the window, and the verdict
+ * (PASS when the slowest answer took at most BLOCKED_GOAL_MS and no probe failed).
+ */
+export function summarizeProbe(latencies, failed, everyMs) {
+  const ms = latencies.map((l) => l.ms);
+  const max = ms.length ? Math.max(...ms) : NaN;
+  return {
+    everyMs,
+    probes: ms.length,
+    failed,
+    medianMs: median(ms),
+    p99Ms: quantile(ms, 0.99),
+    maxMs: max,
+    overGoal: ms.filter((x) => x > BLOCKED_GOAL_MS).length,
+    slowest: [...latencies].sort((a, b) => b.ms - a.ms).slice(0, 5),
+    verdict: ms.length > 0 && failed === 0 && max <= BLOCKED_GOAL_MS ? 'PASS' : 'FAIL',
+  };
+}
+
+/** The three verdicts of issue 18's churn proof: drops counted, RSS flat, agent blocked at most 50 ms. */
+export function soakVerdicts(result) {
+  const out = [];
+  const l = result.lifecycle;
+  if (l && l.agent.received !== null && l.agent.dropped !== null) {
+    const heard = l.agent.received + l.agent.dropped;
+    out.push(`verdict, no event lost (handed + dropped-and-counted = closed): ${heard === l.expected.destroyEvents ? 'PASS' : 'FAIL'} (${heard} of ${l.expected.destroyEvents}, ${l.agent.dropped} dropped and counted)`);
+  }
+  // the lowest RSS of each third of the window: the floor the GC returns to, beside the verdict's medians
+  const thirds = [0, 1, 2].map((k) => Math.min(...(result.samples ?? []).filter((x) => x.t >= (k * result.seconds) / 3 && x.t < ((k + 1) * result.seconds) / 3 + (k === 2 ? 1 : 0)).map((x) => x.rssMb)));
+  const floor = thirds.every(Number.isFinite) ? `; lowest RSS per third of the window ${thirds.map((x) => x.toFixed(0)).join(', ')} MB` : '';
+  out.push(`verdict, RSS flat (end within 10% of the middle): ${result.summary.verdict === 'no leak' ? 'PASS' : 'FAIL'} (${pct(result.summary.rssGrowthEndVsMiddle)}${floor})`);
+  const h = result.health;
+  if (h) out.push(`verdict, agent blocked ≤ ${BLOCKED_GOAL_MS} ms (slowest /health answer): ${h.verdict} (max ${h.maxMs.toFixed(1)} ms)`);
+  else out.push('verdict, agent blocked: not measured (--probe_ms 0)');
+  const asked = result.options.churn;
+  out.push(`churn rate: ${result.churnPerSecond.toFixed(0)}/s made of ${asked}/s asked (${result.churnPerSecond >= asked * 0.98 ? 'reached' : 'NOT reached'})`);
+  return out;
+}
+
 const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
 
 /** Families of the lifecycle totals (issue 18): the netlink collector's and the metric fold's. */
@@ -135,7 +185,12 @@ export function soakText(result) {
   for (const [key, d] of Object.entries(s.drift)) {
     lines.push(`${key === 'scrapeMs' ? 'scrape latency' : key.replace('collector:', 'collector ')}: first ${s.driftWindowSeconds} s median ${d.firstMs.toFixed(1)} ms, last ${s.driftWindowSeconds} s median ${d.lastMs.toFixed(1)} ms (${pct(d.change)})`);
   }
+  const h = result.health;
+  if (h) {
+    lines.push(`agent blocked (/health asked every ${h.everyMs} ms during the window, ${h.probes} answers, ${h.failed} failed): median ${h.medianMs.toFixed(1)} ms, p99 ${h.p99Ms.toFixed(1)} ms, max ${h.maxMs.toFixed(1)} ms; ${h.overGoal} over ${BLOCKED_GOAL_MS} ms; slowest at ${h.slowest.map((x) => `${x.t.toFixed(1)} s (${x.ms.toFixed(0)} ms)`).join(', ')}`);
+  }
   if (result.lifecycle) lines.push(...lifecycleText(result.lifecycle));
+  if (result.lifecycle || h) lines.push(...soakVerdicts(result));
   return lines;
 }
 

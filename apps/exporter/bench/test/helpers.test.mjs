@@ -6,7 +6,7 @@ import { BenchError, parseFlags } from '../lib/flags.mjs';
 import { median, summarize } from '../lib/measure.mjs';
 import { collectorDurations, countSeries } from '../lib/agents.mjs';
 import { evaluateGoals } from '../lib/goals.mjs';
-import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, summarizeSoak } from '../lib/soak-report.mjs';
+import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, soakVerdicts, summarizeProbe, summarizeSoak } from '../lib/soak-report.mjs';
 
 const SPEC = {
   sizes: { kind: 'ints', default: [1000], max: 50_000 },
@@ -67,6 +67,22 @@ test('goals: ratios to ss -tin, RSS judged on the default config, not measured w
   assert.equal(growth.info, "listed first 300 MB, folded under Node's default flags 60 MB");
   assert.equal(evaluateGoals([size(1000, 10, 10, 10, 1)])[1].pass, undefined);
   assert.equal(evaluateGoals([size(1000, 10, 10, 10, 1)])[3].pass, undefined);
+});
+
+test('soak: the /health probe passes at most 50 ms blocked; one slower answer or a failed probe fails', () => {
+  const fast = Array.from({ length: 100 }, (_, i) => ({ t: i * 0.02, ms: 1 + (i % 10) }));
+  const ok = summarizeProbe(fast, 0, 20);
+  assert.deepEqual([ok.probes, ok.medianMs, ok.p99Ms, ok.maxMs, ok.overGoal, ok.verdict], [100, 5.5, 10, 10, 0, 'PASS']);
+  assert.equal(summarizeProbe([...fast, { t: 2, ms: 50 }], 0, 20).verdict, 'PASS'); // the goal is "not more than 50 ms"
+  const slow = summarizeProbe([...fast, { t: 2.5, ms: 50.1 }, { t: 3, ms: 120 }], 0, 20);
+  assert.deepEqual([slow.maxMs, slow.overGoal, slow.verdict, slow.slowest[0]], [120, 2, 'FAIL', { t: 3, ms: 120 }]);
+  assert.equal(summarizeProbe(fast, 1, 20).verdict, 'FAIL');
+  assert.equal(summarizeProbe([], 0, 20).verdict, 'FAIL');
+  const lifecycle = { agent: { received: 9, dropped: 1 }, expected: { destroyEvents: 10 } };
+  const verdicts = soakVerdicts({ options: { churn: 2000 }, churnPerSecond: 1500, summary: { verdict: 'no leak', rssGrowthEndVsMiddle: 0.01 }, health: slow, lifecycle });
+  assert.match(verdicts.join('\n'), /no event lost.*PASS \(10 of 10, 1 dropped and counted\)/);
+  assert.match(verdicts.join('\n'), /blocked ≤ 50 ms.*FAIL \(max 120\.0 ms\)/);
+  assert.match(verdicts.join('\n'), /1500\/s made of 2000\/s asked \(NOT reached\)/);
 });
 
 test('soak: end within 10% of the middle is no leak; steady growth is flagged', () => {

@@ -94,6 +94,9 @@ test('soak.mjs scrapes under churn and writes a verdict', { skip: (!root && 'nee
     const { agent, expected } = result.lifecycle;
     assert.ok(expected.destroyEvents > 0);
     assert.equal(agent.received + agent.dropped, expected.destroyEvents);
+    // the agent-blocked probe answered during the window (its connection counted among the closed)
+    assert.ok(result.health.probes > 0 && result.health.failed === 0);
+    assert.ok(['PASS', 'FAIL'].includes(result.health.verdict) && result.health.maxMs >= result.health.p99Ms);
     assert.equal(holdersAlive(), 0);
   } finally {
     rmSync(out, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import type { AddressSpace } from '../net/address-space.js';
 import { inNetwork, parseIp, type IpAddress } from '../selection/ip.js';
 import type { ConnectionsSnapshot } from './connections-fold.js';
 import type { ConnectionsQuery, ConnectionsView, TopologyGroupBy } from './query.js';
-import { serverIsLocal, type ConnectionDirection, type ConnectionProtocol, type ConnectionRow } from './row.js';
+import { rowAgeSeconds, serverIsLocal, type ConnectionDirection, type ConnectionProtocol, type ConnectionRow } from './row.js';
 import { buildTopology } from './topology.js';
 
 /** One socket in a detailed answer (snake_case; absent fields omitted). */
@@ -227,7 +227,7 @@ function shorten(cmdline: string, max: number): string {
   return cmdline.length <= max ? cmdline : `${cmdline.slice(0, max - 1)}…`;
 }
 
-function detailedRow(r: ConnectionRow, cmdline: (c: string) => string): DetailedRow {
+function detailedRow(r: ConnectionRow, cmdline: (c: string) => string, timestamp: number): DetailedRow {
   const o: DetailedRow = { direction: r.direction, protocol: r.protocol, state: r.state, netns: r.netns } as DetailedRow;
   if (r.pid !== undefined) o.pid = r.pid;
   if (r.process !== undefined) o.process = r.process;
@@ -267,7 +267,8 @@ function detailedRow(r: ConnectionRow, cmdline: (c: string) => string): Detailed
   o.send_queue = r.sendQueue;
   o.inode = r.inode;
   if (r.cookie !== undefined) o.cookie = r.cookie.toString();
-  if (r.ageSeconds !== undefined) o.age_seconds = r.ageSeconds;
+  const age = rowAgeSeconds(r, timestamp);
+  if (age !== undefined) o.age_seconds = age;
   return o;
 }
 
@@ -346,6 +347,10 @@ const min = (a: number | undefined, b: number | undefined) => (b === undefined ?
 const sum = (a: number | undefined, b: number | undefined) => (b === undefined ? a : (a ?? 0) + b);
 
 function aggregateKey(r: ConnectionRow): string {
+  return (r.aggregateKey ??= makeAggregateKey(r));
+}
+
+function makeAggregateKey(r: ConnectionRow): string {
   const local = serverIsLocal(r.direction);
   const server = unmapAddress(local ? r.localIp : r.remoteIp);
   const spaces = local ? `${r.remoteSpace}\u0001${r.localSpace}` : `${r.localSpace}\u0001${r.remoteSpace}`;
@@ -428,7 +433,7 @@ export function streamConnections(snapshot: ConnectionsSnapshot, query: Connecti
     const n = Math.min(matched.length, query.limit);
     answer.truncated = matched.length > n;
     answer.rows = (function* detailedRows() {
-      for (let i = 0; i < n; i++) yield detailedRow(matched[i] as ConnectionRow, cmdline);
+      for (let i = 0; i < n; i++) yield detailedRow(matched[i] as ConnectionRow, cmdline, snapshot.timestamp);
     })();
   } else if (query.view === 'aggregated') {
     const groups = new Map<string, Aggregate>();

@@ -88,6 +88,57 @@ interface Sighting {
   gen: number;
   localPort: number;
   remotePort: number;
+  /** The row the socket had at its last collection: answered again while nothing it shows changed. */
+  row: ConnectionRow | undefined;
+}
+
+/** `tcp4`… by transport and IP version (dual-stack `46`), without making a string per socket. */
+const PROTOCOLS: Record<'tcp' | 'udp', readonly [ConnectionProtocol, ConnectionProtocol, ConnectionProtocol]> = {
+  tcp: ['tcp4', 'tcp6', 'tcp46'],
+  udp: ['udp4', 'udp6', 'udp46'],
+};
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A socket's key among the sightings of its namespace: its cookie as a number (a Map hashes a
+ * number far faster than a bigint), as text above 2^53, else minus its inode; undefined without either.
+ */
+function socketKey(s: SocketRecord): number | string | undefined {
+  const c = s.cookie;
+  if (c !== undefined) return c <= MAX_SAFE ? Number(c) : c.toString();
+  return s.inode !== 0 ? -s.inode : undefined;
+}
+
+const big = (v: bigint | undefined): number | undefined => (v === undefined ? undefined : Number(v));
+
+/** True when the row shows exactly what the record would (the derived fields the caller checked: direction, protocol, netns). */
+function sameRow(r: ConnectionRow, s: SocketRecord): boolean {
+  if (r.state !== s.state || r.uid !== s.uid || r.recvQueue !== s.recvQueue || r.sendQueue !== s.sendQueue || r.inode !== s.inode || r.cookie !== s.cookie) return false;
+  if (r.localIp !== s.local.address || r.localPort !== s.local.port || r.remoteIp !== s.remote.address || r.remotePort !== s.remote.port) return false;
+  if (s.localSpace !== undefined && s.localSpace !== r.localSpace) return false;
+  if (s.remoteSpace !== undefined && s.remoteSpace !== r.remoteSpace) return false;
+  const p = s.process;
+  if (p ? r.pid !== p.pid || r.process !== p.comm || r.cmdline !== p.cmdline : r.pid !== undefined || r.process !== undefined || r.cmdline !== undefined) return false;
+  const c = s.container;
+  if (c) {
+    if (r.containerId !== c.id || r.pod !== c.pod || r.podUid !== c.podUid || r.namespace !== c.namespace || r.image !== c.image) return false;
+    if (r.unit !== (c.unitName ?? c.systemdUnit)) return false;
+    if (c.name !== undefined ? r.container !== c.name : c.id === undefined ? r.container !== undefined : r.container !== c.id.slice(0, 12)) return false;
+  } else if (r.containerId !== undefined || r.container !== undefined || r.pod !== undefined || r.podUid !== undefined || r.namespace !== undefined || r.image !== undefined || r.unit !== undefined) {
+    return false;
+  }
+  const t = s.tcp;
+  if (!t) {
+    return r.rttUs === undefined && r.cwnd === undefined && r.retransmits === undefined && r.totalRetransmits === undefined && r.bytesAcked === undefined && r.rtoUs === undefined &&
+      r.rttvarUs === undefined && r.minRttUs === undefined && r.rcvRttUs === undefined && r.ssthresh === undefined && r.mss === undefined && r.deliveryRate === undefined &&
+      r.lost === undefined && r.unacked === undefined && r.sacked === undefined && r.bytesReceived === undefined;
+  }
+  return (
+    r.rttUs === t.rttUs && r.rttvarUs === t.rttvarUs && r.minRttUs === t.minRttUs && r.rcvRttUs === t.rcvRttUs && r.cwnd === t.sndCwnd && r.ssthresh === t.sndSsthresh &&
+    r.mss === t.sndMss && r.rtoUs === t.rtoUs && r.retransmits === t.retransmits && r.totalRetransmits === t.totalRetrans && r.lost === t.lost && r.unacked === t.unacked &&
+    r.sacked === t.sacked && r.deliveryRate === big(t.deliveryRate) && r.bytesAcked === big(t.bytesAcked) && r.bytesReceived === big(t.bytesReceived)
+  );
 }
 
 const NO_NAMESPACE = -1;
@@ -121,7 +172,7 @@ export function createConnectionsFold(options: ConnectionsFoldOptions = {}): Fol
   const portNames = new Map<number, string | undefined>();
   const netnsText = new Map<number, string>();
   const shortIds = new Map<string, string>();
-  const seen = new Map<number, Map<bigint | number, Sighting>>();
+  const seen = new Map<number, Map<number | string, Sighting>>();
   const cutoff = new UnseenCutoff(options.retentionMs ?? 600_000);
   const listeners = new Map<string, Listener[]>();
   let rows: ConnectionRow[] = [];
@@ -182,18 +233,20 @@ export function createConnectionsFold(options: ConnectionsFoldOptions = {}): Fol
     return served ? 'inbound' : 'outbound';
   };
 
-  const ageOf = (s: SocketRecord, ns: number): number | undefined => {
-    const id = s.cookie ?? (s.inode !== 0 ? s.inode : undefined);
+  /** The socket's sighting (made at its first), undefined for a socket with no id. */
+  const sightingOf = (s: SocketRecord, ns: number): Sighting | undefined => {
+    const id = socketKey(s);
     if (id === undefined) return undefined;
     let sockets = seen.get(ns);
     if (sockets === undefined) seen.set(ns, (sockets = new Map()));
     const r = sockets.get(id);
     if (r !== undefined && r.localPort === s.local.port && r.remotePort === s.remote.port) {
       r.gen = gen;
-      return r.first < at ? Math.round((at - r.first) / 100) / 10 : undefined;
+      return r;
     }
-    sockets.set(id, { first: at, gen, localPort: s.local.port, remotePort: s.remote.port });
-    return undefined;
+    const fresh: Sighting = { first: at, gen, localPort: s.local.port, remotePort: s.remote.port, row: undefined };
+    sockets.set(id, fresh);
+    return fresh;
   };
 
   return {
@@ -224,14 +277,25 @@ export function createConnectionsFold(options: ConnectionsFoldOptions = {}): Fol
         if (list) list.push(l);
         else listeners.set(key, [l]);
       }
-      const r = new ConnectionRow();
       const v6 = s.family === 'ipv6';
       const dual = v6 && listening && s.local.address === '::' && s.v6only !== true;
+      const protocol = PROTOCOLS[transport][dual ? 2 : v6 ? 1 : 0];
+      const direction = directionOf(s, ns, transport, listening);
+      const netns = netnsOf(s);
+      const sighting = sightingOf(s, ns);
+      const kept = sighting?.row;
+      // an unchanged socket answers with the row it had (rows are never changed once made: an
+      // earlier snapshot still being answered stays true), so 60k idle sockets make no garbage
+      if (kept !== undefined && kept.protocol === protocol && kept.direction === direction && kept.netns === netns && kept.netnsInode === ns && sameRow(kept, s)) {
+        rows.push(kept);
+        return;
+      }
+      const r = new ConnectionRow();
       r.transport = transport;
-      r.protocol = `${transport}${dual ? '46' : v6 ? '6' : '4'}` as ConnectionProtocol;
-      r.direction = directionOf(s, ns, transport, listening);
+      r.protocol = protocol;
+      r.direction = direction;
       r.state = s.state;
-      r.netns = netnsOf(s);
+      r.netns = netns;
       r.netnsInode = ns;
       const p = s.process;
       if (p) {
@@ -270,20 +334,23 @@ export function createConnectionsFold(options: ConnectionsFoldOptions = {}): Fol
         r.ssthresh = t.sndSsthresh;
         r.mss = t.sndMss;
         r.rtoUs = t.rtoUs;
-        r.deliveryRate = t.deliveryRate === undefined ? undefined : Number(t.deliveryRate);
+        r.deliveryRate = big(t.deliveryRate);
         r.retransmits = t.retransmits;
         r.totalRetransmits = t.totalRetrans;
         r.lost = t.lost;
         r.unacked = t.unacked;
         r.sacked = t.sacked;
-        r.bytesAcked = t.bytesAcked === undefined ? undefined : Number(t.bytesAcked);
-        r.bytesReceived = t.bytesReceived === undefined ? undefined : Number(t.bytesReceived);
+        r.bytesAcked = big(t.bytesAcked);
+        r.bytesReceived = big(t.bytesReceived);
       }
       r.recvQueue = s.recvQueue;
       r.sendQueue = s.sendQueue;
       r.inode = s.inode;
       r.cookie = s.cookie;
-      r.ageSeconds = ageOf(s, ns);
+      if (sighting !== undefined) {
+        r.firstSeen = sighting.first;
+        sighting.row = r;
+      }
       rows.push(r);
     },
 

@@ -1,4 +1,4 @@
-export { ConnectionRow, CONNECTION_DIRECTIONS, CONNECTION_PROTOCOLS, type ConnectionDirection, type ConnectionProtocol } from './row.js';
+export { ConnectionRow, rowAgeSeconds, CONNECTION_DIRECTIONS, CONNECTION_PROTOCOLS, type ConnectionDirection, type ConnectionProtocol } from './row.js';
 export {
   createConnectionsFold,
   withCollectionFacts,

@@ -71,8 +71,20 @@ export class ConnectionRow {
   sendQueue = 0;
   inode = 0;
   cookie: bigint | undefined = undefined;
-  /** Seconds since this fold first saw the socket, when an earlier collection saw it. */
-  ageSeconds: number | undefined = undefined;
+  /**
+   * When this fold first saw the socket, ms since the epoch (the collection's timestamp); `age_seconds`
+   * is the answer's collection timestamp minus this ({@link rowAgeSeconds}), so a row an unchanged
+   * socket keeps across collections stays true for each of them. -1 when the socket has no id (no
+   * cookie, no inode).
+   */
+  firstSeen = -1;
+  /** The aggregated view's key of the row, made at its first aggregation (a row kept across collections makes it once). */
+  aggregateKey: string | undefined = undefined;
+}
+
+/** Seconds since the fold first saw the row's socket, at a collection taken at `timestamp` (ms); undefined when that collection is the first to see it. */
+export function rowAgeSeconds(row: ConnectionRow, timestamp: number): number | undefined {
+  return row.firstSeen >= 0 && row.firstSeen < timestamp ? Math.round((timestamp - row.firstSeen) / 100) / 10 : undefined;
 }
 
 /** True for the directions whose server is the local side (listen, inbound, local-inbound). */

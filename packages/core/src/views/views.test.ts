@@ -10,6 +10,7 @@ import { NO_PROCESS, queryConnections } from './answer.js';
 import { APP, BLUE_NETNS, CURL, DB_CONTAINER, hostSockets, NGINX, POSTGRES } from './connections.fixture.js';
 import { createConnectionsFold, withCollectionFacts, type ConnectionsFoldOptions, type ConnectionsSnapshot } from './connections-fold.js';
 import { parseConnectionsQuery } from './query.js';
+import { rowAgeSeconds, type ConnectionRow } from './row.js';
 import { connectionsAnswerSchema } from './schema.js';
 
 const SERVICES = parseServices('http 80/tcp www\nhttps 443/tcp\npostgresql 5432/tcp postgres\ndomain 53/tcp\ndomain 53/udp\nhttp-alt 8080/tcp\n');
@@ -132,14 +133,42 @@ describe('connections fold: detailed rows', () => {
     const fold = createConnectionsFold(OPTIONS);
     const a = tcpSocket({ cookie: 1n, inode: 1 });
     const first = foldRecords(fold, T0, [a]);
-    expect(first.rows[0]?.ageSeconds).toBeUndefined();
+    const age = (s: ConnectionsSnapshot) => rowAgeSeconds(s.rows[0] as ConnectionRow, s.timestamp);
+    expect(age(first)).toBeUndefined();
     const second = foldRecords(fold, T0 + 15_000, [a]);
-    expect(second.rows[0]?.ageSeconds).toBe(15);
+    expect(age(second)).toBe(15);
+    // the first collection's row is still true of it (a row kept across collections carries when it was first seen, not an age)
+    expect(age(first)).toBeUndefined();
+    expect(detailed(second)[0]?.age_seconds).toBe(15);
+    expect(detailed(first)[0]?.age_seconds).toBeUndefined();
     foldRecords(fold, T0 + 20_000, []); // gone
-    expect(foldRecords(fold, T0 + 30_000, [a]).rows[0]?.ageSeconds).toBeUndefined();
+    expect(age(foldRecords(fold, T0 + 30_000, [a]))).toBeUndefined();
     // a partial collection forgets nothing it did not see
     foldRecords(fold, T0 + 40_000, [], false);
-    expect(foldRecords(fold, T0 + 45_000, [a]).rows[0]?.ageSeconds).toBe(15);
+    expect(age(foldRecords(fold, T0 + 45_000, [a]))).toBe(15);
+  });
+
+  it('answers an unchanged socket with the row it had (no row per socket per collection), and a changed one with a new row, the earlier snapshot left as it was', () => {
+    const fold = createConnectionsFold(OPTIONS);
+    const idle = tcpSocket({ cookie: 7n, inode: 70, local: { address: '10.0.0.1', port: 443 }, remote: { address: '10.0.0.9', port: 50000 } });
+    const busy = tcpSocket({ cookie: 8n, inode: 80, local: { address: '10.0.0.1', port: 443 }, remote: { address: '10.0.0.9', port: 50001 } });
+    const first = foldRecords(fold, T0, [idle, busy]);
+    // the next collection's records are new objects with the same values, as a collector makes them
+    const copy = (s: SocketRecord, tcp?: Partial<NonNullable<SocketRecord['tcp']>>): SocketRecord => ({ ...s, local: { ...s.local }, remote: { ...s.remote }, tcp: s.tcp && { ...s.tcp, ...tcp } });
+    const second = foldRecords(fold, T0 + 15_000, [copy(idle), copy(busy, { bytesAcked: 123_456n, rttUs: 9_999 })]);
+    expect(second.rows[0]).toBe(first.rows[0]);
+    expect(second.rows[1]).not.toBe(first.rows[1]);
+    expect(second.rows[1]?.bytesAcked).toBe(123_456);
+    expect(second.rows[1]?.rttUs).toBe(9_999);
+    expect(first.rows[1]?.rttUs).not.toBe(9_999);
+    expect(detailed(first)[0]?.age_seconds).toBeUndefined();
+    expect(detailed(second).map((r) => r.age_seconds)).toEqual([15, 15]);
+    // a socket that moved to another process is a new row too
+    const moved = foldRecords(fold, T0 + 30_000, [{ ...copy(idle), process: { ...(idle.process ?? { pid: 1, comm: 'x' }), pid: 4242 } }]);
+    expect(moved.rows[0]).not.toBe(first.rows[0]);
+    expect(moved.rows[0]?.pid).toBe(4242);
+    // the aggregated view of a kept row is the same as of a new one
+    expect(ask(second, { view: 'aggregated' }).rows).toEqual(ask(foldRecords(createConnectionsFold(OPTIONS), T0, [copy(idle), copy(busy, { bytesAcked: 123_456n, rttUs: 9_999 })]), { view: 'aggregated' }).rows);
   });
 
   it('keeps no rows of other protocols and states the collection facts', () => {

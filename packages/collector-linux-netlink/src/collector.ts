@@ -1,4 +1,4 @@
-import type { Collector, CollectorResult, PluginContext, Protocol, SocketVisitor, Warning } from '@sockscope/core';
+import { TimeSlice, type Collector, type CollectorResult, type PluginContext, type Protocol, type SocketVisitor, type Warning } from '@sockscope/core';
 import type { NetlinkCollectorConfig } from './config.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
 import { runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
@@ -168,7 +168,14 @@ export async function createNetlinkCollector(
     await lc.follow(read);
     const { records, warnings: w } = lc.drain();
     for (const x of w) warnings.push(x);
-    for (const r of records) visit(r);
+    // Under churn thousands of sockets close between two collections, and every one goes through
+    // the enrichers and folds as it is visited: yield every slice, as the dump does, so the agent
+    // keeps answering (handed over in one loop, 4,000 closed records blocked it for up to 53 ms).
+    const slice = new TimeSlice(dumpOptions.sliceMs ?? 4);
+    for (const r of records) {
+      visit(r);
+      if (slice.due()) await slice.next();
+    }
     result.families = lc.families();
   }
 

@@ -231,6 +231,14 @@ describe('sockscope connections (in-process) against ss -tuanpe', () => {
     const text = await runCli(['connections', '--topology', '--port', String(ports.nobody), '--state', 'ESTABLISHED']);
     expect(text.stdout).toMatch(/Links \(1\)/);
     expect(text.stdout).toMatch(/→/);
+    expect(text.stdout).not.toMatch(/LABELS/);
+    // --labels: collecting here reads no server config, so every label is allowed (by pid: this process and the child are both node)
+    const labelled = await connectionsJson(['--topology', '--group-by', 'pid', '--labels', 'user,uid', '--port', String(ports.nobody), '--state', 'ESTABLISHED']);
+    const nobodyActor = labelled.topology?.actors.find((a) => a.labels?.uid?.includes(String(NOBODY)));
+    expect(nobodyActor?.labels).toMatchObject({ user: ['nobody'], uid: [String(NOBODY)] });
+    const labelledText = await runCli(['connections', '--topology', '--group-by', 'pid', '--labels', 'user', '--port', String(ports.nobody), '--state', 'ESTABLISHED']);
+    expect(labelledText.stdout).toMatch(/LABELS/);
+    expect(labelledText.stdout).toMatch(/user=nobody/);
 
     const bad = await runCli(['connections', '--state', 'ESTABLISHD', '--port', '70000']);
     expect(bad.code).toBe(2);
@@ -282,7 +290,7 @@ describe('parsing of sockscope connections', () => {
   it('connections --help lists every filter as a flag and exits 0; sockscope --help names the command and --web.enable-connections', async () => {
     const help = await runCli(['connections', '--help']);
     expect(help.code).toBe(0);
-    for (const flag of ['--state VALUE', '--port VALUE', '--local-port VALUE', '--process VALUE', '--pod VALUE', '--limit VALUE', '--aggregate', '--topology', '--json', '--watch [SECONDS]', '--from URL', '--ca-file FILE', '--insecure-skip-verify', '--user NAME[:PASSWORD]']) {
+    for (const flag of ['--state VALUE', '--port VALUE', '--local-port VALUE', '--process VALUE', '--pod VALUE', '--limit VALUE', '--labels VALUE', '--aggregate', '--topology', '--json', '--watch [SECONDS]', '--from URL', '--ca-file FILE', '--insecure-skip-verify', '--user NAME[:PASSWORD]']) {
       expect(help.stdout, flag).toContain(flag);
     }
     const top = await runCli(['--help']);

@@ -59,6 +59,13 @@ export const prometheusSinkSchema = {
       default: 33554432,
       description: 'most bytes of JSON one /api/v1/connections answer holds (before gzip); rows beyond it are left out and the answer says truncated: true',
     },
+    connections_topology_labels: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description:
+        "the row fields the topology may attach to its actors as labels when a query asks (labels=image,unit): glob patterns of field names among cmdline, user, uid, image, unit, pod, namespace, container, netns, such as ['*'] or ['image', 'unit']; none by default, as netdata's free-form labels, and a query asking one not allowed is refused (400)",
+    },
     shutdown_timeout: {
       ...durationSchema,
       default: '5s',

@@ -8,6 +8,8 @@ import {
   hasProtocolCounters,
   isSockscopeError,
   parseConnectionsQuery,
+  checkLabelsAllowed,
+  type ConnectionsAnswerOptions,
   streamConnections,
   withCollectionFacts,
   type ConnectionsAnswer,
@@ -97,11 +99,16 @@ export interface ConnectionsEndpointOptions {
   enabled: boolean;
   /** Most bytes of JSON one answer holds (`connections_max_bytes`). */
   maxBytes: number;
+  /** Glob patterns of the topology label fields allowed (`connections_topology_labels`; none when absent). */
+  topologyLabels?: readonly string[];
   /** The shared collection (one in flight, `min_interval` honoured). */
   collect(): Promise<RenderedSnapshot>;
   /** Headers every answer carries (`Connection: close` while stopping). */
   extraHeaders(): Record<string, string>;
 }
+
+/** The setting a refused `labels=` names. */
+export const TOPOLOGY_LABELS_SETTING = 'sinks.prometheus.connections_topology_labels';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -171,6 +178,10 @@ export class ConnectionsEndpoints {
       .end(req.method === 'HEAD' ? undefined : asset.body);
   }
 
+  private get answerOptions(): ConnectionsAnswerOptions {
+    return { allowLabels: this.opts.topologyLabels ?? [], allowLabelsSetting: TOPOLOGY_LABELS_SETTING };
+  }
+
   private async api(req: IncomingMessage, res: ServerResponse, params: URLSearchParams, extra: Record<string, string>): Promise<void> {
     const json = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': JSON_TYPE, 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', ...extra }).end(`${JSON.stringify(body)}\n`);
@@ -178,6 +189,7 @@ export class ConnectionsEndpoints {
     let query: ConnectionsQuery;
     try {
       query = parseConnectionsQuery(params);
+      checkLabelsAllowed(query, this.answerOptions);
     } catch (err) {
       if (isSockscopeError(err) && err.code === 'ERR_QUERY_INVALID') return void json(400, { error: err.message });
       throw err;
@@ -188,7 +200,7 @@ export class ConnectionsEndpoints {
     if (!snapshot) return void json(503, { error: 'this agent collects no connections view (the pipeline was built without one)' });
     let answer: StreamedConnectionsAnswer;
     try {
-      answer = streamConnections(snapshot, query);
+      answer = streamConnections(snapshot, query, this.answerOptions);
     } catch (err) {
       return void json(500, { error: errorMessage(err) });
     }

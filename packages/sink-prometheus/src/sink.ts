@@ -165,6 +165,7 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
   const connections = new ConnectionsEndpoints({
     enabled: config.connections,
     maxBytes: config.connections_max_bytes,
+    topologyLabels: config.connections_topology_labels,
     collect: () => pipeline.collect({ views: true }),
     extraHeaders: (): Record<string, string> => (closing ? { connection: 'close' } : {}),
   });

@@ -118,6 +118,26 @@ describe('live connections endpoints of the Prometheus sink', () => {
     expect(index).toContain('<a href="/api/v1/topology">/api/v1/topology</a>');
   });
 
+  it('topology labels are off by default (400 naming connections_topology_labels) and answered for the fields its patterns allow', async () => {
+    const off = await start({ connections: true });
+    const refused = await get(off, '/api/v1/topology?labels=user');
+    expect(refused.status).toBe(400);
+    expect((JSON.parse(refused.body.toString()) as { error: string }).error).toMatch(/^labels: user is not allowed.*sinks\.prometheus\.connections_topology_labels/);
+    await sink?.stop();
+    sink = undefined;
+
+    const on = await start({ connections: true, connections_topology_labels: ['u*', 'netns'] });
+    const res = await get(on, '/api/v1/topology?labels=user,uid,netns');
+    expect(res.status).toBe(200);
+    const answer = JSON.parse(res.body.toString()) as { topology: { actors: { id: string; labels?: Record<string, string[]> }[] } };
+    expect(validate(answer)).toEqual([]);
+    expect(answer.topology.actors.find((a) => a.id === 'process:curl')?.labels).toEqual({ user: ['alice'], uid: ['1000'], netns: ['system'] });
+    const image = await get(on, '/api/v1/topology?labels=user,image');
+    expect(image.status).toBe(400);
+    expect((JSON.parse(image.body.toString()) as { error: string }).error).toMatch(/^labels: image is not allowed/);
+    expect((await get(on, '/api/v1/connections?labels=user')).status).toBe(400);
+  });
+
   it('when on: /connections and its assets come from @sockscope/web with the page CSP and nosniff', async () => {
     const port = await start({ connections: true });
     const page = await get(port, '/connections');

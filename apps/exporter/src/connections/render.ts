@@ -111,6 +111,15 @@ function actorText(a: TopologyActor | undefined, id: string): string {
   return a.kind === 'endpoint' ? `${a.label}${a.space ? ` (${a.space})` : ''}` : a.label;
 }
 
+/** An actor's labels (`--labels`) as `field=v1,v2` pairs, `…` when a label was cut at 10 values. */
+function labelsText(a: TopologyActor): string {
+  if (!a.labels) return '';
+  const parts = Object.entries(a.labels)
+    .filter(([, v]) => v.length > 0)
+    .map(([k, v]) => `${k}=${v.join(',')}`);
+  return `${parts.join(' ')}${a.labels_truncated ? ' …' : ''}`;
+}
+
 /** The topology as text: the actors with their sockets, then each client → server link. */
 function topologyText(answer: ConnectionsAnswer, opts: RenderOptions): string {
   const topo = answer.topology;
@@ -122,6 +131,7 @@ function topologyText(answer: ConnectionsAnswer, opts: RenderOptions): string {
       { title: 'ACTOR', cell: (a) => actorText(a, a.id), colour: (a) => (a.kind === 'endpoint' ? 'cyan' : a.kind === 'host' ? 'dim' : undefined) },
       { title: 'KIND', cell: (a) => a.kind },
       { title: 'SOCKETS', cell: (a) => String(a.sockets), right: true },
+      ...(topo.actors.some((a) => a.labels !== undefined) ? [{ title: 'LABELS', cell: (a: TopologyActor) => labelsText(a) }] : []),
     ],
     opts,
   );

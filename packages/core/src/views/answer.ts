@@ -2,6 +2,7 @@ import { unmapAddress } from '../enrichers/direction.js';
 import type { AddressSpace } from '../net/address-space.js';
 import { inNetwork, parseIp, type IpAddress } from '../selection/ip.js';
 import type { ConnectionsSnapshot } from './connections-fold.js';
+import { SockscopeError } from '../errors.js';
 import type { ConnectionsQuery, ConnectionsView, TopologyGroupBy } from './query.js';
 import { rowAgeSeconds, serverIsLocal, type ConnectionDirection, type ConnectionProtocol, type ConnectionRow } from './row.js';
 import { buildTopology } from './topology.js';
@@ -94,6 +95,10 @@ export interface TopologyActor {
   address?: string;
   space?: AddressSpace;
   sockets: number;
+  /** With `labels=`: per asked row field, the distinct values over the actor's rows, sorted, at most 10. */
+  labels?: Record<string, string[]>;
+  /** True when a label of this actor had more than 10 values and was cut. */
+  labels_truncated?: true;
 }
 
 /** Client → server connections between two actors of one protocol and state. */
@@ -386,13 +391,45 @@ function countsOf(snapshot: ConnectionsSnapshot, matched: readonly ConnectionRow
 export type StreamedConnectionsAnswer = Omit<ConnectionsAnswer, 'rows'> & { rows?: Iterable<DetailedRow> | Iterable<AggregatedRow> };
 
 /**
+ * How a caller answers queries. Topology labels (`labels=`) are off by default, as netdata's
+ * free-form labels are: a label is answered only when `allowLabels` allows its field name.
+ */
+export interface ConnectionsAnswerOptions {
+  /** The label fields allowed: a predicate, or glob patterns of field names (`*`, `?`), such as `['*']` or `['image', 'unit']`. Default: none. */
+  readonly allowLabels?: ((field: string) => boolean) | readonly string[];
+  /** The setting that allows labels, named in the error when a label is not allowed (such as `sinks.prometheus.connections_topology_labels`). */
+  readonly allowLabelsSetting?: string;
+}
+
+const globRegex = (pattern: string): RegExp => new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+
+/** A predicate of the label fields `allow` allows (none when absent). */
+export function compileLabelAllow(allow: ConnectionsAnswerOptions['allowLabels']): (field: string) => boolean {
+  if (allow === undefined) return () => false;
+  if (typeof allow === 'function') return allow;
+  const res = allow.map(globRegex);
+  return (field) => res.some((re) => re.test(field));
+}
+
+/** Throws `ERR_QUERY_INVALID` naming `allowLabelsSetting` when the query asks a label the options do not allow (before collecting). */
+export function checkLabelsAllowed(query: ConnectionsQuery, options: ConnectionsAnswerOptions): void {
+  if (query.labels.length === 0) return;
+  const allowed = compileLabelAllow(options.allowLabels);
+  const refused = query.labels.filter((f) => !allowed(f));
+  if (refused.length === 0) return;
+  const setting = options.allowLabelsSetting ?? 'the allowLabels option';
+  const message = `labels: ${refused.join(', ')} ${refused.length > 1 ? 'are' : 'is'} not allowed here (topology labels are off by default); allow ${refused.length > 1 ? 'them' : 'it'} with ${setting} (glob patterns of field names, such as ${JSON.stringify(refused)} or ["*"]), or leave labels out`;
+  throw new SockscopeError('ERR_QUERY_INVALID', message, [message]);
+}
+
+/**
  * Answers a connections query from a snapshot of the connections fold: the filters applied to
  * every row, the counts of the matched rows, then the view — detailed rows (the first `limit`
  * in collection order), aggregated rows (most sockets first, the first `limit`) or the topology
  * (actors and links, the `limit` links with most sockets). `truncated` says rows or links were cut.
  */
-export function queryConnections(snapshot: ConnectionsSnapshot, query: ConnectionsQuery): ConnectionsAnswer {
-  const streamed = streamConnections(snapshot, query);
+export function queryConnections(snapshot: ConnectionsSnapshot, query: ConnectionsQuery, options: ConnectionsAnswerOptions = {}): ConnectionsAnswer {
+  const streamed = streamConnections(snapshot, query, options);
   if (streamed.rows === undefined) return streamed as ConnectionsAnswer;
   return { ...streamed, rows: [...(streamed.rows as Iterable<DetailedRow>)] };
 }
@@ -403,7 +440,8 @@ export function queryConnections(snapshot: ConnectionsSnapshot, query: Connectio
  * built when the iterable reaches it, so a writer that serialises each row as it comes holds one
  * row at a time (a detailed answer of 20,000 sockets built whole held about 40 MB more).
  */
-export function streamConnections(snapshot: ConnectionsSnapshot, query: ConnectionsQuery): StreamedConnectionsAnswer {
+export function streamConnections(snapshot: ConnectionsSnapshot, query: ConnectionsQuery, options: ConnectionsAnswerOptions = {}): StreamedConnectionsAnswer {
+  checkLabelsAllowed(query, options);
   const keep = compileFilter(query);
   const matched: ConnectionRow[] = [];
   for (const r of snapshot.rows) if (keep(r)) matched.push(r);
@@ -421,15 +459,15 @@ export function streamConnections(snapshot: ConnectionsSnapshot, query: Connecti
     truncated: false,
     limit: query.limit,
   };
+  const max = query.fullCmdline ? Infinity : snapshot.cmdlineMax;
+  const memo = new Map<string, string>();
+  const cmdline = (c: string): string => {
+    if (c.length <= max) return c;
+    let s = memo.get(c);
+    if (s === undefined) memo.set(c, (s = shorten(c, max)));
+    return s;
+  };
   if (query.view === 'detailed') {
-    const max = query.fullCmdline ? Infinity : snapshot.cmdlineMax;
-    const memo = new Map<string, string>();
-    const cmdline = (c: string): string => {
-      if (c.length <= max) return c;
-      let s = memo.get(c);
-      if (s === undefined) memo.set(c, (s = shorten(c, max)));
-      return s;
-    };
     const n = Math.min(matched.length, query.limit);
     answer.truncated = matched.length > n;
     answer.rows = (function* detailedRows() {
@@ -450,7 +488,7 @@ export function streamConnections(snapshot: ConnectionsSnapshot, query: Connecti
       for (let i = 0; i < n; i++) yield (all[i] as Aggregate).row();
     })();
   } else {
-    const t = buildTopology(snapshot, matched, query.groupBy, query.limit);
+    const t = buildTopology(snapshot, matched, query.groupBy, query.limit, query.labels.length > 0 ? { fields: query.labels, cmdline } : undefined);
     answer.truncated = t.truncated;
     answer.topology = { group_by: query.groupBy, actors: t.actors, links: t.links };
   }

@@ -12,6 +12,8 @@ export {
   CONNECTIONS_DEFAULT_LIMIT,
   CONNECTIONS_MAX_LIMIT,
   CONNECTIONS_QUERY_PARAMETERS,
+  TOPOLOGY_LABELS,
+  type TopologyLabel,
   type ConnectionsQuery,
   type ConnectionsView,
   type TopologyGroupBy,
@@ -21,6 +23,9 @@ export {
   streamConnections,
   BY_PROCESS_TOP,
   NO_PROCESS,
+  compileLabelAllow,
+  checkLabelsAllowed,
+  type ConnectionsAnswerOptions,
   type AggregatedRow,
   type ConnectionsAnswer,
   type DetailedRow,
@@ -28,6 +33,6 @@ export {
   type TopologyActor,
   type TopologyLink,
 } from './answer.js';
-export { HOST_ACTOR_ID } from './topology.js';
+export { HOST_ACTOR_ID, TOPOLOGY_LABEL_VALUES_MAX } from './topology.js';
 export { connectionsAnswerSchema } from './schema.js';
 export { createProtocolsView, hasProtocolCounters, PROTOCOL_COUNTERS, type ProtocolRow, type ProtocolsAnswer } from './protocols.js';

@@ -12,6 +12,11 @@ export type ConnectionsView = 'detailed' | 'aggregated' | 'topology';
 /** How the topology groups sockets into actors. */
 export type TopologyGroupBy = 'process_name' | 'pid' | 'container';
 
+/** The row fields `labels` may attach to the topology's process and container actors. */
+export const TOPOLOGY_LABELS = ['cmdline', 'user', 'uid', 'image', 'unit', 'pod', 'namespace', 'container', 'netns'] as const;
+/** A row field a topology actor may carry as a label. */
+export type TopologyLabel = (typeof TOPOLOGY_LABELS)[number];
+
 /** Rows answered unless `limit` says otherwise. */
 export const CONNECTIONS_DEFAULT_LIMIT = 5000;
 /** Most rows (or topology links) one answer may hold. */
@@ -46,6 +51,8 @@ export interface ConnectionsQuery {
   /** Address space of the remote end. */
   readonly space: readonly AddressSpace[];
   readonly groupBy: TopologyGroupBy;
+  /** Row fields attached to the topology's actors as labels (off unless asked and allowed). */
+  readonly labels: readonly TopologyLabel[];
   /** True when command lines are answered whole (`cmdline=full`). */
   readonly fullCmdline: boolean;
   readonly limit: number;
@@ -70,6 +77,7 @@ export const CONNECTIONS_QUERY_PARAMETERS: Readonly<Record<string, string>> = {
   address: 'an IP address or CIDR network, either end (10.0.0.1, 10.0.0.0/8, fd00::/8)',
   space: ADDRESS_SPACES.join(', '),
   group_by: 'process_name, pid or container (topology)',
+  labels: `row fields to attach to the topology's actors as labels: ${TOPOLOGY_LABELS.join(', ')} (topology; off unless allowed: an agent's sinks.prometheus.connections_topology_labels, or sockscope connections collecting here)`,
   cmdline: 'full for whole command lines (short by default)',
   limit: `rows to answer, 0 to ${CONNECTIONS_MAX_LIMIT} (default ${CONNECTIONS_DEFAULT_LIMIT})`,
 };
@@ -207,8 +215,10 @@ export function parseConnectionsQuery(params: Params): ConnectionsQuery {
     return typeof r === 'string' ? bad(`${r}; give an address such as 10.0.0.1 or ::1, or a network such as 10.0.0.0/8`) : r;
   });
   const space = each('space', (v) => oneOf(ADDRESS_SPACES, v.replace(/-/g, '_')));
+  const labels = [...new Set(each('labels', (v) => oneOf(TOPOLOGY_LABELS, v)))];
   if (view !== 'topology' && values.get('group_by')?.length) problems.push(`group_by: only the topology view groups; add view=topology or leave group_by out`);
+  if (view !== 'topology' && values.get('labels')?.length) problems.push(`labels: only the topology view has labels; add view=topology or leave labels out`);
 
   if (problems.length > 0) throw new SockscopeError('ERR_QUERY_INVALID', problems.join('; '), problems);
-  return { view, protocol, family, state, direction, netns, process, pid, container, pod, namespace, port, localPort, remotePort, address, space, groupBy, fullCmdline, limit };
+  return { view, protocol, family, state, direction, netns, process, pid, container, pod, namespace, port, localPort, remotePort, address, space, groupBy, labels, fullCmdline, limit };
 }

@@ -113,6 +113,12 @@ const actor = {
     address: str,
     space,
     sockets: count,
+    labels: {
+      type: 'object',
+      description: 'with labels=: per asked row field, its distinct values over the actor\'s sockets, sorted, at most 10',
+      additionalProperties: { type: 'array', maxItems: 10, items: { type: 'string' } },
+    },
+    labels_truncated: { const: true, description: 'a label had more than 10 values and was cut' },
   },
 } as const;
 

@@ -1,8 +1,19 @@
 import { isWildcardAddress, unmapAddress } from '../enrichers/direction.js';
 import type { TopologyActor, TopologyLink } from './answer.js';
 import type { ConnectionsSnapshot } from './connections-fold.js';
-import type { TopologyGroupBy } from './query.js';
+import type { TopologyGroupBy, TopologyLabel } from './query.js';
 import { listenerTakes, type ConnectionRow } from './row.js';
+
+/** Most distinct values one label of one actor holds; the actor says `labels_truncated` beyond. */
+export const TOPOLOGY_LABEL_VALUES_MAX = 10;
+
+/** The labels to attach: the row fields, and how a command line is shown (shortened or whole). */
+export interface TopologyLabelsOptions {
+  readonly fields: readonly TopologyLabel[];
+  readonly cmdline: (cmdline: string) => string;
+}
+
+const labelValue = (r: ConnectionRow, field: TopologyLabel): string | undefined => (field === 'uid' ? String(r.uid) : r[field]);
 
 /** The host actor's id: sockets of no known process (or container, grouped by container). */
 export const HOST_ACTOR_ID = 'host';
@@ -23,7 +34,7 @@ interface Built {
  * The peer index covers every row of the collection, matched or not. At most `limit` links, most
  * sockets first; endpoints no kept link names are left out.
  */
-export function buildTopology(snapshot: ConnectionsSnapshot, matched: readonly ConnectionRow[], groupBy: TopologyGroupBy, limit: number): Built {
+export function buildTopology(snapshot: ConnectionsSnapshot, matched: readonly ConnectionRow[], groupBy: TopologyGroupBy, limit: number, labels?: TopologyLabelsOptions): Built {
   const actors = new Map<string, TopologyActor>();
   const host: TopologyActor = { id: HOST_ACTOR_ID, kind: 'host', label: snapshot.hostname || 'this host', sockets: 0 };
   actors.set(host.id, host);
@@ -96,9 +107,20 @@ export function buildTopology(snapshot: ConnectionsSnapshot, matched: readonly C
     if (r.rttUs !== undefined && (l.max_rtt_ms === undefined || r.rttUs / 1000 > l.max_rtt_ms)) l.max_rtt_ms = r.rttUs / 1000;
   };
 
+  // per process or container actor, per label field, the distinct values of its matched rows
+  const labelSets = new Map<TopologyActor, Map<TopologyLabel, Set<string>>>();
+  const fields = labels?.fields ?? [];
   for (const r of matched) {
     const own = actorOf(r);
     own.sockets++;
+    if (fields.length > 0 && own !== host) {
+      let sets = labelSets.get(own);
+      if (sets === undefined) labelSets.set(own, (sets = new Map(fields.map((f) => [f, new Set<string>()]))));
+      for (const f of fields) {
+        const v = labelValue(r, f);
+        if (v !== undefined) sets.get(f)?.add(f === 'cmdline' && labels ? labels.cmdline(v) : v);
+      }
+    }
     const d = r.direction;
     if (d === 'listen' || d === '' || (r.remotePort === 0 && isWildcardAddress(r.remoteIp))) continue;
     if (d === 'outbound') link(own, endpointOf(r), r);
@@ -126,6 +148,19 @@ export function buildTopology(snapshot: ConnectionsSnapshot, matched: readonly C
   for (const l of kept) {
     const e = endpoints.get(l.source) ?? endpoints.get(l.target);
     if (e) e.sockets += l.sockets;
+  }
+  if (fields.length > 0) {
+    for (const a of actors.values()) {
+      if (a === host) continue;
+      const sets = labelSets.get(a);
+      const out: Record<string, string[]> = {};
+      for (const f of fields) {
+        const all = [...(sets?.get(f) ?? [])].sort();
+        if (all.length > TOPOLOGY_LABEL_VALUES_MAX) a.labels_truncated = true;
+        out[f] = all.slice(0, TOPOLOGY_LABEL_VALUES_MAX);
+      }
+      a.labels = out;
+    }
   }
   const bySockets = (a: TopologyActor, b: TopologyActor) => b.sockets - a.sockets || (a.id < b.id ? -1 : 1);
   const own = [...actors.values()].filter((a) => a !== host).sort(bySockets);

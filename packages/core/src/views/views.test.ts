@@ -336,6 +336,67 @@ describe('topology view', () => {
     expect(actorIds(a).filter((id) => id.startsWith('endpoint:'))).toEqual(['endpoint:10.1.2.3']);
     expect(ask(snapshotOf(), { view: 'topology' }).truncated).toBe(false);
   });
+
+  const labelled = (params: Record<string, string | string[]>, allowLabels: readonly string[] | ((f: string) => boolean) = ['*']): ConnectionsAnswer =>
+    checked(queryConnections(snapshotOf(), parseConnectionsQuery({ view: 'topology', ...params }), { allowLabels, allowLabelsSetting: 'the.setting' }));
+  const labelError = (params: Record<string, string | string[]>, allowLabels?: readonly string[]): SockscopeError => {
+    try {
+      queryConnections(snapshotOf(), parseConnectionsQuery({ view: 'topology', ...params }), { allowLabels, allowLabelsSetting: 'the.setting' });
+    } catch (err) {
+      if (err instanceof SockscopeError) return err;
+      throw err;
+    }
+    throw new Error(`labels ${JSON.stringify(params)} were answered`);
+  };
+
+  it('attaches allowed labels to process and container actors: the distinct values of their sockets, sorted', () => {
+    const a = labelled({ labels: ['user,uid', 'image'], cmdline: 'full' }, ['u*', 'image']);
+    const app = a.topology?.actors.find((x) => x.id === 'process:app');
+    expect(app?.labels).toEqual({ user: ['alice'], uid: ['1000'], image: [] });
+    const pg = a.topology?.actors.find((x) => x.id === 'process:postgres');
+    expect(pg?.labels).toEqual({ user: ['postgres'], uid: ['999'], image: ['postgres:16'] });
+    const nginx = a.topology?.actors.find((x) => x.id === 'process:nginx');
+    expect(nginx?.labels).toEqual({ user: ['www-data'], uid: ['33'], image: [] });
+    // host and endpoints carry none
+    expect(a.topology?.actors.filter((x) => x.kind === 'host' || x.kind === 'endpoint').every((x) => x.labels === undefined)).toBe(true);
+    const byContainer = labelled({ group_by: 'container', labels: 'pod,namespace,unit,container,netns' });
+    expect(byContainer.topology?.actors.find((x) => x.kind === 'container')?.labels).toEqual({ pod: ['db-0'], namespace: ['prod'], unit: ['db-unit'], container: ['db'], netns: ['system'] });
+    // cmdline shortened as in the detailed rows unless cmdline=full
+    const short = labelled({ labels: 'cmdline' }).topology?.actors.find((x) => x.id === 'process:postgres')?.labels?.cmdline ?? [];
+    expect(short).toHaveLength(1);
+    expect(short[0]?.endsWith('…')).toBe(true);
+    expect(labelled({ labels: 'cmdline', cmdline: 'full' }).topology?.actors.find((x) => x.id === 'process:postgres')?.labels?.cmdline).toEqual([POSTGRES.cmdline]);
+    // no labels asked, none answered
+    expect(labelled({}).topology?.actors.some((x) => x.labels !== undefined)).toBe(false);
+  });
+
+  it('refuses a label the caller does not allow, naming the setting; none allowed by default', () => {
+    const none = labelError({ labels: 'image' });
+    expect(none.code).toBe('ERR_QUERY_INVALID');
+    expect(none.message).toMatch(/^labels: image is not allowed.*the\.setting/);
+    const some = labelError({ labels: 'image,cmdline,unit' }, ['image', 'u*']);
+    expect(some.message).toMatch(/^labels: cmdline is not allowed/);
+    expect(() => labelled({ labels: 'image' }, (f) => f === 'image')).not.toThrow();
+  });
+
+  it('caps each label at 10 values and says the actor was cut', () => {
+    const many = Array.from({ length: 12 }, (_, i) =>
+      tcpSocket({ local: { address: '10.0.0.1', port: 46000 + i }, remote: { address: '10.9.9.9', port: 443 }, process: { pid: 500 + i, comm: 'worker' }, uid: 2000 + i, inode: 900 + i }),
+    );
+    const a = checked(queryConnections(snapshotOf([...hostSockets(), ...many]), parseConnectionsQuery({ view: 'topology', labels: 'uid,user' }), { allowLabels: ['*'] }));
+    const worker = a.topology?.actors.find((x) => x.id === 'process:worker');
+    expect(worker?.labels?.uid).toEqual(Array.from({ length: 12 }, (_, i) => String(2000 + i)).slice(0, 10));
+    expect(worker?.labels?.user).toEqual([]);
+    expect(worker?.labels_truncated).toBe(true);
+    expect(a.topology?.actors.find((x) => x.id === 'process:app')?.labels_truncated).toBeUndefined();
+  });
+
+  it('takes labels only with the topology view and only known fields', () => {
+    expect(queryError({ view: 'detailed', labels: 'image' }).message).toBe('labels: only the topology view has labels; add view=topology or leave labels out');
+    expect(queryError({ labels: 'image' }).message).toMatch(/^labels: only the topology view/);
+    const unknown = queryError({ view: 'topology', labels: 'imag' });
+    expect(unknown.message).toMatch(/^labels: "imag" is not one of cmdline, user, uid, image, unit, pod, namespace, container, netns; did you mean image\?/);
+  });
 });
 
 describe('filters', () => {

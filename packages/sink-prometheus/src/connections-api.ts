@@ -20,6 +20,7 @@ import {
 } from '@sockscope/core';
 import { CONNECTIONS_PAGE, WEB_CSP, webAssets, type WebAsset } from '@sockscope/web';
 import { acceptsGzip } from './negotiate.js';
+import { drained } from './drained.js';
 
 /** Path of the JSON API of the live connections. */
 export const CONNECTIONS_API_PATH = '/api/v1/connections';
@@ -76,19 +77,6 @@ export function* answerPieces(answer: ConnectionsAnswer | StreamedConnectionsAns
     }
   }
   yield `${piece}],"truncated":${cut}}\n`;
-}
-
-/** Resolves when `out` can take more, or when the response is gone. */
-function drained(out: Writable, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    out.once('drain', done);
-    res.once('close', done);
-  });
 }
 
 const yieldTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

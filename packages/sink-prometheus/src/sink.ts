@@ -14,6 +14,7 @@ import { listenError } from './errors.js';
 import { acceptsGzip, negotiateFormat } from './negotiate.js';
 import { buildInfoFamily } from './runtime.js';
 import { ConnectionsEndpoints, CONNECTIONS_API_PATH, CONNECTIONS_PAGE_PATH, TOPOLOGY_API_PATH } from './connections-api.js';
+import { drained } from './drained.js';
 
 declare module '@sockscope/core' {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- augmentation must repeat the type parameter
@@ -88,19 +89,6 @@ function clientErrorAnswer(err: NodeJS.ErrnoException): { status: number; reason
       return { status: 400, reason: 'Bad Request', body: `malformed request${typeof why === 'string' && why ? `: ${why.toLowerCase()}` : ''}` };
     }
   }
-}
-
-/** Resolves when `out` can take more, or when the response is gone (client hung up). */
-function drained(out: Writable, res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      out.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    out.once('drain', done);
-    res.once('close', done);
-  });
 }
 
 /** A running Prometheus sink, with the address it actually bound. */

@@ -97,7 +97,12 @@ function summary(answer: ConnectionsAnswer, shown: number, opts: RenderOptions):
     Object.entries(t)
       .map(([k, v]) => `${k || '?'} ${v}`)
       .join(', ');
-  const lines = [`${counts.matched} of ${counts.sockets} sockets matched — ${tally(counts.by_direction) || 'none'}; ${tally(counts.by_protocol) || 'no protocol'}`];
+  // nothing matched: no tallies to give (they used to read "— none; no protocol")
+  const lines = [
+    counts.matched === 0
+      ? `0 of ${counts.sockets} sockets matched`
+      : `${counts.matched} of ${counts.sockets} sockets matched — ${tally(counts.by_direction)}; ${tally(counts.by_protocol)}`,
+  ];
   if (answer.truncated) lines.push(paint(opts.color, 'yellow', `showing ${shown}: the rest were left out (raise --limit, up to 100000, or filter)`));
   if (!answer.collection.complete) {
     const failed = answer.collection.collectors.filter((c) => !c.success).map((c) => `${c.name}${c.error ? `: ${c.error}` : ''}`);

@@ -30,8 +30,8 @@ export class OwnerInfo {
   private readonly processes = new Map<number, SocketRecord>();
   private lastContainer: ContainerInfo | undefined;
   private lastPid = -1;
-  /** key `address\0containerId` → the address (normalized) and its owner. */
-  private readonly addresses = new Map<string, { address: string; c: ContainerInfo }>();
+  /** container id → its local addresses (as the sockets give them) → the address normalized and its owner. */
+  private readonly addresses = new Map<string, Map<string, { address: string; c: ContainerInfo }>>();
   private lastAddressOwner: ContainerInfo | undefined;
   private lastAddress = '';
 
@@ -59,11 +59,12 @@ export class OwnerInfo {
       if (a === this.lastAddress && c === this.lastAddressOwner) return;
       this.lastAddress = a;
       this.lastAddressOwner = c;
-      const key = `${a}\0${c.id}`;
-      if (this.addresses.has(key)) return;
-      const space = addressSpace(a);
+      // the direction enricher has classified the address already; no key string per socket
+      const space = s.localSpace ?? addressSpace(a);
       if (space !== 'private' && space !== 'public') return;
-      this.addresses.set(key, { address: a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a, c });
+      let own = this.addresses.get(c.id);
+      if (own === undefined) this.addresses.set(c.id, (own = new Map()));
+      if (!own.has(a)) own.set(a, { address: a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : a, c });
     }
   }
 
@@ -86,10 +87,12 @@ export class OwnerInfo {
       } else if (e.aggregate === 'workload_address_info' && this.wantAddresses) {
         // one series per (address, names): two copies of one container's names are one series
         const byLabels = new Map<string, Sample>();
-        for (const { address, c } of this.addresses.values()) {
-          const sample = addressSample(address, c);
-          const l = sample.labels;
-          byLabels.set(`${address}\0${l.namespace}\0${l.pod}\0${l.container}\0${l.workload}`, sample);
+        for (const own of this.addresses.values()) {
+          for (const { address, c } of own.values()) {
+            const sample = addressSample(address, c);
+            const l = sample.labels;
+            byLabels.set(`${address}\0${l.namespace}\0${l.pod}\0${l.container}\0${l.workload}`, sample);
+          }
         }
         const keys = [...byLabels.keys()].sort();
         const kept = keys.slice(0, this.maxSeries);

@@ -27,6 +27,7 @@ import { loadWebConfig } from './web-config/index.js';
 import { REVISION, VERSION, buildInfo } from './version.js';
 import { stateSummary } from './signals.js';
 import { runConnections } from './connections/command.js';
+import { raiseCapabilities, type CapabilityReport } from './capabilities.js';
 
 /** Output streams and process hooks, injectable for tests. */
 export interface MainIo {
@@ -245,6 +246,8 @@ async function migrateConfig(args: CliArgs, io: MainIo): Promise<number> {
 }
 
 async function serve(args: CliArgs, io: MainIo): Promise<number> {
+  // first, before any collector or worker thread: permitted capabilities made effective (the image)
+  const caps = await raiseCapabilities();
   let agent: Agent | undefined;
   let logger = createLogger(args.logLevel ?? 'info', args.logFormat ?? 'logfmt');
   // the config as the command line shapes it, at start and at every reload
@@ -286,6 +289,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
       args.logFormat ?? (config.log?.format as LogFormat | undefined) ?? 'logfmt',
     );
     for (const w of warnings) logger.warn(w);
+    logCapabilities(logger, caps);
     const createServer = args.webConfigFile ? await loadWebConfig(args.webConfigFile, { onError: (m) => logger.warn(m) }) : undefined;
     agent = await startAgent({
       config,
@@ -321,4 +325,11 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     onStop = shutdown;
     if (early !== undefined) shutdown(early);
   });
+}
+
+/** What raiseCapabilities did: info once when it raised some, a warning when it failed. */
+function logCapabilities(logger: ReturnType<typeof createLogger>, caps: CapabilityReport): void {
+  if (caps.error) logger.warn(`capabilities: ${caps.error}; the agent runs with what it has (deploy/README.md, "Capabilities")`);
+  if (caps.raised.length > 0) logger.info('capabilities raised from the permitted set', { raised: caps.raised.join(',') });
+  logger.debug('capabilities', { effective: [...caps.held, ...caps.raised].join(','), missing: caps.missing.join(',') });
 }

@@ -1,4 +1,5 @@
 import type { SocketRecord } from '../types/socket.js';
+import type { TimeSlice } from '../util/time-slice.js';
 
 /**
  * A consumer of one collection's enriched socket records: the metric fold today, the live
@@ -20,6 +21,13 @@ export interface Fold<R> {
    * complete collection did not see it. A caller that fed a whole table passes true.
    */
   end(complete: boolean): R;
+  /**
+   * Optional: the same as {@link end}, cut into pieces with the event loop let run between them
+   * whenever `slice` is due. A fold whose end is long (a per-flow fold emitting hundreds of
+   * thousands of samples) offers it so the agent keeps answering meanwhile; the pipeline calls
+   * it when present. Nothing else calls into the fold until it resolves.
+   */
+  endSliced?(complete: boolean, slice: TimeSlice): Promise<R>;
 }
 
 /** Named folds one collection feeds. */

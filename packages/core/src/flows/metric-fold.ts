@@ -8,13 +8,14 @@ import type { Direction, SocketRecord, SocketState } from '../types/socket.js';
 import { Aggregates, markListeningPort, stateIndex, STATES } from './aggregates.js';
 import { CapSeats } from './cap.js';
 import { CounterSlots } from './counter-slots.js';
-import { emitFlowFamilies } from './emit.js';
+import { emitFlowFamilySteps } from './emit.js';
 import { createFlowKeyer } from './fold.js';
 import { planFlows } from './plan.js';
 import { resolveFlowsConfig, type FlowsConfig, type FlowsConfigInput } from './schema.js';
 import { SeriesTable } from './series-table.js';
 import { Series, addGauges, applySeries, countDropped, foldIntoOther } from './series.js';
 import { SocketMemos, type SocketMemo } from './socket-memory.js';
+import { runSteps, runStepsSliced, type Steps, type TimeSlice } from '../util/time-slice.js';
 
 /** What the app injects into the metric fold. */
 export interface MetricFoldDeps {
@@ -298,23 +299,33 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     else if (r > g.score) g.score = r;
   };
 
-  const end = (complete: boolean): MetricFamily[] => {
+  /** The end of a collection, in steps (every thousand series or so) a caller may let the event loop run between. */
+  function* ending(complete: boolean): Steps<MetricFamily[]> {
     if (!open) throw new Error('metric fold: end() without begin()');
     open = false;
     // a partial collection (complete false) did not see every live socket: keep their memos
     const oldest = unseen.end(gen, at, complete !== false);
     // with closed records coming, a socket a complete collection missed may still close in the next
     if (oldest !== undefined) memos.forgetSeenBefore(closedSeen && oldest === gen ? gen - 1 : oldest);
+    yield;
     const { kept, folded } = seats.split(table.active, config.max_series, gen);
-    for (const g of kept) applySeries(g, G, C);
+    for (let i = 0; i < kept.length; i++) {
+      applySeries(kept[i] as Series, G, C);
+      if ((i & 1023) === 1023) yield;
+    }
     if (folded.length > 0) foldIntoOther(other, folded, plan, gen, at);
     const dropped = countDropped(folded, plan);
     table.forgetIdle(gen, at);
+    yield;
     const withOther = folded.length > 0 ? other : undefined;
-    const out = emitFlowFamilies(plan, kept, withOther);
+    const out = yield* emitFlowFamilySteps(plan, kept, withOther);
+    yield;
     aggregates.emit(out, dropped, hists.rtt >= 0 ? (withOther ? [...kept, withOther] : kept) : undefined);
     return out;
-  };
+  }
 
-  return { begin, add, end, settled: () => selection.settled(), notices: () => notices, config };
+  const end = (complete: boolean): MetricFamily[] => runSteps(ending(complete));
+  const endSliced = (complete: boolean, slice: TimeSlice): Promise<MetricFamily[]> => runStepsSliced(ending(complete), slice);
+
+  return { begin, add, end, endSliced, settled: () => selection.settled(), notices: () => notices, config };
 }

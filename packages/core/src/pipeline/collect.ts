@@ -8,8 +8,12 @@ import type { MetricFamily } from '../types/family.js';
 import type { HostStats } from '../types/host.js';
 import type { Collection, CollectorStatus } from '../types/snapshot.js';
 import type { SocketRecord } from '../types/socket.js';
+import { TimeSlice } from '../util/time-slice.js';
 import { mergeHost } from './merge-host.js';
 import { withTimeout } from './timeout.js';
+
+/** Longest piece of a fold's end between two turns of the event loop, ms (a collector's dump slices are as long). */
+const END_SLICE_MS = 4;
 
 /** A named collector instance with its own timeout. */
 export interface NamedCollector {
@@ -114,7 +118,9 @@ export async function collect<F extends Folds>(
   }
   const complete = results.every((r, i) => (r.status.success && !r.status.inconsistent) || !maySeeSockets(collectors[i] as NamedCollector));
   const out: Record<string, unknown> = {};
-  for (const [name, f] of Object.entries(folds)) out[name] = f.end(complete);
+  // a fold's end may be long (every flow's samples): cut into slices, so the agent keeps answering
+  const slice = new TimeSlice(END_SLICE_MS);
+  for (const [name, f] of Object.entries(folds)) out[name] = f.endSliced ? await f.endSliced(complete, slice) : f.end(complete);
 
   const host: HostStats = {};
   const families: MetricFamily[] = [];

@@ -180,6 +180,10 @@ function lazyFold(fold: Fold<readonly MetricFamily[]>, whole: boolean): Fold<rea
       fold.add(s);
     },
     end: (complete) => (begun ? fold.end(complete && whole) : []),
+    endSliced: async (complete, slice) => {
+      if (!begun) return [];
+      return fold.endSliced ? fold.endSliced(complete && whole, slice) : fold.end(complete && whole);
+    },
   };
 }
 

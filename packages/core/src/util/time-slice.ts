@@ -24,3 +24,27 @@ export class TimeSlice {
     this.start = performance.now();
   }
 }
+
+/**
+ * Work written as a generator that yields between pieces (every thousand series, say): the
+ * same code runs straight through ({@link runSteps}) or lets the event loop run whenever a
+ * slice is used up ({@link runStepsSliced}).
+ */
+export type Steps<R> = Generator<void, R, undefined>;
+
+/** Runs steps to the end without yielding to the event loop. */
+export function runSteps<R>(steps: Steps<R>): R {
+  let r = steps.next();
+  while (r.done !== true) r = steps.next();
+  return r.value;
+}
+
+/** Runs steps to the end, letting the event loop run between two of them whenever `slice` is due. */
+export async function runStepsSliced<R>(steps: Steps<R>, slice: TimeSlice): Promise<R> {
+  let r = steps.next();
+  while (r.done !== true) {
+    if (slice.due()) await slice.next();
+    r = steps.next();
+  }
+  return r.value;
+}

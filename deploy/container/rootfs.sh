@@ -4,7 +4,7 @@
 # /usr/lib/sockscope without its launcher script, the shared libraries `ldd` lists for
 # every ELF file in it (the C library and the dynamic loader, nothing else), /etc/passwd and
 # /etc/group with the non-root user sockscope (65532), and the two file capabilities the agent
-# needs on its executable (see deploy/README.md, "Capabilities"). No shell, no package manager.
+# needs on its executable, permitted only (see deploy/README.md, "Capabilities"). No shell, no package manager.
 # Run by the Containerfile's build stage and by deploy/container/build.mjs alike.
 #   sh deploy/container/rootfs.sh RELEASE_DIR ROOTFS
 set -eu
@@ -53,7 +53,10 @@ printf 'passwd: files\ngroup: files\nhosts: files dns\n' > "$out/etc/nsswitch.co
 printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > "$out/etc/hosts"
 mkdir -p "$out/etc/sockscope"
 
-# CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH as file capabilities (permitted and effective): a
-# container runtime grants a non-root process no ambient capabilities, so without these the two
-# capabilities a pod or `--cap-add` grants are dropped when the agent is executed.
-setcap cap_sys_ptrace,cap_dac_read_search=ep "$out/usr/lib/sockscope/$exe"
+# CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH as file capabilities, permitted only (no effective
+# bit): a container runtime grants a non-root process no ambient capabilities, so without these
+# the two capabilities a pod or `--cap-add` grants are dropped when the agent is executed. The
+# agent makes them effective itself at start (apps/exporter/src/capabilities.ts); without the
+# effective bit the kernel starts the runtime whatever the bounding set (with it, a run without
+# the two `--cap-add` is refused at exec), and the agent then says in /health what it cannot see.
+setcap cap_sys_ptrace,cap_dac_read_search=p "$out/usr/lib/sockscope/$exe"

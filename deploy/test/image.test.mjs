@@ -7,7 +7,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { buildImage, defaultImagePath, defaultReleaseDir } from '../container/build.mjs';
@@ -120,7 +120,7 @@ test('the image: OCI labels, the non-root user of the DaemonSet, one layer, the 
   assert.match(readFileSync(join(root, 'deploy/container/Containerfile'), 'utf8'), new RegExp(`^ARG VERSION=${version.replace(/\./g, '\\.')}$`, 'm'));
 });
 
-test('the root file system: the release directory, the libraries it links, /etc; no shell; the runtime carries the DaemonSet\'s capabilities as file capabilities', () => {
+test('the root file system: the release directory, the libraries it links, /etc; no shell; the runtime carries the DaemonSet\'s capabilities as file capabilities, permitted only', () => {
   const files = execFileSync('find', ['.', '-type', 'f', '-o', '-type', 'l'], { cwd: image.rootfs, encoding: 'utf8' }).split('\n').filter(Boolean).map((f) => f.slice(1));
   const outside = files.filter((f) => !f.startsWith('/usr/lib/sockscope/') && !f.startsWith('/etc/') && !f.startsWith('/.test'));
   for (const f of outside) assert.match(f, /^\/(usr\/)?lib(64|\/x86_64-linux-gnu|\/aarch64-linux-gnu)?\/(ld-linux[^/]*|lib[^/]+\.so(\.\d+)*)$/, `unexpected ${f}`);
@@ -128,13 +128,15 @@ test('the root file system: the release directory, the libraries it links, /etc;
   const exe = join(image.rootfs, image.config.config.Entrypoint[0]);
   const getcap = execFileSync('getcap', [exe], { encoding: 'utf8' }).trim();
   const [, caps, flags] = /\s(cap_[a-z_,]+)[=+]([a-z]+)$/.exec(getcap) ?? [];
-  assert.equal(flags, 'ep', getcap);
+  // permitted only: the agent makes them effective itself (apps/exporter/src/capabilities.ts), and
+  // without the effective bit the kernel executes the runtime whatever the bounding set
+  assert.equal(flags, 'p', getcap);
   assert.deepEqual(caps.split(',').map((x) => x.replace(/^cap_/, '').toUpperCase()).sort(), [...base.caps].sort());
   const bytes = Number(execFileSync('du', ['-sb', '--exclude=.test', image.rootfs], { encoding: 'utf8' }).split(/\s/)[0]);
   process.stderr.write(`# image: archive ${(readFileSync(defaultImagePath).length / 1e6).toFixed(1)} MB, root file system ${(bytes / 1e6).toFixed(1)} MB\n`);
 });
 
-test('run as the base DaemonSet grants: user 65532, only its capabilities, no_new_privs; sees every process, /health has no notice', async (t) => {
+test('run as the base DaemonSet grants: user 65532, only its capabilities (raised to effective by the agent), no_new_privs; sees every process, /health has no notice', async (t) => {
   // a socket owned by root (this test): only CAP_SYS_PTRACE/CAP_DAC_READ_SEARCH let user 65532 name its process
   const listener = createServer();
   await new Promise((r) => listener.listen(0, '127.0.0.1', r));
@@ -142,11 +144,17 @@ test('run as the base DaemonSet grants: user 65532, only its capabilities, no_ne
   const r = await run(base, defaultYml, 'base');
   try {
     assert.equal(r.status.Uid.split(/\s+/)[0], String(base.uid));
+    // the file capabilities give them permitted only; the agent raised them to effective at start
     assert.equal(BigInt(`0x${r.status.CapEff}`), capMask(base.caps));
     assert.equal(BigInt(`0x${r.status.CapPrm}`), capMask(base.caps));
     assert.equal(BigInt(`0x${r.status.CapBnd}`), capMask(base.caps));
     assert.equal(BigInt(`0x${r.status.CapAmb}`), 0n);
     assert.equal(r.status.NoNewPrivs, '1');
+    assert.match(r.stderr(), /msg="capabilities raised from the permitted set" raised=CAP_DAC_READ_SEARCH,CAP_SYS_PTRACE$/m);
+    // capset changes the calling thread: the main thread and the threads started after it hold them;
+    // libuv's pool, started by Node's ES module loader before the agent's first line, does not
+    const tasks = readdirSync(`/proc/${r.child.pid}/task`).map((tid) => /^CapEff:\s*(\S+)/m.exec(readFileSync(`/proc/${r.child.pid}/task/${tid}/status`, 'utf8'))[1]);
+    process.stderr.write(`# threads: ${tasks.length}, with the two effective ${tasks.filter((c) => BigInt(`0x${c}`) === capMask(base.caps)).length}, with none ${tasks.filter((c) => BigInt(`0x${c}`) === 0n).length}\n`);
     assert.equal(r.health.status, 'ok', JSON.stringify(r.health));
     assert.equal(r.health.version, version);
     assert.deepEqual(r.health.notices, []);
@@ -192,23 +200,34 @@ test('run as the all-namespaces overlay grants (user 0, three capabilities): eve
   }
 });
 
-test('without the two capabilities (docker run without --cap-add) the runtime is refused at exec, as deploy/README.md says', () => {
-  const etc = writeConfigDir(join(dir, 'etc-none'), defaultYml.replace('LISTEN', '127.0.0.1:0'));
-  const child = startInImage({ rootfs: image.rootfs, ...kit, uid: base.uid, gid: base.gid, caps: [], entrypoint: [...image.config.config.Entrypoint, '--version'], args: [], etcSockscope: etc });
-  return new Promise((resolve, reject) => {
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.resume();
-    child.on('exit', (code) => {
-      try {
-        assert.equal(code, 126);
-        assert.match(stderr, /failed to execute \/usr\/lib\/sockscope\/lib\/node: Operation not permitted/);
-        resolve();
-      } catch (e) {
-        reject(e);
-      }
-    });
-  });
+test('without the two capabilities (docker run without --cap-add: none in the bounding set) the agent starts, and /health names what it cannot see and the capabilities that fix it', async (t) => {
+  // a socket of a root process (this test), which user 65532 cannot attribute without them
+  const listener = createServer();
+  await new Promise((r) => listener.listen(0, '127.0.0.1', r));
+  t.after(() => listener.close());
+  const r = await run({ uid: base.uid, gid: base.gid, caps: [] }, defaultYml, 'none');
+  try {
+    assert.equal(r.status.Uid.split(/\s+/)[0], String(base.uid));
+    assert.equal(BigInt(`0x${r.status.CapBnd}`), 0n);
+    assert.equal(BigInt(`0x${r.status.CapPrm}`), 0n);
+    assert.equal(BigInt(`0x${r.status.CapEff}`), 0n);
+    assert.equal(r.status.NoNewPrivs, '1');
+    assert.doesNotMatch(r.stderr(), /capabilities raised/);
+    // the process enricher says it once its first pass over /proc/<pid>/fd has met a denied one
+    let health = r.health;
+    for (let i = 0; i < 100 && !health.notices.some((n) => /CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH/.test(n)); i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      health = await (await fetch(`http://127.0.0.1:${r.port}/health`)).json();
+    }
+    assert.ok(health.notices.some((n) => /cannot read \/proc\/<pid>\/fd of processes owned by other users.*CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH/.test(n)), JSON.stringify(health));
+    assert.ok(health.collectors.every((c) => c.success), JSON.stringify(health.collectors));
+    const metrics = await (await fetch(`http://127.0.0.1:${r.port}/metrics`)).text();
+    // the socket is published, without its owner
+    const port = listener.address().port;
+    assert.match(metrics, new RegExp(`^sockscope_tcp_listen_queue_limit\\{local_port="${port}",process=""\\} \\d+$`, 'm'));
+  } finally {
+    await stop(r.child);
+  }
 });
 
 test('the image build leaves nothing in buildah\'s storage', () => {

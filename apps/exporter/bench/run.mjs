@@ -1,35 +1,39 @@
 #!/usr/bin/env node
-// `pnpm bench`: how fast and how heavy sockscope is beside ss and node_exporter, at 1k, 10k and
-// 30k established loopback TCP connections, inside a private network namespace. See --help.
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+// `pnpm bench`: how fast and how heavy sockscope is beside ss and node_exporter, at 1k, 10k, 30k
+// and 100k established loopback TCP connections, inside a private network namespace; issue 20's
+// goals judged, the cost curve fitted and drawn (results/<name>.{json,md,svg}). See --help.
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
-import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
+import { RESERVED_PORTS, insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { installCleanup, runMain, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
-import { progress, sample, timeCommand } from './lib/measure.mjs';
-import { memoryOf, scrape, scrapeWithProbe, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
-import { NODE_EXPORTER_NET_FLAGS, containersOffConfig, containersOnConfig, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig } from './lib/configs.mjs';
+import { peakRssOfCommand, progress, sample, timeCommand } from './lib/measure.mjs';
+import { expositionChecks, memoryOf, scrape, scrapeWithProbe, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
+import { NODE_EXPORTER_NET_FLAGS, containersOffConfig, containersOnConfig, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig, ssExporterConfig } from './lib/configs.mjs';
 import { createFakeContainers, sweepStaleCgroups } from './lib/fake-containers.mjs';
 import { measureContainers } from './lib/containers-step.mjs';
-import { evaluateGoals } from './lib/goals.mjs';
+import { evaluateEarlierGoals, evaluateGoals } from './lib/goals.mjs';
+import { costCurve, curveSvg } from './lib/curve.mjs';
 import { machineInfo, markdown, textTable, writeResults } from './lib/report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const STEPS = ['ss', 'collect', 'scrape', 'host', 'containers'];
-const PROBED_SCRAPES = 2;
 const SPEC = {
-  sizes: { kind: 'ints', default: [1000, 10_000, 30_000], max: 200_000, meta: 'N,N,…', help: 'connection counts to measure, ascending' },
+  sizes: { kind: 'ints', default: [1000, 10_000, 30_000, 100_000], max: 200_000, meta: 'N,N,…', help: 'connection counts to measure, ascending' },
   runs: { kind: 'int', default: 5, min: 1, max: 100, meta: 'N', help: 'measured runs per step (the median is reported)' },
+  large_runs: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'measured runs per step at --large-from connections and above (a scrape there takes seconds)' },
+  large_from: { kind: 'int', default: 100_000, min: 1, max: 200_000, meta: 'N', help: 'connection count from which --large-runs applies' },
+  probes: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'scrapes of every sockscope config at every N during which /health is probed (agent blocked)' },
   warmup: { kind: 'int', default: 1, min: 0, max: 20, meta: 'N', help: 'discarded warm-up runs per step' },
-  steps: { kind: 'list', default: STEPS, choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')}` },
+  steps: { kind: 'list', default: STEPS.filter((s) => s !== 'containers'), choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')} (containers, issue 16's step at the largest N, only when named)` },
   containers: { kind: 'int', default: 200, min: 1, max: 2000, meta: 'N', help: 'fake Kubernetes containers the largest size\'s connections are handed to (containers step)' },
   per_holder: { kind: 'int', default: 10_000, min: 100, max: 19_000, meta: 'N', help: 'connections per holder process pair (each side under the 20,000-file limit)' },
   cli: { kind: 'string', default: join(here, '..', 'dist', 'cli.js'), meta: 'FILE', help: 'the built sockscope CLI' },
   node_exporter: { kind: 'string', default: '/usr/bin/prometheus-node-exporter', meta: 'FILE', help: "Debian's prometheus-node-exporter" },
-  out: { kind: 'string', default: join(here, 'results'), meta: 'DIR', help: 'where latest.json and latest.md go' },
+  out: { kind: 'string', default: join(here, 'results'), meta: 'DIR', help: 'where latest.json, latest.md and latest.svg (the cost curve) go' },
   name: { kind: 'string', default: 'latest', meta: 'NAME', help: 'base name of the result files' },
   note: { kind: 'string', default: '', meta: 'TEXT', help: 'a note for the Markdown report (e.g. "machine shared with other jobs")' },
   no_pidns: { kind: 'bool', default: false, help: 'do not add a private pid namespace (the process scan then sees every process of the host)' },
@@ -47,6 +51,7 @@ async function main(argv) {
   prepareNamespace();
   const sizes = [...opts.sizes].sort((a, b) => a - b);
   const tmp = mkdtempSync(join(tmpdir(), 'sockscope-bench-'));
+  checkPortRange(opts.per_holder);
   const pool = createHolderPool({ perPair: opts.per_holder });
   let inProcess;
   let fake;
@@ -56,13 +61,16 @@ async function main(argv) {
     const result = { machine: machineInfo(), options: { ...opts, argv, sizes }, sizes: [] };
     let port = 9500;
     for (const n of sizes) {
-      progress(`N=${n}: opening connections`);
+      progress(`N=${n}: opening connections (${Math.ceil(n / opts.per_holder)} holder pairs of at most ${opts.per_holder.toLocaleString('en-US')}, one server port each)`);
       await pool.grow(n, (total) => progress(`N=${n}: ${total} connections open`));
       const size = { connections: n, holderProcesses: pool.processes };
-      const times = { runs: opts.runs, warmup: opts.warmup };
+      const times = { runs: n >= opts.large_from ? opts.large_runs : opts.runs, warmup: opts.warmup };
       if (opts.steps.includes('ss')) {
-        size.ss_tin = await sample(`N=${n} ss -tin`, times, () => timeCommand('ss', ['-tin']));
-        size.ss_tinp = await sample(`N=${n} ss -tinp`, times, () => timeCommand('ss', ['-tinp']));
+        for (const [key, flags] of [['ss_tin', '-tin'], ['ss_tinp', '-tinp']]) {
+          size[key] = await sample(`N=${n} ss ${flags}`, times, () => timeCommand('ss', [flags]));
+          progress(`N=${n} ss ${flags}: one more run under GNU time for its peak RSS`);
+          size[key].memory = { peakMb: await peakRssOfCommand('ss', [flags]) };
+        }
       }
       if (inProcess) {
         const { measureAttribution, measureCollect, measureFold } = await import('./lib/in-process.mjs');
@@ -72,13 +80,17 @@ async function main(argv) {
         size.attribution = await measureAttribution(`N=${n} process attribution`, inProcess, times);
         checkCounts(n, size);
       }
+      // the first scrape of a fresh agent learns every series: a minute more per 100k connections to answer it
+      const sockscope = (label, file) => () => startSockscope(`sockscope (${label})`, opts.cli, file, ++port, { startupMs: 30_000 + n * 0.6 });
+      const probes = opts.probes;
       if (opts.steps.includes('scrape')) {
-        size.scrape_default = await measureExporter(`N=${n} scrape default`, times, () => startSockscope('sockscope (default)', opts.cli, configs.default, ++port), true);
-        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, () => startSockscope('sockscope (raw_endpoint)', opts.cli, configs.raw, ++port), true);
-        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, () => startSockscope('sockscope (peer)', opts.cli, configs.peer, ++port), true);
+        size.scrape_default = await measureExporter(`N=${n} scrape default`, times, sockscope('default', configs.default), probes);
+        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, sockscope('raw_endpoint', configs.raw), probes);
+        size.scrape_ss = await measureExporter(`N=${n} scrape ss_exporter format`, times, sockscope('ss_exporter format, raw_endpoint', configs.ss), probes);
+        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, sockscope('peer', configs.peer), probes);
       }
       if (opts.steps.includes('host')) {
-        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, times, () => startSockscope('sockscope (host only)', opts.cli, configs.host, ++port), true);
+        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, times, sockscope('host only', configs.host), probes);
         size.node_exporter_net = await measureExporter(`N=${n} node_exporter net`, times, () => startNodeExporter('node_exporter (net)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS));
         size.node_exporter_full = await measureExporter(`N=${n} node_exporter full`, times, () => startNodeExporter('node_exporter (full)', opts.node_exporter, ++port));
       }
@@ -93,9 +105,13 @@ async function main(argv) {
       port++;
     }
     result.loadavgEnd = machineInfo().loadavg;
-    result.goals = evaluateGoals(result.sizes, result.containers);
+    result.curve = costCurve(result.sizes);
+    result.goals = evaluateGoals(result.sizes, result.curve);
+    result.earlierGoals = evaluateEarlierGoals(result.sizes, result.containers);
+    const svg = result.curve.length > 0 ? curveSvg(result.curve, { subtitle: `${result.machine.date.slice(0, 10)}, ${result.machine.cores} cores, kernel ${result.machine.kernel}, node ${result.machine.node}; medians, private network namespace` }) : undefined;
+    if (svg) result.svg = `${opts.name}.svg`;
     process.stdout.write(textTable(result));
-    const files = writeResults(opts.out, opts.name, result, markdown(result));
+    const files = writeResults(opts.out, opts.name, result, markdown(result), svg);
     progress(`wrote ${files.join(' and ')}`);
     return 0;
   } finally {
@@ -109,23 +125,39 @@ async function main(argv) {
 
 /**
  * Scrapes a freshly started exporter `runs` times after the warm-up, then adds its memory and,
- * for sockscope (`probe`), its longest event-loop block during extra scrapes probed via /health.
+ * for sockscope (`probes` > 0), its longest event-loop block during `probes` extra scrapes probed
+ * via /health, and what its first scrape showed on (`checks`: process attribution, counters, histogram).
  */
-async function measureExporter(label, times, start, probe = false) {
+async function measureExporter(label, times, start, probes = 0) {
   progress(`${label}: starting`);
   const exporter = await start();
   try {
+    let checks;
     const stats = await sample(label, times, async () => {
-      const r = await scrape(exporter.url);
+      const { text, durations, ...r } = await scrape(exporter.url);
+      if (probes > 0 && checks === undefined && text !== null) checks = expositionChecks(text);
       // what sockscope says its own socket collection and process attribution took inside the scrape
-      return { ...r, agentNetlinkMs: r.durations['linux-netlink'] ?? NaN, agentProcessMs: r.durations.process ?? NaN };
+      return { ...r, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
     });
     // probed scrapes come after the timed ones so that the probing does not slow those down
-    const stall = probe ? await sample(`${label} (probing /health)`, { runs: PROBED_SCRAPES, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};
-    return { ...stats, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid) };
+    const stall = probes > 0 ? await sample(`${label} (probing /health)`, { runs: probes, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};
+    return { ...stats, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid), ...(checks ? { checks } : {}) };
   } finally {
     await exporter.stop();
   }
+}
+
+/**
+ * Each holder pair has a server port of its own, so its connections need `perPair` ephemeral
+ * ports towards that one port: fails when the namespace's range (less the reserved ports) is
+ * smaller. More connections take more pairs, never more ports per pair.
+ */
+function checkPortRange(perPair) {
+  const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+  const reserved = RESERVED_PORTS.split(',').map((r) => r.split('-').map(Number)).reduce((n, [a, b]) => n + Math.max(0, Math.min(b, hi) - Math.max(a, lo) + 1), 0);
+  const free = hi - lo + 1 - reserved;
+  progress(`ephemeral ports ${lo}-${hi}, ${free.toLocaleString('en-US')} usable per server port (${RESERVED_PORTS} reserved)`);
+  if (free < perPair) throw new BenchError(`--per-holder ${perPair} needs that many ephemeral ports per server port, the namespace has ${free} (${lo}-${hi} less ${RESERVED_PORTS}); lower --per-holder`);
 }
 
 /** Fails loudly when the connections the bench holds are not what the collector sees. */
@@ -144,6 +176,7 @@ async function checkConfigs(opts, tmp) {
     containers,
     default: await writeCheckedConfig(opts.cli, tmp, 'default', defaultConfig()),
     raw: await writeCheckedConfig(opts.cli, tmp, 'raw-endpoint', rawEndpointConfig()),
+    ss: await writeCheckedConfig(opts.cli, tmp, 'ss-exporter-format', ssExporterConfig()),
     peer: await writeCheckedConfig(opts.cli, tmp, 'peer', peerConfig()),
     host: await writeCheckedConfig(opts.cli, tmp, 'host-only', hostOnlyConfig()),
   };

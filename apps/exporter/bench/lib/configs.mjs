@@ -1,5 +1,6 @@
 // The temp configs the bench runs the sockscope CLI with. Each is checked with
 // `sockscope check-config` before use, so a schema change fails the bench with a clear message.
+import { translateSsExporterConfig } from '@sockscope/core';
 
 // Every scrape collects afresh (no cached snapshot) and a 30k-connection collection is never cut short.
 const collection = { min_interval: '0s', timeout: '60s' };
@@ -30,6 +31,34 @@ export const rawEndpointConfig = () => ({
   collection,
   flows: { folding: 'raw_endpoint', max_series: MAX_SERIES },
 });
+
+/**
+ * prometheus_ss_exporter's own config file with every metric on (its gauges rtt, cwnd,
+ * deliveryRate; its counters dataSegsIn, dataSegsOut; its RTT histogram with the bounds of its
+ * sample config) and `raw_endpoint` folding, as its users run it.
+ */
+export const SS_EXPORTER_FILE = {
+  logic: {
+    metrics: {
+      histograms: { active: true, rtt: { active: true, bucketBounds: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000] } },
+      gauges: { active: true, rtt: { active: true }, cwnd: { active: true }, deliveryRate: { active: true } },
+      counters: { active: true, dataSegsIn: { active: true }, dataSegsOut: { active: true } },
+    },
+    compression: { labelFolding: 'raw_endpoint' },
+  },
+};
+
+/**
+ * The prometheus_ss_exporter format (issue 20): SS_EXPORTER_FILE as sockscope translates it (its
+ * names and units, the packed `flow` label, `flows.compat: prometheus_ss_exporter`), counted the
+ * same as rawEndpointConfig: `max_series` (and `max_idle_series`) unbounded instead of the
+ * translation's 10,000, and collecting afresh. Process attribution stays on (the enrichers are
+ * left at their defaults).
+ */
+export const ssExporterConfig = () => {
+  const { flows } = translateSsExporterConfig(SS_EXPORTER_FILE);
+  return { collection, flows: { ...flows, max_series: MAX_SERIES, max_idle_series: MAX_SERIES } };
+};
 
 /** Per-flow metrics folded by peer (process, dst, dst_port). */
 export const peerConfig = () => ({

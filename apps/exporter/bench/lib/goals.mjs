@@ -1,4 +1,6 @@
-// The issue's goals, read against a bench result: each with what was measured and pass/fail.
+// Goals read against a bench result, each with what was measured and pass/fail: issue 20's
+// (evaluateGoals, the bench's verdict) and the earlier issues' (evaluateEarlierGoals, listed beside).
+import { LINEAR_MAX_GROWTH, costCurve } from './curve.mjs';
 
 const med = (stat) => (stat ? stat.median : NaN);
 
@@ -8,10 +10,10 @@ export function ratio(size, key) {
 }
 
 /**
- * Goals with `values` ({ n, value, unit }) and `pass` (undefined when nothing was measured).
- * `containers`: the containers step's result, when it ran.
+ * The earlier issues' goals (6, 12, 16, ...) with `values` ({ n, value, unit }) and `pass`
+ * (undefined when nothing was measured). `containers`: the containers step's result, when it ran.
  */
-export function evaluateGoals(sizes, containers) {
+export function evaluateEarlierGoals(sizes, containers) {
   const at = (n) => sizes.find((s) => s.connections === n);
   const goal = (name, values, ok) => {
     const measured = values.filter((v) => Number.isFinite(v.value));
@@ -47,11 +49,89 @@ export function evaluateGoals(sizes, containers) {
   return [collection, scrape10k, rss, growth, stall, names];
 }
 
-/** PASS, FAIL or not measured. */
-export const verdict = (pass) => (pass === undefined ? 'not measured' : pass ? 'PASS' : 'FAIL');
+/** The sockscope scrape configs the bench runs: [key in a size's result, label]. */
+export const SCRAPE_CONFIGS = [
+  ['scrape_default', 'default (service)'],
+  ['scrape_raw', 'raw_endpoint'],
+  ['scrape_ss', 'ss_exporter format'],
+  ['scrape_peer', 'peer'],
+  ['sockscope_host', 'host-only'],
+];
+
+/** Most ms the agent may take to answer /health during a scrape (issue 20). */
+export const HEALTH_GOAL_MS = 50;
+
+const fmtN = (n) => n.toLocaleString('en-US');
+
+/**
+ * One goal judged at the Ns it names (`ns`; undefined: every N measured). `valuesAt(size)` gives
+ * `[{ value, unit, label? }]` at one size. pass: false when any measured value fails; undefined
+ * when nothing was measured or a named N was not (listed in `missing`); true otherwise.
+ */
+function judged(name, sizes, ns, valuesAt, ok) {
+  const want = ns ?? sizes.map((s) => s.connections);
+  const values = [];
+  const missing = [];
+  for (const n of want) {
+    const size = sizes.find((s) => s.connections === n);
+    const vs = size ? valuesAt(size).filter((v) => Number.isFinite(v.value)) : [];
+    if (vs.length === 0) missing.push(n);
+    for (const v of vs) values.push({ n, ...v });
+  }
+  const failed = values.some((v) => !ok(v.value, v));
+  const pass = values.length === 0 ? undefined : failed ? false : missing.length > 0 ? undefined : true;
+  return { goal: name, values, missing: ns ? missing : [], pass };
+}
+
+/**
+ * Issue 20's goals: each with `values` ({ n, value, unit, label? }), `pass` (true, false, or
+ * undefined when not measured at every N it names: `missing`), and `info` (listed, not judged).
+ * `curve`: costCurve(sizes), computed when not given.
+ */
+export function evaluateGoals(sizes, curve = costCurve(sizes)) {
+  const r = (key) => (size) => [{ value: ratio(size, key), unit: '×' }];
+  const goals = [];
+  goals.push(judged('full per-flow scrape (raw_endpoint, max_series unbounded, process attribution on) ≤ 1.0× ss -tin at 10k and 30k', sizes, [10_000, 30_000], r('scrape_raw'), (v) => v <= 1));
+  goals.push(judged('the same in the prometheus_ss_exporter format (raw_endpoint, its names, packed flow label) ≤ 1.0× ss -tin at 10k and 30k', sizes, [10_000, 30_000], r('scrape_ss'), (v) => v <= 1));
+  goals.push(judged('default scrape (service folding) ≤ 0.8× ss -tin at 10k and 30k', sizes, [10_000, 30_000], r('scrape_default'), (v) => v <= 0.8));
+  goals.push(judged('netlink collection ≤ 0.5× ss -tin (every N measured)', sizes, undefined, r('netlink'), (v) => v <= 0.5));
+  const health = judged(`the agent answers /health within ${HEALTH_GOAL_MS} ms during every scrape of every config at 30k (slowest answer over the probed scrapes)`, sizes, [30_000],
+    (size) => SCRAPE_CONFIGS.map(([key, label]) => ({ value: size[key]?.agentStallMs?.max ?? NaN, unit: 'ms', label })), (v) => v <= HEALTH_GOAL_MS);
+  const others = sizes.filter((s) => s.connections !== 30_000).flatMap((s) => {
+    const worst = SCRAPE_CONFIGS.map(([key, label]) => [label, s[key]?.agentStallMs?.max]).filter(([, v]) => Number.isFinite(v)).sort((a, b) => b[1] - a[1])[0];
+    return worst ? [`slowest at ${fmtN(s.connections)} ${worst[1].toFixed(1)} ms (${worst[0]})`] : [];
+  });
+  if (others.length) health.info = others.join(', ');
+  goals.push(health);
+  const peak = (key) => (size) => [{ value: size[key]?.memory?.peakMb ?? NaN, unit: 'MB' }];
+  goals.push(judged('peak RSS at 30k, default config ≤ 100 MB (agent VmHWM)', sizes, [30_000], peak('scrape_default'), (v) => v <= 100));
+  goals.push(judged('peak RSS at 30k, raw_endpoint ≤ 250 MB (agent VmHWM)', sizes, [30_000], peak('scrape_raw'), (v) => v <= 250));
+  goals.push(judged("host-only scrape ≤ 1.0× node_exporter's network collectors (every N measured)", sizes, undefined,
+    (size) => [{ value: size.sockscope_host?.ms?.median / size.node_exporter_net?.ms?.median, unit: '×' }], (v) => v <= 1));
+  goals.push(linearGoal(curve));
+  return goals;
+}
+
+/**
+ * Cost grows linearly: per sockscope step on the curve, median time per socket at the largest N
+ * ≤ 1.5× that at 10k (the smallest N when 10k was not measured). Slope per 10k sockets and R²
+ * of the least-squares line are listed beside (info).
+ */
+export function linearGoal(curve) {
+  const steps = curve.filter((c) => c.ours && Number.isFinite(c.linearity.growth));
+  const values = steps.map((c) => ({ n: c.linearity.lastN, value: c.linearity.growth, unit: '×', label: `${c.label} (vs ${fmtN(c.linearity.refN)})` }));
+  const name = `cost grows linearly: each sockscope step's time per socket at the largest N ≤ ${LINEAR_MAX_GROWTH}× its time per socket at 10k`;
+  const g = { goal: name, values, missing: [], pass: values.length === 0 ? undefined : values.every((v) => v.value <= LINEAR_MAX_GROWTH) };
+  const fits = curve.filter((c) => c.ours && Number.isFinite(c.msPer10kSockets)).map((c) => `${c.label} ${c.msPer10kSockets.toFixed(1)} ms per 10k sockets, R² ${c.msR2.toFixed(3)}`);
+  if (fits.length) g.info = fits.join('; ');
+  return g;
+}
+
+/** PASS, FAIL or not measured (with the Ns a goal names but the run did not measure). */
+export const verdict = (pass, missing = []) => (pass === undefined ? (missing.length ? `not measured at ${missing.map(fmtN).join(', ')}` : 'not measured') : pass ? 'PASS' : 'FAIL');
 
 /** What a goal measured, as one line. */
 export function describeGoal(g) {
-  const value = (v) => `${v.value.toFixed(v.unit === '×' ? 2 : 1)}${v.unit === '×' ? '×' : ' ' + v.unit} at ${v.n.toLocaleString('en-US')}`;
+  const value = (v) => `${v.label ? v.label + ' ' : ''}${v.value.toFixed(v.unit === '×' ? 2 : 1)}${v.unit === '×' ? '×' : ' ' + v.unit} at ${v.n.toLocaleString('en-US')}`;
   return (g.values.map(value).join(', ') || '-') + (g.info ? ` (not judged: ${g.info})` : '');
 }

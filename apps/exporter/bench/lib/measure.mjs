@@ -1,5 +1,6 @@
 // Timing helpers: medians over runs after a warm-up, timed child processes, progress lines.
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const t0 = performance.now();
@@ -55,6 +56,30 @@ export function timeCommand(file, args) {
       const ms = performance.now() - start;
       if (code !== 0) reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
       else resolve({ ms, bytes });
+    });
+  });
+}
+
+/** GNU time, which reports a child's peak resident set (`%M`, kB). */
+export const GNU_TIME = '/usr/bin/time';
+
+/**
+ * Runs a command once under GNU time, output read and dropped; resolves its peak resident set in
+ * MB (the kernel's ru_maxrss of the child), or NaN when GNU time is not installed. Untimed: the
+ * timed runs do not pay for the extra exec.
+ */
+export function peakRssOfCommand(file, args) {
+  if (!existsSync(GNU_TIME)) return Promise.resolve(NaN);
+  return new Promise((resolve, reject) => {
+    const child = spawn(GNU_TIME, ['-f', 'SOCKSCOPE_BENCH_MAXRSS_KB %M', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stdout.resume();
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      const kb = /SOCKSCOPE_BENCH_MAXRSS_KB (\d+)/.exec(stderr)?.[1];
+      if (code !== 0 || kb === undefined) reject(new Error(`${GNU_TIME} ${file} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+      else resolve(Number(kb) / 1024);
     });
   });
 }

@@ -2,7 +2,8 @@
 import { cpus, loadavg, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeGoal, ratio, verdict } from './goals.mjs';
+import { SCRAPE_CONFIGS, describeGoal, ratio, verdict } from './goals.mjs';
+import { LINEAR_MAX_GROWTH, LINEAR_REFERENCE_N } from './curve.mjs';
 
 /** Facts about the machine the numbers came from. */
 export function machineInfo() {
@@ -19,28 +20,34 @@ export function machineInfo() {
 
 // The rows of one N, in print order: [key in the result, label, notes].
 const ROWS = [
-  ['ss_tin', 'ss -tin', (r) => `${mb(r.bytes)} output`],
-  ['ss_tinp', 'ss -tinp', (r) => `${mb(r.bytes)} output`],
+  ['ss_tin', 'ss -tin', ssNotes],
+  ['ss_tinp', 'ss -tinp', ssNotes],
   ['netlink', 'netlink collect', (r) => `${int(r.sockets)} sockets, longest stall ${ms(r.stallMs)} (max ${ms(r.stallMs, 'max')}), bench RSS ${r.rssMb.median.toFixed(0)} MB`],
   ['fold', 'netlink stream + fold', (r) =>
     `${int(r.sockets)} sockets → ${int(r.series)} series (default flows), fresh process with the CLI's Node flags: RSS growth ${r.rssGrowthMb.median.toFixed(1)} MB; ` +
-    `listed first: ${r.listedRssGrowthMb.median.toFixed(1)} MB, ${ms(r.listedMs)}; folded under Node's default flags: ${r.defaultFlagsRssGrowthMb.median.toFixed(1)} MB, ${ms(r.defaultFlagsMs)}`],
+    `listed first: ${r.listedRssGrowthMb.median.toFixed(1)} MB, ${ms(r.listedMs)}; folded under Node's default flags: ${r.defaultFlagsRssGrowthMb.median.toFixed(1)} MB, ${ms(r.defaultFlagsMs)}` +
+    (r.peakMb ? `; peak RSS of the fresh process ${r.peakMb.median.toFixed(0)} MB` : '')],
   ['procfs', 'procfs sockets collect', (r) => `${int(r.sockets)} sockets, longest stall ${ms(r.stallMs)}`],
   ['attribution', 'process attribution', (r) => `${int(r.attributed)} of ${int(r.sockets)} sockets attributed`],
   ['scrape_default', 'scrape default (service)', scrapeNotes],
   ['scrape_raw', 'scrape raw_endpoint', scrapeNotes],
+  ['scrape_ss', 'scrape ss_exporter format (raw_endpoint)', scrapeNotes],
   ['scrape_peer', 'scrape peer', scrapeNotes],
   ['sockscope_host', 'sockscope host-only scrape', scrapeNotes],
   ['node_exporter_net', 'node_exporter net collectors', scrapeNotes],
   ['node_exporter_full', 'node_exporter full scrape', scrapeNotes],
 ];
 
+function ssNotes(r) {
+  return `${mb(r.bytes)} output` + (Number.isFinite(r.memory?.peakMb) ? `, peak RSS ${r.memory.peakMb.toFixed(1)} MB` : '');
+}
+
 function scrapeNotes(r) {
   const parts = [`${int(r.series)} series`, mb(r.bytes)];
   if (r.memory) parts.push(`RSS ${r.memory.rssMb.toFixed(0)} MB (peak ${r.memory.peakMb.toFixed(0)} MB)`);
   if (r.agentNetlinkMs) parts.push(`netlink inside ${ms(r.agentNetlinkMs)}`);
   if (r.agentProcessMs) parts.push(`process inside ${ms(r.agentProcessMs)}`);
-  if (r.agentStallMs) parts.push(`agent blocked ≤ ${ms(r.agentStallMs, 'max')}`);
+  if (r.agentStallMs) parts.push(`agent blocked ≤ ${ms(r.agentStallMs, 'max')} (${r.agentStallMs.runs} probed scrapes)`);
   return parts.join(', ');
 }
 
@@ -54,7 +61,7 @@ const present = (result) => ROWS.filter(([key]) => result.sizes.some((s) => s[ke
 
 /** The plain-text report printed at the end of a run: one table (median, × ss -tin), details, goals. */
 export function textTable(result) {
-  const widths = [30, ...result.sizes.map(() => 24)];
+  const widths = [44, ...result.sizes.map(() => 24)];
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('');
   const out = ['', line(['median (× ss -tin)', ...result.sizes.map(heading)])];
   for (const [key, label] of present(result)) out.push(line([label, ...result.sizes.map((s) => cell(s, key))]));
@@ -63,8 +70,16 @@ export function textTable(result) {
     for (const [key, label, notes] of ROWS) if (s[key]) out.push(`  ${label}: ${notes(s[key])}`);
   }
   if (result.containers) out.push('', 'Containers, the container enricher on and off:', ...containerLines(result.containers));
-  out.push('', 'Goals:');
-  for (const g of result.goals) out.push(`  ${verdict(g.pass).padEnd(12)} ${g.goal}: ${describeGoal(g)}`);
+  if (result.curve?.length) {
+    out.push('', 'Cost curve (least squares over the Ns; slope per 10k sockets):');
+    for (const c of result.curve) out.push(`  ${c.label}: ${fmtSlope(c.msPer10kSockets, 'ms')} (R² ${fmtR2(c.msR2)}), peak RSS ${fmtSlope(c.mbPer10kSockets, 'MB')}`);
+  }
+  out.push('', "Goals (issue 20):");
+  for (const g of result.goals) out.push(`  ${verdict(g.pass, g.missing).padEnd(12)} ${g.goal}: ${describeGoal(g)}`);
+  if (result.earlierGoals?.length) {
+    out.push('', "Earlier issues' goals (listed):");
+    for (const g of result.earlierGoals) out.push(`  ${verdict(g.pass, g.missing).padEnd(12)} ${g.goal}: ${describeGoal(g)}`);
+  }
   return out.join('\n') + '\n';
 }
 
@@ -73,11 +88,15 @@ export function markdown(result) {
   const m = result.machine;
   const out = ['# sockscope benchmark', '', `- date: ${m.date}`, `- machine: ${m.cores} cores, ${m.cpuModel}; kernel ${m.kernel}; node ${m.node}`,
     `- load average at start: ${m.loadavg.join(', ')}; at end: ${result.loadavgEnd?.join(', ') ?? '-'}`,
-    `- ${result.options.runs} runs per step after ${result.options.warmup} warm-up; medians. ss: spawn to exit, output read fully. Scrapes: request to last byte, uncompressed, every scrape collecting afresh.`,
-    '- connections: established loopback TCP in a private network namespace; each is two sockets (client and server side).'];
+    `- ${runsLine(result.options)}; medians. ss: spawn to exit, output read fully (peak RSS from one more run under GNU time). Scrapes: request to last byte, uncompressed, every scrape collecting afresh.`,
+    '- connections: established loopback TCP in a private network namespace; each is two sockets (client and server side).',
+    ...configLines(result)];
   if (result.options.note) out.push('', `> **Note:** ${result.options.note}`);
-  out.push('', '## Goals', '', '| goal | measured | verdict |', '|---|---|---|');
-  for (const g of result.goals) out.push(`| ${g.goal} | ${describeGoal(g)} | ${verdict(g.pass)} |`);
+  out.push('', '## Goals (issue 20)', '', '| goal | measured | verdict |', '|---|---|---|');
+  for (const g of result.goals) out.push(`| ${g.goal} | ${describeGoal(g)} | ${verdict(g.pass, g.missing)} |`);
+  out.push('', `"Linear": for each of sockscope's steps, the median time per socket at the largest N is at most ${LINEAR_MAX_GROWTH}× the time per socket at ${LINEAR_REFERENCE_N.toLocaleString('en-US')} connections (the smallest N when no N above ${LINEAR_REFERENCE_N.toLocaleString('en-US')} was measured with it). The least-squares slope and its R² are in the cost curve below.`);
+  out.push(...curveLines(result));
+  out.push(...probeLines(result));
   // a run of the containers step alone has no per-size rows: no empty tables then
   if (present(result).length > 0) out.push('', '## Median time (× ss -tin)', '', `| step | ${result.sizes.map(heading).join(' | ')} |`, `|---|${result.sizes.map(() => '---:').join('|')}|`);
   for (const [key, label] of present(result)) out.push(`| ${label} | ${result.sizes.map((s) => cell(s, key)).join(' | ')} |`);
@@ -91,8 +110,76 @@ export function markdown(result) {
     }
   }
   if (result.containers) out.push('', '## Containers: the container enricher on and off', '', ...containerLines(result.containers));
+  if (result.earlierGoals?.length) {
+    out.push('', "## Earlier issues' goals (listed, not issue 20's verdict)", '', '| goal | measured | verdict |', '|---|---|---|');
+    for (const g of result.earlierGoals) out.push(`| ${g.goal} | ${describeGoal(g)} | ${verdict(g.pass, g.missing)} |`);
+  }
   out.push('', '## Reproduce', '', ...reproduce('bench', 'run.mjs', result.options.argv));
   return out.join('\n');
+}
+
+const fmtSlope = (x, unit = '') => (Number.isFinite(x) ? `${x.toFixed(x >= 10 ? 1 : 2)}${unit ? ' ' + unit : ''}` : '-');
+const fmtR2 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
+
+function runsLine(o) {
+  const large = o.large_runs !== undefined && (o.sizes ?? []).some((n) => n >= o.large_from)
+    ? `, ${o.large_runs} at ${o.large_from.toLocaleString('en-US')} connections and above` : '';
+  return `${o.runs} runs per step${large} after ${o.warmup} warm-up; the agent-blocked probe during ${o.probes ?? 2} more scrapes of every config at every N`;
+}
+
+/** Header lines: what each measured config keeps on, as checked in its agent's first scrape at every N. */
+export function configLines(result) {
+  const lines = [];
+  for (const [key, label] of SCRAPE_CONFIGS) {
+    const checks = result.sizes.map((s) => s[key]?.checks).filter(Boolean);
+    if (checks.length === 0) continue;
+    if (key === 'sockscope_host') {
+      lines.push(`  - ${label}: the host collector alone (no socket collector, no enrichers), by design`);
+      continue;
+    }
+    const all = (f) => checks.every(f);
+    const procs = checks.map((c) => c.processInfo).filter((x) => x > 0);
+    const parts = [
+      all((c) => c.processEnricher) ? `process attribution on (enricher:process ran${procs.length ? `; ${Math.min(...procs)}–${Math.max(...procs)} processes in sockscope_process_info` : ''})` : '**process attribution OFF in some scrape**',
+      all((c) => c.counters.length > 0) ? `counters on (${checks[0].counters.length} per-flow counter families, e.g. ${checks[0].counters.slice(0, 2).join(', ')})` : '**per-flow counters MISSING in some scrape**',
+      all((c) => c.histograms.length > 0) ? `histogram on (${checks[0].histograms.join(', ')})` : '**histogram MISSING in some scrape**',
+    ];
+    lines.push(`  - ${label}: ${parts.join('; ')}`);
+  }
+  if (lines.length === 0) return [];
+  return ['- measured configs, checked in each agent\'s first scrape at every N (nothing turned off to reach a goal):', ...lines];
+}
+
+/** The cost curve: the chart, then per step its medians, slope per 10k sockets and R². */
+function curveLines(result) {
+  if (!result.curve?.length) return [];
+  const ns = result.sizes.map((s) => s.connections);
+  const head = ns.map((n) => n.toLocaleString('en-US')).join(' / ');
+  const out = ['', '## Cost curve', ''];
+  if (result.svg) out.push(`![time and peak RSS against connections](${result.svg})`, '');
+  out.push('Least squares over the Ns of median time (and peak RSS) against sockets (2 per connection); slope per 10k sockets.', '',
+    `| step | ms at ${head} | ms per 10k sockets | R² | time per socket, largest N ÷ ${LINEAR_REFERENCE_N.toLocaleString('en-US')} | peak RSS MB at ${head} | MB per 10k sockets | R² |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|`);
+  const at = (c, n, f) => {
+    const p = c.points.find((q) => q.n === n);
+    return p && Number.isFinite(f(p)) ? f(p).toFixed(1) : '-';
+  };
+  for (const c of result.curve) {
+    out.push(`| ${c.label} | ${ns.map((n) => at(c, n, (p) => p.ms)).join(' / ')} | ${fmtSlope(c.msPer10kSockets)} | ${fmtR2(c.msR2)} | ${Number.isFinite(c.linearity.growth) ? c.linearity.growth.toFixed(2) + '×' : '-'} | ${ns.map((n) => at(c, n, (p) => p.peakMb)).join(' / ')} | ${fmtSlope(c.mbPer10kSockets)} | ${fmtR2(c.mbR2)} |`);
+  }
+  return out;
+}
+
+/** The agent-blocked probe: slowest /health answer during the probed scrapes, every config at every N. */
+function probeLines(result) {
+  const rows = SCRAPE_CONFIGS.filter(([key]) => result.sizes.some((s) => s[key]?.agentStallMs));
+  if (rows.length === 0) return [];
+  const out = ['', '## Agent blocked: slowest /health answer during a scrape (ms; max over the probed scrapes, median in brackets)', '',
+    `| config | ${result.sizes.map(heading).join(' | ')} |`, `|---|${result.sizes.map(() => '---:').join('|')}|`];
+  for (const [key, label] of rows) {
+    out.push(`| ${label} | ${result.sizes.map((s) => (s[key]?.agentStallMs ? `${s[key].agentStallMs.max.toFixed(1)} (${s[key].agentStallMs.median.toFixed(1)})` : '-')).join(' | ')} |`);
+  }
+  return out;
 }
 
 const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
@@ -122,12 +209,15 @@ export function reproduce(script, file, argv) {
     '```sh', `pnpm ${script}`, `node apps/exporter/bench/${file}${args ? ' ' + args : ''}`, '```', ''];
 }
 
-/** Writes `<name>.json` and `<name>.md` into `dir`; returns the two paths. */
-export function writeResults(dir, name, result, md) {
+/** Writes `<name>.json` and `<name>.md` (and `<name>.svg` when given) into `dir`; returns the paths. */
+export function writeResults(dir, name, result, md, svg) {
   mkdirSync(dir, { recursive: true });
   const json = join(dir, `${name}.json`);
   const mdPath = join(dir, `${name}.md`);
   writeFileSync(json, JSON.stringify(result, null, 2) + '\n');
   writeFileSync(mdPath, md);
-  return [json, mdPath];
+  if (svg === undefined) return [json, mdPath];
+  const svgPath = join(dir, `${name}.svg`);
+  writeFileSync(svgPath, svg);
+  return [json, mdPath, svgPath];
 }

@@ -49,6 +49,43 @@ test('run.mjs holds N connections that ss and the netlink collector both see, th
   }
 });
 
+test('run.mjs at two small sizes: every scrape config probed at every N, configs checked on, the curve fitted and drawn, goals judged', { skip: (!root && 'needs root') || (!existsSync(cli) && 'the CLI is not built') }, async () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-test-'));
+  try {
+    // 200 connections per holder pair: 600 connections take 3 pairs (3 server ports), as 100k take 10 pairs of 10k
+    const r = await run('run.mjs', ['--sizes', '300,600', '--per-holder', '200', '--runs', '1', '--warmup', '0', '--probes', '1', '--steps', 'ss,scrape,host', '--out', out, '--name', 't']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(readFileSync(join(out, 't.json'), 'utf8'));
+    assert.deepEqual(result.sizes.map((s) => [s.connections, s.holderProcesses]), [[300, 4], [600, 6]]);
+    for (const s of result.sizes) {
+      for (const key of ['scrape_default', 'scrape_raw', 'scrape_ss', 'scrape_peer', 'sockscope_host']) {
+        assert.equal(s[key].agentStallMs.runs, 1, `${key} probed at ${s.connections}`);
+        assert.ok(s[key].memory.peakMb > 0, key);
+      }
+      for (const key of ['scrape_default', 'scrape_raw', 'scrape_ss', 'scrape_peer']) {
+        const c = s[key].checks;
+        assert.equal(c.processEnricher, true, `${key}: process attribution ran`);
+        assert.ok(c.counters.length > 0 && c.histograms.length > 0, `${key}: counters and histogram on`);
+      }
+      assert.ok(s.scrape_raw.series.median > 2 * s.connections, 'a series per socket at least');
+      assert.ok(s.scrape_ss.checks.counters.includes('tcp_data_segs_in'), 'prometheus_ss_exporter names');
+      assert.ok(s.ss_tin.memory.peakMb > 0 || !existsSync('/usr/bin/time'));
+    }
+    assert.ok(result.curve.some((c) => c.key === 'scrape_raw' && c.points.length === 2 && Number.isFinite(c.msPer10kSockets)));
+    assert.equal(result.goals.length, 9);
+    assert.ok(result.goals.every((g) => g.pass === undefined || typeof g.pass === 'boolean'));
+    const md = readFileSync(join(out, 't.md'), 'utf8');
+    for (const heading of ['## Goals (issue 20)', '## Cost curve', '## Agent blocked', "## Earlier issues' goals"]) assert.ok(md.includes(heading), heading);
+    assert.match(md, /ss_exporter format: process attribution on/);
+    const svg = readFileSync(join(out, 't.svg'), 'utf8');
+    assert.match(svg, /^<svg /);
+    assert.equal((svg.match(/<polyline /g) ?? []).length, 2 * 6); // ss ×2 and 4 scrape configs, in each panel (no collect step here)
+    assert.equal(holdersAlive(), 0);
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+});
+
 /** Bench cgroup trees left in either hierarchy (the containers step must remove its own). */
 const benchCgroups = () => ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].flatMap((h) => (existsSync(h) ? readdirSync(h).filter((n) => n.startsWith('sockscope-bench-')) : []));
 

@@ -7,106 +7,117 @@ import { gaugeValue, type Series } from './series.js';
 /** Series written between two steps of {@link emitFlowFamilySteps}. */
 const STEP = 1024;
 
+/** What one flow family writes per series, as a small integer for the hot loop. */
+const enum Kind {
+  Count,
+  CountByState,
+  Duration,
+  Failures,
+  Event,
+  Gauge,
+  Counter,
+}
+
+/** One flow family being written: its kind, its slots, what it has so far. */
+interface Writer {
+  kind: Kind;
+  /** Flow family slot, for sample reuse. */
+  k: number;
+  /** Slot in the series buffer: gauge index, counter index or event index (by kind). */
+  j: number;
+  merge: number;
+  omitZero: boolean;
+  samples: Sample[];
+  /** connect_failures: the timeout samples, written after every refused one. */
+  more: Sample[];
+  histograms: HistogramSample[];
+}
+
 /**
  * Writes the per-flow families in catalog order: one sample per active series that had a
  * value this collection, then the `other` series when max_series folded some away. Counters
  * output their running totals (monotonic per label set). Values arrive already in the output
  * unit (the plan compiles compat readers with the compat scale).
+ *
+ * Series by series, every family at once: a series' numbers are read while they are in the
+ * CPU's cache, instead of once per family across the whole table. Yields every {@link STEP}
+ * series so a caller can let the event loop run.
  */
 export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], other: Series | undefined): Steps<MetricFamily[]> {
   const { G, C, compat } = plan;
   const all = other ? [...kept, other] : kept;
-  const out: MetricFamily[] = [];
-  let k = -1; // flow family slot, for sample reuse
-  let n = 0; // series written since the last step
-  for (const e of plan.enabled) {
-    if (e.scope !== 'flow') continue;
-    k++;
-    if (n > 0) {
-      n = 0;
-      yield;
-    }
-    const omitZero = compat && e.compat?.omitZero === true;
-    const samples: Sample[] = [];
-    if (e.aggregate === 'flow_count') {
-      if (plan.stateLabel) {
-        // one sample per state the series had sockets in (TIME_WAIT and SYN_RECV included)
-        for (const g of all) {
-          if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-          const st = g.states as Float64Array;
-          for (let i = 0; i < st.length; i++) if ((st[i] as number) > 0) samples.push({ labels: g.labelsWith('state', STATES[i] as string), value: st[i] as number });
-        }
-      } else
-        for (const g of all) {
-          if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-          samples.push(g.sample(k, g.count));
-        }
-    } else if (e.aggregate === 'connection_duration') {
-      const h = plan.hists.duration;
-      const histograms: HistogramSample[] = [];
-      for (const g of all) {
-          if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-        const hist = g.hists[h];
-        if (hist !== undefined && hist.totalCount > 0) histograms.push(hist.sample(g.labels));
-      }
-      out.push({ ...familyOf(e, compat), histograms });
-      continue;
-    } else if (e.aggregate === 'connect_failures') {
-      // one sample per reason the series has counted (a series with no failure has none)
-      for (const [j, reason] of [[plan.events.refused, 'refused'], [plan.events.timeout, 'timeout']] as const) {
-        for (const g of all) {
-          if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-          const total = g.buf[2 * G + 2 * C + j] as number;
-          if (total > 0) samples.push({ labels: g.labelsWith('reason', reason), value: total });
-        }
-      }
-    } else if (e.aggregate === 'connections_opened' || e.aggregate === 'connections_closed') {
+  const writers: Writer[] = [];
+  const entries = plan.enabled.filter((e) => e.scope === 'flow');
+  entries.forEach((e, k) => {
+    const w: Writer = { kind: Kind.Counter, k, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], more: [], histograms: [] };
+    if (e.aggregate === 'flow_count') w.kind = plan.stateLabel ? Kind.CountByState : Kind.Count;
+    else if (e.aggregate === 'connection_duration') {
+      w.kind = Kind.Duration;
+      w.j = plan.hists.duration;
+    } else if (e.aggregate === 'connect_failures') w.kind = Kind.Failures;
+    else if (e.aggregate === 'connections_opened' || e.aggregate === 'connections_closed') {
       // every series in the collection, 0 included, so the first increment is not lost to rate()
-      const j = e.aggregate === 'connections_opened' ? plan.events.opened : plan.events.closed;
-      for (const g of all) {
-        if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-        samples.push(g.sample(k, g.buf[2 * G + 2 * C + j] as number));
-      }
+      w.kind = Kind.Event;
+      w.j = e.aggregate === 'connections_opened' ? plan.events.opened : plan.events.closed;
     } else if (e.kind === 'gauge') {
-      const j = plan.gauges.indexOf(e);
-      const merge = plan.gaugeMerge[j] as number;
-      for (const g of all) {
-          if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-        if ((g.buf[G + j] as number) === 0) continue;
-        const v = gaugeValue(g.buf, G, j, merge);
-        if (omitZero && v === 0) continue;
-        samples.push(g.sample(k, v));
-      }
-    } else {
-      const j = plan.counters.indexOf(e);
-      for (const g of all) {
-          if (++n === STEP) {
-            n = 0;
-            yield;
-          }
-        if ((g.buf[2 * G + C + j] as number) === 0) continue;
-        samples.push(g.sample(k, g.buf[2 * G + 2 * C + j] as number));
+      w.kind = Kind.Gauge;
+      w.j = plan.gauges.indexOf(e);
+      w.merge = plan.gaugeMerge[w.j] as number;
+    } else w.j = plan.counters.indexOf(e);
+    writers.push(w);
+  });
+  const { refused, timeout } = plan.events;
+  const W = writers.length;
+  for (let i = 0; i < all.length; i++) {
+    if ((i & (STEP - 1)) === STEP - 1) yield;
+    const g = all[i] as Series;
+    const b = g.buf;
+    for (let x = 0; x < W; x++) {
+      const w = writers[x] as Writer;
+      switch (w.kind) {
+        case Kind.Count:
+          w.samples.push(g.sample(w.k, g.count));
+          break;
+        case Kind.CountByState: {
+          // one sample per state the series had sockets in (TIME_WAIT and SYN_RECV included)
+          const st = g.states as Float64Array;
+          for (let s = 0; s < st.length; s++) if ((st[s] as number) > 0) w.samples.push({ labels: g.labelsWith('state', STATES[s] as string), value: st[s] as number });
+          break;
+        }
+        case Kind.Duration: {
+          const hist = g.hists[w.j];
+          if (hist !== undefined && hist.totalCount > 0) w.histograms.push(hist.sample(g.labels));
+          break;
+        }
+        case Kind.Failures: {
+          // one sample per reason the series has counted (a series with no failure has none)
+          const r = refused >= 0 ? (b[2 * G + 2 * C + refused] as number) : 0;
+          if (r > 0) w.samples.push({ labels: g.labelsWith('reason', 'refused'), value: r });
+          const t = timeout >= 0 ? (b[2 * G + 2 * C + timeout] as number) : 0;
+          if (t > 0) w.more.push({ labels: g.labelsWith('reason', 'timeout'), value: t });
+          break;
+        }
+        case Kind.Event:
+          w.samples.push(g.sample(w.k, b[2 * G + 2 * C + w.j] as number));
+          break;
+        case Kind.Gauge: {
+          if ((b[G + w.j] as number) === 0) break;
+          const v = gaugeValue(b, G, w.j, w.merge);
+          if (w.omitZero && v === 0) break;
+          w.samples.push(g.sample(w.k, v));
+          break;
+        }
+        default:
+          if ((b[2 * G + C + w.j] as number) === 0) break;
+          w.samples.push(g.sample(w.k, b[2 * G + 2 * C + w.j] as number));
       }
     }
-    out.push({ ...familyOf(e, compat), samples });
   }
+  const out: MetricFamily[] = [];
+  entries.forEach((e, x) => {
+    const w = writers[x] as Writer;
+    if (w.kind === Kind.Duration) out.push({ ...familyOf(e, compat), histograms: w.histograms });
+    else out.push({ ...familyOf(e, compat), samples: w.kind === Kind.Failures ? w.samples.concat(w.more) : w.samples });
+  });
   return out;
 }

@@ -21,7 +21,7 @@ function records(n: number): SocketRecord[] {
         inode: 1 + i,
         cookie: BigInt(1 + i),
         direction: 'outbound',
-        process: { pid: 100 + (i % 7), name: `p${i % 7}` },
+        process: { pid: 100 + (i % 7), comm: `p${i % 7}` },
         tcp: { rttUs: 1000 + (i % 500), bytesSent: BigInt(i) },
       }),
     );
@@ -43,6 +43,7 @@ describe('a collection of 200k records yields to the event loop (issue 20)', () 
     // every record in one synchronous go, as a collector between two of its slices would: the
     // loop can turn only after the collector returned, i.e. while the fold ends
     const collector: Collector = {
+      close: () => Promise.resolve(),
       stream(_signal, visit) {
         for (const s of recs) visit(s);
         turnsAtLastRecord = turns;

@@ -15,7 +15,7 @@ import { expositionChecks, memoryOf, scrape, scrapeWithProbe, startNodeExporter,
 import { NODE_EXPORTER_NET_FLAGS, containersOffConfig, containersOnConfig, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig, ssExporterConfig } from './lib/configs.mjs';
 import { createFakeContainers, sweepStaleCgroups } from './lib/fake-containers.mjs';
 import { measureContainers } from './lib/containers-step.mjs';
-import { evaluateEarlierGoals, evaluateGoals } from './lib/goals.mjs';
+import { evaluateEarlierGoals, evaluateGoals, verdict } from './lib/goals.mjs';
 import { costCurve, curveSvg } from './lib/curve.mjs';
 import { machineInfo, markdown, textTable, writeResults } from './lib/report.mjs';
 
@@ -106,8 +106,10 @@ async function main(argv) {
     }
     result.loadavgEnd = machineInfo().loadavg;
     result.curve = costCurve(result.sizes);
-    result.goals = evaluateGoals(result.sizes, result.curve);
-    result.earlierGoals = evaluateEarlierGoals(result.sizes, result.containers);
+    // `verdict` beside `pass` so that the JSON reads PASS / FAIL / not measured at N as the Markdown does
+    const withVerdict = (goals) => goals.map((g) => ({ ...g, verdict: verdict(g.pass, g.missing) }));
+    result.goals = withVerdict(evaluateGoals(result.sizes, result.curve));
+    result.earlierGoals = withVerdict(evaluateEarlierGoals(result.sizes, result.containers));
     const svg = result.curve.length > 0 ? curveSvg(result.curve, { subtitle: `${result.machine.date.slice(0, 10)}, ${result.machine.cores} cores, kernel ${result.machine.kernel}, node ${result.machine.node}; medians, private network namespace` }) : undefined;
     if (svg) result.svg = `${opts.name}.svg`;
     process.stdout.write(textTable(result));

@@ -74,6 +74,8 @@ test('run.mjs at two small sizes: every scrape config probed at every N, configs
     assert.ok(result.curve.some((c) => c.key === 'scrape_raw' && c.points.length === 2 && Number.isFinite(c.msPer10kSockets)));
     assert.equal(result.goals.length, 9);
     assert.ok(result.goals.every((g) => g.pass === undefined || typeof g.pass === 'boolean'));
+    assert.ok(result.goals.every((g) => /^(PASS|FAIL|not measured)/.test(g.verdict)));
+    assert.equal(result.goals.find((g) => /at 10k and 30k/.test(g.goal)).verdict, 'not measured at 10,000, 30,000');
     const md = readFileSync(join(out, 't.md'), 'utf8');
     for (const heading of ['## Goals (issue 20)', '## Cost curve', '## Agent blocked', "## Earlier issues' goals"]) assert.ok(md.includes(heading), heading);
     assert.match(md, /ss_exporter format: process attribution on/);

@@ -88,6 +88,27 @@ test('run.mjs at two small sizes: every scrape config probed at every N, configs
   }
 });
 
+test('holders: pairs on several server ports share the ephemeral ports, so 100k connections need only --per-holder ports each', { skip: !root && 'needs root' }, async () => {
+  // 270 connections over 3 server ports in a private namespace whose ephemeral range is 100 ports
+  const script = `
+    import { execFileSync } from 'node:child_process';
+    import { writeFileSync } from 'node:fs';
+    import { createHolderPool } from ${JSON.stringify(join(bench, 'lib', 'holders.mjs'))};
+    execFileSync('ip', ['link', 'set', 'lo', 'up']);
+    writeFileSync('/proc/sys/net/ipv4/ip_local_port_range', '40000 40099');
+    const pool = createHolderPool({ perPair: 90 });
+    try {
+      const open = await pool.grow(270);
+      const ports = new Set(execFileSync('ss', ['-tnH', 'state', 'established'], { encoding: 'utf8' }).trim().split('\\n').map((l) => l.trim().split(/\\s+/)[2]).filter((a) => /:4\\d{4}$/.test(a)));
+      console.log(JSON.stringify({ open, pairs: pool.ports.length, clientPorts: ports.size }));
+    } finally {
+      await pool.close();
+    }`;
+  const out = await new Promise((resolve, reject) => execFile('unshare', ['--net', process.execPath, '--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))));
+  assert.deepEqual(JSON.parse(out), { open: 270, pairs: 3, clientPorts: 100 });
+  assert.equal(holdersAlive(), 0);
+});
+
 /** Bench cgroup trees left in either hierarchy (the containers step must remove its own). */
 const benchCgroups = () => ['/sys/fs/cgroup/systemd', '/sys/fs/cgroup/unified'].flatMap((h) => (existsSync(h) ? readdirSync(h).filter((n) => n.startsWith('sockscope-bench-')) : []));
 

@@ -158,14 +158,14 @@ function curveLines(result) {
   const out = ['', '## Cost curve', ''];
   if (result.svg) out.push(`![time and peak RSS against connections](${result.svg})`, '');
   out.push('Least squares over the Ns of median time (and peak RSS) against sockets (2 per connection); slope per 10k sockets.', '',
-    `| step | ms at ${head} | ms per 10k sockets | R² | time per socket, largest N ÷ ${LINEAR_REFERENCE_N.toLocaleString('en-US')} | peak RSS MB at ${head} | MB per 10k sockets | R² |`,
+    `| step | ms at ${head} | ms per 10k sockets | R² | time per socket, largest N ÷ reference N (${LINEAR_REFERENCE_N.toLocaleString('en-US')}) | peak RSS MB at ${head} | MB per 10k sockets | R² |`,
     `|---|---:|---:|---:|---:|---:|---:|---:|`);
   const at = (c, n, f) => {
     const p = c.points.find((q) => q.n === n);
     return p && Number.isFinite(f(p)) ? f(p).toFixed(1) : '-';
   };
   for (const c of result.curve) {
-    out.push(`| ${c.label} | ${ns.map((n) => at(c, n, (p) => p.ms)).join(' / ')} | ${fmtSlope(c.msPer10kSockets)} | ${fmtR2(c.msR2)} | ${Number.isFinite(c.linearity.growth) ? c.linearity.growth.toFixed(2) + '×' : '-'} | ${ns.map((n) => at(c, n, (p) => p.peakMb)).join(' / ')} | ${fmtSlope(c.mbPer10kSockets)} | ${fmtR2(c.mbR2)} |`);
+    out.push(`| ${c.label} | ${ns.map((n) => at(c, n, (p) => p.ms)).join(' / ')} | ${fmtSlope(c.msPer10kSockets)} | ${fmtR2(c.msR2)} | ${Number.isFinite(c.linearity.growth) ? `${c.linearity.growth.toFixed(2)}× (${c.linearity.lastN.toLocaleString('en-US')} vs ${c.linearity.refN.toLocaleString('en-US')})` : '-'} | ${ns.map((n) => at(c, n, (p) => p.peakMb)).join(' / ')} | ${fmtSlope(c.mbPer10kSockets)} | ${fmtR2(c.mbR2)} |`);
   }
   return out;
 }

@@ -227,7 +227,7 @@ test('report: the header says what each config kept on, the Markdown has the cur
   const md = markdown(result);
   assert.match(md, /## Goals \(issue 20\)/);
   assert.match(md, /!\[time and peak RSS against connections\]\(latest\.svg\)/);
-  assert.match(md, /\| scrape raw_endpoint \| 9\.0 \/ 90\.0 \| 45\.0 \| 1\.000 \| 1\.00× \|/);
+  assert.match(md, /\| scrape raw_endpoint \| 9\.0 \/ 90\.0 \| 45\.0 \| 1\.000 \| 1\.00× \(10,000 vs 1,000\) \|/);
   assert.match(md, /## Agent blocked/);
   assert.match(md, /\| ss_exporter format \| 20\.0 \(15\.0\) \| 20\.0 \(15\.0\) \|/);
   assert.match(md, /not measured at 30,000/);

@@ -30,14 +30,22 @@ export function summarizeSoak(samples, seconds) {
     const last = median(samples.filter((s) => s.t >= seconds - edge).map(pick).filter(Number.isFinite));
     return [key, { firstMs: first, lastMs: last, change: last / first - 1 }];
   }));
+  // issue 20: scrapes stay steady under churn — p99 of the window within 1.5x its median
+  const scrapes = samples.map((x) => x.scrapeMs).filter(Number.isFinite);
+  const p50 = quantile(scrapes, 0.5);
+  const p99 = quantile(scrapes, 0.99);
   return {
     rss,
     rssGrowthEndVsMiddle: growth,
+    scrape: { p50Ms: p50, p99Ms: p99, ratio: p99 / p50, verdict: scrapes.length === 0 ? 'not measured' : p99 <= SCRAPE_P99_GOAL * p50 ? 'PASS' : 'FAIL' },
     verdict: Number.isFinite(growth) ? (growth <= 0.1 ? 'no leak' : 'possible leak') : 'not measured',
     driftWindowSeconds: edge,
     drift,
   };
 }
+
+/** Goal of issue 20: a soak's scrape p99 at most this many times its median. */
+export const SCRAPE_P99_GOAL = 1.5;
 
 /** Goal of issue 18: the agent's event loop never blocked longer than this under churn. */
 export const BLOCKED_GOAL_MS = 50;
@@ -81,6 +89,8 @@ export function soakVerdicts(result) {
   const thirds = [0, 1, 2].map((k) => Math.min(...(result.samples ?? []).filter((x) => x.t >= (k * result.seconds) / 3 && x.t < ((k + 1) * result.seconds) / 3 + (k === 2 ? 1 : 0)).map((x) => x.rssMb)));
   const floor = thirds.every(Number.isFinite) ? `; lowest RSS per third of the window ${thirds.map((x) => x.toFixed(0)).join(', ')} MB` : '';
   out.push(`verdict, RSS flat (end within 10% of the middle): ${result.summary.verdict === 'no leak' ? 'PASS' : 'FAIL'} (${pct(result.summary.rssGrowthEndVsMiddle)}${floor})`);
+  const sc = result.summary.scrape;
+  if (sc) out.push(`verdict, scrape p99 ≤ ${SCRAPE_P99_GOAL}× median: ${sc.verdict} (median ${sc.p50Ms.toFixed(1)} ms, p99 ${sc.p99Ms.toFixed(1)} ms, ${sc.ratio.toFixed(2)}×)`);
   const h = result.health;
   if (h) out.push(`verdict, agent blocked ≤ ${BLOCKED_GOAL_MS} ms (slowest /health answer): ${h.verdict} (max ${h.maxMs.toFixed(1)} ms)`);
   else out.push('verdict, agent blocked: not measured (--probe_ms 0)');

@@ -97,6 +97,19 @@ test('soak: end within 10% of the middle is no leak; steady growth is flagged', 
   assert.ok(leaking.drift.scrapeMs.lastMs > leaking.drift.scrapeMs.firstMs);
 });
 
+test('soak scrape steadiness (issue 20): p99 within 1.5x the median passes, a tail of slow scrapes fails', () => {
+  const steady = summarizeSoak(Array.from({ length: 200 }, (_, t) => ({ t, rssMb: 100, scrapeMs: 100 + (t % 10) })), 200);
+  assert.equal(steady.scrape.verdict, 'PASS');
+  assert.equal(steady.scrape.p50Ms, 104);
+  assert.equal(steady.scrape.p99Ms, 109);
+  // 3 of 200 scrapes at 400 ms: the p99 (nearest rank, the 198th) is one of them
+  const tail = summarizeSoak(Array.from({ length: 200 }, (_, t) => ({ t, rssMb: 100, scrapeMs: t < 197 ? 100 : 400 })), 200);
+  assert.equal(tail.scrape.verdict, 'FAIL');
+  assert.equal(tail.scrape.ratio, 4);
+  const lines = soakVerdicts({ options: { churn: 500 }, churnPerSecond: 500, summary: tail, health: null, lifecycle: null });
+  assert.match(lines.join('\n'), /scrape p99 ≤ 1\.5× median: FAIL \(median 100\.0 ms, p99 400\.0 ms, 4\.00×\)/);
+});
+
 test('soak lifecycle: totals summed by direction and reason, deltas, what the churner should have made heard, and the lines', () => {
   const text = (received, inbound, outbound) => [
     '# TYPE sockscope_lifecycle_events_received_total counter',

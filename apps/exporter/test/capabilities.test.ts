@@ -150,15 +150,13 @@ describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root 
     expect(refused.stderr).toMatch(/Operation not permitted/);
   });
 
-  it('the CLI under it: CapEff holds the two, a root process\'s socket is attributed, /health has no notice, the raise is logged', async () => {
-    const listener: Server = createServer();
-    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
-    const port = (listener.address() as { port: number }).port;
-    const cli = spawn('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', nodeP, ...CLI_NODE_FLAGS, CLI, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json'], { cwd: dir });
+  /** The built CLI under the `+p` runtime as user 65534; resolves once /-/ready answers 200. */
+  const startAgent = async (args: string[]) => {
+    const cli = spawn('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', nodeP, ...CLI_NODE_FLAGS, CLI, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args], { cwd: dir });
     let stderr = '';
     cli.stderr.on('data', (d: Buffer) => (stderr += d));
     try {
-      const agentPort = await new Promise<number>((resolve, reject) => {
+      const port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not listening in time: ${stderr}`)), 20_000);
         cli.stderr.on('data', () => {
           const m = /"msg":"listening","address":"[^"]*:(\d+)"/.exec(stderr);
@@ -171,19 +169,55 @@ describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root 
           reject(new Error(`exited ${code}: ${stderr}`));
         });
       });
-      for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${agentPort}/-/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-      const status = parseCapabilityStatus(readFileSync(`/proc/${cli.pid}/status`, 'utf8')); // the runtime: setpriv exec'd it
-      expect(readFileSync(`/proc/${cli.pid}/status`, 'utf8')).toMatch(/^Uid:\s+65534\s/m);
-      expect(status.effective).toBe(TWO);
-      const metrics = await (await fetch(`http://127.0.0.1:${agentPort}/metrics`)).text();
+      for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${port}/-/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
+      return { cli, port, stderr: () => stderr, get: (path: string) => fetch(`http://127.0.0.1:${port}${path}`) };
+    } catch (err) {
+      cli.kill('SIGKILL');
+      throw err;
+    }
+  };
+
+  it('the CLI under it: CapEff holds the two, a root process\'s socket is attributed, /health has no notice, the raise is logged', async () => {
+    const listener: Server = createServer();
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as { port: number }).port;
+    const agent = await startAgent([]);
+    try {
+      const statusText = readFileSync(`/proc/${agent.cli.pid}/status`, 'utf8'); // the runtime: setpriv exec'd it
+      expect(statusText).toMatch(/^Uid:\s+65534\s/m);
+      expect(parseCapabilityStatus(statusText).effective).toBe(TWO);
+      const metrics = await (await agent.get('/metrics')).text();
       const owner = new RegExp(`^sockscope_tcp_listen_queue_limit\\{local_port="${port}",process="([^"]*)"\\} \\d+$`, 'm').exec(metrics)?.[1];
       expect(owner ?? '').not.toBe(''); // named: its /proc/<pid>/fd was read
-      const health = (await (await fetch(`http://127.0.0.1:${agentPort}/health`)).json()) as { notices: string[] };
+      const health = (await (await agent.get('/health')).json()) as { notices: string[] };
       expect(health.notices).toEqual([]);
-      expect(stderr).toMatch(/"msg":"capabilities raised from the permitted set","raised":"CAP_DAC_READ_SEARCH,CAP_SYS_PTRACE"/);
+      expect(agent.stderr()).toMatch(/"msg":"capabilities raised from the permitted set","raised":"CAP_DAC_READ_SEARCH,CAP_SYS_PTRACE"/);
     } finally {
-      cli.kill('SIGTERM');
+      agent.cli.kill('SIGTERM');
       listener.close();
+    }
+  });
+
+  it('the CLI under it with addresses.namespaces: all publishes the addresses of a root process\'s network namespace (its ns/net link needs CAP_SYS_PTRACE)', async () => {
+    const address = `10.77.${1 + (process.pid % 250)}.1`;
+    const holder = spawn('unshare', ['--net', 'sh', '-c', `ip link set lo up && ip addr add ${address}/32 dev lo && echo up && exec sleep 120`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout.once('data', () => resolve());
+        holder.once('exit', (code) => reject(new Error(`the namespace holder exited ${code}`)));
+      });
+      const yml = join(dir, 'addresses.yml');
+      writeFileSync(yml, 'collectors:\n  linux-procfs:\n    addresses:\n      namespaces: all\n');
+      chmodSync(yml, 0o644);
+      const agent = await startAgent(['--config', yml]);
+      try {
+        const metrics = await (await agent.get('/metrics')).text();
+        expect(metrics).toMatch(new RegExp(`^sockscope_host_address_info\\{address="${address.replace(/\./g, '\\.')}",netns="\\d+",interface="[^"]*",`, 'm'));
+      } finally {
+        agent.cli.kill('SIGTERM');
+      }
+    } finally {
+      holder.kill('SIGKILL');
     }
   });
 });

@@ -1,4 +1,5 @@
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { MetricFamily, Sample, Warning } from '@sockscope/core';
@@ -149,14 +150,27 @@ const inodeOf = (link: string): number | undefined => {
 };
 
 /**
+ * The network namespace inode of `/proc/<pid>/ns/net`, read synchronously: another user's link
+ * needs CAP_SYS_PTRACE, which an agent that raised it from its permitted set at start holds on
+ * the main thread, not on libuv's pool (threads started before it; deploy/README.md, "Capabilities").
+ */
+const netnsInode = (path: string): number | undefined => {
+  try {
+    return inodeOf(readlinkSync(path));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
  * Reads the address family once: the own namespace's addresses, and with `namespaces: all`
  * one process's /proc/<pid>/net of each other namespace (the first pid met per namespace inode).
  * At most `maxSeries` series, sorted (the same ones every time); a warning says how many were left out.
  */
 export async function readHostAddresses(o: AddressOptions): Promise<{ family: MetricFamily; warnings: Warning[] }> {
   const warnings: Warning[] = [];
-  const own = await readlink(join(o.procfsPath, 'self/ns/net')).then(inodeOf, () => undefined);
-  const host = await readlink(join(o.procfsPath, '1/ns/net')).then(inodeOf, () => undefined);
+  const own = netnsInode(join(o.procfsPath, 'self/ns/net'));
+  const host = netnsInode(join(o.procfsPath, '1/ns/net'));
   const names = new Map<number, string>();
   try {
     for (const e of await readNetnsNames(o.netnsRunDir, o.procfsPath)) if (!names.has(e.inode) || e.name < (names.get(e.inode) as string)) names.set(e.inode, e.name);
@@ -177,7 +191,7 @@ export async function readHostAddresses(o: AddressOptions): Promise<{ family: Me
       warnings.push(procfsWarning('ERR_PROCFS_UNREADABLE', `host addresses: cannot list ${o.procfsPath}: ${(err as Error).message}`));
     }
     for (const pid of pids) {
-      const inode = await readlink(join(o.procfsPath, pid, 'ns/net')).then(inodeOf, () => undefined);
+      const inode = netnsInode(join(o.procfsPath, pid, 'ns/net'));
       if (inode === undefined || seen.has(inode)) continue;
       seen.add(inode);
       for (const a of await readNamespaceAddresses(join(o.procfsPath, pid, 'net'))) rows.push({ ...a, netns: label(inode) });

@@ -70,13 +70,17 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
       return migrateConfig(args, io);
     case 'plugins':
       return listPlugins(args, io);
-    case 'connections':
+    case 'connections': {
+      // collected here, it reads /proc/<pid>/fd as the agent does: the same capabilities raised first
+      const caps = await raiseCapabilities();
+      if (caps.error) io.err(`sockscope: warning: capabilities: ${caps.error}\n`);
       return runConnections(args.connectionsArgv ?? [], {
         ...io,
         loadConfig: (configFile) => loadConfig({ configFile }),
         tty: process.stdout.isTTY ? { columns: process.stdout.columns } : undefined,
         env: process.env,
       });
+    }
     default:
       return serve(args, io);
   }

@@ -220,4 +220,27 @@ describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root 
       holder.kill('SIGKILL');
     }
   });
+
+  it('sockscope connections (collected in-process) under it names a root process\'s socket', async () => {
+    const listener: Server = createServer();
+    await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+    const port = (listener.address() as { port: number }).port;
+    try {
+      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+        const c = spawn('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', nodeP, ...CLI_NODE_FLAGS, CLI, 'connections', '--json'], { cwd: dir });
+        let stdout = '';
+        let stderr = '';
+        c.stdout.on('data', (d: Buffer) => (stdout += d));
+        c.stderr.on('data', (d: Buffer) => (stderr += d));
+        c.on('error', reject);
+        c.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      expect(run.code, run.stderr).toBe(0);
+      const rows = (JSON.parse(run.stdout) as { rows: Array<{ local_ip: string; local_port: number; pid?: number }> }).rows;
+      const row = rows.find((r) => r.local_ip === '127.0.0.1' && r.local_port === port);
+      expect(row?.pid).toBe(process.pid);
+    } finally {
+      listener.close();
+    }
+  });
 });

@@ -79,12 +79,14 @@ export function* expositionChunks(
   const om = format === 'openmetrics';
   const w = new ChunkWriter(chunkBytes);
   rotateLabelCache();
+  const order = new LabelOrder();
   for (const { name, type, sample, list } of groupFamilies(families, format)) {
     const first = list[0] as MetricFamily;
     // the header goes out with the family's first line: a family with no series is left out
     let header: Buffer | undefined = Buffer.from(`# HELP ${name} ${escapeHelp(first.help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
     const nameBytes = Buffer.from(sample, 'utf8');
     for (const f of list) {
+      order.restart();
       if (f.type === 'histogram') {
         for (const h of f.histograms ?? []) {
           if (header) yield* w.bytes(header);
@@ -96,7 +98,7 @@ export function* expositionChunks(
       for (const s of f.samples ?? []) {
         if (header) yield* w.bytes(header);
         header = undefined;
-        const labels = labelBytes(s.labels);
+        const labels = order.bytes(s.labels);
         const value = formatValue(s.value);
         // name, "{", labels, "} ", value, "\n": the value is ASCII, one byte per character
         const need = nameBytes.length + labels.length + value.length + 4;
@@ -195,6 +197,51 @@ function histogramText(name: string, h: HistogramSample): string {
 let labelCache = new Map<Labels, Buffer>();
 let labelCacheLast = new Map<Labels, Buffer>();
 const NO_LABELS = Buffer.alloc(0);
+
+/**
+ * The label bytes of the samples of the last family written, by position: the per-flow families
+ * list the same series in the same order (a family skips a series with no value now and then),
+ * so a sample's labels are looked for at its position there first, a step or two on when the
+ * previous family skipped some, and only then in the cache. Walking arrays in step stays in the
+ * CPU's cache; a lookup in a Map of hundreds of thousands of label sets does not (at 200k series,
+ * ~200 ns a sample, most of the exposition's time).
+ */
+class LabelOrder {
+  private readonly labels: Labels[] = [];
+  private readonly bytesAt: Buffer[] = [];
+  /** Position in the previous family's list matched last. */
+  private from = 0;
+  /** Position written in this family's list. */
+  private at = 0;
+
+  /** Starts the next family. */
+  restart(): void {
+    this.from = 0;
+    this.at = 0;
+  }
+
+  bytes(labels: Labels): Buffer {
+    const prev = this.labels;
+    const from = this.from;
+    let out: Buffer | undefined;
+    // the same position, or a step or two on: series the previous family skipped
+    for (let i = from; i < from + 3 && i < prev.length; i++) {
+      if (prev[i] === labels) {
+        out = this.bytesAt[i] as Buffer;
+        this.from = i + 1;
+        break;
+      }
+    }
+    if (out === undefined) out = labelBytes(labels);
+    // this family's list overwrites the previous one behind the read position (never ahead of it)
+    const at = this.at++;
+    if (at < this.from || at >= prev.length) {
+      prev[at] = labels;
+      this.bytesAt[at] = out;
+    }
+    return out;
+  }
+}
 
 /** Starts a generation of the label cache: what no exposition used since the last start is let go. */
 function rotateLabelCache(): void {

@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'node:http';
 import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
 import { insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { installCleanup, runMain, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
 import { progress, sleep } from './lib/measure.mjs';
+import { startHealthProbe } from './lib/health-probe.mjs';
 import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
 import { soakConfig } from './lib/configs.mjs';
 import { machineInfo, writeResults } from './lib/report.mjs';
@@ -30,6 +30,7 @@ const SPEC = {
   name: { kind: 'string', default: 'soak-latest', meta: 'NAME', help: 'base name of the result files' },
   note: { kind: 'string', default: '', meta: 'TEXT', help: 'a note for the Markdown report' },
   no_pidns: { kind: 'bool', default: false, help: 'do not add a private pid namespace' },
+  no_lifecycle: { kind: 'bool', default: false, help: "do not check the lifecycle totals against the churner (they mean parsing every exposition and remembering every lifecycle series: with raw_endpoint at thousands of connections under churn, gigabytes in this harness and CPU taken from the agent)" },
   probe_ms: { kind: 'int', default: 20, min: 0, max: 10_000, meta: 'MS', help: "ask the agent's /health this often during the measured window (its latency: how long the event loop was blocked); 0: no probe" },
 };
 const USAGE = 'usage: pnpm bench:soak [flags]   (as root; or node apps/exporter/bench/soak.mjs [flags] after pnpm build)';
@@ -53,7 +54,7 @@ async function main(argv) {
     await pool.grow(opts.connections);
     await pool.churn(opts.churn);
     // every lifecycle series seen in any scrape (see createLifecycleMemory)
-    const memory = createLifecycleMemory();
+    const memory = opts.no_lifecycle ? null : createLifecycleMemory();
     if (opts.settle > 0) {
       progress(`settling for ${opts.settle} s (churn and scrapes, not measured)`);
       await scrapeLoop(exporter, opts.settle, opts.interval * 1000, 'settle', memory);
@@ -67,8 +68,11 @@ async function main(argv) {
     await pool.churn(0);
     await sleep(1000);
     const holdersBefore = await holderTotals(pool);
-    memory.observe((await scrape(exporter.url, 120_000)).text);
-    const lifecycleBefore = memory.totals();
+    let lifecycleBefore = null;
+    if (memory) {
+      memory.observe((await scrape(exporter.url, 120_000)).text);
+      lifecycleBefore = memory.totals();
+    }
     await pool.churn(opts.churn);
     const prober = opts.probe_ms > 0 ? startHealthProbe(exporter.url.replace(/\/metrics$/, '/health'), opts.probe_ms) : null;
     const { samples, failed, late } = await scrapeLoop(exporter, seconds, opts.interval * 1000, 'soak', memory);
@@ -76,7 +80,7 @@ async function main(argv) {
     // the probe's connections are closed before the last reading: both of their ends count as closed
     const probe = await prober?.stop();
     await pool.churn(0);
-    const lifecycle = await lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length + (probe?.newConnections ?? 0));
+    const lifecycle = memory && await lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length + (probe?.newConnections ?? 0));
     const result = {
       machine,
       loadavgEnd: machineInfo().loadavg,
@@ -133,54 +137,6 @@ async function lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBe
   memory.observe(last.text);
   const agent = lifecycleDelta(lifecycleBefore, memory.totals());
   return { churner, httpConnections, expected: lifecycleExpected(churner, httpConnections), agent };
-}
-
-/**
- * Asks `url` (the agent's /health, which does no work) every `everyMs` until `stop()`, one request
- * at a time over its own kept-alive connection, the way scrapeWithProbe (lib/agents.mjs) does for
- * one scrape: an answer that takes long means the agent's event loop was blocked that long.
- * `stop()` closes the probe's connection and resolves `{ latencies: [{ t, ms }], failed,
- * newConnections }` (requests that had to open a connection: each is closed by then).
- */
-function startHealthProbe(url, everyMs) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const latencies = [];
-  let failed = 0;
-  let newConnections = 0;
-  let done = false;
-  const start = performance.now();
-  const once = () => new Promise((resolve, reject) => {
-    const req = request(url, { agent, timeout: 30_000 }, (res) => res.resume().on('end', () => resolve(req.reusedSocket)).on('error', reject));
-    req.on('timeout', () => req.destroy(new BenchError(`GET ${url}: no answer within 30 s`)));
-    req.on('error', reject);
-    req.end();
-  });
-  const loop = (async () => {
-    for (let next = performance.now(); !done; ) {
-      const wait = next - performance.now();
-      if (wait > 0) await sleep(wait);
-      if (done) break;
-      const t0 = performance.now();
-      try {
-        const reused = await once();
-        if (!reused) newConnections++;
-        latencies.push({ t: Number(((t0 - start) / 1000).toFixed(3)), ms: Number((performance.now() - t0).toFixed(2)) });
-      } catch (err) {
-        failed++;
-        newConnections++; // a failed request may have opened (and lost) a connection; counted as one
-        progress(`health probe failed: ${err.message}`);
-      }
-      next = Math.max(next + everyMs, performance.now());
-    }
-  })();
-  return {
-    async stop() {
-      done = true;
-      await loop;
-      agent.destroy();
-      return { latencies, failed, newConnections };
-    },
-  };
 }
 
 /** Scrapes every `intervalMs` for `seconds`, sampling the agent's RSS after each scrape. */

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI_NODE_FLAGS } from '../../dist/index.js';
 import { spawnTracked, stopChild } from './children.mjs';
+import { startHealthProbe } from './health-probe.mjs';
 import { BenchError } from './flags.mjs';
 import { sleep } from './measure.mjs';
 
@@ -122,23 +123,14 @@ export function expositionChecks(text) {
  * probe answer is how long the agent's event loop was blocked during that scrape, seen from outside.
  */
 export async function scrapeWithProbe(url, probeUrl) {
-  let done = false;
-  let longest = 0;
-  const probing = (async () => {
-    while (!done) {
-      const start = performance.now();
-      await new Promise((resolve, reject) => request(probeUrl, (res) => res.resume().on('end', resolve)).on('error', reject).end());
-      longest = Math.max(longest, performance.now() - start);
-      await sleep(2);
-    }
-  })();
+  const probe = startHealthProbe(probeUrl, 2);
+  let answers;
   try {
     await scrape(url);
   } finally {
-    done = true;
-    await probing;
+    answers = await probe.stop();
   }
-  return { stallMs: longest };
+  return { stallMs: answers.latencies.reduce((m, x) => Math.max(m, x.ms), 0) };
 }
 
 /** `sockscope_scrape_collector_duration_seconds{collector}` of an exposition as `{ collector: ms }`. */

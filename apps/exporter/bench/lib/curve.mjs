@@ -121,9 +121,11 @@ export function niceStep(max, count = 5) {
  * One panel: axes from 0, ticks, labels, a polyline with markers per series. `series`:
  * `[{ key, label, points: [[x, y]] }]`. Returns SVG elements as strings.
  */
-function panel({ x0, y0, width, height, title, xLabel, yLabel, series, dashed }) {
+function panel({ x0, y0, width, height, title, xLabel, yLabel, series, dashed, unit = '', offScale = [] }) {
   const xs = series.flatMap((s) => s.points.map(([x]) => x));
-  const ys = series.flatMap((s) => s.points.map(([, y]) => y));
+  // series in offScale do not set the scale (ss -tinp, 17x ss -tin at 100k, would flatten the rest): drawn to the top edge, with a note
+  const scaled = series.filter((s) => !offScale.includes(s.key));
+  const ys = (scaled.length > 0 ? scaled : series).flatMap((s) => s.points.map(([, y]) => y));
   const xStep = niceStep(Math.max(...xs, 1));
   const yStep = niceStep(Math.max(...ys, 1));
   const xMax = Math.ceil(Math.max(...xs, 1) / xStep) * xStep;
@@ -145,9 +147,19 @@ function panel({ x0, y0, width, height, title, xLabel, yLabel, series, dashed })
   for (const s of series) {
     const color = PALETTE[s.key] ?? '#17becf';
     const dash = dashed(s.key) ? ' stroke-dasharray="6 4"' : '';
-    const pts = s.points.map(([x, y]) => `${px(x)},${py(y)}`).join(' ');
-    out.push(`<polyline data-series="${esc(s.key)}" points="${pts}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
-    for (const [x, y] of s.points) out.push(`<circle data-series="${esc(s.key)}" cx="${px(x)}" cy="${py(y)}" r="3.5" fill="${color}"><title>${esc(`${s.label}: ${y.toFixed(1)} at ${x.toLocaleString('en-US')}`)}</title></circle>`);
+    const inside = s.points.filter(([, y]) => y <= yMax);
+    const beyond = s.points.filter(([, y]) => y > yMax);
+    // a point off the scale: the line runs to the top edge, between the last point inside and it
+    const pts = [...inside.map(([x, y]) => `${px(x)},${py(y)}`)];
+    if (beyond.length > 0) {
+      const [bx, by] = beyond[0];
+      const [ax, ay] = inside.at(-1) ?? [0, 0];
+      const xTop = ax + ((bx - ax) * (yMax - ay)) / (by - ay);
+      pts.push(`${px(xTop)},${py(yMax)}`);
+      out.push(`<text x="${num(Math.min(Number(px(xTop)) + 6, x0 + width - 4))}" y="${num(y0 + 14)}" text-anchor="${Number(px(xTop)) + 6 > x0 + width - 160 ? 'end' : 'start'}" font-size="11" fill="${color}">${esc(`${s.label} off the scale: ${beyond.map(([x, y]) => `${Math.round(y).toLocaleString('en-US')}${unit} at ${x.toLocaleString('en-US')}`).join(', ')}`)}</text>`);
+    }
+    out.push(`<polyline data-series="${esc(s.key)}" points="${pts.join(' ')}" fill="none" stroke="${color}" stroke-width="2"${dash}/>`);
+    for (const [x, y] of inside) out.push(`<circle data-series="${esc(s.key)}" cx="${px(x)}" cy="${py(y)}" r="3.5" fill="${color}"><title>${esc(`${s.label}: ${y.toFixed(1)} at ${x.toLocaleString('en-US')}`)}</title></circle>`);
   }
   out.push('</g>');
   return out;
@@ -173,7 +185,7 @@ export function curveSvg(curve, { subtitle = '' } = {}) {
   ];
   if (subtitle) out.push(`<text x="${width / 2}" y="44" text-anchor="middle" font-size="12" fill="#555555">${esc(subtitle)}</text>`);
   const common = { y0: 80, width: 440, height: 300, xLabel: 'connections (N)', dashed };
-  out.push(...panel({ ...common, x0: 80, title: 'median time', yLabel: 'ms', series: seriesOf((p) => p.ms) }));
+  out.push(...panel({ ...common, x0: 80, title: 'median time', yLabel: 'ms', unit: ' ms', offScale: ['ss_tinp'], series: seriesOf((p) => p.ms) }));
   out.push(...panel({ ...common, x0: 620, title: 'peak RSS', yLabel: 'MB (VmHWM)', series: seriesOf((p) => p.peakMb) }));
   curve.forEach((c, i) => {
     const x = 80 + (i % 3) * 340;

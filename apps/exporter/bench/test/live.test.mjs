@@ -105,7 +105,13 @@ test('holders: pairs on several server ports share the ephemeral ports, so 100k 
       await pool.close();
     }`;
   const out = await new Promise((resolve, reject) => execFile('unshare', ['--net', process.execPath, '--input-type=module', '-e', script], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve(stdout))));
-  assert.deepEqual(JSON.parse(out), { open: 270, pairs: 3, clientPorts: 100 });
+  // all 270 open although the range has 100 ports: the pairs share them. Which ports the kernel
+  // picks for 90 connects towards each destination is its choice (97 and 100 distinct were seen),
+  // so the count is bounded, not exact
+  const got = JSON.parse(out);
+  assert.equal(got.open, 270);
+  assert.equal(got.pairs, 3);
+  assert.ok(got.clientPorts >= 90 && got.clientPorts <= 100, `${got.clientPorts} distinct client ports, expected 90..100 (the range)`);
   assert.equal(holdersAlive(), 0);
 });
 

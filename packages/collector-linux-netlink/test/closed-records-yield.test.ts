@@ -1,5 +1,6 @@
 import type { SocketRecord } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
+import { countLoopTurns } from '@sockscope/test-utils';
 import { linuxNetlinkCollector } from '../src/index.js';
 import { netlinkContext } from './context.js';
 import { exchange } from './destroy-events.js';
@@ -25,25 +26,18 @@ describe('linux-netlink collector: closed records and the event loop', { timeout
       // the reader thread batches for a few ms: let every event arrive before the one collection
       await new Promise((r) => setTimeout(r, 500));
 
-      let turns = 0;
-      let ticking = true;
-      const tick = () => {
-        if (!ticking) return;
-        turns++;
-        setImmediate(tick);
-      };
-      setImmediate(tick);
+      const turns = countLoopTurns();
       let atFirst: number | undefined;
       let atLast = 0;
       let closed = 0;
       await c.stream(new AbortController().signal, (r: SocketRecord) => {
         if (r.closedAt === undefined) return;
-        atFirst ??= turns;
+        atFirst ??= turns.count();
         closed++;
         spin(0.2);
-        atLast = turns;
+        atLast = turns.count();
       });
-      ticking = false;
+      turns.stop();
       expect(closed).toBeGreaterThanOrEqual(400); // both ends of each connection
       // ≥ 80 ms of visiting in 4 ms slices: the loop turned many times in between
       expect(atLast - (atFirst ?? 0)).toBeGreaterThan(5);

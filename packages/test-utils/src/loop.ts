@@ -1,8 +1,9 @@
 /**
  * Counts turns of the event loop (setImmediate callbacks) from now until `stop()`: work that
- * yields lets it count, work that blocks does not. `stop()` returns the count.
+ * yields lets it count, work that blocks does not. `count()` reads it meanwhile (to compare two
+ * moments of a long piece of work); `stop()` returns it.
  */
-export function countLoopTurns(): { stop(): number } {
+export function countLoopTurns(): { count(): number; stop(): number } {
   let turns = 0;
   let running = true;
   const turn = () => {
@@ -12,6 +13,7 @@ export function countLoopTurns(): { stop(): number } {
   };
   setImmediate(turn);
   return {
+    count: () => turns,
     stop() {
       running = false;
       return turns;

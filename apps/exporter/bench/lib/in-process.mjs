@@ -112,8 +112,8 @@ export async function measureFold(label, opts) {
       sockets: folded.sockets,
       series: folded.series,
       rssGrowthMb: growth(folded),
-      peakMb: folded.peakMb, // the fresh process's whole peak resident set (start-up included): the cost curve's
-
+      // the fresh process's whole peak resident set (start-up included): the cost curve's RSS point
+      peakMb: folded.peakMb,
       listedMs: mid(listed.ms),
       listedSeries: listed.series,
       listedRssGrowthMb: growth(listed),

@@ -4,7 +4,6 @@ import { hostname } from 'node:os';
 import { createPluginContext, type MetricFamily } from '@sockscope/core';
 import { holdInNamespaces } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
-import type { HostCollectorConfig } from '../../src/config.js';
 import {
   compressIPv6,
   ipv4Interface,
@@ -97,7 +96,8 @@ describe.runIf(linux)('host addresses, live', () => {
   });
 
   it('the collector publishes the family beside the host stats: instance_name is the hostname unless configured, netns system', async () => {
-    const run = async (config: Partial<HostCollectorConfig>) => {
+    // config as a user writes it: createPluginContext validates it and fills the defaults
+    const run = async (config: Record<string, unknown>) => {
       const c = await linuxProcfsHostCollector.create(createPluginContext(linuxProcfsHostCollector, config));
       try {
         return await c.stream(new AbortController().signal, () => undefined);

@@ -1,4 +1,5 @@
 import type { TcpInfo } from '@sockscope/core';
+import { viewOf } from './view.js';
 
 type U32Field = Exclude<keyof TcpInfo, BigField | 'caState' | 'retransmits' | 'probes' | 'backoff' | 'options' | 'sndWscale' | 'rcvWscale' | 'deliveryRateAppLimited' | 'totalRto' | 'totalRtoRecoveries'>;
 type BigField = 'pacingRate' | 'maxPacingRate' | 'bytesAcked' | 'bytesReceived' | 'deliveryRate' | 'busyTimeUs' | 'rwndLimitedUs' | 'sndbufLimitedUs' | 'bytesSent' | 'bytesRetrans';
@@ -69,12 +70,13 @@ export function parseTcpInfoByTable(buf: Buffer, off: number, len: number): TcpI
  * Must agree with the table path; a test holds them against each other on captured data.
  */
 function parseFullTcpInfo(b: Buffer, o: number): TcpInfo {
-  const u32 = (at: number): number => b.readUInt32LE(o + at);
-  const u64 = (at: number): bigint => b.readBigUInt64LE(o + at);
-  const wscale = b[o + 6] ?? 0;
+  const dv = viewOf(b);
+  const u32 = (at: number): number => dv.getUint32(o + at, true);
+  const u64 = (at: number): bigint => dv.getBigUint64(o + at, true);
+  const wscale = dv.getUint8(o + 6);
   return {
-    caState: b[o + 1], retransmits: b[o + 2], probes: b[o + 3], backoff: b[o + 4], options: b[o + 5],
-    sndWscale: wscale & 0xf, rcvWscale: wscale >> 4, deliveryRateAppLimited: ((b[o + 7] ?? 0) & 1) === 1,
+    caState: dv.getUint8(o + 1), retransmits: dv.getUint8(o + 2), probes: dv.getUint8(o + 3), backoff: dv.getUint8(o + 4), options: dv.getUint8(o + 5),
+    sndWscale: wscale & 0xf, rcvWscale: wscale >> 4, deliveryRateAppLimited: (dv.getUint8(o + 7) & 1) === 1,
     rtoUs: u32(8), atoUs: u32(12), sndMss: u32(16), rcvMss: u32(20),
     unacked: u32(24), sacked: u32(28), lost: u32(32), retrans: u32(36), fackets: u32(40),
     lastDataSentMs: u32(44), lastAckSentMs: u32(48), lastDataRecvMs: u32(52), lastAckRecvMs: u32(56),
@@ -89,6 +91,6 @@ function parseFullTcpInfo(b: Buffer, o: number): TcpInfo {
     pacingRate: u64(104), maxPacingRate: u64(112), bytesAcked: u64(120), bytesReceived: u64(128),
     deliveryRate: u64(160), busyTimeUs: u64(168), rwndLimitedUs: u64(176), sndbufLimitedUs: u64(184),
     bytesSent: u64(200), bytesRetrans: u64(208),
-    totalRto: b.readUInt16LE(o + 240), totalRtoRecoveries: b.readUInt16LE(o + 242),
+    totalRto: dv.getUint16(o + 240, true), totalRtoRecoveries: dv.getUint16(o + 242, true),
   };
 }

@@ -162,3 +162,20 @@ describe('dump receive loop, replayed', () => {
     expect(sock.broken).toBe(true);
   });
 });
+
+describe('visitOnce', () => {
+  it('tells sockets apart by the whole cookie, on both sides of 2^53 (number keys below, bigint keys above)', () => {
+    const seen: bigint[] = [];
+    const once = visitOnce((r) => seen.push(r.cookie as bigint));
+    const at = (cookie: bigint | undefined): SocketRecord => ({ protocol: 'tcp', family: 'ipv4', state: 'ESTABLISHED', local: { address: '127.0.0.1', port: 1 }, remote: { address: '127.0.0.1', port: 2 }, inode: 0, uid: 0, recvQueue: 0, sendQueue: 0, ...(cookie === undefined ? {} : { cookie }) });
+    const top = 2n ** 53n;
+    const cookies = [5n, top - 1n, top, top + 1n, 2n ** 64n - 1n, (1n << 32n) | 5n];
+    for (const c of [...cookies, ...cookies]) once(at(c));
+    expect(seen).toEqual(cookies);
+    // a record without a cookie (not an inet socket) always passes
+    const before = seen.length;
+    once(at(undefined));
+    once(at(undefined));
+    expect(seen.length).toBe(before + 2);
+  });
+});

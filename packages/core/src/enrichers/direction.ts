@@ -1,5 +1,6 @@
 import { addressSpace, type AddressSpace } from '../net/address-space.js';
 import type { Direction, SocketRecord } from '../types/socket.js';
+import { cookieKey } from '../util/cookie-key.js';
 
 // Classifies sockets the way netdata's network viewer does (libnetdata/local-sockets), with
 // three deliberate differences, all to avoid calling a socket what it is not:
@@ -196,7 +197,7 @@ export const DIRECTION_RETENTION_MS = 600_000;
  * sockets are kept, unless no collection has seen them for {@link DIRECTION_RETENTION_MS}.
  */
 export class DirectionMemory {
-  private readonly spaces = new Map<number, Map<bigint | number, Remembered>>();
+  private readonly spaces = new Map<number, Map<number | string, Remembered>>();
   private readonly cutoff = new UnseenCutoff(DIRECTION_RETENTION_MS);
   private gen = 0;
   private at = 0;
@@ -209,7 +210,8 @@ export class DirectionMemory {
 
   /** The direction `s` was given when first seen, else `decided` (remembered from now on). */
   settle(s: SocketRecord, decided: 'inbound' | 'outbound'): 'inbound' | 'outbound' {
-    const id = s.cookie ?? (s.inode !== 0 ? s.inode : undefined);
+    // the cookie as a number key; a socket without one (procfs) by minus its inode, apart from every cookie
+    const id = s.cookie !== undefined ? cookieKey(s.cookie) : s.inode !== 0 ? -s.inode : undefined;
     if (id === undefined) return decided;
     const ns = s.netns ?? NO_NAMESPACE;
     let sockets = this.spaces.get(ns);

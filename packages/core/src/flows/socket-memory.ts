@@ -1,6 +1,7 @@
 import type { SocketRecord } from '../types/socket.js';
 import type { CounterSlots } from './counter-slots.js';
 import type { Series } from './series.js';
+import { cookieKey } from '../util/cookie-key.js';
 
 /** What the fold remembers of one live socket between collections. */
 export class SocketMemo {
@@ -63,8 +64,8 @@ export class SocketMemo {
  */
 export class SocketMemos {
   /** Memos by namespace inode (one map under `undefined` when one namespace is read). */
-  private readonly spaces = new Map<number | undefined, Map<bigint | string, SocketMemo>>();
-  private readonly one = new Map<bigint | string, SocketMemo>();
+  private readonly spaces = new Map<number | undefined, Map<number | string, SocketMemo>>();
+  private readonly one = new Map<number | string, SocketMemo>();
 
   /**
    * @param slots where counter values live; undefined when no counter family is on
@@ -92,7 +93,7 @@ export class SocketMemos {
     const id = idOf(s);
     let sockets = this.one;
     if (this.perNamespace && s.netns !== undefined) {
-      sockets = this.spaces.get(s.netns) as Map<bigint | string, SocketMemo>;
+      sockets = this.spaces.get(s.netns) as Map<number | string, SocketMemo>;
       if (sockets === undefined) this.spaces.set(s.netns, (sockets = new Map()));
     }
     let memo = sockets.get(id);
@@ -133,7 +134,9 @@ export class SocketMemos {
   }
 }
 
-/** A socket's identity: its cookie, else its namespace, inode and endpoints. */
-function idOf(s: SocketRecord): bigint | string {
-  return s.cookie ?? `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
+/** A socket's identity: its cookie (as a number while exact), else its namespace, inode and endpoints. */
+function idOf(s: SocketRecord): number | string {
+  const c = s.cookie;
+  if (c !== undefined) return cookieKey(c);
+  return `${s.netns ?? ''}|${s.inode}|${s.local.address}|${s.local.port}|${s.remote.address}|${s.remote.port}`;
 }

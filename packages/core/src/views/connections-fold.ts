@@ -15,6 +15,7 @@ import { addressSpace } from '../net/address-space.js';
 import type { CollectorStatus } from '../types/snapshot.js';
 import type { SocketRecord } from '../types/socket.js';
 import { ConnectionRow, type ConnectionDirection, type ConnectionProtocol } from './row.js';
+import { cookieKey } from '../util/cookie-key.js';
 
 /** What the caller injects into the connections fold (core reads no files). */
 export interface ConnectionsFoldOptions {
@@ -98,15 +99,13 @@ const PROTOCOLS: Record<'tcp' | 'udp', readonly [ConnectionProtocol, ConnectionP
   udp: ['udp4', 'udp6', 'udp46'],
 };
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
 /**
  * A socket's key among the sightings of its namespace: its cookie as a number (a Map hashes a
  * number far faster than a bigint), as text above 2^53, else minus its inode; undefined without either.
  */
 function socketKey(s: SocketRecord): number | string | undefined {
   const c = s.cookie;
-  if (c !== undefined) return c <= MAX_SAFE ? Number(c) : c.toString();
+  if (c !== undefined) return cookieKey(c);
   return s.inode !== 0 ? -s.inode : undefined;
 }
 

@@ -109,7 +109,12 @@ export interface DirectionOptions {
  */
 export class DirectionBook {
   private readonly listeners = new Map<string, Listener[]>();
-  private readonly localAddresses = new Set<string>();
+  /**
+   * The local addresses of each namespace (inode, or NO_NAMESPACE): a set per namespace looked
+   * up by the address string itself, whose hash the string keeps, where one set of
+   * `namespace|address` texts built a new string for every socket learnt and classified.
+   */
+  private readonly localAddresses = new Map<number, Set<string>>();
   private readonly ephemeral: PortRange;
 
   constructor(options: DirectionOptions = {}) {
@@ -121,7 +126,11 @@ export class DirectionBook {
     if (s.family === 'unix') return;
     const local = unmapAddress(s.local.address);
     const ns = s.netns ?? NO_NAMESPACE;
-    if (!isWildcardAddress(local)) this.localAddresses.add(`${ns}|${local}`);
+    if (!isWildcardAddress(local)) {
+      let set = this.localAddresses.get(ns);
+      if (set === undefined) this.localAddresses.set(ns, (set = new Set()));
+      set.add(local);
+    }
     if (isListening(s)) {
       const key = `${ns}|${s.protocol}|${s.local.port}`;
       const list = this.listeners.get(key) ?? [];
@@ -138,7 +147,7 @@ export class DirectionBook {
     const ns = s.netns ?? NO_NAMESPACE;
     const local = unmapAddress(s.local.address);
     const remote = unmapAddress(s.remote.address);
-    if (isLoopbackAddress(remote) || isLoopbackAddress(local) || this.localAddresses.has(`${ns}|${remote}`)) return 'local';
+    if (isLoopbackAddress(remote) || isLoopbackAddress(local) || this.localAddresses.get(ns)?.has(remote) === true) return 'local';
     const candidates = this.listeners.get(`${ns}|${s.protocol}|${s.local.port}`);
     if (candidates?.some((l) => acceptsLocal(l, local))) return 'inbound';
     return inboundByPorts(s, this.ephemeral) ? 'inbound' : 'outbound';

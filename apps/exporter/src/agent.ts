@@ -10,6 +10,7 @@ import {
   errorMessage,
   isSockscopeError,
   parseDuration,
+  sampleCount,
   type BuildInfo,
   type CollectorDefinition,
   type CollectorStatus,
@@ -280,7 +281,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
     logger.debug('collection', {
       sockets: rendered.socketCount,
-      series: rendered.families.reduce((n, f) => n + (f.samples?.length ?? 0), 0),
+      series: rendered.families.reduce((n, f) => n + sampleCount(f), 0),
       duration_seconds: round(rendered.snapshot.durationSeconds),
       collectors: rendered.snapshot.status.map((s) => `${s.name}=${round(s.durationSeconds)}s${s.success ? '' : '(failed)'}`).join(' '),
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MetricFamily } from '@sockscope/core';
+import { createMetricFold, sampleColumns, type MetricFamily } from '@sockscope/core';
 import { expositionChunks, formatValue, serializeFamilies } from './exposition.js';
 
 describe('serializeFamilies', () => {
@@ -65,6 +65,33 @@ describe('expositionChunks', () => {
 
   it('gives nothing for nothing', () => {
     expect([...expositionChunks([many('a', 0)])]).toEqual([]);
+  });
+
+  it('writes the flow fold\'s columnar families as their samples, byte for byte, without making the samples', () => {
+    const fold = createMetricFold({ folding: 'raw_endpoint' });
+    fold.begin(1_000);
+    for (let i = 0; i < 300; i++) {
+      fold.add({
+        protocol: 'tcp', family: 'ipv4', state: 'ESTABLISHED', local: { address: '10.0.0.1', port: 40000 + i }, remote: { address: `10.0.${i >> 8}.${i & 255}`, port: 443 },
+        inode: i + 1, uid: 0, recvQueue: 0, sendQueue: i % 3, cookie: BigInt(i + 1),
+        tcp: { rttUs: 1000 + i * 7, sndCwnd: 10 + (i % 5), dataSegsOut: i * 3, bytesAcked: BigInt(i * 1448), totalRetrans: i % 4 },
+      });
+    }
+    const families = fold.end(true);
+    const columnar = families.filter((f) => sampleColumns(f) !== undefined);
+    expect(columnar.length).toBeGreaterThan(5);
+    const formats = ['text', 'openmetrics'] as const;
+    const written = formats.map((format) => Buffer.concat([...expositionChunks(families, 4096, format)]));
+    // still unread: the exposition went through the columns
+    for (const f of columnar) expect(typeof Object.getOwnPropertyDescriptor(f, 'samples')?.get).toBe('function');
+    // a copy carries plain samples only
+    const copy = structuredClone(families);
+    expect(copy.filter((f) => sampleColumns(f) !== undefined)).toEqual([]);
+    formats.forEach((format, i) => {
+      const plain = Buffer.concat([...expositionChunks(copy, 4096, format)]);
+      expect(written[i]?.equals(plain)).toBe(true);
+      expect(plain.toString('utf8')).toContain('sockscope_tcp_rtt_seconds{');
+    });
   });
 });
 

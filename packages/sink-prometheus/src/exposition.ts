@@ -1,4 +1,4 @@
-import type { HistogramSample, Labels, MetricFamily } from '@sockscope/core';
+import { sampleColumns, type HistogramSample, type Labels, type MetricFamily, type Sample } from '@sockscope/core';
 
 /** Content type of the Prometheus text exposition format this serializer writes. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -95,11 +95,26 @@ export function* expositionChunks(
         }
         continue;
       }
-      for (const s of f.samples ?? []) {
+      // the flow fold's per-flow families come as columns: read in place, no sample objects made
+      // (reading f.samples of a columnar family would make them)
+      const columns = sampleColumns(f);
+      const list = columns === undefined ? (f.samples ?? []) : NO_SAMPLES;
+      const n = columns === undefined ? list.length : columns.length;
+      for (let i = 0; i < n; i++) {
         if (header) yield* w.bytes(header);
         header = undefined;
-        const labels = order.bytes(s.labels);
-        const value = formatValue(s.value);
+        let sampleLabels: Labels;
+        let v: number;
+        if (columns !== undefined) {
+          sampleLabels = columns.labels[i] as Labels;
+          v = columns.values[i] as number;
+        } else {
+          const s = list[i] as Sample;
+          sampleLabels = s.labels;
+          v = s.value;
+        }
+        const labels = order.bytes(sampleLabels);
+        const value = formatValue(v);
         // name, "{", labels, "} ", value, "\n": the value is ASCII, one byte per character
         const need = nameBytes.length + labels.length + value.length + 4;
         if (w.room() < need) {
@@ -197,6 +212,7 @@ function histogramText(name: string, h: HistogramSample): string {
 let labelCache = new Map<Labels, Buffer>();
 let labelCacheLast = new Map<Labels, Buffer>();
 const NO_LABELS = Buffer.alloc(0);
+const NO_SAMPLES: readonly Sample[] = [];
 
 /**
  * The label bytes of the samples of the last family written, by position: the per-flow families

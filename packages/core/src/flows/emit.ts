@@ -1,4 +1,4 @@
-import type { HistogramSample, MetricFamily, Sample } from '../types/family.js';
+import { columnarFamily, type HistogramSample, type Labels, type MetricFamily, type Sample } from '../types/family.js';
 import { familyOf, STATES } from './aggregates.js';
 import type { FlowPlan } from './plan.js';
 import type { Steps } from '../util/time-slice.js';
@@ -6,6 +6,9 @@ import { gaugeValue, type Series } from './series.js';
 
 /** Series written between two steps of {@link emitFlowFamilySteps}. */
 const STEP = 1024;
+
+const NO_LABELS: Labels[] = [];
+const NO_VALUES: number[] = [];
 
 /** What one flow family writes per series, as a small integer for the hot loop. */
 const enum Kind {
@@ -27,10 +30,13 @@ interface Writer {
   j: number;
   merge: number;
   omitZero: boolean;
+  /** Samples of the kinds with several a series, or none (CountByState, Failures). */
   samples: Sample[];
-  /** Samples written in `samples` (made as long as the table for kinds with one sample a series at most). */
+  /** Kinds with one sample a series at most: the columns, as long as the table, `n` written. */
+  labels: Labels[];
+  values: number[];
   n: number;
-  /** `samples` was made as long as the table and is cut to `n` at the end. */
+  /** Written as columns (`labels`, `values`, `n`). */
   sized: boolean;
   /** connect_failures: the timeout samples, written after every refused one. */
   more: Sample[];
@@ -53,7 +59,7 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
   const writers: Writer[] = [];
   const entries = plan.enabled.filter((e) => e.scope === 'flow');
   entries.forEach((e, k) => {
-    const w: Writer = { kind: Kind.Counter, k, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], n: 0, sized: false, more: [], histograms: [] };
+    const w: Writer = { kind: Kind.Counter, k, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], labels: NO_LABELS, values: NO_VALUES, n: 0, sized: false, more: [], histograms: [] };
     if (e.aggregate === 'flow_count') w.kind = plan.stateLabel ? Kind.CountByState : Kind.Count;
     else if (e.aggregate === 'connection_duration') {
       w.kind = Kind.Duration;
@@ -68,10 +74,12 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
       w.j = plan.gauges.indexOf(e);
       w.merge = plan.gaugeMerge[w.j] as number;
     } else w.j = plan.counters.indexOf(e);
-    // one sample a series at most: sized once, not grown by doubling while every family grows at
-    // once (the garbage of 13 arrays regrown side by side cost ~20 MB of peak RSS at 60k series)
+    // one sample a series at most: columns sized once, not grown by doubling while every family
+    // grows at once (the garbage of 13 arrays regrown side by side cost ~20 MB of peak RSS at 60k
+    // series), and no object a sample
     if (w.kind === Kind.Count || w.kind === Kind.Event || w.kind === Kind.Gauge || w.kind === Kind.Counter) {
-      w.samples = new Array<Sample>(all.length);
+      w.labels = new Array<Labels>(all.length);
+      w.values = new Array<number>(all.length);
       w.sized = true;
     }
     writers.push(w);
@@ -86,7 +94,8 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
       const w = writers[x] as Writer;
       switch (w.kind) {
         case Kind.Count:
-          w.samples[w.n++] = g.sample(w.k, g.count);
+          w.labels[w.n] = g.labels;
+          w.values[w.n++] = g.count;
           break;
         case Kind.CountByState: {
           // one sample per state the series had sockets in (TIME_WAIT and SYN_RECV included)
@@ -108,26 +117,32 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
           break;
         }
         case Kind.Event:
-          w.samples[w.n++] = g.sample(w.k, b[2 * G + 2 * C + w.j] as number);
+          w.labels[w.n] = g.labels;
+          w.values[w.n++] = b[2 * G + 2 * C + w.j] as number;
           break;
         case Kind.Gauge: {
           if ((b[G + w.j] as number) === 0) break;
           const v = gaugeValue(b, G, w.j, w.merge);
           if (w.omitZero && v === 0) break;
-          w.samples[w.n++] = g.sample(w.k, v);
+          w.labels[w.n] = g.labels;
+          w.values[w.n++] = v;
           break;
         }
         default:
           if ((b[2 * G + C + w.j] as number) === 0) break;
-          w.samples[w.n++] = g.sample(w.k, b[2 * G + 2 * C + w.j] as number);
+          w.labels[w.n] = g.labels;
+          w.values[w.n++] = b[2 * G + 2 * C + w.j] as number;
       }
     }
   }
   const out: MetricFamily[] = [];
   entries.forEach((e, x) => {
     const w = writers[x] as Writer;
-    if (w.sized) w.samples.length = w.n;
-    if (w.kind === Kind.Duration) out.push({ ...familyOf(e, compat), histograms: w.histograms });
+    if (w.sized) {
+      w.labels.length = w.n;
+      w.values.length = w.n;
+      out.push(columnarFamily(familyOf(e, compat), { labels: w.labels, values: w.values, length: w.n }));
+    } else if (w.kind === Kind.Duration) out.push({ ...familyOf(e, compat), histograms: w.histograms });
     else out.push({ ...familyOf(e, compat), samples: w.kind === Kind.Failures ? w.samples.concat(w.more) : w.samples });
   });
   return out;

@@ -1,6 +1,6 @@
 import type { SourceReader } from '../catalog/source.js';
 import type { MergeKind } from '../catalog/types.js';
-import type { Labels, Sample } from '../types/family.js';
+import type { Labels } from '../types/family.js';
 import type { SocketRecord } from '../types/socket.js';
 import { SeriesHistogram } from './histogram.js';
 import type { FlowPlan } from './plan.js';
@@ -42,12 +42,6 @@ export class Series {
   seatedGen = -1;
   /** The numbers; see the class comment. */
   readonly buf: Float64Array;
-  /**
-   * The sample last emitted per flow family. Samples are never mutated: when a value is
-   * unchanged (idle flows, steady cwnd) the same object is emitted again instead of a new one,
-   * which spares most allocations of a steady-state scrape.
-   */
-  readonly emitted: Array<Sample | undefined>;
   /** Per-series histograms by slot (see {@link SeriesExtras}), made at their first observation ({@link hist}). */
   readonly hists: Array<SeriesHistogram | undefined>;
   /** Bounds of each histogram slot. */
@@ -59,7 +53,6 @@ export class Series {
     this.key = key;
     this.labels = labels;
     this.buf = new Float64Array(2 * g + 3 * c);
-    this.emitted = new Array<Sample | undefined>(g + c + 2);
     this.histBounds = extras.histograms ?? [];
     // most series never observe a duration: their histogram is made when they do
     this.hists = this.histBounds.length > 0 ? new Array<SeriesHistogram | undefined>(this.histBounds.length) : NO_HISTS;
@@ -81,15 +74,6 @@ export class Series {
     let l = (this.extraLabels ??= new Map()).get(key);
     if (l === undefined) this.extraLabels.set(key, (l = Object.freeze({ ...this.labels, [name]: value })));
     return l;
-  }
-
-  /** A sample of this series for flow family slot k, reusing the last one when the value is the same. */
-  sample(k: number, value: number): Sample {
-    const prev = this.emitted[k];
-    if (prev !== undefined && prev.value === value) return prev;
-    const next: Sample = { labels: this.labels, value };
-    this.emitted[k] = next;
-    return next;
   }
 
   /** Clears the per-collection scratch (everything but the totals) and marks it active. */

@@ -75,3 +75,55 @@ export interface OtelMapping {
    */
   monotonic?: boolean;
 }
+
+/**
+ * The samples of a family as two columns, `labels[i]` with `values[i]` for `i < length`: what the
+ * flow fold writes for its per-flow families (hundreds of thousands of samples at a time) instead
+ * of one object a sample. A sink that knows columns reads them with {@link sampleColumns};
+ * every other reader sees `samples`, made from the columns the first time it is read.
+ */
+export interface SampleColumns {
+  readonly labels: readonly Labels[];
+  /** On the JS heap (a Float64Array's bytes live outside it, freed later: a scrape's worth more of peak RSS). */
+  readonly values: readonly number[];
+  readonly length: number;
+}
+
+const COLUMNS = Symbol('sockscope.sampleColumns');
+type WithColumns = MetricFamily & { [COLUMNS]?: SampleColumns };
+
+/**
+ * A family whose samples are `columns`. Its `samples` is an enumerable property read lazily: the
+ * first read (a sink without column support, a spread, structuredClone, JSON) makes the array,
+ * which stays. The columns themselves are not enumerable, so a copy of the family carries
+ * `samples` alone; assigning `samples` drops them, so the two never disagree.
+ */
+export function columnarFamily(family: Omit<MetricFamily, 'samples' | 'histograms'>, columns: SampleColumns): MetricFamily {
+  const f = family as WithColumns;
+  Object.defineProperty(f, COLUMNS, { value: columns, writable: true, enumerable: false, configurable: true });
+  Object.defineProperty(f, 'samples', {
+    enumerable: true,
+    configurable: true,
+    get(this: WithColumns): Sample[] {
+      const made: Sample[] = new Array<Sample>(columns.length);
+      for (let i = 0; i < columns.length; i++) made[i] = { labels: columns.labels[i] as Labels, value: columns.values[i] as number };
+      Object.defineProperty(this, 'samples', { value: made, writable: true, enumerable: true, configurable: true });
+      return made;
+    },
+    set(this: WithColumns, v: Sample[] | undefined) {
+      this[COLUMNS] = undefined;
+      Object.defineProperty(this, 'samples', { value: v, writable: true, enumerable: true, configurable: true });
+    },
+  });
+  return f;
+}
+
+/** The columns of a family made by {@link columnarFamily}; undefined for any other family. */
+export function sampleColumns(family: MetricFamily): SampleColumns | undefined {
+  return (family as WithColumns)[COLUMNS];
+}
+
+/** How many samples a family has, without making the samples of a columnar one. */
+export function sampleCount(family: MetricFamily): number {
+  return sampleColumns(family)?.length ?? family.samples?.length ?? 0;
+}

@@ -368,6 +368,19 @@ describe('OTLP sink switched off', () => {
 });
 
 describe('OTLP sink stop', () => {
+  it('stops a start still loading the exporter (loaded on start, not with the package): nothing is collected after stop', async () => {
+    const pipeline = controlledPipeline(async () => renderedSnapshot([]));
+    const ctx = sinkTestContext<OtlpSinkConfig>({ metrics_endpoint: receiver.metricsUrl, interval: '20ms', timeout: '100ms' }, pipeline);
+    const sink = createOtlpSink(ctx, {});
+    const started = sink.start();
+    await sink.stop();
+    await started;
+    const collects = pipeline.collects;
+    // ten intervals: a timer left running by the start would have collected again
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pipeline.collects).toBe(collects);
+  });
+
   it('does not wait forever for a pipeline that never answers', async () => {
     const pipeline = controlledPipeline(() => new Promise(() => {}));
     const ctx = sinkTestContext<OtlpSinkConfig>({ metrics_endpoint: receiver.metricsUrl, interval: '1m', timeout: '100ms' }, pipeline);

@@ -3,12 +3,10 @@ import type { Resource } from '@opentelemetry/resources';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { errorMessage, type Sink, type SinkContext } from '@sockscope/core';
 import type { OtlpSinkConfig } from './config.js';
-import { createMetricExporter } from './exporter.js';
 import { ExportQueue, type ExportCounts, type ExportOutcome } from './export-queue.js';
 import { resolveOtlpConfig, type ResolvedOtlpConfig } from './resolve-config.js';
 import { RetryAfterReader } from './retry-after.js';
 import type { Env } from './otel-env.js';
-import { buildResource } from './resource.js';
 import { OTLP_HEALTH_COMPONENT, otlpExportsFamily } from './self-metrics.js';
 import { SeriesStarts } from './series-starts.js';
 import { familiesToMetricData } from './to-metric-data.js';
@@ -31,7 +29,8 @@ export interface OtlpSink extends Sink {
  */
 export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = process.env): OtlpSink {
   const cfg = resolveOtlpConfig(ctx.config, env);
-  const resource: Resource = buildResource(cfg.resourceAttributes, ctx.build, ctx.platform);
+  // set by start(): building it loads @opentelemetry/resources, which the agent loads only with the sink on
+  let resource: Resource | undefined;
   const scope = { name: '@sockscope/sink-otlp', version: ctx.build.version };
   const starts = new SeriesStarts();
   const health = { lastSuccess: null as string | null, lastError: null as string | null, lastErrorAt: null as string | null, heldUntil: null as string | null };
@@ -39,6 +38,7 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
   let queue: ExportQueue | undefined;
   let timer: NodeJS.Timeout | undefined;
   let collecting: Promise<void> | undefined;
+  let starting: Promise<void> | undefined;
   let failing = false;
   const counts = (): ExportCounts => ({ ...(queue?.counts ?? { success: 0, failure: 0, dropped: 0 }) });
 
@@ -76,13 +76,14 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
   const tick = () => {
     // A tick that finds the previous collection still running skips: the pipeline is slower than
     // the interval and stacking collections would not make it faster.
-    if (collecting || !queue) return;
+    if (collecting || !queue || !resource) return;
     const q = queue;
+    const res = resource;
     collecting = (async () => {
       try {
         const rendered = await ctx.pipeline.collect();
         const metrics = familiesToMetricData(rendered.families, { nowMs: rendered.snapshot.timestamp, starts, report: ctx.reportOnce });
-        const batch: ResourceMetrics = { resource, scopeMetrics: [{ scope, metrics }] };
+        const batch: ResourceMetrics = { resource: res, scopeMetrics: [{ scope, metrics }] };
         q.submit(batch);
       } catch (err) {
         fail(`collection failed: ${errorMessage(err)}`);
@@ -93,6 +94,23 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
     })();
   };
 
+  const begin = async (): Promise<void> => {
+    // OTel's SDK, exporters and resources (some 300 modules, ~10 MB resident) are loaded here,
+    // when the sink is on, not with the package: an agent without OTLP never loads them
+    const [{ createMetricExporter }, { buildResource }] = await Promise.all([import('./exporter.js'), import('./resource.js')]);
+    resource = buildResource(cfg.resourceAttributes, ctx.build, ctx.platform);
+    exporter = createMetricExporter(cfg);
+    const retryAfter = new RetryAfterReader(exporter);
+    if (!retryAfter.hooked) ctx.logger.warn("OTLP: this OTel exporter's transport was not found, so a collector's Retry-After longer than the export timeout is not honoured");
+    queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome, retryAfter);
+    timer = setInterval(tick, cfg.intervalMs);
+    timer.unref();
+    ctx.selfMetrics.provide(OTLP_HEALTH_COMPONENT, () => [otlpExportsFamily(counts())]);
+    publish();
+    ctx.logger.info(`OTLP export to ${cfg.endpoint} (${cfg.protocol}) every ${cfg.intervalMs / 1000} s`);
+    tick();
+  };
+
   return {
     config: cfg,
     get queue() {
@@ -100,22 +118,21 @@ export function createOtlpSink(ctx: SinkContext<OtlpSinkConfig>, env: Env = proc
     },
     async start() {
       if (timer) return;
+      if (starting) return starting;
       if (!cfg.enabled) {
         ctx.logger.info('OTLP export is off: set OTEL_EXPORTER_OTLP_ENDPOINT or sinks.otlp.endpoint to turn it on');
         return;
       }
-      exporter = createMetricExporter(cfg);
-      const retryAfter = new RetryAfterReader(exporter);
-      if (!retryAfter.hooked) ctx.logger.warn("OTLP: this OTel exporter's transport was not found, so a collector's Retry-After longer than the export timeout is not honoured");
-      queue = new ExportQueue(exporter, cfg.timeoutMs, onOutcome, retryAfter);
-      timer = setInterval(tick, cfg.intervalMs);
-      timer.unref();
-      ctx.selfMetrics.provide(OTLP_HEALTH_COMPONENT, () => [otlpExportsFamily(counts())]);
-      publish();
-      ctx.logger.info(`OTLP export to ${cfg.endpoint} (${cfg.protocol}) every ${cfg.intervalMs / 1000} s`);
-      tick();
+      starting = begin();
+      try {
+        await starting;
+      } finally {
+        starting = undefined;
+      }
     },
     async stop() {
+      // a start still loading the exporter finishes first, then is stopped like any other
+      if (starting) await starting.catch(() => undefined);
       if (!timer) return;
       clearInterval(timer);
       timer = undefined;

@@ -4,7 +4,7 @@ import type { MetricFamily } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
 import { SeriesStarts } from './series-starts.js';
 import { flowFamilies, hostFamilies, prometheusOnly } from './test-families.js';
-import { bucketCounts, familiesToMetricData } from './to-metric-data.js';
+import { CUMULATIVE, DATA_POINT_TYPE, VALUE_TYPE_DOUBLE, VALUE_TYPE_INT, bucketCounts, familiesToMetricData } from './to-metric-data.js';
 
 const T0 = 1_700_000_000_000;
 
@@ -13,6 +13,15 @@ function convert(families: MetricFamily[], starts = new SeriesStarts(), nowMs = 
   const metrics = familiesToMetricData(families, { nowMs, starts, report: (_k, m) => void reports.push(m) });
   return { metrics, reports, byName: (n: string) => metrics.find((m) => m.descriptor.name === n) as MetricData };
 }
+
+describe('OTel enum values written without loading OTel', () => {
+  it('are the values of the enums they stand for', () => {
+    expect(VALUE_TYPE_INT).toBe(ValueType.INT);
+    expect(VALUE_TYPE_DOUBLE).toBe(ValueType.DOUBLE);
+    expect(CUMULATIVE).toBe(AggregationTemporality.CUMULATIVE);
+    expect(DATA_POINT_TYPE).toEqual({ HISTOGRAM: DataPointType.HISTOGRAM, GAUGE: DataPointType.GAUGE, SUM: DataPointType.SUM });
+  });
+});
 
 describe('familiesToMetricData', () => {
   it('merges families that share an OTel name, told apart by their constant attributes', () => {

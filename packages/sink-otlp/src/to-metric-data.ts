@@ -1,8 +1,20 @@
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import type { Attributes, ValueType } from '@opentelemetry/api';
 import { OTEL_INSTRUMENT_NAME, otelMappingOf, type HistogramSample, type Labels, type MetricFamily, type OtelMapping } from '@sockscope/core';
-import { AggregationTemporality, DataPointType, type DataPoint, type Histogram, type MetricData } from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporality, DataPointType, DataPoint, Histogram, MetricData } from '@opentelemetry/sdk-metrics';
 import { attributeValue } from './semconv-types.js';
 import type { SeriesStarts } from './series-starts.js';
+
+// The OTel enum members this module writes, as their values: importing the enums themselves would
+// load @opentelemetry/api and sdk-metrics with the package, and the agent loads them only when
+// the sink starts (sink.ts). to-metric-data.test.ts checks them against the enums.
+/** `ValueType.INT` of @opentelemetry/api. */
+export const VALUE_TYPE_INT = 0 as ValueType.INT;
+/** `ValueType.DOUBLE` of @opentelemetry/api. */
+export const VALUE_TYPE_DOUBLE = 1 as ValueType.DOUBLE;
+/** `AggregationTemporality.CUMULATIVE` of @opentelemetry/sdk-metrics. */
+export const CUMULATIVE = 1 as AggregationTemporality.CUMULATIVE;
+/** `DataPointType.HISTOGRAM`, `.GAUGE` and `.SUM` of @opentelemetry/sdk-metrics. */
+export const DATA_POINT_TYPE = { HISTOGRAM: 0 as DataPointType.HISTOGRAM, GAUGE: 2 as DataPointType.GAUGE, SUM: 3 as DataPointType.SUM } as const;
 
 /** How one family is published: an OTel gauge, a cumulative sum, or a cumulative histogram. */
 type Shape = { kind: 'gauge' } | { kind: 'sum'; monotonic: boolean } | { kind: 'histogram' };
@@ -177,15 +189,15 @@ function toMetricData(name: string, b: Builder, opts: ConvertOptions): MetricDat
     numbers.push({ startTime: hrTime(startMs), endTime: end, attributes: p.attributes, value: p.value });
   }
   const integral = numbers.every((p) => Number.isSafeInteger(p.value));
-  const descriptor = { name, description: b.description, unit: b.unit, valueType: integral ? ValueType.INT : ValueType.DOUBLE };
-  const temporality = AggregationTemporality.CUMULATIVE;
+  const descriptor = { name, description: b.description, unit: b.unit, valueType: integral ? VALUE_TYPE_INT : VALUE_TYPE_DOUBLE };
+  const temporality = CUMULATIVE;
   if (b.shape.kind === 'histogram') {
-    return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: b.histograms };
+    return { descriptor, aggregationTemporality: temporality, dataPointType: DATA_POINT_TYPE.HISTOGRAM, dataPoints: b.histograms };
   }
   if (b.shape.kind === 'sum') {
-    return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.SUM, isMonotonic: b.shape.monotonic, dataPoints: numbers };
+    return { descriptor, aggregationTemporality: temporality, dataPointType: DATA_POINT_TYPE.SUM, isMonotonic: b.shape.monotonic, dataPoints: numbers };
   }
-  return { descriptor, aggregationTemporality: temporality, dataPointType: DataPointType.GAUGE, dataPoints: numbers };
+  return { descriptor, aggregationTemporality: temporality, dataPointType: DATA_POINT_TYPE.GAUGE, dataPoints: numbers };
 }
 
 function seriesKey(name: string, attributes: Attributes): string {

@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import type { MetricFamily, Sample, Warning } from '@sockscope/core';
-import { HOST_NETNS_NAME, readNetnsNames } from '../enrichers/netns-names.js';
+import { HOST_NETNS_NAME, readNetnsNamesSync } from '../enrichers/netns-names.js';
 import { procfsWarning } from '../errors.js';
 
 // sockscope_host_address_info{address, netns, interface, instance_name} (issue 21, the fleet
@@ -173,7 +173,7 @@ export async function readHostAddresses(o: AddressOptions): Promise<{ family: Me
   const host = netnsInode(join(o.procfsPath, '1/ns/net'));
   const names = new Map<number, string>();
   try {
-    for (const e of await readNetnsNames(o.netnsRunDir, o.procfsPath)) if (!names.has(e.inode) || e.name < (names.get(e.inode) as string)) names.set(e.inode, e.name);
+    for (const e of readNetnsNamesSync(o.netnsRunDir, o.procfsPath)) if (!names.has(e.inode) || e.name < (names.get(e.inode) as string)) names.set(e.inode, e.name);
   } catch {
     // unnamed namespaces are labelled by inode
   }

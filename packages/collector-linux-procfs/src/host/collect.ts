@@ -1,13 +1,14 @@
 import type { HostStats, Warning } from '@sockscope/core';
 import { procfsWarning } from '../errors.js';
 import { readInterfaces } from './interfaces.js';
+import type { SysClassNetFile } from './parse/sys-class-net.js';
 import { parseConntrackStat, parseSingleValue } from './parse/conntrack.js';
 import { parseSnmp, type ProtocolCounters } from './parse/snmp.js';
 import { parseSnmp6 } from './parse/snmp6.js';
 import { parseSockstat, type SockstatCounts } from './parse/sockstat.js';
 import { parseSoftnet } from './parse/softnet.js';
 import type { Parsed } from './parse/text.js';
-import { readKernelFile } from './read.js';
+import { readKernelFile, type OpenAttributeFiles } from './read.js';
 import type { ResolvedHostConfig } from './resolve.js';
 
 /** Host counters of one collection, and what was wrong on the way. */
@@ -21,9 +22,9 @@ export interface HostReading {
 /**
  * Reads every host file once. Each file is independent: an absent file leaves its part out,
  * a malformed one adds a warning and publishes the rows that did parse, and nothing throws
- * except an abort.
+ * except an abort. `files` keeps the interfaces' sysfs files open between calls (see readInterfaces).
  */
-export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal: AbortSignal): Promise<HostReading> {
+export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal: AbortSignal, files?: OpenAttributeFiles<SysClassNetFile>): Promise<HostReading> {
   const warnings: Warning[] = [];
   const proc = cfg.procfsPath;
   const read = async <T>(rel: string, parse: (text: string) => Parsed<T>): Promise<T | undefined> => {
@@ -44,18 +45,18 @@ export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal
     }
   };
 
-  const [interfaces, snmp, netstat, snmp6, sockstat, sockstat6, count, max, ctStat, softnet] = await Promise.all([
-    readInterfaces(cfg, signal, warnings),
-    read('net/snmp', parseSnmp),
-    read('net/netstat', parseSnmp),
-    read('net/snmp6', parseSnmp6),
-    read('net/sockstat', parseSockstat),
-    read('net/sockstat6', parseSockstat),
-    read('sys/net/netfilter/nf_conntrack_count', parseSingleValue),
-    read('sys/net/netfilter/nf_conntrack_max', parseSingleValue),
-    read('net/stat/nf_conntrack', parseConntrackStat),
-    read('net/softnet_stat', parseSoftnet),
-  ]);
+  // One after the other: each read is synchronous but for the rest of a file over 64 KiB (see
+  // readKernelFile), so running them side by side would gain nothing.
+  const interfaces = await readInterfaces(cfg, signal, warnings, files);
+  const snmp = await read('net/snmp', parseSnmp);
+  const netstat = await read('net/netstat', parseSnmp);
+  const snmp6 = await read('net/snmp6', parseSnmp6);
+  const sockstat = await read('net/sockstat', parseSockstat);
+  const sockstat6 = await read('net/sockstat6', parseSockstat);
+  const count = await read('sys/net/netfilter/nf_conntrack_count', parseSingleValue);
+  const max = await read('sys/net/netfilter/nf_conntrack_max', parseSingleValue);
+  const ctStat = await read('net/stat/nf_conntrack', parseConntrackStat);
+  const softnet = await read('net/softnet_stat', parseSoftnet);
 
   const host: HostStats = {};
   if (interfaces) host.interfaces = interfaces;

@@ -3,6 +3,7 @@ import type { HostCollectorConfig } from '../config.js';
 import { procfsWarning } from '../errors.js';
 import { defaultInstanceName, readHostAddresses, type AddressOptions } from './addresses.js';
 import { readHost } from './collect.js';
+import { openInterfaceFiles } from './interfaces.js';
 import { kernelPageSize } from './page-size.js';
 import { resolveHostConfig } from './resolve.js';
 
@@ -17,13 +18,15 @@ export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Co
   const addresses: AddressOptions | undefined = a.enabled
     ? { procfsPath: cfg.procfsPath, instanceName: a.instance_name ?? defaultInstanceName(), namespaces: a.namespaces, netnsRunDir: a.netns_run_dir, maxSeries: a.max_series }
     : undefined;
+  // the interfaces' sysfs attribute files, open from one collection to the next; closed by close()
+  const files = openInterfaceFiles();
   let closed = false;
   return {
     async stream(signal: AbortSignal, _visit: SocketVisitor): Promise<CollectorResult> {
       if (closed) return { host: {}, warnings: [procfsWarning('ERR_PROCFS_CLOSED', 'collector linux-procfs is closed')] };
       try {
         const [{ host, warnings }, own] = await Promise.all([
-          readHost(cfg, pageSize, signal),
+          readHost(cfg, pageSize, signal, files),
           addresses ? readHostAddresses(addresses) : undefined,
         ]);
         if (own) warnings.push(...own.warnings);
@@ -36,6 +39,7 @@ export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Co
     },
     async close(): Promise<void> {
       closed = true;
+      files.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HOST_NETNS_NAME, netnsNames, readNetnsNames } from '../../src/enrichers/netns-names.js';
+import { HOST_NETNS_NAME, netnsNames, readNetnsNames, readNetnsNamesSync } from '../../src/enrichers/netns-names.js';
 
 describe('netnsNames', () => {
   const resolve = netnsNames(
@@ -32,7 +32,11 @@ describe('netnsNames', () => {
   });
 });
 
-describe('readNetnsNames on a plain directory', () => {
+// the host collector's address family reads them synchronously on every collection: same answers
+describe.each([
+  ['readNetnsNames', readNetnsNames],
+  ['readNetnsNamesSync', async (runDir?: string, procfsPath?: string) => readNetnsNamesSync(runDir, procfsPath)],
+])('%s on a plain directory', (_name, readNetnsNames) => {
   let dir = '';
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'sockscope-netns-'));
@@ -104,6 +108,7 @@ describe.runIf(canRun)('readNetnsNames with a live `ip netns` namespace', () => 
     const host = statSync('/proc/self/ns/net').ino;
 
     const resolve = netnsNames(await readNetnsNames(), host);
+    expect(readNetnsNamesSync()).toEqual(await readNetnsNames());
     expect(inside).not.toBe(host);
     expect(owner).toBe(inside);
     expect(resolve(owner)).toBe(NS);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext } from '@sockscope/core';
@@ -125,16 +125,24 @@ describe('readKernelFile', () => {
 
 describe('linux-procfs host collector descriptors', () => {
   it('keeps the interfaces\' sysfs files open between collections, with the same answers, and closes them on close', async () => {
-    const sys = `${FIXTURES}real/sys`;
-    const c = await linuxProcfsHostCollector.create(
-      createPluginContext(linuxProcfsHostCollector, { procfs_path: `${FIXTURES}real/proc`, sysfs_path: sys, addresses: { enabled: false } }),
-    );
-    const first = await c.stream(new AbortController().signal, () => {});
-    expect(openUnder(sys)).toBeGreaterThan(0);
-    const second = await c.stream(new AbortController().signal, () => {});
-    expect(second).toEqual(first);
-    await c.close();
-    expect(openUnder(sys)).toBe(0);
+    // a private copy, so that no other test's descriptors are counted
+    const root = mkdtempSync(join(tmpdir(), 'sockscope-host-fds-'));
+    cpSync(`${FIXTURES}real`, root, { recursive: true });
+    const sys = `${root}/sys`;
+    try {
+      const c = await linuxProcfsHostCollector.create(
+        createPluginContext(linuxProcfsHostCollector, { procfs_path: `${root}/proc`, sysfs_path: sys, addresses: { enabled: false } }),
+      );
+      const first = await c.stream(new AbortController().signal, () => {});
+      expect(first.host?.interfaces?.map((i) => i.device)).toEqual(['eth0', 'ifb0', 'ifb1', 'lo']);
+      expect(openUnder(sys)).toBeGreaterThan(0);
+      const second = await c.stream(new AbortController().signal, () => {});
+      expect(second).toEqual(first);
+      await c.close();
+      expect(openUnder(sys)).toBe(0);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

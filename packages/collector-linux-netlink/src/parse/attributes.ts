@@ -26,3 +26,29 @@ export function readCString(buf: Buffer, off: number, len: number): string {
   while (end < limit && buf[end] !== 0) end++;
   return buf.toString('latin1', off, end);
 }
+
+/** Names read by {@link readName}, as their bytes and their text. */
+const names: { bytes: Buffer; text: string }[] = [];
+const NAMES_MAX = 16;
+
+/**
+ * {@link readCString} for a value a few names make up (INET_DIAG_CONG: `cubic`, `bbr`…): the
+ * text of a name met before is handed out again instead of a new string a socket. Holds at
+ * most 16 names; past that it reads each afresh.
+ */
+export function readName(buf: Buffer, off: number, len: number): string {
+  let end = off;
+  const limit = off + len;
+  while (end < limit && buf[end] !== 0) end++;
+  const n = end - off;
+  for (const name of names) {
+    const b = name.bytes;
+    if (b.length !== n) continue;
+    let i = 0;
+    while (i < n && b[i] === buf[off + i]) i++;
+    if (i === n) return name.text;
+  }
+  const text = buf.toString('latin1', off, end);
+  if (names.length < NAMES_MAX) names.push({ bytes: Buffer.from(buf.subarray(off, end)), text });
+  return text;
+}

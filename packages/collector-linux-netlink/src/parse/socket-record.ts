@@ -1,6 +1,6 @@
 import { tcpStateName, type Protocol, type SocketMemory, type SocketRecord, type TcpInfo } from '@sockscope/core';
 import { formatIPv4, formatIPv6 } from './address.js';
-import { readCString } from './attributes.js';
+import { readName } from './attributes.js';
 import { AF_INET, AF_INET6, INET_DIAG, INET_DIAG_MSG_LEN, NLA_TYPE_MASK } from './constants.js';
 import { parseSocketMemory } from './socket-memory.js';
 import { parseTcpInfo } from './tcp-info.js';
@@ -48,7 +48,7 @@ export function parseDiagMessage(buf: Buffer, off: number, len: number, protocol
         if (protocol === 'tcp' && n > 0) tcp = parseTcpInfo(buf, v, n);
         break;
       case INET_DIAG.CONG:
-        if (n > 0) congestion = readCString(buf, v, n);
+        if (n > 0) congestion = readName(buf, v, n);
         break;
       case INET_DIAG.SKMEMINFO:
         memory = parseSocketMemory(buf, v, n);

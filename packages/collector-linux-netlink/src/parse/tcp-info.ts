@@ -72,7 +72,9 @@ export function parseTcpInfoByTable(buf: Buffer, off: number, len: number): TcpI
 function parseFullTcpInfo(b: Buffer, o: number): TcpInfo {
   const dv = viewOf(b);
   const u32 = (at: number): number => dv.getUint32(o + at, true);
-  const u64 = (at: number): bigint => dv.getBigUint64(o + at, true);
+  // zero is common (bytes_retrans, rwnd/sndbuf-limited time, busy time of idle sockets): one
+  // shared 0n instead of a BigInt made for it
+  const u64 = (at: number): bigint => ((dv.getUint32(o + at, true) | dv.getUint32(o + at + 4, true)) === 0 ? 0n : dv.getBigUint64(o + at, true));
   const wscale = dv.getUint8(o + 6);
   return {
     caState: dv.getUint8(o + 1), retransmits: dv.getUint8(o + 2), probes: dv.getUint8(o + 3), backoff: dv.getUint8(o + 4), options: dv.getUint8(o + 5),

@@ -14,6 +14,26 @@
  * runs against 3.4× and 3.8× without the flag. The default config is what it is tuned for; an
  * agent should not compete with the host's workload for cores anyway.
  *
+ * V8 flags apply to every isolate: `--max-semi-space-size=4` also sets the worker threads'
+ * young generation, over the `resourceLimits.maxYoungGenerationSizeMb` a worker asks for (the
+ * process scan's worker asks for 6 MB, that is 2 MB semi-spaces, and gets 4 MB ones; its new space
+ * is 8 MB at 30,000 connections). A bare worker thread costs 9–10 MB of RSS whatever its limits.
+ *
+ * Measured again for the agent's baseline memory (issue 20; the real CLI, default config unless
+ * said, a private netns, runs alternated, peak = VmHWM after 6 scrapes, scrape = median of scrapes
+ * 2–6 or 2–8), and not taken, because each costs scrape time the other goals of issue 20 judge:
+ * - `--max-semi-space-size=2`: at 30,000 connections idle 124 vs 128–129 MB, peak 144/147/144 vs
+ *   146/147/157 MB, scrape 424/388/352 vs 356/374/335 ms; at 10,000 the peak is the same (128/131
+ *   vs 129/131 MB). `=1`: the same peak at 10,000, scrapes 2–3× as long.
+ * - `--heap-growing-percent=20` (V8 grows the old generation by 20 % after a full GC instead of its
+ *   own factor): at 10,000 peak 117 vs 134–138 MB at the same scrape time (91/92 vs 97/89 ms), at
+ *   30,000 141–145 vs 147–154 MB; but `raw_endpoint` at 10,000 scrapes in 296/325 vs 175/203 ms
+ *   (peak 180/190 vs 222/224 MB). `=50`: `raw_endpoint` 14–37 % slower (239/232 vs 175/203 ms, peak 203 MB).
+ * - `--optimize-for-size`: peak 106–108 vs 132–142 MB at 10,000 and `raw_endpoint` 162–165 vs
+ *   221–232 MB, but default scrapes 13–40 % longer (134–168 vs 98–127 ms) and `raw_endpoint` twice
+ *   as long (408–463 vs 189–224 ms).
+ * - `MALLOC_ARENA_MAX=2` (an environment variable, not a flag): no gain (peak 128/132 vs 125/127 MB).
+ *
  * No flag keeps SIGUSR1 from opening Node's inspector: `--disable-sigusr1` exists from Node 22.14
  * and 23.7 only (`node --help` on Node 20 does not list it), and Node 20 refuses to start with an
  * unknown flag. On Node 20 a SIGUSR1 listener does it (src/signals.ts), installed by cli.js before

@@ -28,6 +28,7 @@ const SPEC = {
   large_from: { kind: 'int', default: 100_000, min: 1, max: 200_000, meta: 'N', help: 'connection count from which --large-runs applies' },
   probes: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'scrapes of every sockscope config at every N during which /health is probed (agent blocked)' },
   warmup: { kind: 'int', default: 1, min: 0, max: 20, meta: 'N', help: 'discarded warm-up runs per step' },
+  host_warmup: { kind: 'int', default: 20, min: 0, max: 200, meta: 'N', help: 'discarded warm-up scrapes of the host-only steps (sockscope host-only, node_exporter both ways): a scrape of a few ms, so the agent is measured settled, as it runs for days; the same count for node_exporter' },
   steps: { kind: 'list', default: STEPS.filter((s) => s !== 'containers'), choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')} (containers, issue 16's step at the largest N, only when named)` },
   containers: { kind: 'int', default: 200, min: 1, max: 2000, meta: 'N', help: 'fake Kubernetes containers the largest size\'s connections are handed to (containers step)' },
   per_holder: { kind: 'int', default: 10_000, min: 100, max: 19_000, meta: 'N', help: 'connections per holder process pair (each side under the 20,000-file limit)' },
@@ -90,9 +91,10 @@ async function main(argv) {
         size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, sockscope('peer', configs.peer), probes);
       }
       if (opts.steps.includes('host')) {
-        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, times, sockscope('host only', configs.host), probes);
-        size.node_exporter_net = await measureExporter(`N=${n} node_exporter net`, times, () => startNodeExporter('node_exporter (net)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS));
-        size.node_exporter_full = await measureExporter(`N=${n} node_exporter full`, times, () => startNodeExporter('node_exporter (full)', opts.node_exporter, ++port));
+        const hostTimes = { ...times, warmup: opts.host_warmup };
+        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, hostTimes, sockscope('host only', configs.host), probes);
+        size.node_exporter_net = await measureExporter(`N=${n} node_exporter net`, hostTimes, () => startNodeExporter('node_exporter (net)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS));
+        size.node_exporter_full = await measureExporter(`N=${n} node_exporter full`, hostTimes, () => startNodeExporter('node_exporter (full)', opts.node_exporter, ++port));
       }
       result.sizes.push(size);
     }

@@ -124,7 +124,8 @@ const fmtR2 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 function runsLine(o) {
   const large = o.large_runs !== undefined && (o.sizes ?? []).some((n) => n >= o.large_from)
     ? `, ${o.large_runs} at ${o.large_from.toLocaleString('en-US')} connections and above` : '';
-  return `${o.runs} runs per step${large} after ${o.warmup} warm-up; the agent-blocked probe during ${o.probes ?? 2} more scrapes of every config at every N`;
+  const host = o.host_warmup !== undefined && o.host_warmup !== o.warmup ? ` (the host-only steps, sockscope's and node_exporter's, after ${o.host_warmup} warm-up scrapes)` : '';
+  return `${o.runs} runs per step${large} after ${o.warmup} warm-up${host}; the agent-blocked probe during ${o.probes ?? 2} more scrapes of every config at every N`;
 }
 
 /** Header lines: what each measured config keeps on, as checked in its agent's first scrape at every N. */

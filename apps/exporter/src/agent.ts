@@ -33,7 +33,6 @@ import {
 import { SECTIONS } from './config/schema.js';
 import type { AgentConfig } from './config/types.js';
 import { createHealthRegistry } from './health.js';
-import { createRuntimeMetrics } from './runtime-metrics.js';
 import { CONNECTIONS_VIEW_IDLE_MS, createConnectionsView } from './connections/view.js';
 
 /** A config as loaded for a (re)start: validated, with the registry its plugins were loaded into. */
@@ -287,6 +286,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     });
   };
 
+  // prom-client (and the runtime metrics' module) is loaded only when they are published
+  const runtime = opts.config.sinks.prometheus?.process_metrics === false ? undefined : (await import('./runtime-metrics.js')).createRuntimeMetrics();
   const selfMetrics = createSelfMetrics();
   const notices = () => [...current.notices, ...runtimeNotices, ...current.fold.notices()];
   const pipeline = createPipeline({
@@ -300,7 +301,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   // sink publishes it; sinks.prometheus.process_metrics: false (--web.disable-exporter-metrics)
   // leaves it out. prom-client reads its values asynchronously: the pipeline refreshes them beside
   // each collection it runs (not for one served from cache).
-  const runtime = opts.config.sinks.prometheus?.process_metrics === false ? undefined : createRuntimeMetrics();
   if (runtime) selfMetrics.provide('runtime', runtime.families, runtime.refresh);
   let stopping: Promise<void> | undefined;
   let reloads: Promise<unknown> = Promise.resolve();

@@ -5,10 +5,11 @@ import { startOtlpReceiver, type OtlpReceiver } from '@sockscope/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet, startCli, type RunningCli } from './run-cli.js';
 
-// OTel's SDK, exporters and resources are loaded by the OTLP sink when it starts, not with the
-// agent: an agent without OTLP does not carry them (issue 20, baseline memory). Which CommonJS
-// modules the real CLI loaded is read from inside it: a preload (NODE_OPTIONS=--require) prints
-// the paths in require.cache (OTel's packages are CommonJS) on SIGUSR2.
+// Modules an agent loads only when the feature that needs them is on (issue 20, baseline memory):
+// OTel's SDK, exporters and resources when the OTLP sink starts; prom-client when the runtime
+// metrics (process_*, nodejs_*) are published. Which CommonJS modules the real CLI loaded is read
+// from inside it: a preload (NODE_OPTIONS=--require) prints the paths in require.cache (both are
+// CommonJS packages) on SIGUSR2.
 const OTEL_SDK = /@opentelemetry[+/](sdk-metrics|resources|exporter-metrics-otlp-http|exporter-metrics-otlp-proto|otlp-transformer|otlp-exporter-base)\b/;
 
 let dir: string;
@@ -25,6 +26,8 @@ afterAll(async () => {
   await receiver.stop();
   rmSync(dir, { recursive: true, force: true });
 });
+
+const PROM_CLIENT = /[/+]prom-client[@/]/;
 
 /** The CommonJS modules the running CLI has loaded, from the preload's answer to SIGUSR2. */
 async function loadedModules(cli: RunningCli): Promise<string[]> {
@@ -64,6 +67,30 @@ describe('OTel SDK loaded only with the OTLP sink on', () => {
       const loaded = (await loadedModules(cli)).filter((m) => OTEL_SDK.test(m));
       expect(loaded.some((m) => /exporter-metrics-otlp-proto/.test(m))).toBe(true);
       expect(loaded.some((m) => /@opentelemetry[+/]resources/.test(m))).toBe(true);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+});
+
+describe('prom-client loaded only with the runtime metrics on', () => {
+  it('is not loaded with --web.disable-exporter-metrics, and /metrics has no process_* or nodejs_*', async () => {
+    const cli = await startCli(['--web.disable-exporter-metrics'], { env: env() });
+    try {
+      const metrics = (await httpGet(cli.port, '/metrics')).body;
+      expect(metrics).toContain('sockscope_build_info');
+      expect(metrics).not.toMatch(/^(process|nodejs)_/m);
+      expect((await loadedModules(cli)).filter((m) => PROM_CLIENT.test(m))).toEqual([]);
+    } finally {
+      expect(await cli.stop()).toBe(0);
+    }
+  });
+
+  it('is loaded by the default run, which publishes them', async () => {
+    const cli = await startCli([], { env: env() });
+    try {
+      expect((await httpGet(cli.port, '/metrics')).body).toMatch(/^process_resident_memory_bytes /m);
+      expect((await loadedModules(cli)).some((m) => PROM_CLIENT.test(m))).toBe(true);
     } finally {
       expect(await cli.stop()).toBe(0);
     }

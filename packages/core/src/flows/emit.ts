@@ -7,8 +7,24 @@ import { gaugeValue, type Series } from './series.js';
 /** Series written between two steps of {@link emitFlowFamilySteps}. */
 const STEP = 1024;
 
-const NO_LABELS: Labels[] = [];
 const NO_VALUES: number[] = [];
+
+/** Writes series `g`'s value in a columnar family. */
+function put(w: Writer, g: Series, v: number): void {
+  if (w.labels !== undefined) w.labels[w.n] = g.labels;
+  w.values[w.n++] = v;
+}
+
+/**
+ * The family leaves the current series out: from here on it keeps a labels list of its own,
+ * starting with those of the series before (it had every one of them, so they are the table's).
+ */
+function leaveOut(w: Writer, all: readonly Series[]): void {
+  if (w.labels !== undefined) return;
+  const labels = new Array<Labels>(all.length);
+  for (let k = 0; k < w.n; k++) labels[k] = (all[k] as Series).labels;
+  w.labels = labels;
+}
 
 /** What one flow family writes per series, as a small integer for the hot loop. */
 const enum Kind {
@@ -32,8 +48,12 @@ interface Writer {
   omitZero: boolean;
   /** Samples of the kinds with several a series, or none (CountByState, Failures). */
   samples: Sample[];
-  /** Kinds with one sample a series at most: the columns, as long as the table, `n` written. */
-  labels: Labels[];
+  /**
+   * Kinds with one sample a series at most: the columns, as long as the table, `n` written.
+   * `labels` stays undefined while the family has every series so far (the families that have
+   * them all share one list of the table's labels at the end): made at the first series it leaves out.
+   */
+  labels: Labels[] | undefined;
   values: number[];
   n: number;
   /** Written as columns (`labels`, `values`, `n`). */
@@ -59,7 +79,7 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
   const writers: Writer[] = [];
   const entries = plan.enabled.filter((e) => e.scope === 'flow');
   entries.forEach((e, k) => {
-    const w: Writer = { kind: Kind.Counter, k, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], labels: NO_LABELS, values: NO_VALUES, n: 0, sized: false, more: [], histograms: [] };
+    const w: Writer = { kind: Kind.Counter, k, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], labels: undefined, values: NO_VALUES, n: 0, sized: false, more: [], histograms: [] };
     if (e.aggregate === 'flow_count') w.kind = plan.stateLabel ? Kind.CountByState : Kind.Count;
     else if (e.aggregate === 'connection_duration') {
       w.kind = Kind.Duration;
@@ -76,9 +96,9 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
     } else w.j = plan.counters.indexOf(e);
     // one sample a series at most: columns sized once, not grown by doubling while every family
     // grows at once (the garbage of 13 arrays regrown side by side cost ~20 MB of peak RSS at 60k
-    // series), and no object a sample
+    // series), and no object a sample. Arrays this long live in V8's large-object space, freed
+    // only by a full GC: one list of labels for all the families that have every series, not one each.
     if (w.kind === Kind.Count || w.kind === Kind.Event || w.kind === Kind.Gauge || w.kind === Kind.Counter) {
-      w.labels = new Array<Labels>(all.length);
       w.values = new Array<number>(all.length);
       w.sized = true;
     }
@@ -94,8 +114,7 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
       const w = writers[x] as Writer;
       switch (w.kind) {
         case Kind.Count:
-          w.labels[w.n] = g.labels;
-          w.values[w.n++] = g.count;
+          put(w, g, g.count);
           break;
         case Kind.CountByState: {
           // one sample per state the series had sockets in (TIME_WAIT and SYN_RECV included)
@@ -117,31 +136,40 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
           break;
         }
         case Kind.Event:
-          w.labels[w.n] = g.labels;
-          w.values[w.n++] = b[2 * G + 2 * C + w.j] as number;
+          put(w, g, b[2 * G + 2 * C + w.j] as number);
           break;
         case Kind.Gauge: {
-          if ((b[G + w.j] as number) === 0) break;
+          if ((b[G + w.j] as number) === 0) {
+            leaveOut(w, all);
+            break;
+          }
           const v = gaugeValue(b, G, w.j, w.merge);
-          if (w.omitZero && v === 0) break;
-          w.labels[w.n] = g.labels;
-          w.values[w.n++] = v;
+          if (w.omitZero && v === 0) {
+            leaveOut(w, all);
+            break;
+          }
+          put(w, g, v);
           break;
         }
         default:
-          if ((b[2 * G + C + w.j] as number) === 0) break;
-          w.labels[w.n] = g.labels;
-          w.values[w.n++] = b[2 * G + 2 * C + w.j] as number;
+          if ((b[2 * G + C + w.j] as number) === 0) {
+            leaveOut(w, all);
+            break;
+          }
+          put(w, g, b[2 * G + 2 * C + w.j] as number);
       }
     }
   }
   const out: MetricFamily[] = [];
+  let every: Labels[] | undefined;
   entries.forEach((e, x) => {
     const w = writers[x] as Writer;
     if (w.sized) {
-      w.labels.length = w.n;
       w.values.length = w.n;
-      out.push(columnarFamily(familyOf(e, compat), { labels: w.labels, values: w.values, length: w.n }));
+      let labels = w.labels;
+      if (labels === undefined) labels = every ??= all.map((g) => g.labels);
+      else labels.length = w.n;
+      out.push(columnarFamily(familyOf(e, compat), { labels, values: w.values, length: w.n }));
     } else if (w.kind === Kind.Duration) out.push({ ...familyOf(e, compat), histograms: w.histograms });
     else out.push({ ...familyOf(e, compat), samples: w.kind === Kind.Failures ? w.samples.concat(w.more) : w.samples });
   });

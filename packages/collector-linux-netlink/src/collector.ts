@@ -1,5 +1,6 @@
 import { TimeSlice, type Collector, type CollectorResult, type PluginContext, type Protocol, type SocketVisitor, type Warning } from '@sockscope/core';
 import type { NetlinkCollectorConfig } from './config.js';
+import { CookieSet } from './cookie-set.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
 import { runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
 import { netlinkWarning, unavailableError } from './errors.js';
@@ -120,12 +121,25 @@ export async function createNetlinkCollector(
     }
   }
 
+  const idleCookieSets: CookieSet[] = [];
+
   async function collectOnce(signal: AbortSignal, visit: SocketVisitor): Promise<CollectorResult> {
+    // Each socket once, told apart by cookie: an interrupted dump's retry, or a socket that
+    // changed state between the two phases, is not visited twice. The cookie tables are kept
+    // for the next collections (one each when collections overlap).
+    const seen = idleCookieSets.pop() ?? new CookieSet();
+    seen.clear();
+    const once = visitOnce(visit, seen);
+    try {
+      return await collectWith(signal, visit, once);
+    } finally {
+      idleCookieSets.push(seen);
+    }
+  }
+
+  async function collectWith(signal: AbortSignal, visit: SocketVisitor, once: SocketVisitor): Promise<CollectorResult> {
     const result: CollectorResult = {};
     const warnings: Warning[] = [];
-    // Each socket once, told apart by cookie: an interrupted dump's retry, or a socket that
-    // changed state between the two phases, is not visited twice.
-    const once = visitOnce(visit);
     const { targets, missing } = resolveNamespaces(config.namespaces);
     for (const name of missing) warnings.push(netlinkWarning('ERR_NETLINK_NAMESPACE', `namespace ${name} not found under /run/netns (create it with ip netns add, or fix the name)`));
     const live = new Map<number, { ns: NamespaceTarget; sock: DiagSocket }>();

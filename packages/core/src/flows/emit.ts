@@ -40,8 +40,6 @@ const enum Kind {
 /** One flow family being written: its kind, its slots, what it has so far. */
 interface Writer {
   kind: Kind;
-  /** Flow family slot, for sample reuse. */
-  k: number;
   /** Slot in the series buffer: gauge index, counter index or event index (by kind). */
   j: number;
   merge: number;
@@ -78,8 +76,8 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
   const all = other ? [...kept, other] : kept;
   const writers: Writer[] = [];
   const entries = plan.enabled.filter((e) => e.scope === 'flow');
-  entries.forEach((e, k) => {
-    const w: Writer = { kind: Kind.Counter, k, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], labels: undefined, values: NO_VALUES, n: 0, sized: false, more: [], histograms: [] };
+  entries.forEach((e) => {
+    const w: Writer = { kind: Kind.Counter, j: -1, merge: 0, omitZero: compat && e.compat?.omitZero === true, samples: [], labels: undefined, values: NO_VALUES, n: 0, sized: false, more: [], histograms: [] };
     if (e.aggregate === 'flow_count') w.kind = plan.stateLabel ? Kind.CountByState : Kind.Count;
     else if (e.aggregate === 'connection_duration') {
       w.kind = Kind.Duration;

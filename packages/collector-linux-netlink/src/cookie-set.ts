@@ -1,12 +1,12 @@
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+import { cookieKey } from '@sockscope/core';
 
 /**
  * The socket cookies one collection has seen, for {@link visitOnce}. A collection adds every
  * socket (60k at 30k connections): a Set built afresh each time spent ~20 ms there growing and
- * rehashing. This is an open-addressed table of the cookies as numbers (exact below 2^53: the
- * kernel counts the sockets created since boot), reused from one collection to the next:
- * {@link clear} forgets in O(1) by starting a new generation, and the table keeps its size.
- * Cookies above 2^53 go to a plain Set beside it.
+ * rehashing. This is an open-addressed table of the cookies as numbers (core's
+ * {@link cookieKey}: exact below 2^53, the kernel counts the sockets created since boot), reused
+ * from one collection to the next: {@link clear} forgets in O(1) by starting a new generation,
+ * and the table keeps its size. A cookie above 2^53, as text, goes to a plain Set beside it.
  */
 export class CookieSet {
   private keys = new Float64Array(1024);
@@ -15,7 +15,7 @@ export class CookieSet {
   private shift = 22; // 32 - log2(size)
   private gen = 1;
   private count = 0;
-  private huge: Set<bigint> | undefined;
+  private huge: Set<string> | undefined;
 
   /** Forgets every cookie. */
   clear(): void {
@@ -29,25 +29,29 @@ export class CookieSet {
 
   /** Adds `c`; false when it was there already. */
   add(c: bigint): boolean {
-    if (c > MAX_EXACT) {
+    const k = cookieKey(c);
+    if (typeof k === 'string') {
       this.huge ??= new Set();
-      if (this.huge.has(c)) return false;
-      this.huge.add(c);
+      if (this.huge.has(k)) return false;
+      this.huge.add(k);
       return true;
     }
-    const k = Number(c);
-    const { keys, gens, gen, mask } = this;
-    // Fibonacci hashing of the low 32 bits (cookies are consecutive: they spread evenly)
-    let i = Math.imul(k >>> 0, 0x9e3779b1) >>> this.shift;
-    for (;;) {
-      if (gens[i] !== gen) break;
-      if (keys[i] === k) return false;
-      i = (i + 1) & mask;
-    }
-    gens[i] = gen;
-    keys[i] = k;
-    if (++this.count * 2 > mask) this.grow();
+    const i = this.slot(k);
+    if (this.gens[i] === this.gen) return false;
+    this.gens[i] = this.gen;
+    this.keys[i] = k;
+    if (++this.count * 2 > this.mask) this.grow();
     return true;
+  }
+
+  /**
+   * Where `k` is in this generation, or the free slot it would take: Fibonacci hashing of its
+   * low 32 bits (cookies are consecutive: they spread evenly), then the next slots in turn.
+   */
+  private slot(k: number): number {
+    let i = Math.imul(k >>> 0, 0x9e3779b1) >>> this.shift;
+    while (this.gens[i] === this.gen && this.keys[i] !== k) i = (i + 1) & this.mask;
+    return i;
   }
 
   /** Doubles the table, keeping this generation's cookies. */
@@ -59,15 +63,12 @@ export class CookieSet {
     this.mask = size - 1;
     this.shift = 32 - Math.log2(size);
     this.gen = 1;
-    this.count = 0;
     for (let j = 0; j < keys.length; j++) {
       if (gens[j] !== gen) continue;
       const k = keys[j] as number;
-      let i = Math.imul(k >>> 0, 0x9e3779b1) >>> this.shift;
-      while (this.gens[i] === 1) i = (i + 1) & this.mask;
+      const i = this.slot(k);
       this.gens[i] = 1;
       this.keys[i] = k;
-      this.count++;
     }
   }
 }

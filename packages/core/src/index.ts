@@ -37,4 +37,5 @@ export * from './net/address-text.js';
 export * from './net/address-space.js';
 export * from './net/services.js';
 export * from './util/time-slice.js';
+export * from './util/cookie-key.js';
 export * from './views/index.js';

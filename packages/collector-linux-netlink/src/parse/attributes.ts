@@ -21,10 +21,15 @@ export function forEachAttribute(buf: Buffer, start: number, end: number, visit:
 
 /** Reads a NUL-terminated (or attribute-bounded) ASCII string, e.g. INET_DIAG_CONG. */
 export function readCString(buf: Buffer, off: number, len: number): string {
+  return buf.toString('latin1', off, cStringEnd(buf, off, len));
+}
+
+/** Where the string at `buf[off..off+len)` ends: its NUL, or the attribute's end. */
+function cStringEnd(buf: Buffer, off: number, len: number): number {
   let end = off;
   const limit = off + len;
   while (end < limit && buf[end] !== 0) end++;
-  return buf.toString('latin1', off, end);
+  return end;
 }
 
 /** Names read by {@link readName}, as their bytes and their text. */
@@ -37,9 +42,7 @@ const NAMES_MAX = 16;
  * most 16 names; past that it reads each afresh.
  */
 export function readName(buf: Buffer, off: number, len: number): string {
-  let end = off;
-  const limit = off + len;
-  while (end < limit && buf[end] !== 0) end++;
+  const end = cStringEnd(buf, off, len);
   const n = end - off;
   for (const name of names) {
     const b = name.bytes;

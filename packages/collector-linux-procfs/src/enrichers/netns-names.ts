@@ -1,5 +1,4 @@
 import { readdirSync, statSync } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 // Network namespaces have no name in the kernel, only an inode on nsfs (what
@@ -56,33 +55,15 @@ export function netnsNames(entries: readonly NetnsEntry[], hostInode: number): N
  * the directory (EACCES, ENOTDIR) is thrown, for the caller to report once.
  */
 export async function readNetnsNames(runDir = '/run/netns', procfsPath = '/proc'): Promise<NetnsEntry[]> {
-  let names: string[];
-  try {
-    names = await readdir(runDir);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  const nsfsDev = await stat(join(procfsPath, 'self/ns/net')).then((s) => s.dev, () => undefined);
-  const entries = await Promise.all(
-    names.map(async (name): Promise<NetnsEntry | undefined> => {
-      try {
-        const s = await stat(join(runDir, name));
-        if (nsfsDev !== undefined && s.dev !== nsfsDev) return undefined;
-        return { name, inode: s.ino };
-      } catch {
-        return undefined; // deleted between readdir and stat, or not ours to read
-      }
-    }),
-  );
-  return entries.filter((e): e is NetnsEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return readNetnsNamesSync(runDir, procfsPath);
 }
 
 /**
- * {@link readNetnsNames} done synchronously (a readdir and one stat per entry, each a few µs,
- * where the asynchronous one waits for libuv's pool three times in a row), for a caller that reads
- * them on every collection (the host collector's address family). Same answers, and it throws
- * (ENOTDIR, EACCES) where the other rejects.
+ * {@link readNetnsNames} done synchronously, which it is underneath: a readdir and one stat per
+ * entry, each a few µs, where going through libuv's pool waited for it three times in a row (and
+ * its threads lack the capabilities the agent raised on the main thread). For a caller that reads
+ * them on every collection (the host collector's address family). It throws (ENOTDIR, EACCES)
+ * where the other rejects.
  */
 export function readNetnsNamesSync(runDir = '/run/netns', procfsPath = '/proc'): NetnsEntry[] {
   let names: string[];

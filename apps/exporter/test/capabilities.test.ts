@@ -7,8 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT_CAPABILITIES, parseCapabilityStatus, raiseCapabilities, toRaise, type CapSyscalls } from '../src/capabilities.js';
-import { CLI_NODE_FLAGS } from '../src/node-flags.js';
-import { CLI } from './run-cli.js';
+import { runCli, startCli } from './run-cli.js';
 
 // A /proc/<pid>/status as a non-root process executed from a file with cap_sys_ptrace and
 // cap_dac_read_search permitted only (`+p`) shows it: permitted, not effective.
@@ -150,27 +149,16 @@ describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root 
     expect(refused.stderr).toMatch(/Operation not permitted/);
   });
 
+  /** Runs what follows as user 65534, without groups (as a non-root container's process). */
+  const AS_NOBODY = ['setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups', '--'];
+
   /** The built CLI under the `+p` runtime as user 65534; resolves once /-/ready answers 200. */
   const startAgent = async (args: string[]) => {
-    const cli = spawn('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', nodeP, ...CLI_NODE_FLAGS, CLI, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args], { cwd: dir });
-    let stderr = '';
-    cli.stderr.on('data', (d: Buffer) => (stderr += d));
+    const running = await startCli(args, { cwd: dir, prefix: AS_NOBODY, node: nodeP, timeoutMs: 20_000 });
+    const { child: cli, port } = running;
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`not listening in time: ${stderr}`)), 20_000);
-        cli.stderr.on('data', () => {
-          const m = /"msg":"listening","address":"[^"]*:(\d+)"/.exec(stderr);
-          if (!m) return;
-          clearTimeout(timer);
-          resolve(Number(m[1]));
-        });
-        cli.on('exit', (code) => {
-          clearTimeout(timer);
-          reject(new Error(`exited ${code}: ${stderr}`));
-        });
-      });
       for (let i = 0; i < 100 && (await fetch(`http://127.0.0.1:${port}/-/ready`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-      return { cli, port, stderr: () => stderr, get: (path: string) => fetch(`http://127.0.0.1:${port}${path}`) };
+      return { cli, port, stderr: running.stderr, get: (path: string) => fetch(`http://127.0.0.1:${port}${path}`) };
     } catch (err) {
       cli.kill('SIGKILL');
       throw err;
@@ -226,15 +214,7 @@ describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root 
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
     const port = (listener.address() as { port: number }).port;
     try {
-      const run = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const c = spawn('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', nodeP, ...CLI_NODE_FLAGS, CLI, 'connections', '--json'], { cwd: dir });
-        let stdout = '';
-        let stderr = '';
-        c.stdout.on('data', (d: Buffer) => (stdout += d));
-        c.stderr.on('data', (d: Buffer) => (stderr += d));
-        c.on('error', reject);
-        c.on('close', (code) => resolve({ code, stdout, stderr }));
-      });
+      const run = await runCli(['connections', '--json'], { cwd: dir, prefix: AS_NOBODY, node: nodeP });
       expect(run.code, run.stderr).toBe(0);
       const rows = (JSON.parse(run.stdout) as { rows: Array<{ local_ip: string; local_port: number; pid?: number }> }).rows;
       const row = rows.find((r) => r.local_ip === '127.0.0.1' && r.local_port === port);

@@ -12,10 +12,19 @@ export interface CliResult {
   stderr: string;
 }
 
+/** How to launch the CLI: `prefix` runs it under another command (setpriv), `node` with another Node binary. */
+export interface CliLaunch {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  prefix?: string[];
+  node?: string;
+}
+
 /** Runs the CLI to completion. */
-export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: CliLaunch = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI_NODE_FLAGS, CLI, ...args], { cwd: opts.cwd, env: opts.env ?? process.env });
+    const command = [...(opts.prefix ?? []), opts.node ?? process.execPath, ...CLI_NODE_FLAGS, CLI, ...args];
+    const child = spawn(command[0] as string, command.slice(1), { cwd: opts.cwd, env: opts.env ?? process.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d));
@@ -38,10 +47,10 @@ export interface RunningCli {
  * Starts `sockscope serve` on an ephemeral loopback port and waits for its "listening" log line.
  * `prefix` runs it under another command (e.g. setpriv to drop privileges).
  */
-export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; prefix?: string[]; direct?: boolean } = {}): Promise<RunningCli> {
+export function startCli(args: string[], opts: CliLaunch & { timeoutMs?: number; direct?: boolean } = {}): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
     // `direct` runs cli.js itself, so its shebang picks node and the flags
-    const node = opts.direct ? [CLI] : [process.execPath, ...CLI_NODE_FLAGS, CLI];
+    const node = opts.direct ? [CLI] : [opts.node ?? process.execPath, ...CLI_NODE_FLAGS, CLI];
     const command = [...(opts.prefix ?? []), ...node, '--web.listen-address', '127.0.0.1:0', '--log.format', 'json', ...args];
     const child = spawn(command[0] as string, command.slice(1), {
       cwd: opts.cwd,

@@ -15,7 +15,7 @@ import { expositionChecks, memoryOf, scrape, scrapeWithProbe, startNodeExporter,
 import { NODE_EXPORTER_NET_FLAGS, containersOffConfig, containersOnConfig, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig, ssExporterConfig } from './lib/configs.mjs';
 import { createFakeContainers, sweepStaleCgroups } from './lib/fake-containers.mjs';
 import { measureContainers } from './lib/containers-step.mjs';
-import { evaluateEarlierGoals, evaluateGoals, verdict } from './lib/goals.mjs';
+import { RATIO_METHOD, evaluateEarlierGoals, evaluateGoals, verdict } from './lib/goals.mjs';
 import { costCurve, curveSvg } from './lib/curve.mjs';
 import { machineInfo, markdown, textTable, writeResults } from './lib/report.mjs';
 
@@ -23,12 +23,12 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const STEPS = ['ss', 'collect', 'scrape', 'host', 'containers'];
 const SPEC = {
   sizes: { kind: 'ints', default: [1000, 10_000, 30_000, 100_000], max: 200_000, meta: 'N,N,…', help: 'connection counts to measure, ascending' },
-  runs: { kind: 'int', default: 5, min: 1, max: 100, meta: 'N', help: 'measured runs per step (the median is reported)' },
+  runs: { kind: 'int', default: 5, min: 1, max: 100, meta: 'N', help: 'measured runs per step (the median is reported); each run of a step compared with ss -tin is timed next to an ss -tin run of its own (which goes first alternates), each host-only scrape next to a scrape of a node_exporter (network collectors) beside it: a step\'s "×" is the median of its per-pair ratios' },
   large_runs: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'measured runs per step at --large-from connections and above (a scrape there takes seconds)' },
   large_from: { kind: 'int', default: 100_000, min: 1, max: 200_000, meta: 'N', help: 'connection count from which --large-runs applies' },
   probes: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'scrapes of every sockscope config at every N during which /health is probed (agent blocked)' },
   warmup: { kind: 'int', default: 1, min: 0, max: 20, meta: 'N', help: 'discarded warm-up runs per step' },
-  host_warmup: { kind: 'int', default: 20, min: 0, max: 200, meta: 'N', help: 'discarded warm-up scrapes of the host-only steps (sockscope host-only, node_exporter both ways): a scrape of a few ms, so the agent is measured settled, as it runs for days; the same count for node_exporter' },
+  host_warmup: { kind: 'int', default: 20, min: 0, max: 200, meta: 'N', help: 'discarded warm-up scrapes of the host-only steps (sockscope host-only, node_exporter both ways): a scrape of a few ms, so the agent is measured settled, as it runs for days; the same count for node_exporter, and for the node_exporter paired with the host-only scrapes' },
   steps: { kind: 'list', default: STEPS.filter((s) => s !== 'containers'), choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')} (containers, issue 16's step at the largest N, only when named)` },
   containers: { kind: 'int', default: 200, min: 1, max: 2000, meta: 'N', help: 'fake Kubernetes containers the largest size\'s connections are handed to (containers step)' },
   per_holder: { kind: 'int', default: 10_000, min: 100, max: 19_000, meta: 'N', help: 'connections per holder process pair (each side under the 20,000-file limit)' },
@@ -59,7 +59,8 @@ async function main(argv) {
   try {
     const configs = await checkConfigs(opts, tmp);
     if (opts.steps.includes('collect')) inProcess = await (await import('./lib/in-process.mjs')).createInProcess();
-    const result = { machine: machineInfo(), options: { ...opts, argv, sizes }, sizes: [] };
+    // ratioMethod: how every "×" of the report is made (paired runs, median of per-pair ratios), for readers of the JSON
+    const result = { machine: machineInfo(), ratioMethod: RATIO_METHOD, options: { ...opts, argv, sizes }, sizes: [] };
     let port = 9500;
     for (const n of sizes) {
       progress(`N=${n}: opening connections (${Math.ceil(n / opts.per_holder)} holder pairs of at most ${opts.per_holder.toLocaleString('en-US')}, one server port each)`);
@@ -75,24 +76,27 @@ async function main(argv) {
       }
       if (inProcess) {
         const { measureAttribution, measureCollect, measureFold } = await import('./lib/in-process.mjs');
-        size.netlink = await measureCollect(`N=${n} netlink collect`, 'linux-netlink', inProcess.netlink, times);
-        size.fold = await measureFold(`N=${n} netlink stream + fold`, times);
-        size.procfs = await measureCollect(`N=${n} procfs sockets collect`, 'linux-procfs-sockets', inProcess.procfs, times);
-        size.attribution = await measureAttribution(`N=${n} process attribution`, inProcess, times);
+        size.netlink = await measureCollect(`N=${n} netlink collect`, 'linux-netlink', inProcess.netlink, times, SS_PAIR);
+        size.fold = await measureFold(`N=${n} netlink stream + fold`, times, SS_PAIR);
+        size.procfs = await measureCollect(`N=${n} procfs sockets collect`, 'linux-procfs-sockets', inProcess.procfs, times, SS_PAIR);
+        size.attribution = await measureAttribution(`N=${n} process attribution`, inProcess, times, SS_PAIR);
         checkCounts(n, size);
       }
       // the first scrape of a fresh agent learns every series: a minute more per 100k connections to answer it
       const sockscope = (label, file) => () => startSockscope(`sockscope (${label})`, opts.cli, file, ++port, { startupMs: 30_000 + n * 0.6 });
       const probes = opts.probes;
       if (opts.steps.includes('scrape')) {
-        size.scrape_default = await measureExporter(`N=${n} scrape default`, times, sockscope('default', configs.default), probes);
-        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, sockscope('raw_endpoint', configs.raw), probes);
-        size.scrape_ss = await measureExporter(`N=${n} scrape ss_exporter format`, times, sockscope('ss_exporter format, raw_endpoint', configs.ss), probes);
-        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, sockscope('peer', configs.peer), probes);
+        size.scrape_default = await measureExporter(`N=${n} scrape default`, times, sockscope('default', configs.default), probes, SS_PAIR);
+        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, sockscope('raw_endpoint', configs.raw), probes, SS_PAIR);
+        size.scrape_ss = await measureExporter(`N=${n} scrape ss_exporter format`, times, sockscope('ss_exporter format, raw_endpoint', configs.ss), probes, SS_PAIR);
+        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, sockscope('peer', configs.peer), probes, SS_PAIR);
       }
       if (opts.steps.includes('host')) {
         const hostTimes = { ...times, warmup: opts.host_warmup };
-        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, hostTimes, sockscope('host only', configs.host), probes);
+        // each host-only scrape paired with a scrape of a node_exporter of its own (network collectors), started beside it and warmed as long
+        const netPair = { key: 'node_exporter_net', label: 'node_exporter net', warm: true, start: () => startNodeExporter('node_exporter (net, paired)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS) };
+        size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, hostTimes, sockscope('host only', configs.host), probes, netPair);
+        // measured apart too, as before: their own medians and memory
         size.node_exporter_net = await measureExporter(`N=${n} node_exporter net`, hostTimes, () => startNodeExporter('node_exporter (net)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS));
         size.node_exporter_full = await measureExporter(`N=${n} node_exporter full`, hostTimes, () => startNodeExporter('node_exporter (full)', opts.node_exporter, ++port));
       }
@@ -128,25 +132,41 @@ async function main(argv) {
 }
 
 /**
+ * The reference every sockscope step compared with `ss -tin` is paired with: one `ss -tin` run
+ * right next to each of its measured runs (sample()), so that its "× ss -tin" is the median of
+ * per-pair ratios. The separately measured `ss -tin` step stays for the absolute figures.
+ */
+const SS_PAIR = { key: 'ss_tin', label: 'ss -tin', run: () => timeCommand('ss', ['-tin']) };
+
+/**
  * Scrapes a freshly started exporter `runs` times after the warm-up, then adds its memory and,
  * for sockscope (`probes` > 0), its longest event-loop block during `probes` extra scrapes probed
  * via /health, and what its first scrape showed on (`checks`: process attribution, counters, histogram).
+ * `pair`: a reference run next to each timed scrape (see sample()); with `start`, the reference
+ * is another exporter started beside this one, scraped, and stopped with it.
  */
-async function measureExporter(label, times, start, probes = 0) {
+async function measureExporter(label, times, start, probes = 0, pair = undefined) {
   progress(`${label}: starting`);
   const exporter = await start();
+  let reference;
   try {
+    if (pair?.start) {
+      progress(`${label}: starting ${pair.label} beside it (paired scrapes)`);
+      reference = await pair.start();
+      pair = { ...pair, run: () => scrape(reference.url) };
+    }
     let checks;
     const stats = await sample(label, times, async () => {
       const { text, durations, ...r } = await scrape(exporter.url);
       if (probes > 0 && checks === undefined && text !== null) checks = expositionChecks(text);
       // what sockscope says its own socket collection and process attribution took inside the scrape
       return { ...r, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
-    });
+    }, pair);
     // probed scrapes come after the timed ones so that the probing does not slow those down
     const stall = probes > 0 ? await sample(`${label} (probing /health)`, { runs: probes, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};
     return { ...stats, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid), ...(checks ? { checks } : {}) };
   } finally {
+    await reference?.stop();
     await exporter.stop();
   }
 }

@@ -4,10 +4,27 @@ import { LINEAR_MAX_GROWTH, costCurve } from './curve.mjs';
 
 const med = (stat) => (stat ? stat.median : NaN);
 
-/** Ratio of a step's median time to `ss -tin`'s at the same N. */
-export function ratio(size, key) {
-  return med(size[key]?.ms) / med(size.ss_tin?.ms);
+/**
+ * A step's time over a reference step's (`ref`, default `ss_tin`) at the same N, with how it was
+ * made: `{ value, paired, refMs }`. When the step was timed paired with that reference (each run
+ * next to a reference run of its own, sample() in measure.mjs), value is the median of the
+ * per-pair ratios and refMs the median of its paired reference runs (paired: true); otherwise the
+ * ratio of the two steps' medians, refMs the reference step's median (paired: false: a step not
+ * paired, such as ss -tinp, or a result of a bench from before the pairing).
+ */
+export function ratioTo(size, key, ref = 'ss_tin') {
+  const p = size[key]?.paired;
+  if (p?.with === ref && p.ratio) return { value: p.ratio.median, paired: true, refMs: p.ms.median };
+  return { value: med(size[key]?.ms) / med(size[ref]?.ms), paired: false, refMs: med(size[ref]?.ms) };
 }
+
+/** A step's "× ss -tin" at one N: the median of its per-pair ratios when paired (see ratioTo). */
+export function ratio(size, key) {
+  return ratioTo(size, key).value;
+}
+
+/** How the bench's ratios are made, as the report (Markdown and JSON) states it. */
+export const RATIO_METHOD = 'paired: every timed run of a sockscope step compared with ss -tin (netlink collect, netlink stream + fold, procfs sockets collect, process attribution, the four scrape configs) is timed right next to one ss -tin run of its own, which goes first in every other pair; the step\'s "× ss -tin" is the median of its per-pair ratios (its run ÷ its own ss -tin run), not a ratio of medians taken minutes apart. Each host-only scrape is paired the same way with a scrape of a node_exporter (network collectors) running beside it. The separately measured ss -tin, ss -tinp and node_exporter steps give the absolute figures and the cost curve.';
 
 /**
  * The earlier issues' goals (6, 12, 16, ...) with `values` ({ n, value, unit }) and `pass`
@@ -89,7 +106,11 @@ function judged(name, sizes, ns, valuesAt, ok) {
  * `curve`: costCurve(sizes), computed when not given.
  */
 export function evaluateGoals(sizes, curve = costCurve(sizes)) {
-  const r = (key) => (size) => [{ value: ratio(size, key), unit: '×' }];
+  // the value judged is the median of per-pair ratios (ratioTo); paired and refMs go into the JSON beside it
+  const r = (key, ref = 'ss_tin') => (size) => {
+    const { value, paired, refMs } = ratioTo(size, key, ref);
+    return [{ value, unit: '×', paired, refMs }];
+  };
   const goals = [];
   goals.push(judged('full per-flow scrape (raw_endpoint, max_series unbounded, process attribution on) ≤ 1.0× ss -tin at 10k and 30k', sizes, [10_000, 30_000], r('scrape_raw'), (v) => v <= 1));
   goals.push(judged('the same in the prometheus_ss_exporter format (raw_endpoint, its names, packed flow label) ≤ 1.0× ss -tin at 10k and 30k', sizes, [10_000, 30_000], r('scrape_ss'), (v) => v <= 1));
@@ -107,7 +128,7 @@ export function evaluateGoals(sizes, curve = costCurve(sizes)) {
   goals.push(judged('peak RSS at 30k, default config ≤ 100 MB (agent VmHWM)', sizes, [30_000], peak('scrape_default'), (v) => v <= 100));
   goals.push(judged('peak RSS at 30k, raw_endpoint ≤ 250 MB (agent VmHWM)', sizes, [30_000], peak('scrape_raw'), (v) => v <= 250));
   goals.push(judged("host-only scrape ≤ 1.0× node_exporter's network collectors (every N measured)", sizes, undefined,
-    (size) => [{ value: size.sockscope_host?.ms?.median / size.node_exporter_net?.ms?.median, unit: '×' }], (v) => v <= 1));
+    r('sockscope_host', 'node_exporter_net'), (v) => v <= 1));
   goals.push(linearGoal(curve));
   return goals;
 }

@@ -47,9 +47,9 @@ const established = (sockets) => sockets.filter((s) => s.protocol === 'tcp' && s
 
 /**
  * Times one collection of one collector, listed (`listSockets`): ms, longest event-loop stall during it, sockets seen,
- * and this process's RSS afterwards.
+ * and this process's RSS afterwards. `pair`: a reference run next to each measured run (see sample()).
  */
-export async function measureCollect(label, name, collector, opts) {
+export async function measureCollect(label, name, collector, opts, pair) {
   return sample(label, opts, async () => {
     await sleep(5); // let the stall monitor's first tick start from a quiet loop
     const monitor = startStallMonitor();
@@ -59,11 +59,11 @@ export async function measureCollect(label, name, collector, opts) {
     const ms = performance.now() - start;
     const stallMs = monitor.stop();
     return { ms, stallMs, sockets: result.sockets.length, established: established(result.sockets), rssMb: process.memoryUsage().rss / 2 ** 20 };
-  });
+  }, pair);
 }
 
 /** Times the process enricher over freshly collected netlink records (collection not timed). */
-export async function measureAttribution(label, { netlink, enricher }, opts) {
+export async function measureAttribution(label, { netlink, enricher }, opts, pair) {
   return sample(label, opts, async () => {
     const { sockets } = await collectChecked('linux-netlink', netlink);
     const start = performance.now();
@@ -71,7 +71,7 @@ export async function measureAttribution(label, { netlink, enricher }, opts) {
     const ms = performance.now() - start;
     const attributed = sockets.filter((s) => s.process).length;
     return { ms, attributed, sockets: sockets.length };
-  });
+  }, pair);
 }
 
 const FOLD_CHILD = fileURLToPath(new URL('./fold-child.mjs', import.meta.url));
@@ -98,9 +98,10 @@ function runFoldChild(mode, flags) {
  * foldRecords()), both under the CLI's Node flags, and the fold once more under Node's defaults.
  * Each runs in a fresh process doing three collections; its RSS growth is the peak resident
  * set over them (VmHWM, reset after start-up) minus the resident set before the first.
- * Time is the median collection's.
+ * Time is the median collection's. With `pair` (see sample()), the reference run goes right
+ * before or after the three children of a run.
  */
-export async function measureFold(label, opts) {
+export async function measureFold(label, opts, pair) {
   return sample(label, opts, async () => {
     const folded = await runFoldChild('fold', CLI_NODE_FLAGS);
     const listed = await runFoldChild('list', CLI_NODE_FLAGS);
@@ -120,5 +121,5 @@ export async function measureFold(label, opts) {
       defaultFlagsMs: mid(plain.ms),
       defaultFlagsRssGrowthMb: growth(plain),
     };
-  });
+  }, pair);
 }

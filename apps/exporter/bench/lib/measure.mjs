@@ -24,22 +24,66 @@ export function summarize(values) {
 }
 
 /**
+ * Which goes first in measured run `i` of a paired step: the reference run in even runs, the
+ * step's own sample in odd ones, so that neither always follows the other (a cache the other
+ * warmed, a child process still exiting).
+ */
+export const referenceFirst = (i) => i % 2 === 0;
+
+/**
+ * The paired comparison of a step with its reference (e.g. `ss -tin`): `pairs` are
+ * `{ ms, refMs, refFirst }`, one per measured run, each sample timed right next to a reference
+ * run of its own. Resolves `{ ms: summarize(reference times), ratio: summarize(ms / refMs per
+ * pair), refFirst: pairs whose reference ran first }`: the step's "× reference" is ratio.median,
+ * the median of the per-pair ratios, not a ratio of two medians taken minutes apart (on a VM
+ * whose speed drifts by 20-30 % over minutes, that flipped goals near their line between runs).
+ */
+export function pairedSummary(pairs) {
+  return {
+    ms: summarize(pairs.map((p) => p.refMs)),
+    ratio: summarize(pairs.map((p) => p.ms / p.refMs)),
+    refFirst: pairs.filter((p) => p.refFirst).length,
+  };
+}
+
+/**
  * Calls `fn` `warmup` times (discarded), then `runs` times; `fn` resolves to an object of
  * numbers (e.g. `{ ms, bytes }`). Resolves to `{ key: summarize(values) }` per numeric key.
+ *
+ * With `pair` (`{ key, label, run, warm }`: `run` resolves `{ ms }` of one reference run, e.g.
+ * `ss -tin`; `key` names the reference's own step in a size's result), each measured run is
+ * paired with one reference run right next to it, which goes first alternating (referenceFirst);
+ * `warm`: the warm-ups run the reference too. The result then has `paired`:
+ * `{ with: key, label, ...pairedSummary(pairs), pairs }`.
  */
-export async function sample(label, { runs, warmup }, fn) {
+export async function sample(label, { runs, warmup }, fn, pair) {
   for (let i = 0; i < warmup; i++) {
-    progress(`${label}: warm-up ${i + 1}/${warmup}`);
+    progress(`${label}: warm-up ${i + 1}/${warmup}${pair?.warm ? ` (and ${pair.label})` : ''}`);
+    if (pair?.warm && referenceFirst(i)) await pair.run();
     await fn();
+    if (pair?.warm && !referenceFirst(i)) await pair.run();
   }
   const results = [];
+  const pairs = [];
   for (let i = 0; i < runs; i++) {
-    progress(`${label}: run ${i + 1}/${runs}`);
-    results.push(await fn());
+    if (!pair) {
+      progress(`${label}: run ${i + 1}/${runs}`);
+      results.push(await fn());
+      continue;
+    }
+    const refFirst = referenceFirst(i);
+    progress(`${label}: run ${i + 1}/${runs}, paired with one ${pair.label} run ${refFirst ? 'before' : 'after'} it`);
+    const before = refFirst ? await pair.run() : undefined;
+    const r = await fn();
+    const ref = refFirst ? before : await pair.run();
+    results.push(r);
+    pairs.push({ ms: r.ms, refMs: ref.ms, refFirst });
   }
   // Numeric keys only, and only those every run reported (e.g. a self-metric an exporter lacks).
   const keys = Object.keys(results[0] ?? {}).filter((k) => results.every((r) => typeof r[k] === 'number' && !Number.isNaN(r[k])));
-  return Object.fromEntries(keys.map((k) => [k, summarize(results.map((r) => r[k]))]));
+  const stats = Object.fromEntries(keys.map((k) => [k, summarize(results.map((r) => r[k]))]));
+  if (pair) stats.paired = { with: pair.key, label: pair.label, ...pairedSummary(pairs), pairs };
+  return stats;
 }
 
 /** Runs a command to completion, reading all of its output; resolves `{ ms, bytes }` (spawn to exit). */

@@ -2,7 +2,7 @@
 import { cpus, loadavg, release } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SCRAPE_CONFIGS, describeGoal, ratio, verdict } from './goals.mjs';
+import { RATIO_METHOD, SCRAPE_CONFIGS, describeGoal, ratioTo, verdict } from './goals.mjs';
 import { LINEAR_MAX_GROWTH, LINEAR_REFERENCE_N } from './curve.mjs';
 
 /** Facts about the machine the numbers came from. */
@@ -55,16 +55,50 @@ const ms = (stat, which = 'median') => `${stat[which].toFixed(1)} ms`;
 const int = (stat) => (stat ? Math.round(stat.median).toLocaleString('en-US') : '-');
 const mb = (stat) => `${(stat.median / 2 ** 20).toFixed(2)} MB`;
 const fmtRatio = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '-');
-const cell = (s, key) => (s[key] ? `${ms(s[key].ms)} (${fmtRatio(ratio(s, key))})` : '-');
+
+/** The step a row is compared with: node_exporter's network collectors for the host-only scrape, ss -tin for the rest. */
+const REFERENCE = { sockscope_host: 'node_exporter_net' };
+const REFERENCE_LABEL = { ss_tin: 'ss -tin', node_exporter_net: 'node_exporter net' };
+const referenceOf = (key) => REFERENCE[key] ?? 'ss_tin';
+/** Marks a ratio of two medians (a step not paired with its reference); the tables' footnote says so. */
+export const UNPAIRED_MARK = '†';
+const UNPAIRED_NOTE = `${UNPAIRED_MARK} not paired: the ratio of the two steps' medians, measured minutes apart (listed for scale, judged by no goal).`;
+
+/**
+ * A row's ratio as the tables print it: "0.85×" (paired with ss -tin: the median of per-pair
+ * ratios), "0.70× node_exporter net" (paired with another reference), "1.91׆" (not paired: a
+ * ratio of medians); `long` names ss -tin too (the per-N tables).
+ */
+export function ratioText(s, key, { long = false } = {}) {
+  const ref = referenceOf(key);
+  if (key === ref) return long ? 'reference' : '1.00×';
+  const r = ratioTo(s, key, ref);
+  if (!Number.isFinite(r.value)) return '-';
+  const named = long || ref !== 'ss_tin' ? ` ${REFERENCE_LABEL[ref]}` : '';
+  return `${fmtRatio(r.value)}${named}${r.paired ? '' : ' ' + UNPAIRED_MARK}`;
+}
+
+/** The paired reference runs of a row, for the reader to check its ratio: median and which went first; '-' when not paired. */
+export function pairedText(r) {
+  const p = r?.paired;
+  if (!p) return ['-', '-'];
+  return [`${REFERENCE_LABEL[p.with] ?? p.label} ${ms(p.ms)} (${p.ms.runs} pairs, it ran first in ${p.refFirst})`, `${p.ratio.min.toFixed(2)}–${p.ratio.max.toFixed(2)}×`];
+}
+
+const cell = (s, key) => (s[key] ? `${ms(s[key].ms)} (${ratioText(s, key)})` : '-');
+const anyUnpaired = (result) => result.sizes.some((s) => ROWS.some(([key]) => s[key] && key !== referenceOf(key) && !ratioTo(s, key, referenceOf(key)).paired && Number.isFinite(ratioTo(s, key, referenceOf(key)).value)));
 const heading = (s) => `${s.connections.toLocaleString('en-US')} conn.`;
 const present = (result) => ROWS.filter(([key]) => result.sizes.some((s) => s[key]));
 
 /** The plain-text report printed at the end of a run: one table (median, × ss -tin), details, goals. */
 export function textTable(result) {
-  const widths = [44, ...result.sizes.map(() => 24)];
+  // a column as wide as its longest cell (the host-only row names node_exporter), at least 24
+  const widths = [44, ...result.sizes.map((s) => Math.max(24, ...present(result).map(([key]) => cell(s, key).length + 2)))];
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('');
-  const out = ['', line(['median (× ss -tin)', ...result.sizes.map(heading)])];
+  const out = ['', line(['median (× ss -tin, paired)', ...result.sizes.map(heading)])];
   for (const [key, label] of present(result)) out.push(line([label, ...result.sizes.map((s) => cell(s, key))]));
+  if (present(result).length > 0) out.push(`Ratios: ${RATIO_METHOD}`);
+  if (anyUnpaired(result)) out.push(UNPAIRED_NOTE);
   for (const s of result.sizes) {
     out.push('', `${heading(s)} (${int(s.netlink?.sockets ?? s.procfs?.sockets)} sockets seen, ${s.holderProcesses} holder processes):`);
     for (const [key, label, notes] of ROWS) if (s[key]) out.push(`  ${label}: ${notes(s[key])}`);
@@ -89,25 +123,29 @@ export function markdown(result) {
   const out = ['# sockscope benchmark', '', `- date: ${m.date}`, `- machine: ${m.cores} cores, ${m.cpuModel}; kernel ${m.kernel}; node ${m.node}`,
     `- load average at start: ${m.loadavg.join(', ')}; at end: ${result.loadavgEnd?.join(', ') ?? '-'}`,
     `- ${runsLine(result.options)}; medians. ss: spawn to exit, output read fully (peak RSS from one more run under GNU time). Scrapes: request to last byte, uncompressed, every scrape collecting afresh.`,
+    `- ratios (the goals' and the tables' "×"), ${RATIO_METHOD}`,
     '- connections: established loopback TCP in a private network namespace; each is two sockets (client and server side).',
     ...configLines(result)];
   if (result.options.note) out.push('', `> **Note:** ${result.options.note}`);
   out.push('', '## Goals (issue 20)', '', '| goal | measured | verdict |', '|---|---|---|');
   for (const g of result.goals) out.push(`| ${g.goal} | ${describeGoal(g)} | ${verdict(g.pass, g.missing)} |`);
+  out.push('', 'Every ratio to ss -tin or to node_exporter above is a median of per-pair ratios (see the header); the tables per N below show each step\'s paired reference runs and the spread of its per-pair ratios.');
   out.push('', `"Linear": for each of sockscope's steps, the median time per socket at the largest N is at most ${LINEAR_MAX_GROWTH}× the time per socket at ${LINEAR_REFERENCE_N.toLocaleString('en-US')} connections (the smallest N when no N above ${LINEAR_REFERENCE_N.toLocaleString('en-US')} was measured with it). The least-squares slope and its R² are in the cost curve below.`);
   out.push(...curveLines(result));
   out.push(...probeLines(result));
   // a run of the containers step alone has no per-size rows: no empty tables then
-  if (present(result).length > 0) out.push('', '## Median time (× ss -tin)', '', `| step | ${result.sizes.map(heading).join(' | ')} |`, `|---|${result.sizes.map(() => '---:').join('|')}|`);
+  if (present(result).length > 0) out.push('', '## Median time (× ss -tin: median of per-pair ratios; the host-only scrape × node_exporter net, paired the same way)', '', `| step | ${result.sizes.map(heading).join(' | ')} |`, `|---|${result.sizes.map(() => '---:').join('|')}|`);
   for (const [key, label] of present(result)) out.push(`| ${label} | ${result.sizes.map((s) => cell(s, key)).join(' | ')} |`);
+  if (anyUnpaired(result)) out.push('', UNPAIRED_NOTE);
   for (const s of result.sizes) {
     if (!ROWS.some(([key]) => s[key])) continue;
     out.push('', `## ${s.connections.toLocaleString('en-US')} connections`, '', `${int(s.netlink?.sockets ?? s.procfs?.sockets)} sockets seen by netlink, held by ${s.holderProcesses} processes.`, '',
-      '| step | median | min–max | × ss -tin | notes |', '|---|---:|---:|---:|---|');
+      '| step | median | min–max | × (median of per-pair ratios) | its paired reference runs: median | per-pair ratios: min–max | notes |', '|---|---:|---:|---:|---|---:|---|');
     for (const [key, label, notes] of ROWS) {
       const r = s[key];
-      if (r) out.push(`| ${label} | ${ms(r.ms)} | ${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)} | ${fmtRatio(ratio(s, key))} | ${notes(r)} |`);
+      if (r) out.push(`| ${label} | ${ms(r.ms)} | ${r.ms.min.toFixed(1)}–${r.ms.max.toFixed(1)} | ${ratioText(s, key, { long: true })} | ${pairedText(r).join(' | ')} | ${notes(r)} |`);
     }
+    if (ROWS.some(([key]) => s[key] && key !== referenceOf(key) && !ratioTo(s, key, referenceOf(key)).paired)) out.push('', UNPAIRED_NOTE);
   }
   if (result.containers) out.push('', '## Containers: the container enricher on and off', '', ...containerLines(result.containers));
   if (result.earlierGoals?.length) {

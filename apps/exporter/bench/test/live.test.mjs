@@ -41,6 +41,13 @@ test('run.mjs holds N connections that ss and the netlink collector both see, th
     assert.ok(size.fold.sockets.median >= 600);
     assert.ok(size.fold.series.median > 0);
     for (const key of ['rssGrowthMb', 'listedRssGrowthMb', 'defaultFlagsRssGrowthMb']) assert.ok(Number.isFinite(size.fold[key].median), key);
+    // each in-process step's run timed next to an ss -tin run of its own: its ratio the median of per-pair ratios
+    for (const key of ['netlink', 'fold', 'procfs', 'attribution']) {
+      assert.equal(size[key].paired.with, 'ss_tin', key);
+      assert.deepEqual([size[key].paired.pairs.length, size[key].paired.refFirst], [1, 1], key);
+      assert.equal(size[key].paired.ratio.median, size[key].paired.pairs[0].ms / size[key].paired.pairs[0].refMs, key);
+    }
+    assert.match(result.ratioMethod, /median of its per-pair ratios/);
     assert.match(r.stdout, /netlink collect .* ms \(\d+\.\d\d×\)/);
     assert.match(readFileSync(join(out, 't.md'), 'utf8'), /## Goals/);
     assert.equal(holdersAlive(), 0);
@@ -68,6 +75,9 @@ test('run.mjs at two small sizes: every scrape config probed at every N, configs
         assert.ok(c.counters.length > 0 && c.histograms.length > 0, `${key}: counters and histogram on`);
       }
       assert.ok(s.scrape_raw.series.median > 2 * s.connections, 'a series per socket at least');
+      for (const key of ['scrape_default', 'scrape_raw', 'scrape_ss', 'scrape_peer']) assert.equal(s[key].paired.with, 'ss_tin', `${key} paired with ss -tin`);
+      assert.equal(s.sockscope_host.paired.with, 'node_exporter_net', 'host-only scrapes paired with node_exporter');
+      assert.ok(s.sockscope_host.paired.ms.median > 0);
       assert.ok(s.scrape_ss.checks.counters.includes('tcp_data_segs_in'), 'prometheus_ss_exporter names');
       assert.ok(s.ss_tin.memory.peakMb > 0 || !existsSync('/usr/bin/time'));
     }
@@ -79,6 +89,7 @@ test('run.mjs at two small sizes: every scrape config probed at every N, configs
     const md = readFileSync(join(out, 't.md'), 'utf8');
     for (const heading of ['## Goals (issue 20)', '## Cost curve', '## Agent blocked', "## Earlier issues' goals"]) assert.ok(md.includes(heading), heading);
     assert.match(md, /ss_exporter format: process attribution on/);
+    assert.match(md, /its paired reference runs: median/);
     const svg = readFileSync(join(out, 't.svg'), 'utf8');
     assert.match(svg, /^<svg /);
     assert.equal((svg.match(/<polyline /g) ?? []).length, 2 * 6); // ss ×2 and 4 scrape configs, in each panel (no collect step here)

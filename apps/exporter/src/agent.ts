@@ -286,7 +286,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     });
   };
 
-  // prom-client (and the runtime metrics' module) is loaded only when they are published
+  // the runtime metrics' module (its event-loop monitor and GC observer) is loaded only when they are published
   const runtime = opts.config.sinks.prometheus?.process_metrics === false ? undefined : (await import('./runtime-metrics.js')).createRuntimeMetrics();
   const selfMetrics = createSelfMetrics();
   const notices = () => [...current.notices, ...runtimeNotices, ...current.fold.notices()];
@@ -299,7 +299,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   });
   // The agent's Node runtime (process_* and nodejs_*) is one more self-metrics provider, so every
   // sink publishes it; sinks.prometheus.process_metrics: false (--web.disable-exporter-metrics)
-  // leaves it out. prom-client reads its values asynchronously: the pipeline refreshes them beside
+  // leaves it out. Its values are read when a collection runs: the pipeline refreshes them beside
   // each collection it runs (not for one served from cache).
   if (runtime) selfMetrics.provide('runtime', runtime.families, runtime.refresh);
   let stopping: Promise<void> | undefined;

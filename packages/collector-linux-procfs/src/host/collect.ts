@@ -8,7 +8,7 @@ import { parseSnmp6 } from './parse/snmp6.js';
 import { parseSockstat, type SockstatCounts } from './parse/sockstat.js';
 import { parseSoftnet } from './parse/softnet.js';
 import type { Parsed } from './parse/text.js';
-import { readKernelFile, type OpenAttributeFiles } from './read.js';
+import { readKernelFile, type OpenAttributeFiles, type OpenKernelFiles } from './read.js';
 import type { ResolvedHostConfig } from './resolve.js';
 
 /** Host counters of one collection, and what was wrong on the way. */
@@ -22,14 +22,21 @@ export interface HostReading {
 /**
  * Reads every host file once. Each file is independent: an absent file leaves its part out,
  * a malformed one adds a warning and publishes the rows that did parse, and nothing throws
- * except an abort. `files` keeps the interfaces' sysfs files open between calls (see readInterfaces).
+ * except an abort. `files` keeps the interfaces' sysfs files open between calls (see readInterfaces),
+ * `kernel` the procfs files (see OpenKernelFiles).
  */
-export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal: AbortSignal, files?: OpenAttributeFiles<SysClassNetFile>): Promise<HostReading> {
+export async function readHost(
+  cfg: ResolvedHostConfig,
+  pageSize: number,
+  signal: AbortSignal,
+  files?: OpenAttributeFiles<SysClassNetFile>,
+  kernel?: OpenKernelFiles,
+): Promise<HostReading> {
   const warnings: Warning[] = [];
   const proc = cfg.procfsPath;
   const read = async <T>(rel: string, parse: (text: string) => Parsed<T>): Promise<T | undefined> => {
     const path = `${proc}/${rel}`;
-    const out = await readKernelFile(path, signal);
+    const out = await readKernelFile(path, signal, kernel);
     if ('absent' in out) return undefined;
     if ('error' in out) {
       warnings.push(procfsWarning('ERR_PROCFS_UNREADABLE', out.error));
@@ -47,10 +54,12 @@ export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal
 
   // One after the other: each read is synchronous but for the rest of a file over 64 KiB (see
   // readKernelFile), so running them side by side would gain nothing.
-  const interfaces = await readInterfaces(cfg, signal, warnings, files);
-  const snmp = await read('net/snmp', parseSnmp);
-  const netstat = await read('net/netstat', parseSnmp);
-  const snmp6 = await read('net/snmp6', parseSnmp6);
+  const interfaces = await readInterfaces(cfg, signal, warnings, files, kernel);
+  // netstat_fields applied as they are parsed: the counters left out are never stored
+  const keep = cfg.keepProtocolField;
+  const snmp = await read('net/snmp', (text) => parseSnmp(text, keep));
+  const netstat = await read('net/netstat', (text) => parseSnmp(text, keep));
+  const snmp6 = await read('net/snmp6', (text) => parseSnmp6(text, keep));
   const sockstat = await read('net/sockstat', parseSockstat);
   const sockstat6 = await read('net/sockstat6', parseSockstat);
   const count = await read('sys/net/netfilter/nf_conntrack_count', parseSingleValue);
@@ -60,7 +69,7 @@ export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal
 
   const host: HostStats = {};
   if (interfaces) host.interfaces = interfaces;
-  const protocols = filterProtocols([netstat, snmp, snmp6], cfg);
+  const protocols = mergeProtocols([netstat, snmp, snmp6]);
   if (protocols) host.protocols = protocols;
   const socks = withMemBytes([sockstat, sockstat6], pageSize);
   if (socks) host.sockstat = socks;
@@ -74,15 +83,16 @@ export async function readHost(cfg: ResolvedHostConfig, pageSize: number, signal
   return { host, warnings };
 }
 
-function filterProtocols(parts: ReadonlyArray<ProtocolCounters | undefined>, cfg: ResolvedHostConfig): ProtocolCounters | undefined {
+/** The parsed files' counters (already filtered) as one table; a protocol in two files (none today) gets both rows' fields, the later file's winning. */
+function mergeProtocols(parts: ReadonlyArray<ProtocolCounters | undefined>): ProtocolCounters | undefined {
   let out: ProtocolCounters | undefined;
   for (const part of parts) {
     if (!part) continue;
     out ??= {};
-    for (const [proto, row] of Object.entries(part)) {
-      for (const [field, v] of Object.entries(row)) {
-        if (cfg.keepNetstatField(`${proto}_${field}`)) (out[proto] ??= {})[field] = v;
-      }
+    for (const proto in part) {
+      const row = part[proto] as Record<string, number>;
+      const prior = out[proto];
+      out[proto] = prior ? Object.assign(prior, row) : row;
     }
   }
   return out;

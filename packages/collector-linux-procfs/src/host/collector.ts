@@ -5,6 +5,7 @@ import { defaultInstanceName, readHostAddresses, type AddressOptions } from './a
 import { readHost } from './collect.js';
 import { openInterfaceFiles } from './interfaces.js';
 import { kernelPageSize } from './page-size.js';
+import { OpenKernelFiles } from './read.js';
 import { resolveHostConfig } from './resolve.js';
 
 /**
@@ -20,13 +21,15 @@ export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Co
     : undefined;
   // the interfaces' sysfs attribute files, open from one collection to the next; closed by close()
   const files = openInterfaceFiles();
+  // its procfs files (net/snmp, net/dev, the conntrack sysctls…), open likewise; closed by close()
+  const kernel = new OpenKernelFiles();
   let closed = false;
   return {
     async stream(signal: AbortSignal, _visit: SocketVisitor): Promise<CollectorResult> {
       if (closed) return { host: {}, warnings: [procfsWarning('ERR_PROCFS_CLOSED', 'collector linux-procfs is closed')] };
       try {
         const [{ host, warnings }, own] = await Promise.all([
-          readHost(cfg, pageSize, signal, files),
+          readHost(cfg, pageSize, signal, files, kernel),
           addresses ? readHostAddresses(addresses) : undefined,
         ]);
         if (own) warnings.push(...own.warnings);
@@ -40,6 +43,7 @@ export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Co
     async close(): Promise<void> {
       closed = true;
       files.close();
+      kernel.close();
     },
   };
 }

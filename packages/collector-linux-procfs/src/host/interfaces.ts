@@ -2,7 +2,7 @@ import type { InterfaceStats, Warning } from '@sockscope/core';
 import { procfsWarning } from '../errors.js';
 import { parseNetDev } from './parse/net-dev.js';
 import { parseSysClassNet, SYS_CLASS_NET_FILES, type SysClassNetFile } from './parse/sys-class-net.js';
-import { listInterfaceDirs, OpenAttributeFiles, readAttributesSync, readKernelFile, yieldToEventLoop } from './read.js';
+import { listInterfaceDirs, OpenAttributeFiles, readAttributesSync, readKernelFile, yieldToEventLoop, type OpenKernelFiles } from './read.js';
 import type { ResolvedHostConfig } from './resolve.js';
 
 const YIELD_EVERY = 8;
@@ -19,13 +19,15 @@ export function openInterfaceFiles(): OpenAttributeFiles<SysClassNetFile> {
  * Reads /proc/net/dev and /sys/class/net/* into one list of interfaces, filtered by the
  * config. Either source may be missing (sysfs not mounted in a container): the other still
  * publishes. Problems go to `warnings`, each naming the file. With `files`, sysfs attributes are
- * read through descriptors it keeps open (and it closes those of interfaces no longer listed).
+ * read through descriptors it keeps open (and it closes those of interfaces no longer listed);
+ * with `kernel`, /proc/net/dev is read through one it keeps open.
  */
 export async function readInterfaces(
   cfg: ResolvedHostConfig,
   signal: AbortSignal,
   warnings: Warning[],
   files?: OpenAttributeFiles<SysClassNetFile>,
+  kernel?: OpenKernelFiles,
 ): Promise<InterfaceStats[] | undefined> {
   const byName = new Map<string, InterfaceStats>();
   const entry = (device: string): InterfaceStats => {
@@ -35,7 +37,7 @@ export async function readInterfaces(
   };
 
   const devPath = `${cfg.procfsPath}/net/dev`;
-  const dev = await readKernelFile(devPath, signal);
+  const dev = await readKernelFile(devPath, signal, kernel);
   if ('text' in dev) {
     const parsed = parseNetDev(dev.text);
     for (const p of parsed.problems) warnings.push(procfsWarning('ERR_PROCFS_MALFORMED', `${devPath} ${p}`));

@@ -1,4 +1,7 @@
+import { createPluginContext } from '@sockscope/core';
 import { describe, expect, it } from 'vitest';
+import { linuxProcfsHostCollector } from '../../src/index.js';
+import { resolveHostConfig } from '../../src/host/resolve.js';
 import { parseConntrackStat, parseSingleValue } from '../../src/host/parse/conntrack.js';
 import { parseNetDev } from '../../src/host/parse/net-dev.js';
 import { parseSnmp } from '../../src/host/parse/snmp.js';
@@ -198,5 +201,45 @@ describe('parseSysClassNet', () => {
     const { value, problems } = parseSysClassNet({ mtu: 'abc\n', flags: '0x1003\n', speed: '1000\n' });
     expect(problems).toEqual(['mtu line 1: not a number: "abc"']);
     expect(value.info).toEqual({ flags: 4099, up: true, speedBytes: 125000000 });
+  });
+});
+
+// Issue 20: netstat_fields applied while parsing (the counters left out are never stored) and its
+// regex remembered per counter name. The result must be what filtering the full parse gives.
+describe('netstat_fields applied while parsing', () => {
+  const cfg = (netstat_fields?: string) =>
+    resolveHostConfig(createPluginContext(linuxProcfsHostCollector, netstat_fields === undefined ? {} : { netstat_fields }).config);
+  /** The full parse filtered afterwards by keepNetstatField, as the collector did before. */
+  const filtered = (all: Record<string, Record<string, number>>, keep: (key: string) => boolean) => {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [proto, row] of Object.entries(all)) for (const [field, v] of Object.entries(row)) if (keep(`${proto}_${field}`)) (out[proto] ??= {})[field] = v;
+    return out;
+  };
+
+  for (const [label, regex] of [['the default (node_exporter\'s)', undefined], ['a regex of ours', '^Tcp(Ext)?_.*Retrans.*$'], ['all', 'all']] as const) {
+    it(`keeps what the regex keeps, for ${label}, from the captured snmp, netstat and snmp6`, () => {
+      const c = cfg(regex);
+      for (const file of ['real/proc/net/snmp', 'real/proc/net/netstat']) {
+        const whole = parseSnmp(fixture(file));
+        // twice: the second read answers from what the first remembered
+        for (let i = 0; i < 2; i++) expect(parseSnmp(fixture(file), c.keepProtocolField)).toEqual({ value: filtered(whole.value, c.keepNetstatField), problems: whole.problems });
+      }
+      const whole6 = parseSnmp6(fixture('real/proc/net/snmp6'));
+      for (let i = 0; i < 2; i++) expect(parseSnmp6(fixture('real/proc/net/snmp6'), c.keepProtocolField)).toEqual({ value: filtered(whole6.value, c.keepNetstatField), problems: whole6.problems });
+    });
+  }
+
+  it('reports the same problems for counters it leaves out', () => {
+    const none = () => false;
+    expect(parseSnmp(fixture('malformed/snmp'), none)).toEqual({ value: {}, problems: parseSnmp(fixture('malformed/snmp')).problems });
+    expect(parseSnmp6(fixture('malformed/snmp6'), none)).toEqual({ value: {}, problems: parseSnmp6(fixture('malformed/snmp6')).problems });
+  });
+
+  it('keeps the default filter\'s counters of the captured netstat (TcpExt ListenOverflows, IpExt InOctets) and leaves out the others', () => {
+    const { value } = parseSnmp(fixture('real/proc/net/netstat'), cfg().keepProtocolField);
+    expect(value.TcpExt).toHaveProperty('ListenOverflows', 0);
+    expect(value.IpExt?.InOctets).toBeGreaterThan(0);
+    expect(value.TcpExt).not.toHaveProperty('TCPHPHits');
+    expect(value.MPTcpExt).toBeUndefined();
   });
 });

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext } from '@sockscope/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYS_CLASS_NET_FILES } from '../../src/host/parse/sys-class-net.js';
-import { OpenAttributeFiles, readAttributesSync, readKernelFile } from '../../src/host/read.js';
+import { OpenAttributeFiles, OpenKernelFiles, readAttributesSync, readKernelFile } from '../../src/host/read.js';
 import { linuxProcfsHostCollector } from '../../src/plugins/linux-procfs.js';
 import { FIXTURES } from './fixtures.js';
 
@@ -120,6 +120,85 @@ describe('readKernelFile', () => {
     ac.abort(new Error('timed out'));
     await expect(reading).rejects.toThrow('timed out');
     expect(openUnder(root)).toBe(0);
+  });
+});
+
+/** How many of this process's descriptors are open on `path` itself. */
+function openOn(path: string): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === path) n++;
+    } catch {
+      // closed meanwhile (readdir's own descriptor)
+    }
+  }
+  return n;
+}
+
+// Issue 20: the host collector's procfs files stay open between collections and are read again
+// from offset 0 (procfs renders them anew there). Read here on the real /proc of this machine.
+describe.runIf(process.platform === 'linux')('OpenKernelFiles', () => {
+  let root = '';
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'sockscope-kfiles-'));
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const signal = new AbortController().signal;
+
+  it('keeps a procfs file open after its first read, and each read through it shows the file as it is then; close() closes it', async () => {
+    const files = new OpenKernelFiles();
+    const uptime = async () => {
+      const out = await readKernelFile('/proc/uptime', signal, files);
+      if (!('text' in out)) throw new Error(`/proc/uptime: ${JSON.stringify(out)}`);
+      return Number(out.text.split(' ')[0]);
+    };
+    const first = await uptime();
+    expect(files.size).toBe(1);
+    expect(openOn('/proc/uptime')).toBe(1);
+    // /proc/uptime counts in hundredths of a second: 50 ms later it reads more, through the same descriptor
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const second = await uptime();
+    expect(second).toBeGreaterThan(first);
+    expect(openOn('/proc/uptime')).toBe(1);
+    // a multi-line seq_file read twice through its descriptor: whole each time, the same lines as a fresh read
+    const fresh = await readKernelFile('/proc/net/snmp', signal);
+    for (let i = 0; i < 2; i++) {
+      const kept = await readKernelFile('/proc/net/snmp', signal, files);
+      expect('text' in kept && kept.text.split('\n').filter((_, k) => k % 2 === 0)).toEqual('text' in fresh && fresh.text.split('\n').filter((_, k) => k % 2 === 0));
+    }
+    expect(files.size).toBe(2);
+    files.close();
+    expect(openOn('/proc/uptime')).toBe(0);
+    expect(files.size).toBe(0);
+    // closed: still reads, opening and closing the file
+    expect(await uptime()).toBeGreaterThanOrEqual(second);
+    expect(openOn('/proc/uptime')).toBe(0);
+  });
+
+  it('does not keep a file that is not on procfs (it may be replaced under its name) nor one that is absent', async () => {
+    const files = new OpenKernelFiles();
+    const path = join(root, 'snmp');
+    writeFileSync(path, 'one\n');
+    expect(await readKernelFile(path, signal, files)).toEqual({ text: 'one\n' });
+    writeFileSync(`${path}.new`, 'two\n');
+    renameSync(`${path}.new`, path);
+    expect(await readKernelFile(path, signal, files)).toEqual({ text: 'two\n' });
+    expect(await readKernelFile(join(root, 'none'), signal, files)).toEqual({ absent: true });
+    expect(files.size).toBe(0);
+    expect(openUnder(root)).toBe(0);
+  });
+
+  it('reads through a kept descriptor that has gone bad by opening the path afresh', async () => {
+    const files = new OpenKernelFiles();
+    await readKernelFile('/proc/uptime', signal, files);
+    const fd = files.get('/proc/uptime') as number;
+    // the descriptor closed behind the reader's back (EBADF on the next read)
+    closeSync(fd);
+    const out = await readKernelFile('/proc/uptime', signal, files);
+    expect('text' in out && /^\d+\.\d+ /.test(out.text)).toBe(true);
+    expect(files.size).toBe(1);
+    files.close();
   });
 });
 

@@ -3,12 +3,18 @@ import { decimal, fields, lines, quote, type Parsed } from './text.js';
 /** Protocol → field → value, as in `{ Tcp: { RetransSegs: 12 } }`. */
 export type ProtocolCounters = Record<string, Record<string, number>>;
 
+/** Whether a protocol's counter is kept (`Tcp`, `RetransSegs`); the collector's `netstat_fields`. */
+export type FieldFilter = (proto: string, field: string) => boolean;
+
 /**
  * Parses /proc/net/snmp and /proc/net/netstat, which share one layout: per protocol a line of
  * names then a line of values, both prefixed `Proto:`. A pair whose prefixes or lengths do not
  * match is reported and skipped; the other protocols still count.
+ *
+ * With `keep`, only the counters it keeps are stored (a protocol none of whose counters is kept
+ * is left out); every value is still checked, so the problems are the same either way.
  */
-export function parseSnmp(text: string): Parsed<ProtocolCounters> {
+export function parseSnmp(text: string, keep?: FieldFilter): Parsed<ProtocolCounters> {
   const all = lines(text);
   const value: ProtocolCounters = {};
   const problems: string[] = [];
@@ -39,16 +45,19 @@ export function parseSnmp(text: string): Parsed<ProtocolCounters> {
       problems.push(`line ${i + 2}: ${proto} has ${names.length - 1} names but ${vals.length - 1} values`);
       continue;
     }
-    const row: Record<string, number> = {};
+    // a protocol met twice (none today) adds to its first row, the later value winning
+    let row = value[proto];
+    if (!keep) row ??= value[proto] = {};
     for (let k = 1; k < names.length; k++) {
       const v = decimal(vals[k] as string);
       if (v === undefined) {
         problems.push(`line ${i + 2}: ${proto} ${names[k]} is not a number: ${quote(vals[k] as string)}`);
         continue;
       }
-      row[names[k] as string] = v;
+      const name = names[k] as string;
+      if (keep && !keep(proto, name)) continue;
+      (row ??= value[proto] = {})[name] = v;
     }
-    value[proto] = { ...value[proto], ...row };
   }
   return { value, problems };
 }

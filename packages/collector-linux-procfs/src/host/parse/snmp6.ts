@@ -1,11 +1,12 @@
-import type { ProtocolCounters } from './snmp.js';
+import type { FieldFilter, ProtocolCounters } from './snmp.js';
 import { decimal, fields, lines, quote, type Parsed } from './text.js';
 
 /**
  * Parses /proc/net/snmp6: one `Ip6InReceives  4` per line. The protocol is the name up to and
  * including its first `6` (`Ip6`, `Icmp6`, `Udp6`, `UdpLite6`), as node_exporter splits it.
+ * With `keep`, only the counters it keeps are stored (every value is still checked).
  */
-export function parseSnmp6(text: string): Parsed<ProtocolCounters> {
+export function parseSnmp6(text: string, keep?: FieldFilter): Parsed<ProtocolCounters> {
   const value: ProtocolCounters = {};
   const problems: string[] = [];
   const all = lines(text);
@@ -26,7 +27,9 @@ export function parseSnmp6(text: string): Parsed<ProtocolCounters> {
       continue;
     }
     const proto = name.slice(0, six + 1);
-    (value[proto] ??= {})[name.slice(six + 1)] = v;
+    const field = name.slice(six + 1);
+    if (keep && !keep(proto, field)) continue;
+    (value[proto] ??= {})[field] = v;
   }
   return { value, problems };
 }

@@ -127,19 +127,58 @@ export function* expositionChunks(
     }
   }
   if (om) yield* w.bytes(EOF);
-  const last = w.flush();
+  const last = w.end();
   if (last) yield last;
 }
 
 const EOF = Buffer.from('# EOF\n', 'utf8');
 
-/** Fills fixed-size Buffers; a flushed chunk is handed out and never written again. */
+/**
+ * Chunks of {@link CHUNK_BYTES} given back once written ({@link recycleChunk}), for the next
+ * chunk to be written into. A scrape of 30,000 connections with a series per flow writes 90 MB
+ * of chunks; made afresh, each lives outside the JS heap until a GC finalizes its Buffer, and
+ * tens of MB of written chunks waited for that at the peak. A writer that waits for its client
+ * keeps a chunk or two in flight: the pool seldom holds more.
+ */
+const pool: ArrayBufferLike[] = [];
+/** At most this many idle chunks are kept (1 MiB). */
+const POOL_MAX = 16;
+/** The chunks the writer made at the pool's size: the only ones {@link recycleChunk} takes back. */
+const pooled = new WeakSet<ArrayBufferLike>();
+
+function newChunk(size: number): Buffer {
+  if (size !== CHUNK_BYTES) return Buffer.allocUnsafe(size);
+  const reused = pool.pop();
+  if (reused !== undefined) return Buffer.from(reused, 0, size);
+  const buf = Buffer.allocUnsafeSlow(size);
+  pooled.add(buf.buffer);
+  return buf;
+}
+
+/**
+ * Gives a chunk of {@link expositionChunks} back once nothing reads it any more (every writer's
+ * write of it completed): a later chunk is written into its memory. Any other Buffer is ignored.
+ */
+export function recycleChunk(chunk: Buffer): void {
+  const ab = chunk.buffer;
+  if (!pooled.has(ab) || pool.length >= POOL_MAX) return;
+  // given back twice would hand one memory to two chunks at once
+  if (pool.includes(ab)) throw new Error('exposition chunk recycled twice');
+  pool.push(ab);
+}
+
+/** How many written chunks wait in the pool (for tests). */
+export function pooledChunks(): number {
+  return pool.length;
+}
+
+/** Fills fixed-size Buffers; a flushed chunk is handed out and never written again (unless given back: {@link recycleChunk}). */
 class ChunkWriter {
   private buf: Buffer;
   private pos = 0;
 
   constructor(private readonly size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+    this.buf = newChunk(size);
   }
 
   room(): number {
@@ -150,9 +189,16 @@ class ChunkWriter {
   flush(): Buffer | undefined {
     if (this.pos === 0) return undefined;
     const out = this.buf.subarray(0, this.pos);
-    this.buf = Buffer.allocUnsafe(this.size);
+    this.buf = newChunk(this.size);
     this.pos = 0;
     return out;
+  }
+
+  /** The last chunk, undefined when nothing is left to hand out (the unused chunk goes back to the pool). */
+  end(): Buffer | undefined {
+    if (this.pos > 0) return this.buf.subarray(0, this.pos);
+    recycleChunk(this.buf);
+    return undefined;
   }
 
   /** Makes the (empty) current chunk at least `n` bytes long, for a line longer than a chunk. */
@@ -205,12 +251,18 @@ function histogramText(name: string, h: HistogramSample): string {
 }
 
 // Flow series keep one labels object for life and it appears in every per-flow family of every
-// scrape: its text is encoded once and kept while expositions use it. Two generations of plain
-// Maps (an exposition starts a generation; what the last one used is carried over when met
-// again; the rest goes): a WeakMap did the same, but its lookups cost ~5x a Map's, which at 780k
-// samples a scrape was 20-30 % of the exposition.
-let labelCache = new Map<Labels, Buffer>();
-let labelCacheLast = new Map<Labels, Buffer>();
+// scrape: its text is encoded once and kept while expositions use it, in one Map kept from one
+// exposition to the next, each entry stamped with the last exposition that used it (an exposition
+// starts a generation; what neither it nor the one before used goes). A WeakMap did the same, but
+// its lookups cost ~5x a Map's, which at 780k samples a scrape was 20-30 % of the exposition; two
+// Maps rotated (a new one each exposition) regrew a table of every series each scrape: at 60k
+// series, 3-4 MB a scrape in V8's large-object space, freed only by a full GC.
+interface CachedLabels {
+  readonly bytes: Buffer;
+  gen: number;
+}
+const labelCache = new Map<Labels, CachedLabels>();
+let labelGen = 0;
 const NO_LABELS = Buffer.alloc(0);
 const NO_SAMPLES: readonly Sample[] = [];
 
@@ -259,22 +311,22 @@ class LabelOrder {
   }
 }
 
-/** Starts a generation of the label cache: what no exposition used since the last start is let go. */
+/** Starts a generation of the label cache: what no exposition used since the start before this one is let go. */
 function rotateLabelCache(): void {
-  labelCacheLast = labelCache;
-  labelCache = new Map();
+  for (const [labels, c] of labelCache) if (c.gen < labelGen) labelCache.delete(labels);
+  labelGen++;
 }
 
 function labelBytes(labels: Labels): Buffer {
-  let out = labelCache.get(labels);
-  if (out !== undefined) return out;
-  out = labelCacheLast.get(labels);
-  if (out === undefined) {
-    const text = labelText(labels);
-    out = text ? Buffer.from(text, 'utf8') : NO_LABELS;
+  const c = labelCache.get(labels);
+  if (c !== undefined) {
+    c.gen = labelGen;
+    return c.bytes;
   }
-  labelCache.set(labels, out);
-  return out;
+  const text = labelText(labels);
+  const bytes = text ? Buffer.from(text, 'utf8') : NO_LABELS;
+  labelCache.set(labels, { bytes, gen: labelGen });
+  return bytes;
 }
 
 function labelText(labels: Labels): string {

@@ -1,3 +1,5 @@
+import { recycleChunk } from './exposition.js';
+
 /**
  * One exposition serialized once for every scrape that reads it. Scrapes that arrive together
  * share one collection (core's pipeline); without this, each of them serialized that collection
@@ -8,6 +10,10 @@
  */
 export class SharedExposition {
   private readonly chunks: Buffer[] = [];
+  /** Chunks handed to a writer whose write has not completed yet, with how many such writes. */
+  private readonly writing = new Map<Buffer, number>();
+  /** Chunks no reader will take again but still being written: recycled when the last write completes. */
+  private readonly passed = new Set<Buffer>();
   /** Index (in the whole exposition) of `chunks[0]`. */
   private base = 0;
   private done = false;
@@ -62,15 +68,39 @@ export class SharedExposition {
     if (min === Infinity) return;
     const drop = Math.min(min - this.base, this.chunks.length);
     if (drop > 0) {
-      this.chunks.splice(0, drop);
+      for (const c of this.chunks.splice(0, drop)) this.letGo(c);
       this.base += drop;
     }
+  }
+
+  /** A reader took `chunk` to write it: it is not recycled before {@link written}. */
+  taken(chunk: Buffer): void {
+    this.writing.set(chunk, (this.writing.get(chunk) ?? 0) + 1);
+  }
+
+  /** A write of `chunk` completed (or failed): nothing of that write reads it any more. */
+  written(chunk: Buffer): void {
+    const n = this.writing.get(chunk);
+    if (n === undefined) return;
+    if (n > 1) {
+      this.writing.set(chunk, n - 1);
+      return;
+    }
+    this.writing.delete(chunk);
+    if (this.passed.delete(chunk)) recycleChunk(chunk);
+  }
+
+  /** No reader takes `chunk` again: it goes back to the pool now, or when its last write completes. */
+  private letGo(chunk: Buffer): void {
+    if (this.writing.has(chunk)) this.passed.add(chunk);
+    else recycleChunk(chunk);
   }
 
   /** A reader is done (or its client went away). */
   leave(r: Reader): void {
     if (!this.readers.delete(r)) return;
     if (this.readers.size === 0) {
+      for (const c of this.chunks) this.letGo(c);
       this.chunks.length = 0;
       this.onIdle();
     } else this.trim();
@@ -83,14 +113,24 @@ export class Reader {
 
   constructor(private readonly shared: SharedExposition) {}
 
-  /** The next chunk, null at the end. */
+  /**
+   * The next chunk, null at the end. Its memory is written again for a later chunk once every
+   * reader passed it: a writer that hands it to a stream says when that write completed
+   * ({@link written}, from the write's callback), and until then it is left alone.
+   */
   next(): Buffer | null {
     const chunk = this.shared.chunkAt(this.pos);
     if (chunk === null) return null;
+    this.shared.taken(chunk);
     this.pos++;
     // every 16 chunks (1 MiB), let go of what all readers passed
     if ((this.pos & 15) === 0) this.shared.trim();
     return chunk;
+  }
+
+  /** A write of a chunk {@link next} gave completed (its callback ran, with or without an error). */
+  written(chunk: Buffer): void {
+    this.shared.written(chunk);
   }
 
   /** Done reading. */

@@ -237,7 +237,8 @@ export function createPrometheusSink(ctx: SinkContext<PrometheusSinkConfig>): Pr
           if (res.destroyed) return;
           const chunk = reader.next();
           if (chunk === null) break;
-          if (!out.write(chunk)) {
+          // the chunk's memory is reused once this write no longer reads it (and no other reader will)
+          if (!out.write(chunk, () => reader.written(chunk))) {
             holding = false;
             turns.release();
             await drained(out, res);

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { createPipeline, isSockscopeError, type MetricFamily } from '@sockscope/core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serializeFamilies } from '../src/exposition.js';
+import { pooledChunks, serializeFamilies } from '../src/exposition.js';
 import { createPrometheusSink, type PrometheusSinkInstance } from '../src/sink.js';
 import { fixedFold, inTestCollector, selfMetricsWithRuntime, sinkContext } from './harness.js';
 
@@ -107,6 +107,49 @@ describe('prometheus sink over HTTP', () => {
     const unzipped = gunzipSync(zipped.body).toString('utf8');
     expect(unzipped.startsWith(serializeFamilies([flows]))).toBe(true);
     expect(unzipped.split('\n').filter((l) => l.startsWith('sockscope_test_flow{'))).toHaveLength(25_000);
+  });
+
+  it('reuses written chunks for later ones and never one a slow or zipping scrape still reads: every body intact', async () => {
+    // 150,000 series of ~60 bytes, 9 MB: more than the loopback socket buffers take, so the slow scrape has writes in flight
+    const flows: MetricFamily = {
+      name: 'sockscope_test_flow', help: 'One series per flow.', type: 'gauge',
+      samples: Array.from({ length: 150_000 }, (_, i) => ({ labels: { src: `10.${i >> 8 & 255}.${i & 255}.1`, src_port: String(i) }, value: i / 7 })),
+    };
+    const { port } = await startSink(0, 0, [flows]);
+    const expected = serializeFamilies([flows]);
+    const before = pooledChunks();
+    // a client that reads nothing for a while: its scrape waits on drain holding chunks in flight
+    const slow = new Promise<Buffer>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+        const chunks: Buffer[] = [];
+        res.pause();
+        setTimeout(() => {
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve(Buffer.concat(chunks)));
+          res.resume();
+        }, 300);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    // meanwhile scrapes of new collections, plain and gzipped, write their chunks from the pool
+    const others: Buffer[] = [];
+    for (let round = 0; round < 3; round++) {
+      const got = await Promise.all([get(port, '/metrics'), get(port, '/metrics', { 'accept-encoding': 'gzip' }), get(port, '/metrics')]);
+      others.push(got[0].body, gunzipSync(got[1].body), got[2].body);
+    }
+    for (const body of [...others, await slow]) {
+      const text = body.toString('utf8');
+      expect(text.startsWith(expected)).toBe(true);
+      // what follows the flows (the agent's own families, their values differ by scrape) is whole lines of the format
+      const rest = text.slice(expected.length).split('\n');
+      expect(rest.pop()).toBe('');
+      for (const line of rest) expect(line).toMatch(/^(# (HELP|TYPE) [a-z_]+ .*|[a-z_]+(\{[a-z_]+="[^"\n]*"(,[a-z_]+="[^"\n]*")*\})? [-+0-9.e]+|[a-z_]+(\{.*\})? NaN)$/);
+      expect(rest.at(-1)).toMatch(/^sockscope_build_info\{.*\} 1$/);
+    }
+    // written chunks went back to the pool (and were taken again: it holds a few, not 10 scrapes' worth)
+    expect(pooledChunks()).toBeGreaterThan(before);
+    expect(pooledChunks()).toBeLessThanOrEqual(16);
   });
 
   it('shares one in-flight collection between concurrent scrapes and serves the cache within the minimum interval', async () => {

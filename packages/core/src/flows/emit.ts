@@ -9,6 +9,18 @@ const STEP = 1024;
 
 const NO_VALUES: number[] = [];
 
+/**
+ * An array of `n` numbers (holes until written) made with double elements from the start:
+ * `new Array(n)` starts with small-integer elements and the first fraction written copies the
+ * whole array into a double one. Past 16k elements both live in V8's large-object space, freed
+ * only by a full GC: the copy doubled what each per-flow family left there a scrape.
+ */
+function doubles(n: number): number[] {
+  const a = [0.5];
+  a.length = n;
+  return a;
+}
+
 /** Writes series `g`'s value in a columnar family. */
 function put(w: Writer, g: Series, v: number): void {
   if (w.labels !== undefined) w.labels[w.n] = g.labels;
@@ -97,7 +109,7 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
     // series), and no object a sample. Arrays this long live in V8's large-object space, freed
     // only by a full GC: one list of labels for all the families that have every series, not one each.
     if (w.kind === Kind.Count || w.kind === Kind.Event || w.kind === Kind.Gauge || w.kind === Kind.Counter) {
-      w.values = new Array<number>(all.length);
+      w.values = doubles(all.length);
       w.sized = true;
     }
     writers.push(w);

@@ -163,14 +163,53 @@ const netnsInode = (path: string): number | undefined => {
 };
 
 /**
+ * The network namespace inodes of the agent (`<procfs>/self/ns/net`) and of the host
+ * (`<procfs>/1/ns/net`), read once and kept by a collector: the agent's main thread never moves
+ * to another namespace (see above) and pid 1 does not either. A link that cannot be read (pid 1's
+ * without CAP_SYS_PTRACE, in a sandbox) is tried again at most every `retryMs` (a minute), rather
+ * than failing, with an exception built each time, on every collection (issue 20).
+ */
+export class NetnsInodes {
+  private ownInode: number | undefined;
+  private hostInode: number | undefined;
+  private ownTried = -Infinity;
+  private hostTried = -Infinity;
+
+  constructor(
+    private readonly procfsPath: string,
+    private readonly retryMs = 60_000,
+  ) {}
+
+  /** The agent's namespace inode, undefined when its link cannot be read. */
+  own(now = Date.now()): number | undefined {
+    if (this.ownInode === undefined && now - this.ownTried >= this.retryMs) {
+      this.ownTried = now;
+      this.ownInode = netnsInode(join(this.procfsPath, 'self/ns/net'));
+    }
+    return this.ownInode;
+  }
+
+  /** The host's (pid 1's) namespace inode, undefined when its link cannot be read. */
+  host(now = Date.now()): number | undefined {
+    if (this.hostInode === undefined && now - this.hostTried >= this.retryMs) {
+      this.hostTried = now;
+      this.hostInode = netnsInode(join(this.procfsPath, '1/ns/net'));
+    }
+    return this.hostInode;
+  }
+}
+
+/**
  * Reads the address family once: the own namespace's addresses, and with `namespaces: all`
  * one process's /proc/<pid>/net of each other namespace (the first pid met per namespace inode).
  * At most `maxSeries` series, sorted (the same ones every time); a warning says how many were left out.
+ * `inodes` keeps the agent's and the host's namespace inodes from one call to the next; without
+ * it, both links are read on each call.
  */
-export async function readHostAddresses(o: AddressOptions): Promise<{ family: MetricFamily; warnings: Warning[] }> {
+export async function readHostAddresses(o: AddressOptions, inodes?: NetnsInodes): Promise<{ family: MetricFamily; warnings: Warning[] }> {
   const warnings: Warning[] = [];
-  const own = netnsInode(join(o.procfsPath, 'self/ns/net'));
-  const host = netnsInode(join(o.procfsPath, '1/ns/net'));
+  const own = inodes ? inodes.own() : netnsInode(join(o.procfsPath, 'self/ns/net'));
+  const host = inodes ? inodes.host() : netnsInode(join(o.procfsPath, '1/ns/net'));
   const names = new Map<number, string>();
   try {
     for (const e of readNetnsNamesSync(o.netnsRunDir, o.procfsPath)) if (!names.has(e.inode) || e.name < (names.get(e.inode) as string)) names.set(e.inode, e.name);

@@ -1,7 +1,7 @@
 import type { Collector, CollectorResult, PluginContext, SocketVisitor } from '@sockscope/core';
 import type { HostCollectorConfig } from '../config.js';
 import { procfsWarning } from '../errors.js';
-import { defaultInstanceName, readHostAddresses, type AddressOptions } from './addresses.js';
+import { defaultInstanceName, NetnsInodes, readHostAddresses, type AddressOptions } from './addresses.js';
 import { readHost } from './collect.js';
 import { openInterfaceFiles } from './interfaces.js';
 import { kernelPageSize } from './page-size.js';
@@ -19,6 +19,8 @@ export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Co
   const addresses: AddressOptions | undefined = a.enabled
     ? { procfsPath: cfg.procfsPath, instanceName: a.instance_name ?? defaultInstanceName(), namespaces: a.namespaces, netnsRunDir: a.netns_run_dir, maxSeries: a.max_series }
     : undefined;
+  // the agent's and the host's network namespace inodes, read once (see NetnsInodes)
+  const inodes = addresses ? new NetnsInodes(addresses.procfsPath) : undefined;
   // the interfaces' sysfs attribute files, open from one collection to the next; closed by close()
   const files = openInterfaceFiles();
   // its procfs files (net/snmp, net/dev, the conntrack sysctls…), open likewise; closed by close()
@@ -30,7 +32,7 @@ export function createHostCollector(ctx: PluginContext<HostCollectorConfig>): Co
       try {
         const [{ host, warnings }, own] = await Promise.all([
           readHost(cfg, pageSize, signal, files, kernel),
-          addresses ? readHostAddresses(addresses) : undefined,
+          addresses ? readHostAddresses(addresses, inodes) : undefined,
         ]);
         if (own) warnings.push(...own.warnings);
         const families = own ? { families: [own.family] } : {};

@@ -1,12 +1,15 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createPluginContext, type MetricFamily } from '@sockscope/core';
 import { holdInNamespaces } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
 import {
   compressIPv6,
   ipv4Interface,
+  NetnsInodes,
   ownAddresses,
   parseConnectedRoutes,
   parseFibTrieLocal,
@@ -115,6 +118,36 @@ describe.runIf(linux)('host addresses, live', () => {
     expect(new Set(named.families?.[0]?.samples?.map((s) => s.labels.instance_name))).toEqual(new Set(['edge-7']));
     const off = await run({ addresses: { enabled: false } });
     expect(off.families).toBeUndefined();
+  });
+
+  // Issue 20: the collector keeps the two namespace inodes (the links were read, pid 1's failing
+  // with an exception in a sandbox, on every collection); the family must not change.
+  it('gives the same family with the namespace inodes kept as when both links are read each time', async () => {
+    const o = { procfsPath: '/proc', instanceName: 'x', namespaces: 'own', netnsRunDir: '/run/netns', maxSeries: 10000 } as const;
+    const inodes = new NetnsInodes('/proc');
+    for (let i = 0; i < 2; i++) expect(await readHostAddresses(o, inodes)).toEqual(await readHostAddresses(o));
+  });
+
+  it('NetnsInodes reads each link once, and one it could not read again only after retryMs', () => {
+    const proc = mkdtempSync(join(tmpdir(), 'sockscope-inodes-'));
+    try {
+      mkdirSync(join(proc, 'self/ns'), { recursive: true });
+      symlinkSync('net:[4026531840]', join(proc, 'self/ns/net'));
+      const inodes = new NetnsInodes(proc, 60_000);
+      expect(inodes.own(0)).toBe(4026531840);
+      expect(inodes.host(0)).toBeUndefined();
+      // pid 1's link appears (the read was refused before): not read again within the minute…
+      mkdirSync(join(proc, '1/ns'), { recursive: true });
+      symlinkSync('net:[4026532000]', join(proc, '1/ns/net'));
+      expect(inodes.host(59_999)).toBeUndefined();
+      // …then read
+      expect(inodes.host(60_000)).toBe(4026532000);
+      // a link read is kept: the namespaces of the agent's main thread and of pid 1 do not change
+      rmSync(join(proc, 'self/ns/net'));
+      expect(inodes.own(120_000)).toBe(4026531840);
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
   });
 
   it('max_series caps the family, the same series each time, and says so', async () => {

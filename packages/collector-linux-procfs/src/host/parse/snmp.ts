@@ -6,20 +6,48 @@ export type ProtocolCounters = Record<string, Record<string, number>>;
 /** Whether a protocol's counter is kept (`Tcp`, `RetransSegs`); the collector's `netstat_fields`. */
 export type FieldFilter = (proto: string, field: string) => boolean;
 
+interface Header {
+  /** The line's fields: `Proto:` then the counter names. */
+  names: readonly string[];
+  /** Per field, whether the filter keeps it (the first, `Proto:`, is false); undefined without one. */
+  kept: readonly boolean[] | undefined;
+}
+
+// The header lines met with each filter, by their text: the kernel writes the same ones every
+// time, so a collection splits and filters only the lines of values (issue 20).
+const headers = new WeakMap<FieldFilter, Map<string, Header>>();
+const MAX_HEADERS = 64;
+
+function headerOf(line: string, keep: FieldFilter | undefined): Header {
+  if (!keep) return { names: fields(line), kept: undefined };
+  let byLine = headers.get(keep);
+  if (!byLine) headers.set(keep, (byLine = new Map()));
+  let h = byLine.get(line);
+  if (!h) {
+    const names = fields(line);
+    const head = names[0];
+    const proto = head?.endsWith(':') ? head.slice(0, -1) : undefined;
+    h = { names, kept: proto === undefined ? undefined : names.map((n, k) => k > 0 && keep(proto, n)) };
+    if (byLine.size < MAX_HEADERS) byLine.set(line, h);
+  }
+  return h;
+}
+
 /**
  * Parses /proc/net/snmp and /proc/net/netstat, which share one layout: per protocol a line of
  * names then a line of values, both prefixed `Proto:`. A pair whose prefixes or lengths do not
  * match is reported and skipped; the other protocols still count.
  *
  * With `keep`, only the counters it keeps are stored (a protocol none of whose counters is kept
- * is left out); every value is still checked, so the problems are the same either way.
+ * is left out); every value is still checked, so the problems are the same either way. `keep` is
+ * asked once per header line text (remembered for that filter), not on every parse.
  */
 export function parseSnmp(text: string, keep?: FieldFilter): Parsed<ProtocolCounters> {
   const all = lines(text);
   const value: ProtocolCounters = {};
   const problems: string[] = [];
   for (let i = 0; i < all.length; i += 2) {
-    const names = fields(all[i] as string);
+    const { names, kept } = headerOf(all[i] as string, keep);
     if (names.length === 0) {
       i -= 1; // a blank line: resynchronise on the next one
       continue;
@@ -54,9 +82,8 @@ export function parseSnmp(text: string, keep?: FieldFilter): Parsed<ProtocolCoun
         problems.push(`line ${i + 2}: ${proto} ${names[k]} is not a number: ${quote(vals[k] as string)}`);
         continue;
       }
-      const name = names[k] as string;
-      if (keep && !keep(proto, name)) continue;
-      (row ??= value[proto] = {})[name] = v;
+      if (kept && !kept[k]) continue;
+      (row ??= value[proto] = {})[names[k] as string] = v;
     }
   }
   return { value, problems };

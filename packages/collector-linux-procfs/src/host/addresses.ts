@@ -211,8 +211,11 @@ export async function readHostAddresses(o: AddressOptions, inodes?: NetnsInodes)
   const own = inodes ? inodes.own() : netnsInode(join(o.procfsPath, 'self/ns/net'));
   const host = inodes ? inodes.host() : netnsInode(join(o.procfsPath, '1/ns/net'));
   const names = new Map<number, string>();
+  // The `ip netns` names label a namespace other than the host's: not listed when the agent is in
+  // the host's own and reads no other (the label is then `system`), the usual case.
+  const needNames = o.namespaces === 'all' || (own !== undefined && own !== host);
   try {
-    for (const e of readNetnsNamesSync(o.netnsRunDir, o.procfsPath)) if (!names.has(e.inode) || e.name < (names.get(e.inode) as string)) names.set(e.inode, e.name);
+    if (needNames) for (const e of readNetnsNamesSync(o.netnsRunDir, o.procfsPath)) if (!names.has(e.inode) || e.name < (names.get(e.inode) as string)) names.set(e.inode, e.name);
   } catch {
     // unnamed namespaces are labelled by inode
   }

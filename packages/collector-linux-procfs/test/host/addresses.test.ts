@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPluginContext, type MetricFamily } from '@sockscope/core';
@@ -147,6 +147,30 @@ describe.runIf(linux)('host addresses, live', () => {
       expect(inodes.own(120_000)).toBe(4026531840);
     } finally {
       rmSync(proc, { recursive: true, force: true });
+    }
+  });
+
+  it('labels the agent\'s namespace system when it is pid 1\'s, and by its ip netns name when it is another (fixture procfs and run dir)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockscope-netns-label-'));
+    try {
+      const run = join(dir, 'run');
+      mkdirSync(run);
+      writeFileSync(join(run, 'blue'), '');
+      const blue = statSync(join(run, 'blue')).ino;
+      const proc = (host: number) => {
+        const p = join(dir, `proc-${host}`);
+        mkdirSync(join(p, 'self/ns'), { recursive: true });
+        mkdirSync(join(p, '1/ns'), { recursive: true });
+        symlinkSync(`net:[${blue}]`, join(p, 'self/ns/net'));
+        symlinkSync(`net:[${host}]`, join(p, '1/ns/net'));
+        return p;
+      };
+      const labels = async (procfsPath: string) =>
+        new Set((await readHostAddresses({ procfsPath, instanceName: 'x', namespaces: 'own', netnsRunDir: run, maxSeries: 10000 }, new NetnsInodes(procfsPath))).family.samples?.map((s) => s.labels.netns));
+      expect(await labels(proc(blue))).toEqual(new Set(['system']));
+      expect(await labels(proc(1))).toEqual(new Set(['blue']));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

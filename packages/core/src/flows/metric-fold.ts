@@ -228,7 +228,7 @@ export function createMetricFold(input: FlowsConfigInput = {}, deps: MetricFoldD
     count(g, events.closed);
     const failure = inbound || memo?.established ? undefined : connectFailure(s);
     if (failure !== undefined) count(g, failure === 'refused' ? events.refused : events.timeout);
-    else if (hists.duration >= 0 && memo !== undefined && memo.firstSeenAt === memo.firstSeenAt) {
+    else if (hists.duration >= 0 && memo !== undefined && memo.firstSeenAt !== undefined && memo.firstSeenAt === memo.firstSeenAt) {
       const closedAt = s.closedAt as number;
       g.hist(hists.duration).observe(Math.max(0, closedAt - memo.firstSeenAt) / 1000);
     }

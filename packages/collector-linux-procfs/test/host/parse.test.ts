@@ -9,7 +9,7 @@ import { parseSnmp6 } from '../../src/host/parse/snmp6.js';
 import { parseSockstat } from '../../src/host/parse/sockstat.js';
 import { parseSoftnet } from '../../src/host/parse/softnet.js';
 import { parseSysClassNet } from '../../src/host/parse/sys-class-net.js';
-import { decimal, fields, hex } from '../../src/host/parse/text.js';
+import { decimal, decimalAt, fieldBounds, fields, hex } from '../../src/host/parse/text.js';
 import { fixture } from './fixtures.js';
 
 describe('text helpers', () => {
@@ -22,6 +22,31 @@ describe('text helpers', () => {
     expect(hex('00001816')).toBe(0x1816);
     expect(hex('0x')).toBeUndefined();
     expect(hex('12g4')).toBeUndefined();
+  });
+});
+
+// Issue 20: snmp and snmp6 are read through field bounds and decimalAt instead of fields() and
+// decimal(), without a string per value; they must answer the same, on every line of the
+// captured files and on the edge cases of decimal().
+describe('fieldBounds and decimalAt answer as fields and decimal', () => {
+  it('on every line of the captured snmp, netstat and snmp6, and on decimal()\'s edge cases', () => {
+    const out: number[] = [];
+    for (const file of ['real/proc/net/snmp', 'real/proc/net/netstat', 'real/proc/net/snmp6', 'malformed/snmp', 'malformed/snmp6']) {
+      for (const line of fixture(file).split('\n')) {
+        const n = fieldBounds(line, 0, line.length, out);
+        const want = fields(line);
+        expect(n).toBe(want.length);
+        const got = [];
+        for (let k = 0; k < n; k++) got.push(line.slice(out[2 * k], out[2 * k + 1]));
+        expect(got).toEqual(want);
+        for (let k = 0; k < n; k++) expect(decimalAt(line, out[2 * k] as number, out[2 * k + 1] as number)).toBe(decimal(want[k] as string));
+      }
+    }
+    const edge = ['', '-', '-0', '0', '007', '-1', '1e3', '0x1', '1.5', '12a', '999999999999999', '-999999999999999', '1000000000000000', '9007199254740993', '18446744073709551615', '-18446744073709551615'];
+    for (const s of edge) expect(decimalAt(` ${s}\t`, 1, 1 + s.length), s).toBe(decimal(s));
+    // a field in the middle of a longer text: only its bounds count
+    expect(fieldBounds('xx a\tbb  c yy', 3, 11, out)).toBe(3);
+    expect(out.slice(0, 6)).toEqual([3, 4, 5, 7, 9, 10]);
   });
 });
 
@@ -226,6 +251,9 @@ describe('netstat_fields applied while parsing', () => {
       }
       const whole6 = parseSnmp6(fixture('real/proc/net/snmp6'));
       for (let i = 0; i < 2; i++) expect(parseSnmp6(fixture('real/proc/net/snmp6'), c.keepProtocolField)).toEqual({ value: filtered(whole6.value, c.keepNetstatField), problems: whole6.problems });
+      // the same lines in another order: each line's remembered name no longer matches, the names still do
+      const reversed = fixture('real/proc/net/snmp6').trimEnd().split('\n').reverse().join('\n');
+      expect(parseSnmp6(reversed, c.keepProtocolField)).toEqual({ value: filtered(parseSnmp6(reversed).value, c.keepNetstatField), problems: [] });
     });
   }
 

@@ -1,4 +1,4 @@
-import { decimal, fields, lines, quote, type Parsed } from './text.js';
+import { decimalAt, fieldBounds, fields, lines, quote, type Parsed } from './text.js';
 
 /** Protocol → field → value, as in `{ Tcp: { RetransSegs: 12 } }`. */
 export type ProtocolCounters = Record<string, Record<string, number>>;
@@ -7,29 +7,33 @@ export type ProtocolCounters = Record<string, Record<string, number>>;
 export type FieldFilter = (proto: string, field: string) => boolean;
 
 interface Header {
+  /** The header line. */
+  line: string;
   /** The line's fields: `Proto:` then the counter names. */
   names: readonly string[];
   /** Per field, whether the filter keeps it (the first, `Proto:`, is false); undefined without one. */
   kept: readonly boolean[] | undefined;
 }
 
-// The header lines met with each filter, by their text: the kernel writes the same ones every
-// time, so a collection splits and filters only the lines of values (issue 20).
-const headers = new WeakMap<FieldFilter, Map<string, Header>>();
+// The header lines met with each filter: the kernel writes the same ones every time, so a
+// collection splits and filters only the lines of values (issue 20). Found by comparing the line
+// with each (a few; lines of other lengths differ at once), cheaper than hashing 1.5 KB of text.
+const headers = new WeakMap<FieldFilter, Header[]>();
 const MAX_HEADERS = 64;
 
+// Field bounds of the line of values being parsed: parsing is synchronous, so one array serves every call.
+const b: number[] = [];
+
 function headerOf(line: string, keep: FieldFilter | undefined): Header {
-  if (!keep) return { names: fields(line), kept: undefined };
-  let byLine = headers.get(keep);
-  if (!byLine) headers.set(keep, (byLine = new Map()));
-  let h = byLine.get(line);
-  if (!h) {
-    const names = fields(line);
-    const head = names[0];
-    const proto = head?.endsWith(':') ? head.slice(0, -1) : undefined;
-    h = { names, kept: proto === undefined ? undefined : names.map((n, k) => k > 0 && keep(proto, n)) };
-    if (byLine.size < MAX_HEADERS) byLine.set(line, h);
-  }
+  if (!keep) return { line, names: fields(line), kept: undefined };
+  let known = headers.get(keep);
+  if (!known) headers.set(keep, (known = []));
+  for (const h of known) if (h.line === line) return h;
+  const names = fields(line);
+  const head = names[0];
+  const proto = head?.endsWith(':') ? head.slice(0, -1) : undefined;
+  const h: Header = { line, names, kept: proto === undefined ? undefined : names.map((n, k) => k > 0 && keep(proto, n)) };
+  if (known.length < MAX_HEADERS) known.push(h);
   return h;
 }
 
@@ -63,23 +67,25 @@ export function parseSnmp(text: string, keep?: FieldFilter): Parsed<ProtocolCoun
       problems.push(`line ${i + 1}: ${proto} has names but no line of values`);
       break;
     }
-    const vals = fields(valueLine);
-    if (vals[0] !== head) {
-      problems.push(`line ${i + 2}: expected the values of ${proto}, got ${quote(vals[0] ?? '')}`);
+    // the values' bounds, not their strings: most are left out by the filter
+    const count = fieldBounds(valueLine, 0, valueLine.length, b);
+    const first = count > 0 ? valueLine.slice(b[0], b[1]) : undefined;
+    if (first !== head) {
+      problems.push(`line ${i + 2}: expected the values of ${proto}, got ${quote(first ?? '')}`);
       i -= 1; // the values line is missing: read the next line as a new header
       continue;
     }
-    if (vals.length !== names.length) {
-      problems.push(`line ${i + 2}: ${proto} has ${names.length - 1} names but ${vals.length - 1} values`);
+    if (count !== names.length) {
+      problems.push(`line ${i + 2}: ${proto} has ${names.length - 1} names but ${count - 1} values`);
       continue;
     }
     // a protocol met twice (none today) adds to its first row, the later value winning
     let row = value[proto];
     if (!keep) row ??= value[proto] = {};
     for (let k = 1; k < names.length; k++) {
-      const v = decimal(vals[k] as string);
+      const v = decimalAt(valueLine, b[2 * k] as number, b[2 * k + 1] as number);
       if (v === undefined) {
-        problems.push(`line ${i + 2}: ${proto} ${names[k]} is not a number: ${quote(vals[k] as string)}`);
+        problems.push(`line ${i + 2}: ${proto} ${names[k]} is not a number: ${quote(valueLine.slice(b[2 * k], b[2 * k + 1]))}`);
         continue;
       }
       if (kept && !kept[k]) continue;

@@ -17,16 +17,32 @@ async function loadFfi(): Promise<FfiModule> {
   }
 }
 
-/** One request per configured protocol and family, with the state mask `maskOf` gives (none when 0). */
+/**
+ * One request per configured protocol and family, with the state mask `maskOf` gives (none when
+ * 0); TCP of both families is one request (`both`: one walk of the kernel's TCP tables, see
+ * encodeDumpRequest), split by {@link splitBoth} when the kernel refuses it.
+ */
 function dumpRequests(config: NetlinkCollectorConfig, maskOf: (protocol: Protocol) => number): DumpRequest[] {
   const out: DumpRequest[] = [];
   for (const protocol of config.protocols) {
     const stateMask = maskOf(protocol);
     if (stateMask === 0) continue;
-    for (const family of config.families) out.push({ protocol, family, stateMask });
+    if (protocol === 'tcp' && config.families.includes('ipv4') && config.families.includes('ipv6')) out.push({ protocol, family: 'both', stateMask });
+    else for (const family of config.families) out.push({ protocol, family, stateMask });
   }
   return out;
 }
+
+/** A `both` request as one request per family. */
+function splitBoth(req: DumpRequest): DumpRequest[] {
+  return [
+    { ...req, family: 'ipv4' },
+    { ...req, family: 'ipv6' },
+  ];
+}
+
+/** Errnos a kernel without the TCPDIAG_GETSOCK request answers it with (no handler, unknown type). */
+const BOTH_REFUSED = new Set(['EINVAL', 'ENOENT', 'EOPNOTSUPP']);
 
 /**
  * Creates a running collector (its config with the schema's defaults applied): fails with
@@ -51,6 +67,8 @@ export async function createNetlinkCollector(
   const phases = [dumpRequests(config, (p) => mask & listening(p)), dumpRequests(config, (p) => mask & ~listening(p))];
   let closed = false;
   let permissionReported = false;
+  /** The kernel refused a `both` request: TCP is dumped per family from then on. */
+  let bothRefused = false;
   // Destroy events: listening starts now, so the sockets closed before the first collection count too.
   let lifecycle: Lifecycle | undefined;
   if (config.destroy_events) {
@@ -108,14 +126,25 @@ export async function createNetlinkCollector(
         result.inconsistent = true;
         break;
       }
+      if (req.family === 'both' && bothRefused) {
+        await dumpNamespace(ns, sock, splitBoth(req), result, warnings, signal, visit);
+        continue;
+      }
       const outcome = await runDumpConsistent(sock, req, tagged, signal, dumpOptions);
+      if (req.family === 'both' && outcome.errno !== 0 && BOTH_REFUSED.has(ffi.errnoName(outcome.errno))) {
+        // answered with an error before any socket: this kernel has no TCPDIAG_GETSOCK
+        bothRefused = true;
+        ctx.logger.debug('linux-netlink: the kernel refused TCPDIAG_GETSOCK, dumping TCP per family', { errno: ffi.errnoName(outcome.errno) });
+        await dumpNamespace(ns, sock, splitBoth(req), result, warnings, signal, visit);
+        continue;
+      }
       // A dump abandoned part-way (recv failed, the kernel went silent) read only some sockets:
       // the collection must not count as complete, or the metric fold would take the sockets it
       // missed for closed ones.
       if (!outcome.finished) result.inconsistent = true;
       if (outcome.interrupted) {
         result.inconsistent = true;
-        warnings.push(netlinkWarning('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
+        warnings.push(netlinkWarning('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family === 'both' ? 'ipv4+ipv6' : req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
       }
       for (const w of outcome.warnings) warnings.push(w);
     }

@@ -3,14 +3,14 @@ import type { DiagSocket } from './diag-socket.js';
 import { CookieSet } from './cookie-set.js';
 import { netlinkWarning } from './errors.js';
 import { parseDumpDatagram } from './parse/dump-datagram.js';
-import { encodeDumpRequest } from './request.js';
+import { encodeDumpRequest, replyType } from './request.js';
 
 /** One dump to run: a protocol, a family and the state mask. */
 export interface DumpRequest {
   /** tcp or udp. */
   protocol: Protocol;
-  /** ipv4 or ipv6. */
-  family: Family;
+  /** ipv4 or ipv6; `both` (TCP only): every TCP socket of either family from one walk of the kernel's tables. */
+  family: Family | 'both';
   /** idiag_states bit mask. */
   stateMask: number;
 }
@@ -31,6 +31,8 @@ export interface DumpOutcome {
    * not yet read are missing, so the collection is not a complete picture.
    */
   finished: boolean;
+  /** The errno the kernel answered the request with (the dump is then over); 0 when none. */
+  errno: number;
 }
 
 /** Tuning of the receive loop. */
@@ -59,10 +61,11 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
   const { ffi, buffer } = sock;
   const sliceMs = opts.sliceMs ?? 4;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 5000;
-  const out: DumpOutcome = { interrupted: false, warnings: [], datagrams: 0, bytes: 0, finished: false };
+  const out: DumpOutcome = { interrupted: false, warnings: [], datagrams: 0, bytes: 0, finished: false, errno: 0 };
   sock.seq = (sock.seq + 1) >>> 0 || 1;
   const seq = sock.seq;
-  const what = `${req.protocol}/${req.family}`;
+  const what = `${req.protocol}/${req.family === 'both' ? 'ipv4+ipv6' : req.family}`;
+  const type = replyType(req.family);
   const sent = ffi.sysSend(sock.fd, encodeDumpRequest(req.protocol, req.family, req.stateMask, seq));
   if (sent.errno) {
     out.warnings.push(netlinkWarning('ERR_NETLINK_SEND', `${what} dump request: send() failed with ${ffi.errnoName(sent.errno)}`));
@@ -104,7 +107,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
       out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: a ${length}-byte datagram did not fit the ${buffer.length}-byte buffer; its tail was lost`));
       length = buffer.length;
     }
-    const d = parseDumpDatagram(buffer, length, seq, req.protocol, visit);
+    const d = parseDumpDatagram(buffer, length, seq, req.protocol, visit, type);
     if (d.interrupted) out.interrupted = true;
     for (const p of d.problems) {
       // A damaged dump could report every message: keep the first few, count the rest.
@@ -113,6 +116,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
     if (d.done) {
       if (malformed > MAX_MALFORMED_LINES) out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: ${malformed - MAX_MALFORMED_LINES} more malformed parts`));
       if (d.errno) out.warnings.push(netlinkWarning('ERR_NETLINK_DUMP', `${what} dump: the kernel answered ${ffi.errnoName(d.errno)}`));
+      out.errno = d.errno;
       out.finished = true;
       return out;
     }

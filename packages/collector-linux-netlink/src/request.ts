@@ -4,6 +4,7 @@ import {
   AF_INET,
   AF_INET6,
   INET_DIAG,
+  INET_DIAG_REQ_LEN,
   INET_DIAG_REQ_V2_LEN,
   IPPROTO_TCP,
   IPPROTO_UDP,
@@ -11,6 +12,7 @@ import {
   NLM_F_REQUEST,
   NLMSG_HDRLEN,
   SOCK_DIAG_BY_FAMILY,
+  TCPDIAG_GETSOCK,
 } from './parse/constants.js';
 
 /** Every state bit 1..12 (ESTABLISHED..NEW_SYN_RECV): what `ss -a` asks for. */
@@ -34,8 +36,30 @@ export function statesMask(states: readonly SocketState[] | undefined): number {
 const EXTENSIONS =
   (1 << (INET_DIAG.INFO - 1)) | (1 << (INET_DIAG.CONG - 1)) | (1 << (INET_DIAG.SKMEMINFO - 1)) | (1 << (INET_DIAG.SHUTDOWN - 1));
 
-/** Encodes a SOCK_DIAG_BY_FAMILY dump request (nlmsghdr + inet_diag_req_v2) for one protocol and family. */
-export function encodeDumpRequest(protocol: Protocol, family: Family, stateMask: number, seq: number): Buffer {
+/**
+ * Encodes a dump request for one protocol and family: SOCK_DIAG_BY_FAMILY (nlmsghdr +
+ * inet_diag_req_v2), or for `both` families of TCP, TCPDIAG_GETSOCK (nlmsghdr + inet_diag_req):
+ * the kernel answers it with every TCP socket of either family from one walk of its tables,
+ * where two requests walk the established table twice (at 20,000 IPv4 sockets the IPv6 walk that
+ * finds nothing took 10-13 ms of a 57 ms collection). Its replies have its type; the payload is
+ * the same inet_diag_msg and attributes.
+ */
+export function encodeDumpRequest(protocol: Protocol, family: Family | 'both', stateMask: number, seq: number): Buffer {
+  if (family === 'both') {
+    if (protocol !== 'tcp') throw new Error(`a dump of both families is TCP only (TCPDIAG_GETSOCK), not ${protocol}`);
+    const len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN;
+    const buf = Buffer.alloc(len);
+    buf.writeUInt32LE(len, 0);
+    buf.writeUInt16LE(TCPDIAG_GETSOCK, 4);
+    buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+    buf.writeUInt32LE(seq >>> 0, 8);
+    // idiag_family (the kernel dumps every family whatever it says), src/dst lengths 0, ext
+    buf[16] = AF_INET;
+    buf[19] = EXTENSIONS;
+    // the zeroed inet_diag_sockid (bytes 20-67) matches every socket; idiag_states; idiag_dbs 0
+    buf.writeUInt32LE(stateMask >>> 0, 16 + 52);
+    return buf;
+  }
   const len = NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN;
   const buf = Buffer.alloc(len);
   buf.writeUInt32LE(len, 0);
@@ -48,4 +72,9 @@ export function encodeDumpRequest(protocol: Protocol, family: Family, stateMask:
   buf.writeUInt32LE(stateMask >>> 0, 20);
   // The zeroed inet_diag_sockid that follows matches every socket.
   return buf;
+}
+
+/** The reply type of a dump request for `family` ({@link encodeDumpRequest}). */
+export function replyType(family: Family | 'both'): number {
+  return family === 'both' ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
 }

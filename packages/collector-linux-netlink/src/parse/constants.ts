@@ -25,6 +25,11 @@ export const NLMSG_DONE = 3;
 export const NLMSG_OVERRUN = 4;
 /** Request and reply type of sock_diag. */
 export const SOCK_DIAG_BY_FAMILY = 20;
+/**
+ * Request and reply type of the original TCP dump (linux/inet_diag.h), which the kernel still
+ * answers: its request has no family, so one walk of the TCP tables answers IPv4 and IPv6.
+ */
+export const TCPDIAG_GETSOCK = 18;
 
 /** nlmsg_flags: this is a request. */
 export const NLM_F_REQUEST = 0x1;
@@ -39,6 +44,8 @@ export const NLM_F_DUMP = 0x300;
 export const INET_DIAG_MSG_LEN = 72;
 /** Size of struct inet_diag_req_v2. */
 export const INET_DIAG_REQ_V2_LEN = 56;
+/** Size of struct inet_diag_req (the TCPDIAG_GETSOCK request): family, lengths, ext, sockid, states, dbs. */
+export const INET_DIAG_REQ_LEN = 60;
 
 /** Attribute types of an inet_diag reply (enum in linux/inet_diag.h). */
 export const INET_DIAG = {

@@ -20,11 +20,12 @@ export interface DatagramOutcome {
 }
 
 /**
- * Parses one received datagram of a sock_diag dump for request `seq`, handing a record per
+ * Parses one received datagram of a sock_diag dump for request `seq` (its replies are of the
+ * request's `type`: SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK for both families), handing a record per
  * reply to `visit` as soon as it is parsed (nothing is kept here).
  * Total: malformed input becomes `problems`, never an exception (a visitor's own throw passes).
  */
-export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, visit: SocketVisitor): DatagramOutcome {
+export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, visit: SocketVisitor, type = SOCK_DIAG_BY_FAMILY): DatagramOutcome {
   const scan = scanDatagram(buf, length);
   const out: DatagramOutcome = { parsed: 0, done: false, errno: 0, interrupted: scan.interrupted, stale: 0, problems: [] };
   if (scan.truncated) out.problems.push(`truncated datagram: ${scan.truncated}`);
@@ -34,7 +35,7 @@ export function parseDumpDatagram(buf: Buffer, length: number, seq: number, prot
       out.stale++;
       continue;
     }
-    if (m.type !== SOCK_DIAG_BY_FAMILY) {
+    if (m.type !== type) {
       out.problems.push(`unexpected netlink message type ${m.type}`);
       continue;
     }

@@ -248,3 +248,40 @@ describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('fd sca
     expect(readFileSync(`/proc/${child.pid}/comm`, 'utf8')).toMatch(/node|sockscope/);
   });
 });
+
+describe('fd scan worker reading /proc files into its kept buffer', () => {
+  let root = '';
+  let worker: FdScanWorker | undefined;
+  afterEach(async () => {
+    await worker?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('reads a stat longer than the buffer whole: a start time past byte 4096 that changed means a rescan', async () => {
+    root = mkdtempSync(join(tmpdir(), 'fdscan-long-'));
+    const pid = 4242;
+    const dir = join(root, String(pid));
+    mkdirSync(join(dir, 'fd'), { recursive: true });
+    mkdirSync(join(dir, 'task', String(pid)), { recursive: true });
+    // a comm of 6000 characters puts every field after it, the start time too, past the first 4096 bytes
+    const stat = (start: number) => `${pid} (${'x'.repeat(6000)}) S 1 ${pid} ${pid} 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 ${start} 0 0\n`;
+    writeFileSync(join(dir, 'stat'), stat(100));
+    writeFileSync(join(dir, 'task', String(pid), 'stat'), `${pid} (p) S 1 ${pid}\n`);
+    writeFileSync(join(dir, 'task', String(pid), 'schedstat'), '1000 0 10\n');
+    for (let fd = 3; fd < 3 + 40; fd++) symlinkSync(`socket:[${9000 + fd}]`, join(dir, 'fd', String(fd)));
+    worker = new FdScanWorker(root, 1);
+    const signal = new AbortController().signal;
+    const a = await worker.scan(signal);
+    expect(a.inodes.length).toBe(40);
+    // unchanged: reused, no readlink
+    const b = await worker.scan(signal);
+    expect(b.reused).toBe(1);
+    expect(b.readlinks).toBe(0);
+    // a new start time (a new process under the same pid), written past byte 4096: read afresh
+    writeFileSync(join(dir, 'stat'), stat(200));
+    const c = await worker.scan(signal);
+    expect(c.reused).toBe(0);
+    expect(c.readlinks).toBe(40);
+    expect(Array.from(c.pids)).toEqual(Array.from({ length: 40 }, () => pid));
+  });
+});

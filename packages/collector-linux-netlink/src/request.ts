@@ -47,12 +47,7 @@ const EXTENSIONS =
 export function encodeDumpRequest(protocol: Protocol, family: Family | 'both', stateMask: number, seq: number): Buffer {
   if (family === 'both') {
     if (protocol !== 'tcp') throw new Error(`a dump of both families is TCP only (TCPDIAG_GETSOCK), not ${protocol}`);
-    const len = NLMSG_HDRLEN + INET_DIAG_REQ_LEN;
-    const buf = Buffer.alloc(len);
-    buf.writeUInt32LE(len, 0);
-    buf.writeUInt16LE(TCPDIAG_GETSOCK, 4);
-    buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-    buf.writeUInt32LE(seq >>> 0, 8);
+    const buf = dumpMessage(INET_DIAG_REQ_LEN, TCPDIAG_GETSOCK, seq);
     // idiag_family (the kernel dumps every family whatever it says), src/dst lengths 0, ext
     buf[16] = AF_INET;
     buf[19] = EXTENSIONS;
@@ -60,17 +55,23 @@ export function encodeDumpRequest(protocol: Protocol, family: Family | 'both', s
     buf.writeUInt32LE(stateMask >>> 0, 16 + 52);
     return buf;
   }
-  const len = NLMSG_HDRLEN + INET_DIAG_REQ_V2_LEN;
-  const buf = Buffer.alloc(len);
-  buf.writeUInt32LE(len, 0);
-  buf.writeUInt16LE(SOCK_DIAG_BY_FAMILY, 4);
-  buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
-  buf.writeUInt32LE(seq >>> 0, 8);
+  const buf = dumpMessage(INET_DIAG_REQ_V2_LEN, SOCK_DIAG_BY_FAMILY, seq);
   buf[16] = family === 'ipv6' ? AF_INET6 : AF_INET;
   buf[17] = protocol === 'udp' ? IPPROTO_UDP : IPPROTO_TCP;
   buf[18] = EXTENSIONS;
   buf.writeUInt32LE(stateMask >>> 0, 20);
   // The zeroed inet_diag_sockid that follows matches every socket.
+  return buf;
+}
+
+/** A zeroed dump request of `type` with a `payload`-byte body after its nlmsghdr. */
+function dumpMessage(payload: number, type: number, seq: number): Buffer {
+  const len = NLMSG_HDRLEN + payload;
+  const buf = Buffer.alloc(len);
+  buf.writeUInt32LE(len, 0);
+  buf.writeUInt16LE(type, 4);
+  buf.writeUInt16LE(NLM_F_REQUEST | NLM_F_DUMP, 6);
+  buf.writeUInt32LE(seq >>> 0, 8);
   return buf;
 }
 

@@ -93,6 +93,8 @@ export class SocketMemos {
   private next: (SocketMemo | undefined)[] = [];
   private nextLength = 0;
   private nextGen = NaN;
+  /** Remembered memos last seen in collection `nextGen` (when it is every one, none is older). */
+  private seenNow = 0;
 
   /**
    * @param slots where counter values live; undefined when no counter family is on
@@ -136,6 +138,7 @@ export class SocketMemos {
     if (memo.gen !== gen || memo.pos < 0 || this.next[memo.pos] !== memo) {
       memo.pos = this.nextLength;
       this.next[this.nextLength++] = memo;
+      this.seenNow++;
     }
     memo.gen = gen;
     return memo;
@@ -169,6 +172,7 @@ export class SocketMemos {
     this.nextLength = 0;
     this.nextGen = gen;
     this.cursor = 0;
+    this.seenNow = 0;
   }
 
   /** Forgets one socket at once (it closed), giving its counter slot back. */
@@ -177,6 +181,7 @@ export class SocketMemos {
     if (sockets?.get(idOf(s)) !== memo) return;
     sockets.delete(idOf(s));
     memo.live = false;
+    if (memo.gen === this.nextGen) this.seenNow--;
     if (memo.slot >= 0) this.slots?.release(memo.slot);
     if (sockets !== this.one && sockets.size === 0) this.spaces.delete(s.netns);
   }
@@ -190,11 +195,14 @@ export class SocketMemos {
 
   /** Forgets every socket last seen before collection `oldest`, giving its counter slot back. */
   forgetSeenBefore(oldest: number): void {
+    // every memo remembered was seen in the last collection (the common case): none is older
+    if (oldest <= this.nextGen && this.seenNow === this.size) return;
     for (const [ns, sockets] of this.spaces) {
       for (const [id, memo] of sockets) {
         if (memo.gen >= oldest) continue;
         sockets.delete(id);
         memo.live = false;
+        if (memo.gen === this.nextGen) this.seenNow--;
         if (memo.slot >= 0) this.slots?.release(memo.slot);
       }
       if (ns !== undefined && sockets.size === 0) this.spaces.delete(ns);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricFamily } from '@sockscope/core';
-import { CHUNK_BYTES, expositionChunks, pooledChunks } from './exposition.js';
+import { CHUNK_BYTES, expositionChunks, pooledChunks, recycleChunk } from './exposition.js';
 import { SharedExposition } from './shared-exposition.js';
 
 const family = (n: number, value: number): MetricFamily => ({
@@ -73,5 +73,27 @@ describe('SharedExposition chunk reuse', () => {
     r3.close();
     expect(pooledChunks()).toBeLessThanOrEqual(Math.max(before, 16));
     expect(got).toBe(other);
+  });
+});
+
+describe('recycleChunk', () => {
+  it('keeps a chunk given back twice in the pool once: two later chunks never share its memory', async () => {
+    const s = new SharedExposition(Promise.resolve(expositionChunks([family(40 * 3300, 5)], CHUNK_BYTES)), () => undefined);
+    await s.ready;
+    const r = s.reader();
+    const c = r.next() as Buffer;
+    r.written(c);
+    r.close();
+    recycleChunk(c);
+    recycleChunk(c);
+    const t = new SharedExposition(Promise.resolve(expositionChunks([family(40 * 3300, 6)], CHUNK_BYTES)), () => undefined);
+    await t.ready;
+    const r2 = t.reader();
+    const seen = new Set<ArrayBufferLike>();
+    for (let x = r2.next(); x !== null; x = r2.next()) {
+      expect(seen.has(x.buffer)).toBe(false);
+      seen.add(x.buffer);
+    }
+    r2.close();
   });
 });

@@ -41,6 +41,19 @@ describe('serializeFamilies', () => {
   });
 });
 
+describe('cached headers', () => {
+  it('writes a family\'s new HELP or TYPE at once, and the HELP escaped for its format, when the same name comes again', () => {
+    const fam = (help: string, type: 'gauge' | 'counter'): MetricFamily => ({ name: 'cached_x', help, type, samples: [{ labels: {}, value: 1 }] });
+    const text = (f: MetricFamily, format: 'text' | 'openmetrics' = 'text') => Buffer.concat([...expositionChunks([f], 4096, format)]).toString('utf8');
+    expect(text(fam('first "q"', 'gauge'))).toContain('# HELP cached_x first "q"\n# TYPE cached_x gauge\n');
+    expect(text(fam('first "q"', 'gauge'), 'openmetrics')).toContain('# HELP cached_x first \\"q\\"\n');
+    expect(text(fam('second', 'gauge'))).toContain('# HELP cached_x second\n# TYPE cached_x gauge\n');
+    expect(text(fam('second', 'counter'))).toContain('# TYPE cached_x counter\n');
+    // and each time the same text serializeFamilies writes
+    for (const f of [fam('third', 'gauge'), fam('third', 'counter')]) expect(text(f)).toBe(serializeFamilies([f]));
+  });
+});
+
 describe('expositionChunks', () => {
   const many = (name: string, n: number): MetricFamily => ({
     name, help: `${name} help`, type: 'gauge', samples: Array.from({ length: n }, (_, i) => ({ labels: { flow: String(i) }, value: i })),

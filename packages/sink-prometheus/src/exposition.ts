@@ -83,8 +83,8 @@ export function* expositionChunks(
   for (const { name, type, sample, list } of groupFamilies(families, format)) {
     const first = list[0] as MetricFamily;
     // the header goes out with the family's first line: a family with no series is left out
-    let header: Buffer | undefined = Buffer.from(`# HELP ${name} ${escapeHelp(first.help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
-    const nameBytes = Buffer.from(sample, 'utf8');
+    let header: Buffer | undefined = headerBytes(name, first.help, type, om);
+    const nameBytes = nameBytesOf(sample);
     for (const f of list) {
       order.restart();
       if (f.type === 'histogram') {
@@ -132,6 +132,38 @@ export function* expositionChunks(
 }
 
 const EOF = Buffer.from('# EOF\n', 'utf8');
+
+// A family's HELP/TYPE lines and its sample name as bytes, made once: every scrape writes the same
+// few hundred families (each header was an escaped string and its encoding every time). Past
+// CACHED_NAMES names (families of plugins' own naming could be many) the caches start over.
+const CACHED_NAMES = 4096;
+interface CachedHeader {
+  readonly help: string;
+  readonly type: string;
+  readonly bytes: Buffer;
+}
+/** By family name: [text format, OpenMetrics]. */
+const headers: [Map<string, CachedHeader>, Map<string, CachedHeader>] = [new Map(), new Map()];
+const sampleNames = new Map<string, Buffer>();
+
+function headerBytes(name: string, help: string, type: string, om: boolean): Buffer {
+  const known = headers[om ? 1 : 0];
+  const c = known.get(name);
+  if (c !== undefined && c.help === help && c.type === type) return c.bytes;
+  if (known.size >= CACHED_NAMES) known.clear();
+  const bytes = Buffer.from(`# HELP ${name} ${escapeHelp(help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
+  known.set(name, { help, type, bytes });
+  return bytes;
+}
+
+function nameBytesOf(sample: string): Buffer {
+  let b = sampleNames.get(sample);
+  if (b === undefined) {
+    if (sampleNames.size >= CACHED_NAMES) sampleNames.clear();
+    sampleNames.set(sample, (b = Buffer.from(sample, 'utf8')));
+  }
+  return b;
+}
 
 /**
  * Chunks of {@link CHUNK_BYTES} given back once written ({@link recycleChunk}), for the next

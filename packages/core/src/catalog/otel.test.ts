@@ -65,3 +65,20 @@ describe('convention values', () => {
     expect(dropped?.values?.family?.sockscope_flow_sockets).toBe('sockscope.flow.sockets');
   });
 });
+
+describe('otelNameOf, asked again', () => {
+  it('gives the same name every time, a counter its own (without _total) whatever was asked first', () => {
+    const gauge = otelNameOf('memo_probe_things_total', 'gauge');
+    const counter = otelNameOf('memo_probe_things_total', 'counter');
+    expect(gauge).toBe('memo.probe_things_total');
+    expect(counter).toBe('memo.probe_things');
+    for (let i = 0; i < 3; i++) {
+      expect(otelNameOf('memo_probe_things_total', 'counter')).toBe(counter);
+      expect(otelNameOf('memo_probe_things_total', 'untyped')).toBe(gauge);
+    }
+    // past the memo's bound it starts over and still answers right
+    for (let i = 0; i < 5000; i++) otelNameOf(`memo_bound_${i}_total`, 'counter');
+    expect(otelNameOf('memo_bound_4999_total', 'counter')).toBe('memo.bound_4999');
+    expect(otelNameOf('memo_probe_things_total', 'counter')).toBe(counter);
+  });
+});

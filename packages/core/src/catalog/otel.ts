@@ -72,6 +72,22 @@ function snake(word: string): string {
  * beside `node.sockstat.tcp.mem` in pages), so two families never derive one name.
  */
 export function otelNameOf(prometheusName: string, type: MetricType): string {
+  // every collection asks again for the same few hundred families: derived once each
+  const known = derivedNames[type === 'counter' ? 1 : 0];
+  let out = known.get(prometheusName);
+  if (out === undefined) {
+    if (known.size >= DERIVED_NAMES_MAX) known.clear();
+    known.set(prometheusName, (out = deriveOtelName(prometheusName, type)));
+  }
+  return out;
+}
+
+/** Derived names by Prometheus name: [any other type, counter] (a counter's drops `_total`). */
+const derivedNames: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
+/** Families with names of their own (plugins) could be many: past this, the memo starts over. */
+const DERIVED_NAMES_MAX = 4096;
+
+function deriveOtelName(prometheusName: string, type: MetricType): string {
   let rest = type === 'counter' && prometheusName.endsWith('_total') ? prometheusName.slice(0, -'_total'.length) : prometheusName;
   let head = '';
   const sub = SUBSYSTEMS.find(([p]) => rest.startsWith(p));

@@ -83,8 +83,9 @@ export function* expositionChunks(
   for (const { name, type, sample, list } of groupFamilies(families, format)) {
     const first = list[0] as MetricFamily;
     // the header goes out with the family's first line: a family with no series is left out
-    let header: Buffer | undefined = headerBytes(name, first.help, type, om);
-    const nameBytes = nameBytesOf(sample);
+    const cached = familyBytes(name, first.help, type, sample, om);
+    let header: Buffer | undefined = cached.header;
+    const nameBytes = cached.sampleBytes;
     for (const f of list) {
       order.restart();
       if (f.type === 'histogram') {
@@ -135,34 +136,26 @@ const EOF = Buffer.from('# EOF\n', 'utf8');
 
 // A family's HELP/TYPE lines and its sample name as bytes, made once: every scrape writes the same
 // few hundred families (each header was an escaped string and its encoding every time). Past
-// CACHED_NAMES names (families of plugins' own naming could be many) the caches start over.
+// CACHED_NAMES names (families of plugins' own naming could be many) the cache starts over.
 const CACHED_NAMES = 4096;
-interface CachedHeader {
+interface CachedFamily {
   readonly help: string;
   readonly type: string;
-  readonly bytes: Buffer;
+  readonly sample: string;
+  readonly header: Buffer;
+  readonly sampleBytes: Buffer;
 }
 /** By family name: [text format, OpenMetrics]. */
-const headers: [Map<string, CachedHeader>, Map<string, CachedHeader>] = [new Map(), new Map()];
-const sampleNames = new Map<string, Buffer>();
+const cachedFamilies: [Map<string, CachedFamily>, Map<string, CachedFamily>] = [new Map(), new Map()];
 
-function headerBytes(name: string, help: string, type: string, om: boolean): Buffer {
-  const known = headers[om ? 1 : 0];
-  const c = known.get(name);
-  if (c !== undefined && c.help === help && c.type === type) return c.bytes;
+function familyBytes(name: string, help: string, type: string, sample: string, om: boolean): CachedFamily {
+  const known = cachedFamilies[om ? 1 : 0];
+  let c = known.get(name);
+  if (c !== undefined && c.help === help && c.type === type && c.sample === sample) return c;
   if (known.size >= CACHED_NAMES) known.clear();
-  const bytes = Buffer.from(`# HELP ${name} ${escapeHelp(help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
-  known.set(name, { help, type, bytes });
-  return bytes;
-}
-
-function nameBytesOf(sample: string): Buffer {
-  let b = sampleNames.get(sample);
-  if (b === undefined) {
-    if (sampleNames.size >= CACHED_NAMES) sampleNames.clear();
-    sampleNames.set(sample, (b = Buffer.from(sample, 'utf8')));
-  }
-  return b;
+  const header = Buffer.from(`# HELP ${name} ${escapeHelp(help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
+  known.set(name, (c = { help, type, sample, header, sampleBytes: Buffer.from(sample, 'utf8') }));
+  return c;
 }
 
 /**

@@ -177,13 +177,14 @@ export class SocketMemos {
 
   /** Forgets one socket at once (it closed), giving its counter slot back. */
   forget(s: SocketRecord, memo: SocketMemo): void {
-    const sockets = this.perNamespace && s.netns !== undefined ? this.spaces.get(s.netns) : this.one;
-    if (sockets?.get(idOf(s)) !== memo) return;
-    sockets.delete(idOf(s));
+    // the memo knows its key (see): no identity string built again for a cookieless socket
+    const sockets = memo.ns === undefined ? this.one : this.spaces.get(memo.ns);
+    if (sockets?.get(memo.id) !== memo) return;
+    sockets.delete(memo.id);
     memo.live = false;
     if (memo.gen === this.nextGen) this.seenNow--;
     if (memo.slot >= 0) this.slots?.release(memo.slot);
-    if (sockets !== this.one && sockets.size === 0) this.spaces.delete(s.netns);
+    if (sockets !== this.one && sockets.size === 0) this.spaces.delete(memo.ns);
   }
 
   /** How many sockets are remembered (for tests and the memory bound). */

@@ -164,6 +164,58 @@ describe('the raw layout of this kernel', () => {
     expect(compared).toBe(all.filter((r) => r.protocol === 'tcp' && r.state !== 'TIME_WAIT').length);
   });
 
+  it('reads the same tcp_info at any byte alignment (typed-array words when 4-aligned, DataView otherwise)', () => {
+    const buf = fixture('tcp4-0.bin');
+    const infos: [number, number][] = [];
+    for (const m of scanDatagram(buf).messages) {
+      forEachAttribute(buf, m.payloadOffset + 72, m.payloadOffset + m.payloadLength, (type, at, len) => {
+        if (type === INET_DIAG.INFO) infos.push([at, len]);
+      });
+    }
+    expect(infos.length).toBeGreaterThan(0);
+    for (const [at, len] of infos) {
+      const want = parseTcpInfoByTable(buf, at, len);
+      for (const shift of [0, 1, 2, 3, 4, 5]) {
+        // the bytes at an offset of `shift` into a fresh buffer, and into a view that itself
+        // starts `shift` bytes into its ArrayBuffer
+        const moved = Buffer.alloc(len + 16);
+        buf.copy(moved, shift, at, at + len);
+        expect(parseTcpInfo(moved, shift, len)).toStrictEqual(want);
+        const view = moved.subarray(shift);
+        expect(parseTcpInfo(view, 0, len)).toStrictEqual(want);
+      }
+    }
+  });
+
+  it('u64 fields whose high half is set: a byte counter past 4 GiB, the unlimited pacing rate', () => {
+    const [at, len] = ((): [number, number] => {
+      const buf = fixture('tcp4-0.bin');
+      for (const m of scanDatagram(buf).messages) {
+        let found: [number, number] | undefined;
+        forEachAttribute(buf, m.payloadOffset + 72, m.payloadOffset + m.payloadLength, (type, a, l) => {
+          if (type === INET_DIAG.INFO) found ??= [a, l];
+        });
+        if (found) return found;
+      }
+      throw new Error('no tcp_info in tcp4-0.bin');
+    })();
+    for (const shift of [0, 4, 2]) {
+      const b = Buffer.alloc(len + 8);
+      fixture('tcp4-0.bin').copy(b, shift, at, at + len);
+      // struct tcp_info (linux/tcp.h): tcpi_bytes_acked at 120, tcpi_max_pacing_rate at 112, tcpi_bytes_sent at 200
+      b.writeBigUInt64LE(2n ** 40n + 5n, shift + 120);
+      b.writeBigUInt64LE(2n ** 64n - 1n, shift + 112);
+      b.writeBigUInt64LE(0n, shift + 200);
+      b.writeBigUInt64LE(4_000_000_000n, shift + 208);
+      const t = parseTcpInfo(b, shift, len);
+      expect(t.bytesAcked).toBe(1_099_511_627_781n);
+      expect(t.maxPacingRate).toBe(18_446_744_073_709_551_615n);
+      expect(t.bytesSent).toBe(0n);
+      expect(t.bytesRetrans).toBe(4_000_000_000n);
+      expect(t).toStrictEqual(parseTcpInfoByTable(b, shift, len));
+    }
+  });
+
   it('an unknown address family is refused with NLMSG_ERROR EINVAL, which ends the dump', () => {
     const { outcomes, records } = parseCapturedDump('error-family99');
     expect(records).toEqual([]);

@@ -115,11 +115,15 @@ export async function createNetlinkCollector(
 
   /** Runs `reqs` in one namespace, handing each record to `visit` tagged with the namespace. */
   async function dumpNamespace(ns: NamespaceTarget, sock: DiagSocket, reqs: readonly DumpRequest[], result: CollectorResult, warnings: Warning[], signal: AbortSignal, visit: SocketVisitor): Promise<void> {
-    const tagged: SocketVisitor = (r) => {
-      r.netns = ns.inode;
-      if (ns.name) r.netnsName = ns.name;
-      visit(r);
-    };
+    // the records carry ns.inode from their parse (dumpOptions' netns); a name is added after
+    const named = ns.name;
+    const tagged: SocketVisitor = named
+      ? (r) => {
+          r.netnsName = named;
+          visit(r);
+        }
+      : visit;
+    const opts: DumpOptions = { ...dumpOptions, netns: ns.inode };
     for (const req of reqs) {
       if (sock.broken) {
         // a dump abandoned on this socket: the requests after it were never sent
@@ -130,7 +134,7 @@ export async function createNetlinkCollector(
         await dumpNamespace(ns, sock, splitBoth(req), result, warnings, signal, visit);
         continue;
       }
-      const outcome = await runDumpConsistent(sock, req, tagged, signal, dumpOptions);
+      const outcome = await runDumpConsistent(sock, req, tagged, signal, opts);
       if (req.family === 'both' && outcome.errno !== 0 && BOTH_REFUSED.has(ffi.errnoName(outcome.errno))) {
         // answered with an error before any socket: this kernel has no TCPDIAG_GETSOCK
         bothRefused = true;

@@ -43,6 +43,8 @@ export interface DumpOptions {
   sliceMs?: number;
   /** Give up when the kernel sends nothing for this long, ms. */
   idleTimeoutMs?: number;
+  /** Inode of the namespace `sock` dumps: every record's `netns`. */
+  netns?: number;
 }
 
 const MSG_DONTWAIT = 0x40;
@@ -107,7 +109,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
       out.warnings.push(netlinkWarning('ERR_NETLINK_MALFORMED', `${what} dump: a ${length}-byte datagram did not fit the ${buffer.length}-byte buffer; its tail was lost`));
       length = buffer.length;
     }
-    const d = parseDumpDatagram(buffer, length, seq, req.protocol, visit, type);
+    const d = parseDumpDatagram(buffer, length, seq, req.protocol, visit, type, opts.netns);
     if (d.interrupted) out.interrupted = true;
     for (const p of d.problems) {
       // A damaged dump could report every message: keep the first few, count the rest.

@@ -24,8 +24,9 @@ export interface DatagramOutcome {
  * request's `type`: SOCK_DIAG_BY_FAMILY, or TCPDIAG_GETSOCK for both families), handing a record per
  * reply to `visit` as soon as it is parsed (nothing is kept here).
  * Total: malformed input becomes `problems`, never an exception (a visitor's own throw passes).
+ * `netns`: the namespace inode each record is tagged with.
  */
-export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, visit: SocketVisitor, type = SOCK_DIAG_BY_FAMILY): DatagramOutcome {
+export function parseDumpDatagram(buf: Buffer, length: number, seq: number, protocol: Protocol, visit: SocketVisitor, type = SOCK_DIAG_BY_FAMILY, netns?: number): DatagramOutcome {
   const scan = scanDatagram(buf, length);
   const out: DatagramOutcome = { parsed: 0, done: false, errno: 0, interrupted: scan.interrupted, stale: 0, problems: [] };
   if (scan.truncated) out.problems.push(`truncated datagram: ${scan.truncated}`);
@@ -39,7 +40,7 @@ export function parseDumpDatagram(buf: Buffer, length: number, seq: number, prot
       out.problems.push(`unexpected netlink message type ${m.type}`);
       continue;
     }
-    const parsed = parseDiagMessage(buf, m.payloadOffset, m.payloadLength, protocol);
+    const parsed = parseDiagMessage(buf, m.payloadOffset, m.payloadLength, protocol, netns);
     if (parsed.problem) out.problems.push(parsed.problem);
     if (parsed.record) {
       visit(parsed.record);

@@ -13,8 +13,10 @@ export type ParsedDiagMessage = { record: SocketRecord; problem?: string } | { r
  * Parses one SOCK_DIAG_BY_FAMILY reply payload (struct inet_diag_msg followed by attributes) at
  * `buf[off..off+len)` into a socket record. `protocol` is the one the dump asked for. A malformed
  * attribute list still yields the record with what was read before it, plus a problem.
+ * `netns`: the inode of the namespace the dump ran in, set on the record as it is made (a
+ * property added to the finished object costs it a second allocation for the overflow).
  */
-export function parseDiagMessage(buf: Buffer, off: number, len: number, protocol: Protocol): ParsedDiagMessage {
+export function parseDiagMessage(buf: Buffer, off: number, len: number, protocol: Protocol, netns?: number): ParsedDiagMessage {
   if (len < INET_DIAG_MSG_LEN) return { problem: `inet_diag_msg of ${len} bytes, needs ${INET_DIAG_MSG_LEN}` };
   const af = buf[off] ?? 0;
   if (af !== AF_INET && af !== AF_INET6) return { problem: `inet_diag_msg with address family ${af}` };
@@ -81,7 +83,10 @@ export function parseDiagMessage(buf: Buffer, off: number, len: number, protocol
     // An IPv4 TCP socket with every attribute asked for, the common case: the whole record in
     // one literal, so its properties live in the object (one shape, no backing store grown
     // property by property). Same properties and values as the general path below.
-    record = { protocol, family, state, local, remote, recvQueue, sendQueue, uid, inode, ifindex, cookie, tcp, congestion, memory, shutdown };
+    record =
+      netns === undefined
+        ? { protocol, family, state, local, remote, recvQueue, sendQueue, uid, inode, ifindex, cookie, tcp, congestion, memory, shutdown }
+        : { protocol, family, state, local, remote, recvQueue, sendQueue, uid, inode, ifindex, cookie, tcp, congestion, memory, shutdown, netns };
   } else {
     record = { protocol, family, state, local, remote, recvQueue, sendQueue, uid, inode, ifindex, cookie };
     if (tcp !== undefined) record.tcp = tcp;
@@ -89,6 +94,7 @@ export function parseDiagMessage(buf: Buffer, off: number, len: number, protocol
     if (memorySeen) record.memory = memory;
     if (shutdown !== undefined) record.shutdown = shutdown;
     if (v6only !== undefined) record.v6only = v6only;
+    if (netns !== undefined) record.netns = netns;
   }
   if (timerKind !== 0) {
     // idiag_expires is unsigned on current kernels (clamped at 0); older ones sent negatives.

@@ -2,7 +2,7 @@ import { TimeSlice, type Collector, type CollectorResult, type PluginContext, ty
 import type { NetlinkCollectorConfig } from './config.js';
 import { CookieSet } from './cookie-set.js';
 import { DiagSocket, openDiagSocket, type FfiModule } from './diag-socket.js';
-import { runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
+import { requestName, runDumpConsistent, visitOnce, type DumpOptions, type DumpRequest } from './dump.js';
 import { netlinkWarning, unavailableError } from './errors.js';
 import { createLifecycle, type Lifecycle } from './lifecycle.js';
 import { ownNamespace, resolveNamespaces, type NamespaceTarget } from './namespaces.js';
@@ -124,14 +124,16 @@ export async function createNetlinkCollector(
         }
       : visit;
     const opts: DumpOptions = { ...dumpOptions, netns: ns.inode };
-    for (const req of reqs) {
+    // a `both` request the kernel refuses (now or before) is replaced, in place, by its two halves
+    const pending = [...reqs];
+    for (let req = pending.shift(); req !== undefined; req = pending.shift()) {
       if (sock.broken) {
         // a dump abandoned on this socket: the requests after it were never sent
         result.inconsistent = true;
         break;
       }
       if (req.family === 'both' && bothRefused) {
-        await dumpNamespace(ns, sock, splitBoth(req), result, warnings, signal, visit);
+        pending.unshift(...splitBoth(req));
         continue;
       }
       const outcome = await runDumpConsistent(sock, req, tagged, signal, opts);
@@ -139,7 +141,7 @@ export async function createNetlinkCollector(
         // answered with an error before any socket: this kernel has no TCPDIAG_GETSOCK
         bothRefused = true;
         ctx.logger.debug('linux-netlink: the kernel refused TCPDIAG_GETSOCK, dumping TCP per family', { errno: ffi.errnoName(outcome.errno) });
-        await dumpNamespace(ns, sock, splitBoth(req), result, warnings, signal, visit);
+        pending.unshift(...splitBoth(req));
         continue;
       }
       // A dump abandoned part-way (recv failed, the kernel went silent) read only some sockets:
@@ -148,7 +150,7 @@ export async function createNetlinkCollector(
       if (!outcome.finished) result.inconsistent = true;
       if (outcome.interrupted) {
         result.inconsistent = true;
-        warnings.push(netlinkWarning('ERR_NETLINK_INCONSISTENT', `${req.protocol}/${req.family === 'both' ? 'ipv4+ipv6' : req.family} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
+        warnings.push(netlinkWarning('ERR_NETLINK_INCONSISTENT', `${requestName(req)} dump${ns.name ? ` in ${ns.name}` : ''} was interrupted twice by socket churn; published as is`));
       }
       for (const w of outcome.warnings) warnings.push(w);
     }

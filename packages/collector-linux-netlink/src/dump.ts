@@ -35,6 +35,11 @@ export interface DumpOutcome {
   errno: number;
 }
 
+/** How warnings name a request: `tcp/ipv4`, `udp/ipv6`, `tcp/ipv4+ipv6` (both families). */
+export function requestName(req: DumpRequest): string {
+  return `${req.protocol}/${req.family === 'both' ? 'ipv4+ipv6' : req.family}`;
+}
+
 /** Tuning of the receive loop. */
 export interface DumpOptions {
   /** Receive on koffi's worker pool instead of the main thread. */
@@ -66,7 +71,7 @@ export async function runDump(sock: DiagSocket, req: DumpRequest, visit: SocketV
   const out: DumpOutcome = { interrupted: false, warnings: [], datagrams: 0, bytes: 0, finished: false, errno: 0 };
   sock.seq = (sock.seq + 1) >>> 0 || 1;
   const seq = sock.seq;
-  const what = `${req.protocol}/${req.family === 'both' ? 'ipv4+ipv6' : req.family}`;
+  const what = requestName(req);
   const type = replyType(req.family);
   const sent = ffi.sysSend(sock.fd, encodeDumpRequest(req.protocol, req.family, req.stateMask, seq));
   if (sent.errno) {

@@ -164,7 +164,7 @@ describe('the raw layout of this kernel', () => {
     expect(compared).toBe(all.filter((r) => r.protocol === 'tcp' && r.state !== 'TIME_WAIT').length);
   });
 
-  it('reads the same tcp_info at any byte alignment (typed-array words when 4-aligned, DataView otherwise)', () => {
+  it('reads the same tcp_info at any byte alignment (typed-array words when 4-aligned, field by field otherwise)', () => {
     const buf = fixture('tcp4-0.bin');
     const infos: [number, number][] = [];
     for (const m of scanDatagram(buf).messages) {

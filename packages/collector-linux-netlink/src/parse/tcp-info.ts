@@ -36,7 +36,10 @@ export const TCP_INFO_KNOWN_LEN = 248;
  * are set: older kernels send less, newer ones more (this parser ignores what it does not know).
  */
 export function parseTcpInfo(buf: Buffer, off: number, len: number): TcpInfo {
-  return len >= TCP_INFO_KNOWN_LEN ? parseFullTcpInfo(buf, off) : parseTcpInfoByTable(buf, off, len);
+  // the common case, the whole struct 4-aligned in a receive buffer that is (see wordsOf), in one
+  // piece; anything else (an older kernel's shorter struct, bytes not 4-aligned) field by field
+  const w = len >= TCP_INFO_KNOWN_LEN && (off & 3) === 0 ? wordsOf(buf) : undefined;
+  return w === undefined ? parseTcpInfoByTable(buf, off, len) : parseFullTcpInfo(w, buf, off);
 }
 
 /** The field-by-field path: each field only when `len` reaches past its last byte. */
@@ -98,13 +101,11 @@ function u64(w: Uint32Array, i: number, dv: DataView, o: number, k: number): big
  * record gets the same hidden class and a 30k-socket dump allocates one shape, not 59 steps.
  * Must agree with the table path; a test holds them against each other on captured data.
  *
- * tcp_info sits 4-aligned in a netlink attribute: its u32 fields are read as words of one
- * Uint32Array over the receive buffer (a typed-array load per field; the DataView reads through
- * a helper closure cost 0.7 µs a socket, see the commit), a u64 as its two halves.
+ * tcp_info sits 4-aligned in a netlink attribute: its u32 fields are read as words `w` of one
+ * Uint32Array over the receive buffer `b` (a typed-array load per field), a u64 as its two halves;
+ * `o` is its byte offset in `b`.
  */
-function parseFullTcpInfo(b: Buffer, o: number): TcpInfo {
-  const w = (o & 3) === 0 ? wordsOf(b) : undefined;
-  if (w === undefined) return parseFullTcpInfoUnaligned(b, o);
+function parseFullTcpInfo(w: Uint32Array, b: Buffer, o: number): TcpInfo {
   const i = o >>> 2;
   const dv = viewOf(b);
   const w0 = w[i]!;
@@ -127,34 +128,5 @@ function parseFullTcpInfo(b: Buffer, o: number): TcpInfo {
     deliveryRate: u64(w, i, dv, o, 40), busyTimeUs: u64(w, i, dv, o, 42), rwndLimitedUs: u64(w, i, dv, o, 44), sndbufLimitedUs: u64(w, i, dv, o, 46),
     bytesSent: u64(w, i, dv, o, 50), bytesRetrans: u64(w, i, dv, o, 52),
     totalRto: w[i + 60]! & 0xffff, totalRtoRecoveries: w[i + 60]! >>> 16,
-  };
-}
-
-/** {@link parseFullTcpInfo} for tcp_info bytes that do not start 4-aligned: DataView reads. */
-function parseFullTcpInfoUnaligned(b: Buffer, o: number): TcpInfo {
-  const dv = viewOf(b);
-  const u32 = (at: number): number => dv.getUint32(o + at, true);
-  // zero is common (bytes_retrans, rwnd/sndbuf-limited time, busy time of idle sockets): one
-  // shared 0n instead of a BigInt made for it
-  const u64 = (at: number): bigint => ((dv.getUint32(o + at, true) | dv.getUint32(o + at + 4, true)) === 0 ? 0n : dv.getBigUint64(o + at, true));
-  const wscale = dv.getUint8(o + 6);
-  return {
-    caState: dv.getUint8(o + 1), retransmits: dv.getUint8(o + 2), probes: dv.getUint8(o + 3), backoff: dv.getUint8(o + 4), options: dv.getUint8(o + 5),
-    sndWscale: wscale & 0xf, rcvWscale: wscale >> 4, deliveryRateAppLimited: (dv.getUint8(o + 7) & 1) === 1,
-    rtoUs: u32(8), atoUs: u32(12), sndMss: u32(16), rcvMss: u32(20),
-    unacked: u32(24), sacked: u32(28), lost: u32(32), retrans: u32(36), fackets: u32(40),
-    lastDataSentMs: u32(44), lastAckSentMs: u32(48), lastDataRecvMs: u32(52), lastAckRecvMs: u32(56),
-    pmtu: u32(60), rcvSsthresh: u32(64), rttUs: u32(68), rttvarUs: u32(72), sndSsthresh: u32(76),
-    sndCwnd: u32(80), advmss: u32(84), reordering: u32(88), rcvRttUs: u32(92), rcvSpace: u32(96),
-    totalRetrans: u32(100),
-    segsOut: u32(136), segsIn: u32(140), notsentBytes: u32(144), minRttUs: u32(148),
-    dataSegsIn: u32(152), dataSegsOut: u32(156),
-    delivered: u32(192), deliveredCe: u32(196),
-    dsackDups: u32(216), reordSeen: u32(220), rcvOoopack: u32(224), sndWnd: u32(228), rcvWnd: u32(232),
-    rehash: u32(236), totalRtoTimeMs: u32(244),
-    pacingRate: u64(104), maxPacingRate: u64(112), bytesAcked: u64(120), bytesReceived: u64(128),
-    deliveryRate: u64(160), busyTimeUs: u64(168), rwndLimitedUs: u64(176), sndbufLimitedUs: u64(184),
-    bytesSent: u64(200), bytesRetrans: u64(208),
-    totalRto: dv.getUint16(o + 240, true), totalRtoRecoveries: dv.getUint16(o + 242, true),
   };
 }

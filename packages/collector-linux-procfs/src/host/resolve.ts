@@ -12,14 +12,11 @@ export interface ResolvedHostConfig {
   /** True when a `<Proto>_<Field>` counter is published. */
   keepNetstatField(key: string): boolean;
   /**
-   * keepNetstatField of `<proto>_<field>`, remembered per protocol and field: the regex runs once
-   * per counter name rather than for each of the ~400 counters on every collection.
+   * keepNetstatField of `<proto>_<field>`: the filter the snmp/netstat/snmp6 parsers take, which
+   * ask it once per counter name and remember the answer (parse/snmp.ts, parse/snmp6.ts).
    */
   keepProtocolField(proto: string, field: string): boolean;
 }
-
-// Distinct counter names remembered at most (the kernel has ~400; a file of garbage names must not grow it without end).
-const MAX_REMEMBERED_FIELDS = 4096;
 
 /**
  * Compiles the regexes of a config the schema validated (defaults applied), throwing
@@ -43,26 +40,12 @@ export function resolveHostConfig(config: Readonly<HostCollectorConfig>, root = 
     throw new ProcfsError('ERR_CONFIG_INVALID', `collector linux-procfs: ${errors.length} invalid regular expression${errors.length > 1 ? 's' : ''}`, errors);
   }
   const keepNetstatField = (key: string) => !fields || fields.test(key);
-  const remembered = new Map<string, Map<string, boolean>>();
-  let count = 0;
   return {
     procfsPath: trimSlash(config.procfs_path),
     sysfsPath: trimSlash(config.sysfs_path),
     keepInterface: (name) => (!include || include.test(name)) && !exclude?.test(name),
     keepNetstatField,
-    keepProtocolField(proto, field) {
-      if (!fields) return true;
-      let byField = remembered.get(proto);
-      let keep = byField?.get(field);
-      if (keep !== undefined) return keep;
-      keep = keepNetstatField(`${proto}_${field}`);
-      if (count < MAX_REMEMBERED_FIELDS) {
-        if (!byField) remembered.set(proto, (byField = new Map()));
-        byField.set(field, keep);
-        count++;
-      }
-      return keep;
-    },
+    keepProtocolField: (proto, field) => keepNetstatField(`${proto}_${field}`),
   };
 }
 

@@ -47,6 +47,26 @@ describe('renderHostFamilies', () => {
     expect(families.every((f) => (f.samples ?? []).length > 0)).toBe(true);
   });
 
+  it('renders the same host twice into equal families whose label objects are the same ones (the exposition keeps label bytes by object)', () => {
+    const again = renderHostFamilies(structuredClone(host));
+    expect(again).toEqual(families);
+    const labelsOf = (fs: MetricFamily[], name: string) => (fs.find((f) => f.name === name)?.samples ?? []).map((s) => s.labels);
+    for (const name of ['node_network_receive_bytes_total', 'node_network_up', 'node_network_mtu_bytes', 'node_softnet_processed_total', 'node_netstat_Tcp_RetransSegs', 'node_sockstat_TCP_inuse', 'node_nf_conntrack_entries']) {
+      const before = labelsOf(families, name);
+      const after = labelsOf(again, name);
+      expect(after.length, name).toBeGreaterThan(0);
+      after.forEach((l, i) => expect(l, `${name} sample ${i}`).toBe(before[i]));
+    }
+    const states = () => renderHostFamilies({ tcpStates: { ESTABLISHED: 3, LISTEN: 1 } })[0]?.samples?.map((x) => x.labels) ?? [];
+    expect(states()).toEqual(states());
+    states().forEach((l, i) => expect(l).toBe(states()[i]));
+    // a new interface gets labels of its own; the others keep theirs
+    const more = renderHostFamilies({ interfaces: [...(host.interfaces ?? []), { device: 'veth1', counters: { receive_bytes: 1 } }] });
+    const rx = labelsOf(more, 'node_network_receive_bytes_total');
+    expect(rx.map((l) => l.device)).toEqual(['eth0', 'ifb0', 'lo', 'veth1']);
+    expect(rx[0]).toBe(labelsOf(families, 'node_network_receive_bytes_total')[0]);
+  });
+
   it('renders /proc/net/dev counters as node_network_<dir>_<col>_total{device}', () => {
     const f = fam('node_network_receive_bytes_total');
     expect(f).toMatchObject({ type: 'counter', help: 'Network device statistic receive_bytes.' });

@@ -148,69 +148,180 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
   const out: MetricFamily[] = [];
   if (host.interfaces) renderInterfaces(host.interfaces, out);
   if (host.protocols) {
-    for (const [proto, row] of Object.entries(host.protocols)) {
-      for (const [field, value] of Object.entries(row)) {
-        // untyped, as node_exporter: the files mix counters (InSegs) with gauges (CurrEstab, Forwarding).
-        const name = `node_netstat_${proto}_${field}`;
-        const otel = derived(name, 'untyped', NETSTAT_GAUGES.has(`${proto}_${field}`) ? {} : { monotonic: true });
-        out.push(single(name, `Statistic ${proto}${field}.`, 'untyped', value, otel));
-      }
+    for (const proto in host.protocols) {
+      const row = host.protocols[proto] as Readonly<Record<string, number>>;
+      const shapes = netstatShapes(proto);
+      for (const field in row) out.push(single(shapes.get(field) ?? newNetstatShape(shapes, proto, field), row[field] as number));
     }
   }
   if (host.sockstat) {
-    for (const [proto, row] of Object.entries(host.sockstat)) {
-      for (const [field, value] of Object.entries(row)) {
-        const help = proto === 'sockets' && field === 'used' ? 'Number of IPv4 sockets in use.' : `Number of ${proto} sockets in state ${field}.`;
-        const name = `node_sockstat_${proto}_${field}`;
-        out.push(single(name, help, 'gauge', value, derived(name, 'gauge', { unit: sockstatUnit(field) })));
-      }
+    for (const proto in host.sockstat) {
+      const row = host.sockstat[proto] as Readonly<Record<string, number>>;
+      const shapes = sockstatShapes(proto);
+      for (const field in row) out.push(single(shapes.get(field) ?? newSockstatShape(shapes, proto, field), row[field] as number));
     }
   }
   const ct = host.conntrack;
-  if (ct?.entries !== undefined) out.push(single('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', ct.entries, CONNTRACK_OTEL.entries));
-  if (ct?.limit !== undefined) out.push(single('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', 'gauge', ct.limit, CONNTRACK_OTEL.limit));
+  if (ct?.entries !== undefined) out.push(single(CONNTRACK_ENTRIES, ct.entries));
+  if (ct?.limit !== undefined) out.push(single(CONNTRACK_LIMIT, ct.limit));
   if (ct?.stats) {
-    for (const [key, help] of CONNTRACK_STATS) {
-      const v = ct.stats[key];
-      // gauges to node_exporter, but each is an event count since boot: a monotonic sum over OTLP
-      const name = `node_nf_conntrack_stat_${key}`;
-      if (v !== undefined) out.push(single(name, help, 'gauge', v, derived(name, 'gauge', { unit: '1', monotonic: true })));
+    for (const s of CONNTRACK_STAT_SHAPES) {
+      const v = ct.stats[s.key];
+      if (v !== undefined) out.push(single(s, v));
     }
   }
   if (host.tcpStates) out.push(tcpConnections(host.tcpStates));
   if (host.transportPackets) {
-    for (const [proto, name] of TRANSPORT_PACKETS) {
-      const c = host.transportPackets[proto];
+    for (const t of TRANSPORT_SHAPES) {
+      const c = host.transportPackets[t.proto];
       if (!c) continue;
-      const tx = `node_netstat_${proto}_transmit_packets_total`;
-      const rx = `node_netstat_${proto}_receive_packets_total`;
-      out.push(single(tx, `${name} packets sent`, 'counter', c.transmit, derived(tx, 'counter', { unit: '{packet}' })));
-      out.push(single(rx, `${name} packets received`, 'counter', c.receive, derived(rx, 'counter', { unit: '{packet}' })));
+      out.push(single(t.transmit, c.transmit));
+      out.push(single(t.receive, c.receive));
     }
   }
   if (host.softnet) {
     const cpus = [...host.softnet].sort((a, b) => a.cpu - b.cpu);
-    for (const [suffix, type, help, key] of SOFTNET) {
+    for (const f of SOFTNET_SHAPES) {
       const samples: Sample[] = [];
       for (const s of cpus) {
-        const v = s[key];
-        if (v !== undefined) samples.push({ labels: { cpu: String(s.cpu) }, value: v });
+        const v = s[f.key];
+        if (v !== undefined) samples.push({ labels: cpuLabels(s.cpu), value: v });
       }
-      const name = `node_softnet_${suffix}`;
-      if (samples.length > 0) out.push({ name, help, type, samples, otel: derived(name, type, { unit: SOFTNET_PACKETS.has(suffix) ? '{packet}' : '1', labelMap: CPU_TO_OTEL }) });
+      if (samples.length > 0) out.push(family(f, samples));
     }
   }
-  for (const f of out) f.name = metricName(f.name);
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
+// What a host family is besides its values (name, HELP, type, OTel mapping) is the same every
+// scrape: made once per name, not rebuilt with its strings for each of the ~300 families a scrape
+// (a host-only scrape allocated ~400 KB, most of it these and the label objects below).
+/** The parts of a family that do not change between scrapes. */
+interface Shape {
+  readonly name: string;
+  readonly help: string;
+  readonly type: MetricType;
+  readonly otel: OtelMapping;
+}
+
+function shape(name: string, help: string, type: MetricType, otel: OtelMapping): Shape {
+  return { name: metricName(name), help, type, otel };
+}
+
+function family(s: Shape, samples: Sample[]): MetricFamily {
+  return { name: s.name, help: s.help, type: s.type, otel: s.otel, samples };
+}
+
+/** A family of one sample without labels. */
+function single(s: Shape, value: number): MetricFamily {
+  return family(s, [{ labels: NO_LABELS, value }]);
+}
+
+/** The labels of a sample without any: one object for all of them (the exposition keeps its bytes by labels object). */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * Shapes by protocol and field. The fields are what the kernel's files list, so the names are
+ * bounded by the kernel; past MAX_SHAPES (a kernel would need thousands of counters) they start over.
+ */
+const MAX_SHAPES = 4096;
+const netstat = new Map<string, Map<string, Shape>>();
+const sockstat = new Map<string, Map<string, Shape>>();
+let shapeCount = 0;
+
+function shapesOf(all: Map<string, Map<string, Shape>>, proto: string): Map<string, Shape> {
+  let m = all.get(proto);
+  if (m === undefined) all.set(proto, (m = new Map()));
+  return m;
+}
+
+function netstatShapes(proto: string): Map<string, Shape> {
+  return shapesOf(netstat, proto);
+}
+
+function sockstatShapes(proto: string): Map<string, Shape> {
+  return shapesOf(sockstat, proto);
+}
+
+function remember(shapes: Map<string, Shape>, field: string, s: Shape): Shape {
+  if (shapeCount >= MAX_SHAPES) {
+    for (const m of netstat.values()) m.clear();
+    for (const m of sockstat.values()) m.clear();
+    shapeCount = 0;
+  }
+  shapes.set(field, s);
+  shapeCount++;
+  return s;
+}
+
+function newNetstatShape(shapes: Map<string, Shape>, proto: string, field: string): Shape {
+  // untyped, as node_exporter: the files mix counters (InSegs) with gauges (CurrEstab, Forwarding).
+  const name = `node_netstat_${proto}_${field}`;
+  const otel = derived(name, 'untyped', NETSTAT_GAUGES.has(`${proto}_${field}`) ? {} : { monotonic: true });
+  return remember(shapes, field, shape(name, `Statistic ${proto}${field}.`, 'untyped', otel));
+}
+
+function newSockstatShape(shapes: Map<string, Shape>, proto: string, field: string): Shape {
+  const help = proto === 'sockets' && field === 'used' ? 'Number of IPv4 sockets in use.' : `Number of ${proto} sockets in state ${field}.`;
+  const name = `node_sockstat_${proto}_${field}`;
+  return remember(shapes, field, shape(name, help, 'gauge', derived(name, 'gauge', { unit: sockstatUnit(field) })));
+}
+
+const CONNTRACK_ENTRIES = shape('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', CONNTRACK_OTEL.entries);
+const CONNTRACK_LIMIT = shape('node_nf_conntrack_entries_limit', 'Maximum size of connection tracking table.', 'gauge', CONNTRACK_OTEL.limit);
+// gauges to node_exporter, but each is an event count since boot: a monotonic sum over OTLP
+const CONNTRACK_STAT_SHAPES = CONNTRACK_STATS.map(([key, help]) => {
+  const name = `node_nf_conntrack_stat_${key}`;
+  return { key, ...shape(name, help, 'gauge', derived(name, 'gauge', { unit: '1', monotonic: true })) };
+});
+const TRANSPORT_SHAPES = TRANSPORT_PACKETS.map(([proto, name]) => {
+  const tx = `node_netstat_${proto}_transmit_packets_total`;
+  const rx = `node_netstat_${proto}_receive_packets_total`;
+  return {
+    proto,
+    transmit: shape(tx, `${name} packets sent`, 'counter', derived(tx, 'counter', { unit: '{packet}' })),
+    receive: shape(rx, `${name} packets received`, 'counter', derived(rx, 'counter', { unit: '{packet}' })),
+  };
+});
+const SOFTNET_SHAPES = SOFTNET.map(([suffix, type, help, key]) => {
+  const name = `node_softnet_${suffix}`;
+  return { key, ...shape(name, help, type, derived(name, type, { unit: SOFTNET_PACKETS.has(suffix) ? '{packet}' : '1', labelMap: CPU_TO_OTEL })) };
+});
+
+/**
+ * One labels object per value of a one-label set (`device`, `cpu`), kept while the values stay
+ * few: the exposition then finds each series' label bytes by its object instead of encoding them
+ * again every scrape. Interfaces come and go (a veth per container): past `max` values it starts over.
+ */
+class LabelSets<K> {
+  private readonly sets = new Map<K, Readonly<Record<string, string>>>();
+  constructor(
+    private readonly name: string,
+    private readonly max = 4096,
+  ) {}
+  get(value: K): Readonly<Record<string, string>> {
+    let l = this.sets.get(value);
+    if (l === undefined) {
+      if (this.sets.size >= this.max) this.sets.clear();
+      this.sets.set(value, (l = Object.freeze({ [this.name]: String(value) })));
+    }
+    return l;
+  }
+}
+const deviceSets = new LabelSets<string>('device');
+const cpuSets = new LabelSets<number>('cpu');
+const deviceLabels = (device: string) => deviceSets.get(device);
+const cpuLabels = (cpu: number) => cpuSets.get(cpu);
+
+const TCP_STATE_SETS = TCP_STATE_LABELS.map(([key, state]) => [key, Object.freeze({ state })] as const);
+const KNOWN_TCP_STATES: ReadonlySet<string> = new Set(TCP_STATE_LABELS.map(([key]) => key));
+
 /** node_exporter's FreeBSD `node_netstat_tcp_connections{state}`: every TCPS_* state in kernel order, then any other key. */
 function tcpConnections(states: Readonly<Record<string, number>>): MetricFamily {
-  const samples: Sample[] = TCP_STATE_LABELS.map(([key, state]) => ({ labels: { state }, value: states[key] ?? 0 }));
-  const known = new Set(TCP_STATE_LABELS.map(([key]) => key));
+  const samples: Sample[] = TCP_STATE_SETS.map(([key, labels]) => ({ labels, value: states[key] ?? 0 }));
   for (const key of Object.keys(states).sort()) {
     const v = states[key];
-    if (!known.has(key) && v !== undefined) samples.push({ labels: { state: key }, value: v });
+    if (!KNOWN_TCP_STATES.has(key) && v !== undefined) samples.push({ labels: { state: key }, value: v });
   }
   return { name: 'node_netstat_tcp_connections', help: 'Number of TCP connections per state', type: 'gauge', otel: TCP_CONNECTIONS_OTEL, samples };
 }
@@ -223,27 +334,18 @@ function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]
     const samples: Sample[] = [];
     for (const i of byDevice) {
       const v = i.counters[key];
-      if (v !== undefined) samples.push({ labels: { device: i.device }, value: v });
+      if (v !== undefined) samples.push({ labels: deviceLabels(i.device), value: v });
     }
-    const name = `node_network_${key}_total`;
-    out.push({ name, help: `Network device statistic ${key}.`, type: 'counter', samples, otel: NETDEV_OTEL[key] ?? derived(name, 'counter', { labelMap: DEVICE_TO_OTEL }) });
+    out.push(family(netdevShape(key), samples));
   }
 
   const withInfo = byDevice.filter((i): i is InterfaceStats & { info: InterfaceInfo } => i.info !== undefined);
   if (withInfo.length === 0) return;
-  out.push({
-    name: 'node_network_up',
-    help: "Value is 1 if operstate is 'up', 0 otherwise.",
-    type: 'gauge',
-    otel: derived('node_network_up', 'gauge', { labelMap: DEVICE_TO_OTEL }),
-    samples: withInfo.map((i) => ({ labels: { device: i.device }, value: i.info.operstate === 'up' ? 1 : 0 })),
-  });
-  out.push({
-    name: 'node_network_info',
-    help: 'Non-numeric data from /sys/class/net/<iface>, value is always 1.',
-    type: 'gauge',
-    otel: derived('node_network_info', 'gauge', { labelMap: DEVICE_TO_OTEL }),
-    samples: withInfo.map(({ device, info }) => ({
+  out.push(family(NETWORK_UP, withInfo.map((i) => ({ labels: deviceLabels(i.device), value: i.info.operstate === 'up' ? 1 : 0 }))));
+  out.push(
+    family(
+      NETWORK_INFO,
+      withInfo.map(({ device, info }) => ({
       labels: {
         address: info.address ?? '',
         adminstate: info.flags === undefined ? 'unknown' : (info.flags & 1) === 1 ? 'up' : 'down',
@@ -254,23 +356,37 @@ function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]
         operstate: info.operstate ?? '',
       },
       value: 1,
-    })),
-  });
-  for (const [suffix, type, key] of NETCLASS) {
+      })),
+    ),
+  );
+  for (const f of NETCLASS_SHAPES) {
     const samples: Sample[] = [];
     for (const i of withInfo) {
-      const v = i.info[key];
-      if (typeof v === 'number') samples.push({ labels: { device: i.device }, value: v });
+      const v = i.info[f.key];
+      if (typeof v === 'number') samples.push({ labels: deviceLabels(i.device), value: v });
     }
-    const name = `node_network_${suffix}`;
-    // speed_bytes is a rate (bytes per second); mtu_bytes a size
-    const otel = derived(name, type, { labelMap: DEVICE_TO_OTEL, ...(suffix === 'speed_bytes' ? { unit: 'By/s' } : {}) });
-    if (samples.length > 0) out.push({ name, help: `Network device property: ${suffix}`, type, samples, otel });
+    if (samples.length > 0) out.push(family(f, samples));
   }
 }
 
-function single(name: string, help: string, type: MetricType, value: number, otel: OtelMapping): MetricFamily {
-  return { name, help, type, otel, samples: [{ labels: {}, value }] };
+const NETWORK_UP = shape('node_network_up', "Value is 1 if operstate is 'up', 0 otherwise.", 'gauge', derived('node_network_up', 'gauge', { labelMap: DEVICE_TO_OTEL }));
+const NETWORK_INFO = shape('node_network_info', 'Non-numeric data from /sys/class/net/<iface>, value is always 1.', 'gauge', derived('node_network_info', 'gauge', { labelMap: DEVICE_TO_OTEL }));
+const NETCLASS_SHAPES = NETCLASS.map(([suffix, type, key]) => {
+  const name = `node_network_${suffix}`;
+  // speed_bytes is a rate (bytes per second); mtu_bytes a size
+  return { key, ...shape(name, `Network device property: ${suffix}`, type, derived(name, type, { labelMap: DEVICE_TO_OTEL, ...(suffix === 'speed_bytes' ? { unit: 'By/s' } : {}) })) };
+});
+/** /proc/net/dev columns by name (the kernel's, a few dozen at most). */
+const netdev = new Map<string, Shape>();
+
+function netdevShape(key: string): Shape {
+  let s = netdev.get(key);
+  if (s === undefined) {
+    if (netdev.size >= MAX_SHAPES) netdev.clear();
+    const name = `node_network_${key}_total`;
+    netdev.set(key, (s = shape(name, `Network device statistic ${key}.`, 'counter', NETDEV_OTEL[key] ?? derived(name, 'counter', { labelMap: DEVICE_TO_OTEL }))));
+  }
+  return s;
 }
 
 // Kernel field names are alphanumeric today; keep a future odd character from producing an

@@ -28,6 +28,7 @@ const SPEC = {
   large_from: { kind: 'int', default: 100_000, min: 1, max: 200_000, meta: 'N', help: 'connection count from which --large-runs applies' },
   probes: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'scrapes of every sockscope config at every N during which /health is probed (agent blocked)' },
   warmup: { kind: 'int', default: 1, min: 0, max: 20, meta: 'N', help: 'discarded warm-up runs per step' },
+  host_runs: { kind: 'int', default: 101, min: 1, max: 1000, meta: 'N', help: 'measured runs of each host-only step (sockscope host-only, each paired with a node_exporter net scrape, and node_exporter both ways): a scrape takes a few ms, and the median of 5 pairs moved by a third between runs of one build' },
   host_warmup: { kind: 'int', default: 20, min: 0, max: 200, meta: 'N', help: 'discarded warm-up scrapes of the host-only steps (sockscope host-only, node_exporter both ways): a scrape of a few ms, so the agent is measured settled, as it runs for days; the same count for node_exporter, and for the node_exporter paired with the host-only scrapes' },
   steps: { kind: 'list', default: STEPS.filter((s) => s !== 'containers'), choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')} (containers, issue 16's step at the largest N, only when named)` },
   containers: { kind: 'int', default: 200, min: 1, max: 2000, meta: 'N', help: 'fake Kubernetes containers the largest size\'s connections are handed to (containers step)' },
@@ -92,7 +93,7 @@ async function main(argv) {
         size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, sockscope('peer', configs.peer), probes, SS_PAIR);
       }
       if (opts.steps.includes('host')) {
-        const hostTimes = { ...times, warmup: opts.host_warmup };
+        const hostTimes = { runs: opts.host_runs, warmup: opts.host_warmup };
         // each host-only scrape paired with a scrape of a node_exporter of its own (network collectors), started beside it and warmed as long
         const netPair = { key: 'node_exporter_net', label: 'node_exporter net', warm: true, start: () => startNodeExporter('node_exporter (net, paired)', opts.node_exporter, ++port, NODE_EXPORTER_NET_FLAGS) };
         size.sockscope_host = await measureExporter(`N=${n} sockscope host-only`, hostTimes, sockscope('host only', configs.host), probes, netPair);

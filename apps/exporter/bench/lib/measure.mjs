@@ -56,9 +56,12 @@ export function pairedSummary(pairs) {
  * `warm`: the warm-ups run the reference too. The result then has `paired`:
  * `{ with: key, label, ...pairedSummary(pairs), pairs }`.
  */
+/** Whether run `i` of `n` gets a progress line: every one up to 20, then every 10th and the last (the host-only steps run a hundred). */
+const shown = (i, n) => n <= 20 || (i + 1) % 10 === 0 || i + 1 === n;
+
 export async function sample(label, { runs, warmup }, fn, pair) {
   for (let i = 0; i < warmup; i++) {
-    progress(`${label}: warm-up ${i + 1}/${warmup}${pair?.warm ? ` (and ${pair.label})` : ''}`);
+    if (shown(i, warmup)) progress(`${label}: warm-up ${i + 1}/${warmup}${pair?.warm ? ` (and ${pair.label})` : ''}`);
     if (pair?.warm && referenceFirst(i)) await pair.run();
     await fn();
     if (pair?.warm && !referenceFirst(i)) await pair.run();
@@ -67,12 +70,12 @@ export async function sample(label, { runs, warmup }, fn, pair) {
   const pairs = [];
   for (let i = 0; i < runs; i++) {
     if (!pair) {
-      progress(`${label}: run ${i + 1}/${runs}`);
+      if (shown(i, runs)) progress(`${label}: run ${i + 1}/${runs}`);
       results.push(await fn());
       continue;
     }
     const refFirst = referenceFirst(i);
-    progress(`${label}: run ${i + 1}/${runs}, paired with one ${pair.label} run ${refFirst ? 'before' : 'after'} it`);
+    if (shown(i, runs)) progress(`${label}: run ${i + 1}/${runs}, paired with one ${pair.label} run ${refFirst ? 'before' : 'after'} it`);
     const before = refFirst ? await pair.run() : undefined;
     const r = await fn();
     const ref = refFirst ? before : await pair.run();

@@ -162,7 +162,8 @@ const fmtR2 = (x) => (Number.isFinite(x) ? x.toFixed(3) : '-');
 function runsLine(o) {
   const large = o.large_runs !== undefined && (o.sizes ?? []).some((n) => n >= o.large_from)
     ? `, ${o.large_runs} at ${o.large_from.toLocaleString('en-US')} connections and above` : '';
-  const host = o.host_warmup !== undefined && o.host_warmup !== o.warmup ? ` (the host-only steps, sockscope's and node_exporter's, after ${o.host_warmup} warm-up scrapes)` : '';
+  const hostRuns = o.host_runs !== undefined ? `${o.host_runs} runs ` : '';
+  const host = o.host_warmup !== undefined && (o.host_warmup !== o.warmup || o.host_runs !== undefined) ? ` (the host-only steps, sockscope's and node_exporter's: ${hostRuns}after ${o.host_warmup} warm-up scrapes)` : '';
   return `${o.runs} runs per step${large} after ${o.warmup} warm-up${host}; the agent-blocked probe during ${o.probes ?? 2} more scrapes of every config at every N`;
 }
 

@@ -46,7 +46,8 @@ describe('SharedExposition chunk reuse', () => {
     expect(Buffer.concat(taken).toString('utf8').startsWith('# HELP x x\n# TYPE x gauge\nx{flow="flow-0"} 2\n')).toBe(true);
     a.close();
     b.close();
-  });
+    // two expositions of 132,000 series: 2.8 s in CI on a slow host, over half vitest's 5 s default
+  }, 30_000);
 
   it('leaves alone a chunk whose write never completed, and a Buffer it did not make', async () => {
     const s = await shared(40 * 3300, 3);

@@ -1,4 +1,5 @@
 import type { MetricFamily, MetricType, OtelMapping } from '../types/family.js';
+import { BoundedMemo } from '../util/bounded-memo.js';
 
 /**
  * The OpenTelemetry instrument-name syntax (metrics API): an ASCII letter, then up to 254
@@ -73,19 +74,14 @@ function snake(word: string): string {
  */
 export function otelNameOf(prometheusName: string, type: MetricType): string {
   // every collection asks again for the same few hundred families: derived once each
-  const known = derivedNames[type === 'counter' ? 1 : 0];
-  let out = known.get(prometheusName);
-  if (out === undefined) {
-    if (known.size >= DERIVED_NAMES_MAX) known.clear();
-    known.set(prometheusName, (out = deriveOtelName(prometheusName, type)));
-  }
-  return out;
+  return (type === 'counter' ? derivedCounterNames : derivedNames).get(prometheusName);
 }
 
-/** Derived names by Prometheus name: [any other type, counter] (a counter's drops `_total`). */
-const derivedNames: [Map<string, string>, Map<string, string>] = [new Map(), new Map()];
 /** Families with names of their own (plugins) could be many: past this, the memo starts over. */
 const DERIVED_NAMES_MAX = 4096;
+/** Derived names by Prometheus name, of counters (theirs drop `_total`) and of any other type (only a counter's type changes the name). */
+const derivedCounterNames = new BoundedMemo(DERIVED_NAMES_MAX, (name: string) => deriveOtelName(name, 'counter'));
+const derivedNames = new BoundedMemo(DERIVED_NAMES_MAX, (name: string) => deriveOtelName(name, 'gauge'));
 
 function deriveOtelName(prometheusName: string, type: MetricType): string {
   let rest = type === 'counter' && prometheusName.endsWith('_total') ? prometheusName.slice(0, -'_total'.length) : prometheusName;

@@ -1,6 +1,7 @@
 import { CONNECTION_STATE_VALUES, derivedOtelMapping } from '../catalog/otel.js';
 import type { MetricFamily, MetricType, OtelMapping, Sample } from '../types/family.js';
 import type { HostStats, InterfaceInfo, InterfaceStats, SoftnetStats, TransportPackets } from '../types/host.js';
+import { BoundedMemo } from '../util/bounded-memo.js';
 
 // Names, label names, types and HELP follow node_exporter (netdev, netclass, netstat, sockstat,
 // conntrack, softnet collectors) so existing dashboards and alert rules keep working. Every family
@@ -150,15 +151,15 @@ export function renderHostFamilies(host: HostStats): MetricFamily[] {
   if (host.protocols) {
     for (const proto in host.protocols) {
       const row = host.protocols[proto] as Readonly<Record<string, number>>;
-      const shapes = netstatShapes(proto);
-      for (const field in row) out.push(single(shapes.get(field) ?? newNetstatShape(shapes, proto, field), row[field] as number));
+      const shapes = netstatShapes.get(proto);
+      for (const field in row) out.push(single(shapes.get(field), row[field] as number));
     }
   }
   if (host.sockstat) {
     for (const proto in host.sockstat) {
       const row = host.sockstat[proto] as Readonly<Record<string, number>>;
-      const shapes = sockstatShapes(proto);
-      for (const field in row) out.push(single(shapes.get(field) ?? newSockstatShape(shapes, proto, field), row[field] as number));
+      const shapes = sockstatShapes.get(proto);
+      for (const field in row) out.push(single(shapes.get(field), row[field] as number));
     }
   }
   const ct = host.conntrack;
@@ -221,50 +222,26 @@ function single(s: Shape, value: number): MetricFamily {
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
- * Shapes by protocol and field. The fields are what the kernel's files list, so the names are
- * bounded by the kernel; past MAX_SHAPES (a kernel would need thousands of counters) they start over.
+ * Shapes and label sets are remembered by name. Kernel counter names are bounded by the kernel,
+ * interface names are not (a veth per container): past this many a memo starts over.
  */
-const MAX_SHAPES = 4096;
-const netstat = new Map<string, Map<string, Shape>>();
-const sockstat = new Map<string, Map<string, Shape>>();
-let shapeCount = 0;
+const MAX_NAMES = 4096;
 
-function shapesOf(all: Map<string, Map<string, Shape>>, proto: string): Map<string, Shape> {
-  let m = all.get(proto);
-  if (m === undefined) all.set(proto, (m = new Map()));
-  return m;
-}
+/** netstat and sockstat shapes by protocol, then field. */
+const netstatShapes = new BoundedMemo(MAX_NAMES, (proto: string) => new BoundedMemo(MAX_NAMES, (field: string) => netstatShape(proto, field)));
+const sockstatShapes = new BoundedMemo(MAX_NAMES, (proto: string) => new BoundedMemo(MAX_NAMES, (field: string) => sockstatShape(proto, field)));
 
-function netstatShapes(proto: string): Map<string, Shape> {
-  return shapesOf(netstat, proto);
-}
-
-function sockstatShapes(proto: string): Map<string, Shape> {
-  return shapesOf(sockstat, proto);
-}
-
-function remember(shapes: Map<string, Shape>, field: string, s: Shape): Shape {
-  if (shapeCount >= MAX_SHAPES) {
-    for (const m of netstat.values()) m.clear();
-    for (const m of sockstat.values()) m.clear();
-    shapeCount = 0;
-  }
-  shapes.set(field, s);
-  shapeCount++;
-  return s;
-}
-
-function newNetstatShape(shapes: Map<string, Shape>, proto: string, field: string): Shape {
+function netstatShape(proto: string, field: string): Shape {
   // untyped, as node_exporter: the files mix counters (InSegs) with gauges (CurrEstab, Forwarding).
   const name = `node_netstat_${proto}_${field}`;
   const otel = derived(name, 'untyped', NETSTAT_GAUGES.has(`${proto}_${field}`) ? {} : { monotonic: true });
-  return remember(shapes, field, shape(name, `Statistic ${proto}${field}.`, 'untyped', otel));
+  return shape(name, `Statistic ${proto}${field}.`, 'untyped', otel);
 }
 
-function newSockstatShape(shapes: Map<string, Shape>, proto: string, field: string): Shape {
+function sockstatShape(proto: string, field: string): Shape {
   const help = proto === 'sockets' && field === 'used' ? 'Number of IPv4 sockets in use.' : `Number of ${proto} sockets in state ${field}.`;
   const name = `node_sockstat_${proto}_${field}`;
-  return remember(shapes, field, shape(name, help, 'gauge', derived(name, 'gauge', { unit: sockstatUnit(field) })));
+  return shape(name, help, 'gauge', derived(name, 'gauge', { unit: sockstatUnit(field) }));
 }
 
 const CONNTRACK_ENTRIES = shape('node_nf_conntrack_entries', 'Number of currently allocated flow entries for connection tracking.', 'gauge', CONNTRACK_OTEL.entries);
@@ -288,28 +265,10 @@ const SOFTNET_SHAPES = SOFTNET.map(([suffix, type, help, key]) => {
   return { key, ...shape(name, help, type, derived(name, type, { unit: SOFTNET_PACKETS.has(suffix) ? '{packet}' : '1', labelMap: CPU_TO_OTEL })) };
 });
 
-/**
- * One labels object per value of a one-label set (`device`, `cpu`), kept while the values stay
- * few: the exposition then finds each series' label bytes by its object instead of encoding them
- * again every scrape. Interfaces come and go (a veth per container): past `max` values it starts over.
- */
-class LabelSets<K> {
-  private readonly sets = new Map<K, Readonly<Record<string, string>>>();
-  constructor(
-    private readonly name: string,
-    private readonly max = 4096,
-  ) {}
-  get(value: K): Readonly<Record<string, string>> {
-    let l = this.sets.get(value);
-    if (l === undefined) {
-      if (this.sets.size >= this.max) this.sets.clear();
-      this.sets.set(value, (l = Object.freeze({ [this.name]: String(value) })));
-    }
-    return l;
-  }
-}
-const deviceSets = new LabelSets<string>('device');
-const cpuSets = new LabelSets<number>('cpu');
+// One labels object per device and per CPU, kept from scrape to scrape: the exposition finds
+// each series' label bytes by its labels object instead of encoding them again every scrape.
+const deviceSets = new BoundedMemo(MAX_NAMES, (device: string) => Object.freeze({ device }));
+const cpuSets = new BoundedMemo(MAX_NAMES, (cpu: number) => Object.freeze({ cpu: String(cpu) }));
 const deviceLabels = (device: string) => deviceSets.get(device);
 const cpuLabels = (cpu: number) => cpuSets.get(cpu);
 
@@ -336,7 +295,7 @@ function renderInterfaces(ifaces: readonly InterfaceStats[], out: MetricFamily[]
       const v = i.counters[key];
       if (v !== undefined) samples.push({ labels: deviceLabels(i.device), value: v });
     }
-    out.push(family(netdevShape(key), samples));
+    out.push(family(netdevShapes.get(key), samples));
   }
 
   const withInfo = byDevice.filter((i): i is InterfaceStats & { info: InterfaceInfo } => i.info !== undefined);
@@ -377,17 +336,10 @@ const NETCLASS_SHAPES = NETCLASS.map(([suffix, type, key]) => {
   return { key, ...shape(name, `Network device property: ${suffix}`, type, derived(name, type, { labelMap: DEVICE_TO_OTEL, ...(suffix === 'speed_bytes' ? { unit: 'By/s' } : {}) })) };
 });
 /** /proc/net/dev columns by name (the kernel's, a few dozen at most). */
-const netdev = new Map<string, Shape>();
-
-function netdevShape(key: string): Shape {
-  let s = netdev.get(key);
-  if (s === undefined) {
-    if (netdev.size >= MAX_SHAPES) netdev.clear();
-    const name = `node_network_${key}_total`;
-    netdev.set(key, (s = shape(name, `Network device statistic ${key}.`, 'counter', NETDEV_OTEL[key] ?? derived(name, 'counter', { labelMap: DEVICE_TO_OTEL }))));
-  }
-  return s;
-}
+const netdevShapes = new BoundedMemo(MAX_NAMES, (key: string) => {
+  const name = `node_network_${key}_total`;
+  return shape(name, `Network device statistic ${key}.`, 'counter', NETDEV_OTEL[key] ?? derived(name, 'counter', { labelMap: DEVICE_TO_OTEL }));
+});
 
 // Kernel field names are alphanumeric today; keep a future odd character from producing an
 // exposition line Prometheus rejects.

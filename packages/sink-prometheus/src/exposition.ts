@@ -1,4 +1,4 @@
-import { sampleColumns, type HistogramSample, type Labels, type MetricFamily, type Sample } from '@sockscope/core';
+import { sampleColumns, sampleCount, type HistogramSample, type Labels, type MetricFamily, type Sample } from '@sockscope/core';
 
 /** Content type of the Prometheus text exposition format this serializer writes. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -82,19 +82,17 @@ export function* expositionChunks(
   const order = new LabelOrder();
   for (const { name, type, sample, list } of groupFamilies(families, format)) {
     const first = list[0] as MetricFamily;
-    // the header goes out with the family's first line: a family with no series is left out
     const cached = familyBytes(name, first.help, type, sample, om);
-    let header: Buffer | undefined = cached.header;
     const nameBytes = cached.sampleBytes;
+    // a family with no series is left out: its header goes out only when some part has a line
+    if (list.some(hasLines)) {
+      const full = w.bytes(cached.header);
+      if (full) yield full;
+    }
     for (const f of list) {
       order.restart();
       if (f.type === 'histogram') {
         for (const h of f.histograms ?? []) {
-          if (header) {
-            const full = w.bytes(header);
-            if (full) yield full;
-            header = undefined;
-          }
           const full = w.bytes(Buffer.from(histogramText(name, h), 'utf8'));
           if (full) yield full;
         }
@@ -106,11 +104,6 @@ export function* expositionChunks(
       const list = columns === undefined ? (f.samples ?? []) : NO_SAMPLES;
       const n = columns === undefined ? list.length : columns.length;
       for (let i = 0; i < n; i++) {
-        if (header) {
-          const full = w.bytes(header);
-          if (full) yield full;
-          header = undefined;
-        }
         let sampleLabels: Labels;
         let v: number;
         if (columns !== undefined) {
@@ -143,6 +136,11 @@ export function* expositionChunks(
 }
 
 const EOF = Buffer.from('# EOF\n', 'utf8');
+
+/** Whether a family writes at least one line (what the loop above writes of it). */
+function hasLines(f: MetricFamily): boolean {
+  return (f.type === 'histogram' ? (f.histograms?.length ?? 0) : sampleCount(f)) > 0;
+}
 
 // A family's HELP/TYPE lines and its sample name as bytes, made once: every scrape writes the same
 // few hundred families (each header was an escaped string and its encoding every time). Past

@@ -112,7 +112,7 @@ function koffiNative(arch) {
 
 const LAUNCHER = `#!/bin/sh
 # sockscope: runs the bundled agent on the Node.js runtime beside it, with the Node flags the CLI
-# needs (--max-semi-space-size=4 --single-threaded-gc, see apps/exporter/src/node-flags.ts).
+# needs (--max-semi-space-size=4 --single-threaded-gc --max-old-space-size=1024, see apps/exporter/src/node-flags.ts).
 # Works through symlinks (/usr/bin/sockscope -> /usr/lib/sockscope/sockscope).
 self=$0
 while [ -L "$self" ]; do
@@ -126,7 +126,7 @@ case $self in
   */*) here=\${self%/*} ;;
   *) here=. ;;
 esac
-exec "$here/lib/node" --max-semi-space-size=4 --single-threaded-gc "$here/lib/sockscope.mjs" "$@"
+exec "$here/lib/node" --max-semi-space-size=4 --single-threaded-gc --max-old-space-size=1024 "$here/lib/sockscope.mjs" "$@"
 `;
 
 /**

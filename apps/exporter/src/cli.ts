@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc
+#!/usr/bin/env -S node --max-semi-space-size=4 --single-threaded-gc --max-old-space-size=1024
 import { keepInspectorShut } from './signals.js';
 
 // before anything else loads: SIGUSR1 must never open Node's inspector (see signals.ts)

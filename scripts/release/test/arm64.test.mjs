@@ -22,7 +22,7 @@ describe(`${name}.tar.gz`, { skip: runnable ? false : 'needs an arm64 machine or
     execFileSync('tar', ['-xzf', artifact(`${name}.tar.gz`), '-C', dir]);
     const lib = join(dir, name, 'lib');
     // the launcher's command line, with qemu in front of the runtime where this is not arm64
-    cmd = (args) => (process.arch === 'arm64' ? [join(dir, name, 'sockscope'), args] : ['qemu-aarch64', ['-L', SYSROOT, join(lib, 'node'), '--max-semi-space-size=4', '--single-threaded-gc', join(lib, 'sockscope.mjs'), ...args]]);
+    cmd = (args) => (process.arch === 'arm64' ? [join(dir, name, 'sockscope'), args] : ['qemu-aarch64', ['-L', SYSROOT, join(lib, 'node'), '--max-semi-space-size=4', '--single-threaded-gc', '--max-old-space-size=1024', join(lib, 'sockscope.mjs'), ...args]]);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

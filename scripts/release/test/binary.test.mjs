@@ -38,7 +38,7 @@ describe(`${name}.tar.gz run from an empty directory`, () => {
       const started = agent.log().split('\n').find((l) => l.includes('msg=started'));
       assert.ok(started, agent.log());
       assert.match(started, new RegExp(`version=${VERSION.replace(/\./g, '\\.')} revision=[0-9a-f]{7,}`));
-      assert.match(started, /node_flags="--max-semi-space-size=4 --single-threaded-gc"/);
+      assert.match(started, /node_flags="--max-semi-space-size=4 --single-threaded-gc --max-old-space-size=1024"/);
       // the process is the runtime beside the launcher, not a node from PATH
       const exe = readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0')[0];
       assert.equal(exe, join(dir, name, 'lib/node'));

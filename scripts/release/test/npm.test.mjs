@@ -62,7 +62,7 @@ describe('npm tarballs', () => {
       const agent = await startAgent(join(dir, 'node_modules/.bin/sockscope'), [], { cwd: dir });
       try {
         await scrapeChecks(assert, agent.port);
-        assert.match(agent.log(), /node_flags="--max-semi-space-size=4 --single-threaded-gc"/);
+        assert.match(agent.log(), /node_flags="--max-semi-space-size=4 --single-threaded-gc --max-old-space-size=1024"/);
       } finally {
         assert.equal((await agent.stop()).code, 0);
       }

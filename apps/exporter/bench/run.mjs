@@ -154,14 +154,19 @@ async function measureExporter(label, times, start, probes = 0, pair = undefined
     if (pair?.start) {
       progress(`${label}: starting ${pair.label} beside it (paired scrapes)`);
       reference = await pair.start();
-      pair = { ...pair, run: () => scrape(reference.url) };
+      pair = { ...pair, run: () => scrape(reference.url, undefined, { keep: false }) };
     }
     let checks;
+    // the first scrape (the warm-up, unless --warmup 0) is kept whole: the checks and the series count are read from
+    // it; every later one is counted and dropped as it arrives, as ss's output is
+    let series;
     const stats = await sample(label, times, async () => {
-      const { text, durations, ...r } = await scrape(exporter.url);
+      const first = series === undefined;
+      const { text, durations, ...r } = await scrape(exporter.url, undefined, { keep: first });
+      if (first) series = r.series;
       if (probes > 0 && checks === undefined && text !== null) checks = expositionChecks(text);
       // what sockscope says its own socket collection and process attribution took inside the scrape
-      return { ...r, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
+      return { ...r, series, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
     }, pair);
     // probed scrapes come after the timed ones so that the probing does not slow those down
     const stall = probes > 0 ? await sample(`${label} (probing /health)`, { runs: probes, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};

@@ -122,7 +122,7 @@ export function markdown(result) {
   const m = result.machine;
   const out = ['# sockscope benchmark', '', `- date: ${m.date}`, `- machine: ${m.cores} cores, ${m.cpuModel}; kernel ${m.kernel}; node ${m.node}`,
     `- load average at start: ${m.loadavg.join(', ')}; at end: ${result.loadavgEnd?.join(', ') ?? '-'}`,
-    `- ${runsLine(result.options)}; medians. ss: spawn to exit, output read fully (peak RSS from one more run under GNU time). Scrapes: request to last byte, uncompressed, every scrape collecting afresh.`,
+    `- ${runsLine(result.options)}; medians. ss: spawn to exit, output read fully (peak RSS from one more run under GNU time). Scrapes: request to last byte, uncompressed, every scrape collecting afresh; the body counted and dropped as it arrives, as ss's output is (an agent's first scrape, a warm-up, is kept whole for the checks and the series count).`,
     `- ratios (the goals' and the tables' "×"), ${RATIO_METHOD}`,
     '- connections: established loopback TCP in a private network namespace; each is two sockets (client and server side).',
     ...configLines(result)];

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BenchError, parseFlags } from '../lib/flags.mjs';
 import { median, summarize } from '../lib/measure.mjs';
-import { collectorDurations, countSeries } from '../lib/agents.mjs';
+import { collectorDurations, countSeries, scrape, TAIL_BYTES } from '../lib/agents.mjs';
+import { createServer } from 'node:http';
 import { evaluateEarlierGoals } from '../lib/goals.mjs';
 import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, soakVerdicts, summarizeProbe, summarizeSoak } from '../lib/soak-report.mjs';
 
@@ -42,6 +43,35 @@ test('exposition: series are the non-comment lines; sockscope self-timings read 
   ].join('\n');
   assert.equal(countSeries(text), 3);
   assert.deepEqual(collectorDurations(text), { 'linux-netlink': 12.5, 'enricher:process': 2 });
+});
+
+test('scrape over real HTTP: kept whole, or counted and dropped keeping the tail the self-timings are in', async () => {
+  // 3 MB of samples in 64 KiB writes, then the self-timings, as an agent's exposition ends
+  const filler = Buffer.from('x_total{a="1"} 1\n'.repeat(3855));
+  const tail = Buffer.from('# TYPE sockscope_scrape_collector_duration_seconds gauge\nsockscope_scrape_collector_duration_seconds{collector="linux-netlink"} 0.25\n');
+  const server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    for (let i = 0; i < 48; i++) res.write(filler);
+    res.end(tail);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${server.address().port}/metrics`;
+    const bytes = 48 * filler.length + tail.length;
+    assert.ok(bytes > 10 * TAIL_BYTES);
+    const kept = await scrape(url);
+    assert.equal(kept.bytes, bytes);
+    assert.equal(kept.series, 48 * 3855 + 1);
+    assert.equal(kept.text.length, bytes);
+    assert.deepEqual(kept.durations, { 'linux-netlink': 250 });
+    const dropped = await scrape(url, undefined, { keep: false });
+    assert.equal(dropped.bytes, bytes);
+    assert.equal(dropped.series, undefined);
+    assert.equal(dropped.text, null);
+    assert.deepEqual(dropped.durations, { 'linux-netlink': 250 });
+  } finally {
+    server.close();
+  }
 });
 
 const stat = (v) => summarize([v]);

@@ -1,6 +1,6 @@
 import type { SocketRecord } from '../types/socket.js';
 import type { FlowKeyer } from './fold.js';
-import { Series, type SeriesExtras } from './series.js';
+import { Series, SeriesNumbers, type SeriesExtras } from './series.js';
 
 /** How long idle series are remembered. */
 export interface SeriesRetention {
@@ -29,6 +29,8 @@ export class SeriesTable {
    */
   private idle: { g: Series; since: number }[] = [];
   private idleHead = 0;
+  /** Every series' numbers (see {@link SeriesNumbers}). */
+  private readonly numbers: SeriesNumbers;
 
   constructor(
     private readonly keyer: FlowKeyer,
@@ -36,7 +38,9 @@ export class SeriesTable {
     private readonly C: number,
     private readonly retention: SeriesRetention,
     private readonly extras: SeriesExtras = {},
-  ) {}
+  ) {
+    this.numbers = new SeriesNumbers(2 * G + 3 * C);
+  }
 
   /** True while `g` is the series the table holds under its key (not forgotten since). */
   holds(g: Series): boolean {
@@ -54,7 +58,7 @@ export class SeriesTable {
     let g = this.series.get(key);
     if (g === undefined) {
       const kept = flatCopy(key);
-      this.series.set(kept, (g = new Series(kept, this.keyer.labels(s, inbound, kept), this.G, this.C, this.extras)));
+      this.series.set(kept, (g = new Series(kept, this.keyer.labels(s, inbound, kept), this.G, this.C, this.extras, this.numbers.take())));
     }
     return g;
   }
@@ -89,6 +93,9 @@ export class SeriesTable {
       }
       if (at - since < retentionMs && idleCount <= maxIdle) break;
       this.series.delete(g.key);
+      // a forgotten series is never written again: a socket's memo asks holds() (or finds it
+      // two collections old) before folding into it, and no list keeps it past this collection
+      this.numbers.give(g.buf);
       idleCount--;
       this.idleHead++;
     }

@@ -15,6 +15,48 @@ export interface SeriesExtras {
 
 const NO_HISTS: Array<SeriesHistogram | undefined> = [];
 
+/**
+ * The numbers of a table's series, `size` doubles each, as views into shared Float64Arrays of
+ * {@link SLAB_SERIES} series each. A Float64Array of its own per series also made an ArrayBuffer
+ * object and a backing store per series: at 30,000 connections under raw_endpoint (60,000
+ * series) the agent's peak RSS was 12–17 MB higher over 20 scrapes (263/265 vs 246/253 MB), at
+ * the same CPU. A forgotten series' view goes back ({@link give}) and is handed out again zeroed,
+ * so the arrays hold as many views as the most series the table held at once.
+ */
+export class SeriesNumbers {
+  private slab: Float64Array | undefined;
+  private at = 0;
+  private readonly free: Float64Array[] = [];
+
+  constructor(readonly size: number) {}
+
+  /** A zeroed view of `size` doubles that no other series holds. */
+  take(): Float64Array {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused.fill(0);
+    if (this.slab === undefined || this.at + this.size > this.slab.length) {
+      this.slab = new Float64Array(this.size * SLAB_SERIES);
+      this.at = 0;
+    }
+    const view = this.slab.subarray(this.at, this.at + this.size);
+    this.at += this.size;
+    return view;
+  }
+
+  /** Takes back the view of a series that is forgotten: nothing may read or write it afterwards. */
+  give(view: Float64Array): void {
+    this.free.push(view);
+  }
+
+  /** Views handed back and not taken again (for tests). */
+  get spare(): number {
+    return this.free.length;
+  }
+}
+
+/** Series per shared array of {@link SeriesNumbers} (256 × 45 doubles: 92 KB under raw_endpoint). */
+export const SLAB_SERIES = 256;
+
 /** Merge kinds as small integers for the hot loop. */
 export const MERGE = { sum: 0, max: 1, min: 2, mean: 3, last: 4 } as const satisfies Record<MergeKind, number>;
 
@@ -49,10 +91,11 @@ export class Series {
   /** Sockets of the collection by state index (`flows.state_label`), undefined when off. */
   readonly states: Float64Array | undefined;
 
-  constructor(key: string, labels: Labels, g: number, c: number, extras: SeriesExtras = {}) {
+  /** `buf`: its numbers, zeroed, `2g + 3c` long (a {@link SeriesNumbers} view); a new array when not given. */
+  constructor(key: string, labels: Labels, g: number, c: number, extras: SeriesExtras = {}, buf?: Float64Array) {
     this.key = key;
     this.labels = labels;
-    this.buf = new Float64Array(2 * g + 3 * c);
+    this.buf = buf ?? new Float64Array(2 * g + 3 * c);
     this.histBounds = extras.histograms ?? [];
     // most series never observe a duration: their histogram is made when they do
     this.hists = this.histBounds.length > 0 ? new Array<SeriesHistogram | undefined>(this.histBounds.length) : NO_HISTS;

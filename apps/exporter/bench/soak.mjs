@@ -81,6 +81,9 @@ async function main(argv) {
     const probe = await prober?.stop();
     await pool.churn(0);
     const lifecycle = memory && await lifecycleAfter(exporter, pool, memory, holdersBefore, lifecycleBefore, samples.filter((x) => !x.reused).length + (probe?.newConnections ?? 0));
+    const peakRssMb = memoryOf(exporter.pid).peakMb;
+    // the window's scrapes were dropped without the lifecycle check: one more, kept, counts the series
+    const lastSeries = samples.at(-1)?.series ?? (await scrape(exporter.url, 120_000)).series;
     const result = {
       machine,
       loadavgEnd: machineInfo().loadavg,
@@ -90,8 +93,8 @@ async function main(argv) {
       failedScrapes: failed,
       lateScrapes: late,
       churnPerSecond: closed / seconds,
-      peakRssMb: memoryOf(exporter.pid).peakMb,
-      lastSeries: samples.at(-1)?.series ?? 0,
+      peakRssMb,
+      lastSeries,
       summary: summarizeSoak(samples, seconds),
       health: probe ? summarizeProbe(probe.latencies, probe.failed, opts.probe_ms) : null,
       lifecycle,
@@ -152,7 +155,8 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase, memory) {
     else if (i > 0) late++; // the previous scrape took longer than the interval
     let r;
     try {
-      r = await scrape(exporter.url, 30_000);
+      // read and dropped as it arrives unless the lifecycle check parses it (see scrape() in lib/agents.mjs)
+      r = await scrape(exporter.url, 30_000, { keep: Boolean(memory) });
     } catch (err) {
       failed++;
       progress(`scrape ${i + 1} failed: ${err.message}`);
@@ -168,7 +172,7 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase, memory) {
     }
     const t = (performance.now() - start) / 1000;
     samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: rss.rssMb, collectorMs: r.durations, reused: r.reused });
-    if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${rss.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms, ${r.series} series`);
+    if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${rss.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms${r.series === undefined ? '' : `, ${r.series} series`}`);
   }
   return { samples, failed, late };
 }

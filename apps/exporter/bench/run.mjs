@@ -29,6 +29,7 @@ const SPEC = {
   probes: { kind: 'int', default: 3, min: 1, max: 100, meta: 'N', help: 'scrapes of every sockscope config at every N during which /health is probed (agent blocked)' },
   warmup: { kind: 'int', default: 1, min: 0, max: 20, meta: 'N', help: 'discarded warm-up runs per step' },
   host_runs: { kind: 'int', default: 101, min: 1, max: 1000, meta: 'N', help: 'measured runs of each host-only step (sockscope host-only, each paired with a node_exporter net scrape, and node_exporter both ways): a scrape takes a few ms, and the median of 5 pairs moved by a third between runs of one build' },
+  scrape_warmup: { kind: 'int', default: 5, min: 0, max: 50, meta: 'N', help: 'discarded warm-up scrapes of each sockscope scrape config (default, raw_endpoint, ss_exporter format, peer): a fresh agent\'s first scrapes learn every series and grow its heap (at 10,000 connections under raw_endpoint they took 627, 342, 292, 230 and 202 ms before settling at 170-230), so the agent is measured settled, as it runs for days; the first one\'s time is reported beside' },
   host_warmup: { kind: 'int', default: 20, min: 0, max: 200, meta: 'N', help: 'discarded warm-up scrapes of the host-only steps (sockscope host-only, node_exporter both ways): a scrape of a few ms, so the agent is measured settled, as it runs for days; the same count for node_exporter, and for the node_exporter paired with the host-only scrapes' },
   steps: { kind: 'list', default: STEPS.filter((s) => s !== 'containers'), choices: STEPS, meta: 'a,b', help: `steps to run: ${STEPS.join(', ')} (containers, issue 16's step at the largest N, only when named)` },
   containers: { kind: 'int', default: 200, min: 1, max: 2000, meta: 'N', help: 'fake Kubernetes containers the largest size\'s connections are handed to (containers step)' },
@@ -87,10 +88,11 @@ async function main(argv) {
       const sockscope = (label, file) => () => startSockscope(`sockscope (${label})`, opts.cli, file, ++port, { startupMs: 30_000 + n * 0.6 });
       const probes = opts.probes;
       if (opts.steps.includes('scrape')) {
-        size.scrape_default = await measureExporter(`N=${n} scrape default`, times, sockscope('default', configs.default), probes, SS_PAIR);
-        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, times, sockscope('raw_endpoint', configs.raw), probes, SS_PAIR);
-        size.scrape_ss = await measureExporter(`N=${n} scrape ss_exporter format`, times, sockscope('ss_exporter format, raw_endpoint', configs.ss), probes, SS_PAIR);
-        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, times, sockscope('peer', configs.peer), probes, SS_PAIR);
+        const scrapeTimes = { ...times, warmup: opts.scrape_warmup };
+        size.scrape_default = await measureExporter(`N=${n} scrape default`, scrapeTimes, sockscope('default', configs.default), probes, SS_PAIR);
+        size.scrape_raw = await measureExporter(`N=${n} scrape raw_endpoint`, scrapeTimes, sockscope('raw_endpoint', configs.raw), probes, SS_PAIR);
+        size.scrape_ss = await measureExporter(`N=${n} scrape ss_exporter format`, scrapeTimes, sockscope('ss_exporter format, raw_endpoint', configs.ss), probes, SS_PAIR);
+        size.scrape_peer = await measureExporter(`N=${n} scrape peer`, scrapeTimes, sockscope('peer', configs.peer), probes, SS_PAIR);
       }
       if (opts.steps.includes('host')) {
         const hostTimes = { runs: opts.host_runs, warmup: opts.host_warmup };
@@ -160,17 +162,21 @@ async function measureExporter(label, times, start, probes = 0, pair = undefined
     // the first scrape (the warm-up, unless --warmup 0) is kept whole: the checks and the series count are read from
     // it; every later one is counted and dropped as it arrives, as ss's output is
     let series;
+    let firstScrapeMs;
     const stats = await sample(label, times, async () => {
       const first = series === undefined;
       const { text, durations, ...r } = await scrape(exporter.url, undefined, { keep: first });
-      if (first) series = r.series;
+      if (first) {
+        series = r.series;
+        firstScrapeMs = r.ms;
+      }
       if (probes > 0 && checks === undefined && text !== null) checks = expositionChecks(text);
       // what sockscope says its own socket collection and process attribution took inside the scrape
       return { ...r, series, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
     }, pair);
     // probed scrapes come after the timed ones so that the probing does not slow those down
     const stall = probes > 0 ? await sample(`${label} (probing /health)`, { runs: probes, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};
-    return { ...stats, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid), ...(checks ? { checks } : {}) };
+    return { ...stats, firstScrapeMs, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid), ...(checks ? { checks } : {}) };
   } finally {
     await reference?.stop();
     await exporter.stop();

@@ -44,6 +44,7 @@ function ssNotes(r) {
 
 function scrapeNotes(r) {
   const parts = [`${int(r.series)} series`, mb(r.bytes)];
+  if (Number.isFinite(r.firstScrapeMs)) parts.push(`first scrape of the fresh agent ${r.firstScrapeMs.toFixed(1)} ms`);
   if (r.memory) parts.push(`RSS ${r.memory.rssMb.toFixed(0)} MB (peak ${r.memory.peakMb.toFixed(0)} MB)`);
   if (r.agentNetlinkMs) parts.push(`netlink inside ${ms(r.agentNetlinkMs)}`);
   if (r.agentProcessMs) parts.push(`process inside ${ms(r.agentProcessMs)}`);
@@ -164,7 +165,8 @@ function runsLine(o) {
     ? `, ${o.large_runs} at ${o.large_from.toLocaleString('en-US')} connections and above` : '';
   const hostRuns = o.host_runs !== undefined ? `${o.host_runs} runs ` : '';
   const host = o.host_warmup !== undefined && (o.host_warmup !== o.warmup || o.host_runs !== undefined) ? ` (the host-only steps, sockscope's and node_exporter's: ${hostRuns}after ${o.host_warmup} warm-up scrapes)` : '';
-  return `${o.runs} runs per step${large} after ${o.warmup} warm-up${host}; the agent-blocked probe during ${o.probes ?? 2} more scrapes of every config at every N`;
+  const scrapes = o.scrape_warmup !== undefined && o.scrape_warmup !== o.warmup ? ` (sockscope's scrape configs: after ${o.scrape_warmup} warm-up scrapes of the fresh agent, the first one's time in the notes)` : '';
+  return `${o.runs} runs per step${large} after ${o.warmup} warm-up${scrapes}${host}; the agent-blocked probe during ${o.probes ?? 2} more scrapes of every config at every N`;
 }
 
 /** Header lines: what each measured config keeps on, as checked in its agent's first scrape at every N. */

@@ -161,22 +161,18 @@ async function measureExporter(label, times, start, probes = 0, pair = undefined
     let checks;
     // the first scrape (the warm-up, unless --warmup 0) is kept whole: the checks and the series count are read from
     // it; every later one is counted and dropped as it arrives, as ss's output is
-    let series;
-    let firstScrapeMs;
+    let first;
     const stats = await sample(label, times, async () => {
-      const first = series === undefined;
-      const { text, durations, ...r } = await scrape(exporter.url, undefined, { keep: first });
-      if (first) {
-        series = r.series;
-        firstScrapeMs = r.ms;
-      }
+      const keep = first === undefined;
+      const { text, durations, ...r } = await scrape(exporter.url, undefined, { keep });
+      if (keep) first = r;
       if (probes > 0 && checks === undefined && text !== null) checks = expositionChecks(text);
       // what sockscope says its own socket collection and process attribution took inside the scrape
-      return { ...r, series, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
+      return { ...r, series: first.series, agentNetlinkMs: durations['linux-netlink'] ?? NaN, agentProcessMs: durations['enricher:process'] ?? NaN };
     }, pair);
     // probed scrapes come after the timed ones so that the probing does not slow those down
     const stall = probes > 0 ? await sample(`${label} (probing /health)`, { runs: probes, warmup: 0 }, () => scrapeWithProbe(exporter.url, exporter.url.replace(/\/metrics$/, '/health'))) : {};
-    return { ...stats, firstScrapeMs, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid), ...(checks ? { checks } : {}) };
+    return { ...stats, firstScrapeMs: first?.ms, agentStallMs: stall.stallMs, memory: memoryOf(exporter.pid), ...(checks ? { checks } : {}) };
   } finally {
     await reference?.stop();
     await exporter.stop();

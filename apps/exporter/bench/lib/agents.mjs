@@ -48,13 +48,14 @@ export function scrape(url, timeoutMs = 120_000, { keep = true } = {}) {
     const req = request(url, { headers: { 'accept-encoding': 'identity' }, timeout: timeoutMs }, (res) => {
       const chunks = [];
       let bytes = 0;
-      let kept = 0;
+      // dropping: only the chunks that make up the last TAIL_BYTES stay
+      let tail = 0;
       res.on('data', (c) => {
         bytes += c.length;
         chunks.push(c);
-        kept += c.length;
-        // dropping: only the chunks that make up the last TAIL_BYTES stay
-        while (!keep && chunks.length > 1 && kept - chunks[0].length >= TAIL_BYTES) kept -= chunks.shift().length;
+        if (keep) return;
+        tail += c.length;
+        while (tail - chunks[0].length >= TAIL_BYTES) tail -= chunks.shift().length;
       });
       res.on('end', () => {
         const ms = performance.now() - start;

@@ -7,19 +7,7 @@ import { gaugeValue, type Series } from './series.js';
 /** Series written between two steps of {@link emitFlowFamilySteps}. */
 const STEP = 1024;
 
-const NO_VALUES: number[] = [];
-
-/**
- * An array of `n` numbers (holes until written) made with double elements from the start:
- * `new Array(n)` starts with small-integer elements and the first fraction written copies the
- * whole array into a double one. Past 16k elements both live in V8's large-object space, freed
- * only by a full GC: the copy doubled what each per-flow family left there a scrape.
- */
-function doubles(n: number): number[] {
-  const a = [0.5];
-  a.length = n;
-  return a;
-}
+const NO_VALUES = new Float64Array(0);
 
 /** Writes series `g`'s value in a columnar family. */
 function put(w: Writer, g: Series, v: number): void {
@@ -64,7 +52,7 @@ interface Writer {
    * them all share one list of the table's labels at the end): made at the first series it leaves out.
    */
   labels: Labels[] | undefined;
-  values: number[];
+  values: Float64Array;
   n: number;
   /** Written as columns (`labels`, `values`, `n`). */
   sized: boolean;
@@ -109,7 +97,7 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
     // series), and no object a sample. Arrays this long live in V8's large-object space, freed
     // only by a full GC: one list of labels for all the families that have every series, not one each.
     if (w.kind === Kind.Count || w.kind === Kind.Event || w.kind === Kind.Gauge || w.kind === Kind.Counter) {
-      w.values = doubles(all.length);
+      w.values = new Float64Array(all.length);
       w.sized = true;
     }
     writers.push(w);
@@ -175,7 +163,6 @@ export function* emitFlowFamilySteps(plan: FlowPlan, kept: readonly Series[], ot
   entries.forEach((e, x) => {
     const w = writers[x] as Writer;
     if (w.sized) {
-      w.values.length = w.n;
       let labels = w.labels;
       if (labels === undefined) labels = every ??= all.map((g) => g.labels);
       else labels.length = w.n;

@@ -84,8 +84,12 @@ export interface OtelMapping {
  */
 export interface SampleColumns {
   readonly labels: readonly Labels[];
-  /** On the JS heap (a Float64Array's bytes live outside it, freed later: a scrape's worth more of peak RSS). */
-  readonly values: readonly number[];
+  /**
+   * The flow fold writes a Float64Array as long as its list of series (`length` of it used): its
+   * bytes come from malloc, reused from one scrape to the next, where a JS array of doubles this
+   * long is a fresh large-object page of V8's heap every scrape.
+   */
+  readonly values: ArrayLike<number>;
   readonly length: number;
 }
 

@@ -108,6 +108,42 @@ describe('expositionChunks', () => {
   });
 });
 
+describe('expositions written at the same time, and one after another', () => {
+  it('each write their own families, whether interleaved, cut off or run after the others', () => {
+    // two collections of one fold share the labels objects of the series both have; the label
+    // order an exposition keeps (and hands to the next) must never mix theirs
+    const fold = createMetricFold({ folding: 'raw_endpoint' });
+    const collect = (t: number, ports: number[]) => {
+      fold.begin(t);
+      for (const p of ports) {
+        fold.add({
+          protocol: 'tcp', family: 'ipv4', state: 'ESTABLISHED', local: { address: '10.0.0.1', port: p }, remote: { address: '10.0.1.1', port: 443 },
+          inode: p, uid: 0, recvQueue: 0, sendQueue: 0, cookie: BigInt(p), tcp: { rttUs: p * 3 + t, sndCwnd: 10 + (p % 7), ...(p % 3 === 0 ? {} : { totalRetrans: p % 5 }) },
+        });
+      }
+      return fold.end(true);
+    };
+    const a = collect(1_000, Array.from({ length: 200 }, (_, i) => 40000 + i));
+    const b = collect(2_000, Array.from({ length: 150 }, (_, i) => 40100 + 2 * i));
+    const plain = (families: MetricFamily[]) => serializeFamilies(structuredClone(families));
+    const text = (chunks: Iterable<Buffer>) => Buffer.concat([...chunks]).toString('utf8');
+    // a begins, b is written whole meanwhile, then a ends
+    const ga = expositionChunks(a, 1024);
+    const head = [ga.next().value as Buffer];
+    const wholeB = text(expositionChunks(b, 1024));
+    const wholeA = text([...head, ...ga]);
+    expect(wholeA).toBe(plain(a));
+    expect(wholeB).toBe(plain(b));
+    // one cut off after a chunk (its reader went away), then each again
+    const cut = expositionChunks(b, 1024);
+    cut.next();
+    cut.return();
+    expect(text(expositionChunks(a, 1024))).toBe(plain(a));
+    expect(text(expositionChunks(b, 4096, 'openmetrics'))).toBe(serializeFamilies(structuredClone(b), 'openmetrics'));
+    expect(text(expositionChunks(b, 1024))).toBe(plain(b));
+  });
+});
+
 describe('OpenMetrics text', () => {
   const histogram: MetricFamily = { name: 'h_seconds', help: 'h', type: 'histogram', histograms: [{ labels: { k: 'v' }, bounds: [0.1, 1], counts: [1, 3], sum: 2.5, count: 4 }] };
 

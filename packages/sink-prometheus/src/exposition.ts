@@ -79,7 +79,23 @@ export function* expositionChunks(
   const om = format === 'openmetrics';
   const w = new ChunkWriter(chunkBytes);
   rotateLabelCache();
-  const order = new LabelOrder();
+  const order = takeOrder();
+  try {
+    yield* familyChunks(families, format, w, order);
+  } finally {
+    // also when the reader stops early (a scrape cut off): a generator's return() runs this
+    giveOrder(order);
+  }
+  if (om) {
+    const full = w.bytes(EOF);
+    if (full) yield full;
+  }
+  const last = w.end();
+  if (last) yield last;
+}
+
+function* familyChunks(families: readonly MetricFamily[], format: ExpositionFormat, w: ChunkWriter, order: LabelOrder): Generator<Buffer, void, undefined> {
+  const om = format === 'openmetrics';
   for (const { name, type, sample, list } of groupFamilies(families, format)) {
     const first = list[0] as MetricFamily;
     const cached = familyBytes(name, first.help, type, sample, om);
@@ -127,12 +143,6 @@ export function* expositionChunks(
       }
     }
   }
-  if (om) {
-    const full = w.bytes(EOF);
-    if (full) yield full;
-  }
-  const last = w.end();
-  if (last) yield last;
 }
 
 const EOF = Buffer.from('# EOF\n', 'utf8');
@@ -314,12 +324,24 @@ const NO_SAMPLES: readonly Sample[] = [];
  * ~200 ns a sample, most of the exposition's time).
  */
 class LabelOrder {
+  /**
+   * The lists, `length` of them this exposition's. An order is used again by a later exposition
+   * ({@link takeOrder}): grown afresh every scrape, these lists of tens of thousands of entries
+   * were chains of ever larger copies in V8's large-object space.
+   */
   private readonly labels: Labels[] = [];
   private readonly bytesAt: Buffer[] = [];
+  private length = 0;
   /** Position in the previous family's list matched last. */
   private from = 0;
   /** Position written in this family's list. */
   private at = 0;
+
+  /** Starts an exposition: no family before. */
+  begin(): void {
+    this.length = 0;
+    this.restart();
+  }
 
   /** Starts the next family. */
   restart(): void {
@@ -329,10 +351,11 @@ class LabelOrder {
 
   bytes(labels: Labels): Buffer {
     const prev = this.labels;
+    const n = this.length;
     const from = this.from;
     let out: Buffer | undefined;
     // the same position, or a step or two on: series the previous family skipped
-    for (let i = from; i < from + 3 && i < prev.length; i++) {
+    for (let i = from; i < from + 3 && i < n; i++) {
       if (prev[i] === labels) {
         out = this.bytesAt[i] as Buffer;
         this.from = i + 1;
@@ -342,12 +365,29 @@ class LabelOrder {
     if (out === undefined) out = labelBytes(labels);
     // this family's list overwrites the previous one behind the read position (never ahead of it)
     const at = this.at++;
-    if (at < this.from || at >= prev.length) {
+    if (at < this.from || at >= n) {
       prev[at] = labels;
       this.bytesAt[at] = out;
+      if (at >= n) this.length = at + 1;
     }
     return out;
   }
+}
+
+/**
+ * Orders of expositions done, for the next: at most two (one a format the scrapes commonly ask
+ * for); expositions written at the same time each take their own.
+ */
+const orders: LabelOrder[] = [];
+
+function takeOrder(): LabelOrder {
+  const order = orders.pop() ?? new LabelOrder();
+  order.begin();
+  return order;
+}
+
+function giveOrder(order: LabelOrder): void {
+  if (orders.length < 2 && !orders.includes(order)) orders.push(order);
 }
 
 /** Starts a generation of the label cache: what no exposition used since the start before this one is let go. */

@@ -39,3 +39,31 @@ describe('per-flow families as columns', () => {
     expect((rtt.samples ?? []).map((s) => [port(s.labels), s.value])).toEqual([4, 6, 8, 10].map((i) => [i, (i + 1) / 1000]));
   });
 });
+
+describe('families of an earlier collection', () => {
+  it('keep their samples while later collections fold other series into the lists the table reuses', () => {
+    // the table writes each collection's list of active series over the one of the collection
+    // before last: families emitted from it must hold lists of their own
+    const f = createMetricFold({ folding: 'raw_endpoint', max_idle_series: 0 });
+    const collect = (t: number, from: number, n: number): MetricFamily[] => {
+      f.begin(t);
+      for (let i = from; i < from + n; i++) f.add(socket(i, { sndCwnd: 1000 + i }));
+      return f.end(true);
+    };
+    const cwndOf = (families: MetricFamily[]) => (families.find((x) => x.name === 'sockscope_tcp_cwnd_segments') as MetricFamily).samples?.map((s) => [s.labels.local_port ?? Object.values(s.labels).find((v) => /^4\d{4}$/.test(v)), s.value]);
+    const first = collect(1_000, 0, 40);
+    const firstColumns = sampleColumns(first.find((x) => x.name === 'sockscope_tcp_cwnd_segments') as MetricFamily);
+    const firstLabels = [...(firstColumns?.labels ?? [])];
+    const firstValues = Array.from(firstColumns?.values ?? []).slice(0, firstColumns?.length);
+    // other sockets, fewer and then more, so the reused lists are cut and grown
+    const second = collect(2_000, 100, 10);
+    const third = collect(3_000, 200, 70);
+    const fourth = collect(4_000, 300, 25);
+    expect(firstColumns?.labels).toEqual(firstLabels);
+    expect(Array.from(firstColumns?.values ?? []).slice(0, firstColumns?.length)).toEqual(firstValues);
+    expect(cwndOf(first)).toEqual(Array.from({ length: 40 }, (_, i) => [String(40000 + i), 1000 + i]));
+    expect(cwndOf(second)).toEqual(Array.from({ length: 10 }, (_, i) => [String(40100 + i), 1100 + i]));
+    expect(cwndOf(third)).toEqual(Array.from({ length: 70 }, (_, i) => [String(40200 + i), 1200 + i]));
+    expect(cwndOf(fourth)).toEqual(Array.from({ length: 25 }, (_, i) => [String(40300 + i), 1300 + i]));
+  });
+});

@@ -19,10 +19,17 @@ export interface SeriesRetention {
  */
 export class SeriesTable {
   private readonly series = new Map<string, Series>();
-  /** Series active in the collection open, in the order their first socket came. */
-  active: Series[] = [];
+  /** Series active in the collection open, in the order their first socket came: `count` of `list` (see {@link active}). */
+  private list: Series[] = [];
+  private count = 0;
   /** Series active in the last collection ended. */
   private prevActive: Series[] = [];
+  /**
+   * The list of the collection before last, written over by the next one: grown afresh every
+   * collection, a list of tens of thousands of series was a chain of ever larger copies in V8's
+   * large-object space (~10 ms at 60k). Nothing else holds it by then (see {@link forgetIdle}).
+   */
+  private spare: Series[] | undefined;
   /**
    * Series in the order they went idle, oldest first, from `idleHead` on; an entry is stale
    * once its series was active again (its idleSince moved on).
@@ -47,9 +54,18 @@ export class SeriesTable {
     return this.series.get(g.key) === g;
   }
 
+  /** Series active in the collection open, in the order their first socket came. */
+  get active(): Series[] {
+    // cut to this collection's own: past `count` are series a collection before last listed
+    if (this.list.length !== this.count) this.list.length = this.count;
+    return this.list;
+  }
+
   /** Starts a collection: no series active yet. */
   begin(): void {
-    this.active = [];
+    this.list = this.spare ?? [];
+    this.spare = undefined;
+    this.count = 0;
   }
 
   /** The series `s` folds into (built on first sight of its key). */
@@ -67,7 +83,7 @@ export class SeriesTable {
   activate(g: Series, gen: number, at: number): void {
     if (g.gen === gen) return;
     g.begin(gen, at, this.G, this.C);
-    this.active.push(g);
+    this.list[this.count++] = g;
   }
 
   /**
@@ -76,15 +92,19 @@ export class SeriesTable {
    * forgotten. Work is proportional to what went idle.
    */
   forgetIdle(gen: number, at: number): void {
+    const active = this.active;
     for (const g of this.prevActive) {
       if (g.gen !== gen) {
         g.idleSince = at;
         this.idle.push({ g, since: at });
       }
     }
-    this.prevActive = this.active;
+    // the last collection's list was read by its own end (the cap's split, the families' emission,
+    // none of which keeps it) and by the loop above: the next collection may write over it
+    this.spare = this.prevActive;
+    this.prevActive = active;
     const { retentionMs, maxIdle } = this.retention;
-    let idleCount = this.series.size - this.active.length;
+    let idleCount = this.series.size - active.length;
     while (this.idleHead < this.idle.length) {
       const { g, since } = this.idle[this.idleHead] as { g: Series; since: number };
       if (g.gen === gen || g.idleSince !== since || this.series.get(g.key) !== g) {

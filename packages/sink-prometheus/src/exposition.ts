@@ -81,7 +81,53 @@ export function* expositionChunks(
   rotateLabelCache();
   const order = takeOrder();
   try {
-    yield* familyChunks(families, format, w, order);
+    for (const { name, type, sample, list } of groupFamilies(families, format)) {
+      const first = list[0] as MetricFamily;
+      const cached = familyBytes(name, first.help, type, sample, om);
+      const nameBytes = cached.sampleBytes;
+      // a family with no series is left out: its header goes out only when some part has a line
+      if (list.some(hasLines)) {
+        const full = w.bytes(cached.header);
+        if (full) yield full;
+      }
+      for (const f of list) {
+        order.restart();
+        if (f.type === 'histogram') {
+          for (const h of f.histograms ?? []) {
+            const full = w.bytes(Buffer.from(histogramText(name, h), 'utf8'));
+            if (full) yield full;
+          }
+          continue;
+        }
+        // the flow fold's per-flow families come as columns: read in place, no sample objects made
+        // (reading f.samples of a columnar family would make them)
+        const columns = sampleColumns(f);
+        const list = columns === undefined ? (f.samples ?? []) : NO_SAMPLES;
+        const n = columns === undefined ? list.length : columns.length;
+        for (let i = 0; i < n; i++) {
+          let sampleLabels: Labels;
+          let v: number;
+          if (columns !== undefined) {
+            sampleLabels = columns.labels[i] as Labels;
+            v = columns.values[i] as number;
+          } else {
+            const s = list[i] as Sample;
+            sampleLabels = s.labels;
+            v = s.value;
+          }
+          const labels = order.bytes(sampleLabels);
+          const value = formatValue(v);
+          // name, "{", labels, "} ", value, "\n": the value is ASCII, one byte per character
+          const need = nameBytes.length + labels.length + value.length + 4;
+          if (w.room() < need) {
+            const full = w.flush();
+            if (full) yield full;
+            if (w.room() < need) w.grow(need);
+          }
+          w.line(nameBytes, labels, value);
+        }
+      }
+    }
   } finally {
     // also when the reader stops early (a scrape cut off): a generator's return() runs this
     giveOrder(order);
@@ -92,57 +138,6 @@ export function* expositionChunks(
   }
   const last = w.end();
   if (last) yield last;
-}
-
-function* familyChunks(families: readonly MetricFamily[], format: ExpositionFormat, w: ChunkWriter, order: LabelOrder): Generator<Buffer, void, undefined> {
-  const om = format === 'openmetrics';
-  for (const { name, type, sample, list } of groupFamilies(families, format)) {
-    const first = list[0] as MetricFamily;
-    const cached = familyBytes(name, first.help, type, sample, om);
-    const nameBytes = cached.sampleBytes;
-    // a family with no series is left out: its header goes out only when some part has a line
-    if (list.some(hasLines)) {
-      const full = w.bytes(cached.header);
-      if (full) yield full;
-    }
-    for (const f of list) {
-      order.restart();
-      if (f.type === 'histogram') {
-        for (const h of f.histograms ?? []) {
-          const full = w.bytes(Buffer.from(histogramText(name, h), 'utf8'));
-          if (full) yield full;
-        }
-        continue;
-      }
-      // the flow fold's per-flow families come as columns: read in place, no sample objects made
-      // (reading f.samples of a columnar family would make them)
-      const columns = sampleColumns(f);
-      const list = columns === undefined ? (f.samples ?? []) : NO_SAMPLES;
-      const n = columns === undefined ? list.length : columns.length;
-      for (let i = 0; i < n; i++) {
-        let sampleLabels: Labels;
-        let v: number;
-        if (columns !== undefined) {
-          sampleLabels = columns.labels[i] as Labels;
-          v = columns.values[i] as number;
-        } else {
-          const s = list[i] as Sample;
-          sampleLabels = s.labels;
-          v = s.value;
-        }
-        const labels = order.bytes(sampleLabels);
-        const value = formatValue(v);
-        // name, "{", labels, "} ", value, "\n": the value is ASCII, one byte per character
-        const need = nameBytes.length + labels.length + value.length + 4;
-        if (w.room() < need) {
-          const full = w.flush();
-          if (full) yield full;
-          if (w.room() < need) w.grow(need);
-        }
-        w.line(nameBytes, labels, value);
-      }
-    }
-  }
 }
 
 const EOF = Buffer.from('# EOF\n', 'utf8');
@@ -387,7 +382,7 @@ function takeOrder(): LabelOrder {
 }
 
 function giveOrder(order: LabelOrder): void {
-  if (orders.length < 2 && !orders.includes(order)) orders.push(order);
+  if (orders.length < 2) orders.push(order);
 }
 
 /** Starts a generation of the label cache: what no exposition used since the start before this one is let go. */

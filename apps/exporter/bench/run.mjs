@@ -10,6 +10,7 @@ import { BenchError, helpText, parseFlags } from './lib/flags.mjs';
 import { RESERVED_PORTS, insideNamespace, prepareNamespace, reexecInNamespace } from './lib/netns.mjs';
 import { installCleanup, runMain, stopAll } from './lib/children.mjs';
 import { createHolderPool } from './lib/holders.mjs';
+import { spawner } from './lib/spawner.mjs';
 import { peakRssOfCommand, progress, sample, timeCommand } from './lib/measure.mjs';
 import { expositionChecks, memoryOf, scrape, scrapeWithProbe, startNodeExporter, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
 import { NODE_EXPORTER_NET_FLAGS, containersOffConfig, containersOnConfig, defaultConfig, hostOnlyConfig, peerConfig, rawEndpointConfig, ssExporterConfig } from './lib/configs.mjs';
@@ -51,6 +52,8 @@ async function main(argv) {
     return reexecInNamespace(fileURLToPath(import.meta.url), argv, { pidns: !opts.no_pidns });
   }
   installCleanup();
+  // the process that starts every timed reference command, started while this one is small (see spawner.mjs)
+  spawner();
   prepareNamespace();
   const sizes = [...opts.sizes].sort((a, b) => a - b);
   const tmp = mkdtempSync(join(tmpdir(), 'sockscope-bench-'));

@@ -15,7 +15,11 @@ export function isStopping() {
  * keeps up to 20,000 sockets open), tracks it, and returns the child.
  */
 export function spawnTracked(file, args, options = {}) {
-  const child = spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', file, ...args], options);
+  return track(spawn('sh', ['-c', 'ulimit -n "$(ulimit -Hn)" && exec "$0" "$@"', file, ...args], options));
+}
+
+/** Tracks a child started elsewhere (ended with the bench, as spawnTracked's are); returns it. */
+export function track(child) {
   live.add(child);
   child.once('exit', () => live.delete(child));
   installCleanup();

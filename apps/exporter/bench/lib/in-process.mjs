@@ -1,6 +1,5 @@
 // Sockscope's collectors and the process enricher driven directly, in this process, without
 // the agent around them: what collection alone costs.
-import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { createPluginContext, enrichRecords, listSockets } from '@sockscope/core';
@@ -8,7 +7,7 @@ import { CLI_NODE_FLAGS } from '../../dist/index.js';
 import { linuxNetlinkCollector } from '@sockscope/collector-linux-netlink';
 import { linuxProcfsSocketsCollector, processEnricher } from '@sockscope/collector-linux-procfs';
 import { BenchError } from './flags.mjs';
-import { sample, sleep, startStallMonitor } from './measure.mjs';
+import { commandOutput, sample, sleep, startStallMonitor } from './measure.mjs';
 
 /** A plugin context with the plugin's schema defaults applied, as the agent would build it. */
 export function contextFor(def, config = {}) {
@@ -78,18 +77,19 @@ const FOLD_CHILD = fileURLToPath(new URL('./fold-child.mjs', import.meta.url));
 /** Collections per child: the first one cold (the renderer learns every socket), then warm ones. */
 const FOLD_COLLECTIONS = 3;
 
-/** Runs fold-child.mjs in `mode` with Node `flags` and resolves its JSON line. */
-function runFoldChild(mode, flags) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...flags, FOLD_CHILD, mode, String(FOLD_COLLECTIONS)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      if (err) return reject(new BenchError(`fold-child.mjs ${mode} failed: ${stderr.trim() || err.message}`));
-      try {
-        resolve(JSON.parse(stdout));
-      } catch {
-        reject(new BenchError(`fold-child.mjs ${mode} printed no result: ${stdout.slice(0, 200)}`));
-      }
-    });
-  });
+/** Runs fold-child.mjs in `mode` with Node `flags` (started by the spawner) and resolves its JSON line. */
+async function runFoldChild(mode, flags) {
+  let stdout;
+  try {
+    stdout = await commandOutput(process.execPath, [...flags, FOLD_CHILD, mode, String(FOLD_COLLECTIONS)]);
+  } catch (err) {
+    throw new BenchError(`fold-child.mjs ${mode} failed: ${err.message}`);
+  }
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    throw new BenchError(`fold-child.mjs ${mode} printed no result: ${stdout.slice(0, 200)}`);
+  }
 }
 
 /**

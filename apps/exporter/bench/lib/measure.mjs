@@ -1,7 +1,7 @@
 // Timing helpers: medians over runs after a warm-up, timed child processes, progress lines.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { spawner } from './spawner.mjs';
 
 const t0 = performance.now();
 
@@ -89,22 +89,21 @@ export async function sample(label, { runs, warmup }, fn, pair) {
   return stats;
 }
 
-/** Runs a command to completion, reading all of its output; resolves `{ ms, bytes }` (spawn to exit). */
-export function timeCommand(file, args) {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let bytes = 0;
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (bytes += chunk.length));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const ms = performance.now() - start;
-      if (code !== 0) reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
-      else resolve({ ms, bytes });
-    });
-  });
+/**
+ * Runs a command to completion, reading all of its output; resolves `{ ms, bytes }` (spawn to
+ * exit, timed by the spawner that starts it: see spawner.mjs).
+ */
+export async function timeCommand(file, args) {
+  const r = await spawner().run('time', file, args);
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return { ms: r.ms, bytes: r.bytes };
+}
+
+/** Runs a command to completion from the spawner; resolves its stdout (throws with its stderr when it fails). */
+export async function commandOutput(file, args) {
+  const r = await spawner().run('output', file, args);
+  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return r.stdout;
 }
 
 /** GNU time, which reports a child's peak resident set (`%M`, kB). */
@@ -115,20 +114,12 @@ export const GNU_TIME = '/usr/bin/time';
  * MB (the kernel's ru_maxrss of the child), or NaN when GNU time is not installed. Untimed: the
  * timed runs do not pay for the extra exec.
  */
-export function peakRssOfCommand(file, args) {
-  if (!existsSync(GNU_TIME)) return Promise.resolve(NaN);
-  return new Promise((resolve, reject) => {
-    const child = spawn(GNU_TIME, ['-f', 'SOCKSCOPE_BENCH_MAXRSS_KB %M', file, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stdout.resume();
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const kb = /SOCKSCOPE_BENCH_MAXRSS_KB (\d+)/.exec(stderr)?.[1];
-      if (code !== 0 || kb === undefined) reject(new Error(`${GNU_TIME} ${file} ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
-      else resolve(Number(kb) / 1024);
-    });
-  });
+export async function peakRssOfCommand(file, args) {
+  if (!existsSync(GNU_TIME)) return NaN;
+  const r = await spawner().run('time', GNU_TIME, ['-f', 'SOCKSCOPE_BENCH_MAXRSS_KB %M', file, ...args]);
+  const kb = /SOCKSCOPE_BENCH_MAXRSS_KB (\d+)/.exec(r.stderr)?.[1];
+  if (r.code !== 0 || kb === undefined) throw new Error(`${GNU_TIME} ${file} ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  return Number(kb) / 1024;
 }
 
 /**

@@ -81,9 +81,10 @@ async function main(argv) {
       }
       if (inProcess) {
         const { measureAttribution, measureCollect, measureFold } = await import('./lib/in-process.mjs');
-        size.netlink = await measureCollect(`N=${n} netlink collect`, 'linux-netlink', inProcess.netlink, times, SS_PAIR);
+        size.netlink = await measureCollect(`N=${n} netlink collect`, 'linux-netlink', inProcess.netlink, 'stream', times, SS_PAIR);
+        size.netlink_list = await measureCollect(`N=${n} netlink collect, listed`, 'linux-netlink', inProcess.netlink, 'list', times, SS_PAIR);
         size.fold = await measureFold(`N=${n} netlink stream + fold`, times, SS_PAIR);
-        size.procfs = await measureCollect(`N=${n} procfs sockets collect`, 'linux-procfs-sockets', inProcess.procfs, times, SS_PAIR);
+        size.procfs = await measureCollect(`N=${n} procfs sockets collect`, 'linux-procfs-sockets', inProcess.procfs, 'list', times, SS_PAIR);
         size.attribution = await measureAttribution(`N=${n} process attribution`, inProcess, times, SS_PAIR);
         checkCounts(n, size);
       }

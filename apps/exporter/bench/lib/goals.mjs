@@ -24,7 +24,7 @@ export function ratio(size, key) {
 }
 
 /** How the bench's ratios are made, as the report (Markdown and JSON) states it. */
-export const RATIO_METHOD = 'paired: every timed run of a sockscope step compared with ss -tin (netlink collect, netlink stream + fold, procfs sockets collect, process attribution, the four scrape configs) is timed right next to one ss -tin run of its own, which goes first in every other pair; the step\'s "× ss -tin" is the median of its per-pair ratios (its run ÷ its own ss -tin run), not a ratio of medians taken minutes apart. Each host-only scrape is paired the same way with a scrape of a node_exporter (network collectors) running beside it. The separately measured ss -tin, ss -tinp and node_exporter steps give the absolute figures and the cost curve.';
+export const RATIO_METHOD = 'paired: every timed run of a sockscope step compared with ss -tin (netlink collect, streamed and listed, netlink stream + fold, procfs sockets collect, process attribution, the four scrape configs) is timed right next to one ss -tin run of its own, which goes first in every other pair; the step\'s "× ss -tin" is the median of its per-pair ratios (its run ÷ its own ss -tin run), not a ratio of medians taken minutes apart. Each host-only scrape is paired the same way with a scrape of a node_exporter (network collectors) running beside it. The separately measured ss -tin, ss -tinp and node_exporter steps give the absolute figures and the cost curve.';
 
 /**
  * The earlier issues' goals (6, 12, 16, ...) with `values` ({ n, value, unit }) and `pass`

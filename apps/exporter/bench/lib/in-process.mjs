@@ -35,36 +35,58 @@ export async function createInProcess() {
   };
 }
 
-async function collectChecked(name, collector) {
-  const result = await listSockets(collector, AbortSignal.timeout(60_000));
-  if (result.sockets.length === 0) throw new BenchError(`${name} returned no sockets: ${(result.warnings ?? []).map((w) => `${w.code}: ${w.message}`).join('; ')}`);
-  return result;
-}
-
 /** Counts established TCP sockets (both ends of every loopback connection). */
-const established = (sockets) => sockets.filter((s) => s.protocol === 'tcp' && s.state === 'ESTABLISHED').length;
+const isEstablished = (s) => s.protocol === 'tcp' && s.state === 'ESTABLISHED';
 
 /**
- * Times one collection of one collector, listed (`listSockets`): ms, longest event-loop stall during it, sockets seen,
- * and this process's RSS afterwards. `pair`: a reference run next to each measured run (see sample()).
+ * One collection streamed (every record parsed in full and handed to a visitor that counts it
+ * and keeps none, as the agent's folds keep none) or listed (`listSockets`: every record kept in
+ * a list, a library user's table in hand): `{ sockets, established }`.
  */
-export async function measureCollect(label, name, collector, opts, pair) {
+async function collectOnce(name, collector, how) {
+  let sockets = 0;
+  let established = 0;
+  let warnings;
+  if (how === 'list') {
+    const result = await listSockets(collector, AbortSignal.timeout(60_000));
+    sockets = result.sockets.length;
+    established = result.sockets.filter(isEstablished).length;
+    warnings = result.warnings;
+  } else {
+    const result = await collector.stream(AbortSignal.timeout(60_000), (s) => {
+      sockets++;
+      if (isEstablished(s)) established++;
+    });
+    warnings = result.warnings;
+  }
+  if (sockets === 0) throw new BenchError(`${name} returned no sockets: ${(warnings ?? []).map((w) => `${w.code}: ${w.message}`).join('; ')}`);
+  return { sockets, established };
+}
+
+/**
+ * Times one collection of one collector, streamed or listed (`how`, see collectOnce; the count of
+ * established sockets is inside the time either way): ms, longest event-loop stall during it,
+ * sockets seen, and this process's RSS afterwards. `pair`: a reference run next to each measured
+ * run (see sample()).
+ */
+export async function measureCollect(label, name, collector, how, opts, pair) {
   return sample(label, opts, async () => {
     await sleep(5); // let the stall monitor's first tick start from a quiet loop
     const monitor = startStallMonitor();
     await sleep(2);
     const start = performance.now();
-    const result = await collectChecked(name, collector);
+    const { sockets, established } = await collectOnce(name, collector, how);
     const ms = performance.now() - start;
     const stallMs = monitor.stop();
-    return { ms, stallMs, sockets: result.sockets.length, established: established(result.sockets), rssMb: process.memoryUsage().rss / 2 ** 20 };
+    return { ms, stallMs, sockets, established, rssMb: process.memoryUsage().rss / 2 ** 20 };
   }, pair);
 }
 
 /** Times the process enricher over freshly collected netlink records (collection not timed). */
 export async function measureAttribution(label, { netlink, enricher }, opts, pair) {
   return sample(label, opts, async () => {
-    const { sockets } = await collectChecked('linux-netlink', netlink);
+    const { sockets } = await listSockets(netlink, AbortSignal.timeout(60_000));
+    if (sockets.length === 0) throw new BenchError('linux-netlink returned no sockets');
     const start = performance.now();
     await enrichRecords(enricher, sockets, AbortSignal.timeout(60_000));
     const ms = performance.now() - start;

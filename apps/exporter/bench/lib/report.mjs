@@ -22,7 +22,8 @@ export function machineInfo() {
 const ROWS = [
   ['ss_tin', 'ss -tin', ssNotes],
   ['ss_tinp', 'ss -tinp', ssNotes],
-  ['netlink', 'netlink collect', (r) => `${int(r.sockets)} sockets, longest stall ${ms(r.stallMs)} (max ${ms(r.stallMs, 'max')}), bench RSS ${r.rssMb.median.toFixed(0)} MB`],
+  ['netlink', 'netlink collect', (r) => `streamed: ${int(r.sockets)} sockets parsed and counted, none kept; longest stall ${ms(r.stallMs)} (max ${ms(r.stallMs, 'max')}), bench RSS ${r.rssMb.median.toFixed(0)} MB`],
+  ['netlink_list', 'netlink collect, listed', (r) => `listSockets(): every record kept in a list (the agent never lists); longest stall ${ms(r.stallMs)} (max ${ms(r.stallMs, 'max')}), bench RSS ${r.rssMb.median.toFixed(0)} MB`],
   ['fold', 'netlink stream + fold', (r) =>
     `${int(r.sockets)} sockets → ${int(r.series)} series (default flows), fresh process with the CLI's Node flags: RSS growth ${r.rssGrowthMb.median.toFixed(1)} MB; ` +
     `listed first: ${r.listedRssGrowthMb.median.toFixed(1)} MB, ${ms(r.listedMs)}; folded under Node's default flags: ${r.defaultFlagsRssGrowthMb.median.toFixed(1)} MB, ${ms(r.defaultFlagsMs)}` +

@@ -34,6 +34,7 @@ test('run.mjs holds N connections that ss and the netlink collector both see, th
     const [size] = result.sizes;
     assert.equal(size.connections, 300);
     assert.equal(size.netlink.established.median, 600); // both ends of each loopback connection
+    assert.equal(size.netlink_list.established.median, 600); // listed: the same sockets, kept
     assert.ok(size.procfs.established.median >= 600);
     assert.equal(size.attribution.attributed.median >= 600, true);
     assert.ok(size.ss_tin.bytes.median > 600 * 100, 'ss -tin printed a line per socket');
@@ -42,13 +43,14 @@ test('run.mjs holds N connections that ss and the netlink collector both see, th
     assert.ok(size.fold.series.median > 0);
     for (const key of ['rssGrowthMb', 'listedRssGrowthMb', 'defaultFlagsRssGrowthMb']) assert.ok(Number.isFinite(size.fold[key].median), key);
     // each in-process step's run timed next to an ss -tin run of its own: its ratio the median of per-pair ratios
-    for (const key of ['netlink', 'fold', 'procfs', 'attribution']) {
+    for (const key of ['netlink', 'netlink_list', 'fold', 'procfs', 'attribution']) {
       assert.equal(size[key].paired.with, 'ss_tin', key);
       assert.deepEqual([size[key].paired.pairs.length, size[key].paired.refFirst], [1, 1], key);
       assert.equal(size[key].paired.ratio.median, size[key].paired.pairs[0].ms / size[key].paired.pairs[0].refMs, key);
     }
     assert.match(result.ratioMethod, /median of its per-pair ratios/);
     assert.match(r.stdout, /netlink collect .* ms \(\d+\.\d\d×\)/);
+    assert.match(r.stdout, /netlink collect, listed .* ms \(\d+\.\d\d×\)/);
     assert.match(readFileSync(join(out, 't.md'), 'utf8'), /## Goals/);
     assert.equal(holdersAlive(), 0);
   } finally {

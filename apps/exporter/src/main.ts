@@ -28,6 +28,7 @@ import { REVISION, VERSION, buildInfo } from './version.js';
 import { stateSummary } from './signals.js';
 import { runConnections } from './connections/command.js';
 import { raiseCapabilities, type CapabilityReport } from './capabilities.js';
+import { mallocArenaReport, type MallocArenaReport } from './malloc-arenas.js';
 
 /** Output streams and process hooks, injectable for tests. */
 export interface MainIo {
@@ -294,6 +295,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     );
     for (const w of warnings) logger.warn(w);
     logCapabilities(logger, caps);
+    logMallocArenas(logger, mallocArenaReport());
     const createServer = args.webConfigFile ? await loadWebConfig(args.webConfigFile, { onError: (m) => logger.warn(m) }) : undefined;
     agent = await startAgent({
       config,
@@ -329,6 +331,13 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
     onStop = shutdown;
     if (early !== undefined) shutdown(early);
   });
+}
+
+/** What cli.js's limitMallocArenas did: debug, or a warning when mallopt failed (the agent runs as it is). */
+function logMallocArenas(logger: ReturnType<typeof createLogger>, arenas: MallocArenaReport | undefined): void {
+  if (!arenas) return;
+  if ('error' in arenas) logger.warn(`malloc arenas: ${arenas.error}; memory is as without the limit`);
+  else logger.debug('malloc arenas', 'limited' in arenas ? { limit: arenas.limited, glibc: arenas.glibc } : { limit: 'none', reason: arenas.skipped });
 }
 
 /** What raiseCapabilities did: info once when it raised some, a warning when it failed. */

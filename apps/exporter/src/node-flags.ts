@@ -49,7 +49,9 @@
  * - `--optimize-for-size`: peak 106–108 vs 132–142 MB at 10,000 and `raw_endpoint` 162–165 vs
  *   221–232 MB, but default scrapes 13–40 % longer (134–168 vs 98–127 ms) and `raw_endpoint` twice
  *   as long (408–463 vs 189–224 ms).
- * - `MALLOC_ARENA_MAX=2` (an environment variable, not a flag): no gain (peak 128/132 vs 125/127 MB).
+ * - `MALLOC_ARENA_MAX=2` (an environment variable, not a flag): no gain then (peak 128/132 vs
+ *   125/127 MB). Measured again on 2026-12-02 at 30,000 connections, it saved 6-9 MB of peak RSS;
+ *   cli.js now limits the arenas itself, first thing (src/malloc-arenas.ts).
  *
  * No flag keeps SIGUSR1 from opening Node's inspector: `--disable-sigusr1` exists from Node 22.14
  * and 23.7 only (`node --help` on Node 20 does not list it), and Node 20 refuses to start with an

@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { limitMallocArenas, mallocArenaReport, MALLOC_ARENAS, type GlibcCalls } from '../src/malloc-arenas.js';
+
+const app = fileURLToPath(new URL('..', import.meta.url));
+const hostGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
+
+describe('limitMallocArenas', () => {
+  const glibc = (calls: [number, number][], answer = 1) => async (): Promise<GlibcCalls> => ({ version: () => '2.36', mallopt: (p, v) => (calls.push([p, v]), answer) });
+  const never = async (): Promise<GlibcCalls> => {
+    throw new Error('the C library must not be loaded');
+  };
+
+  it('asks glibc for two arenas (M_ARENA_MAX is -8) and keeps the report for the agent to log', async () => {
+    const calls: [number, number][] = [];
+    const report = await limitMallocArenas({ env: {}, platform: 'linux', glibc: glibc(calls) });
+    expect(report).toEqual({ limited: MALLOC_ARENAS, glibc: '2.36' });
+    expect(calls).toEqual([[-8, 2]]);
+    expect(mallocArenaReport()).toBe(report);
+  });
+
+  it("leaves an operator's MALLOC_ARENA_MAX alone, another system, and a C library other than glibc", async () => {
+    expect(await limitMallocArenas({ env: { MALLOC_ARENA_MAX: '4' }, platform: 'linux', glibc: never })).toEqual({ skipped: 'MALLOC_ARENA_MAX=4 in the environment' });
+    expect(await limitMallocArenas({ env: {}, platform: 'freebsd', glibc: never })).toEqual({ skipped: 'not Linux (freebsd)' });
+    const musl = async (): Promise<GlibcCalls> => ({
+      version: () => {
+        throw new Error('cannot find function gnu_get_libc_version');
+      },
+      mallopt: () => {
+        throw new Error('must not be called');
+      },
+    });
+    expect(await limitMallocArenas({ env: {}, platform: 'linux', glibc: musl })).toEqual({ skipped: 'not glibc (cannot find function gnu_get_libc_version)' });
+    const missing = async (): Promise<GlibcCalls> => {
+      throw new Error('libc.so.6: cannot open shared object file');
+    };
+    expect(await limitMallocArenas({ env: {}, platform: 'linux', glibc: missing })).toEqual({ skipped: 'the C library did not load (libc.so.6: cannot open shared object file)' });
+  });
+
+  it('reports a failing mallopt, and never throws', async () => {
+    expect(await limitMallocArenas({ env: {}, platform: 'linux', glibc: glibc([], 0) })).toEqual({ error: 'mallopt(M_ARENA_MAX, 2) returned an error' });
+    const throwing = async (): Promise<GlibcCalls> => ({
+      version: () => '2.36',
+      mallopt: () => {
+        throw new Error('boom');
+      },
+    });
+    expect(await limitMallocArenas({ env: {}, platform: 'linux', glibc: throwing })).toEqual({ error: 'mallopt: boom' });
+  });
+
+  it('on this machine, through koffi: glibc found and the limit set', async () => {
+    if (!hostGlibc) return expect(await limitMallocArenas({ env: {} })).toHaveProperty('skipped');
+    expect(await limitMallocArenas({ env: {} })).toEqual({ limited: 2, glibc: hostGlibc });
+  });
+});
+
+describe.skipIf(process.platform !== 'linux' || !hostGlibc)('malloc arenas of a real process with worker threads', () => {
+  // the child bundled where it resolves koffi (apps/exporter/node_modules)
+  const cache = join(app, 'node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  const child = join(cache, `sockscope-arenas-child-${process.pid}.mjs`);
+  const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as {
+    buildSync(o: { entryPoints: string[]; bundle: boolean; platform: string; format: string; external: string[]; outfile: string; logLevel: string }): unknown;
+  };
+  esbuild.buildSync({ entryPoints: [join(app, 'test/malloc-arenas-child.ts')], bundle: true, platform: 'node', format: 'esm', external: ['koffi'], outfile: child, logLevel: 'error' });
+  afterAll(() => rmSync(child, { force: true }));
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
+    const base = { ...process.env };
+    delete base.MALLOC_ARENA_MAX;
+    const r = spawnSync(process.execPath, [child, ...args], { encoding: 'utf8', env: { ...base, ...env }, timeout: 30_000 });
+    expect(r.status, r.stderr).toBe(0);
+    // malloc_stats(3): an "Arena N:" block per arena
+    const [before = '', after = ''] = r.stderr.split('-- after\n');
+    const arenas = (text: string) => (text.match(/^Arena \d+:$/gm) ?? []).length;
+    return { ...(JSON.parse(r.stdout) as { report?: unknown }), before: arenas(before), after: arenas(after) };
+  };
+
+  it('six threads allocating at once get arenas of their own without the limit, and share with it', () => {
+    const free = run(['no-limit']);
+    expect(free.before).toBeGreaterThanOrEqual(1); // the count reads glibc's own list (the main arena at least)
+    // without the limit each new thread takes an arena of its own (glibc allows 8 per core)
+    expect(free.after - free.before).toBeGreaterThanOrEqual(4);
+    const limited = run([]);
+    expect(limited.report).toEqual({ limited: 2, glibc: hostGlibc });
+    // with it, at most two more than the process had at the call (measured: 2 before, 4 after, 12 without)
+    expect(limited.after - limited.before).toBeLessThanOrEqual(2);
+  });
+
+  it("an operator's MALLOC_ARENA_MAX stands: glibc keeps to it and the agent does not call mallopt", () => {
+    const r = run([], { MALLOC_ARENA_MAX: '3' });
+    expect(r.report).toEqual({ skipped: 'MALLOC_ARENA_MAX=3 in the environment' });
+    expect(r.after).toBeLessThanOrEqual(3);
+  });
+});

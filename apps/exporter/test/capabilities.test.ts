@@ -1,12 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AGENT_CAPABILITIES, parseCapabilityStatus, raiseCapabilities, toRaise, type CapSyscalls } from '../src/capabilities.js';
+import { bundleTestChild } from './bundle-child.js';
 import { runCli, startCli } from './run-cli.js';
 
 // A /proc/<pid>/status as a non-root process executed from a file with cap_sys_ptrace and
@@ -92,7 +91,6 @@ const isRoot = process.getuid?.() === 0;
 const hasSetcap = spawnSync('sh', ['-c', 'command -v setcap && command -v setpriv'], { encoding: 'utf8' }).status === 0;
 
 describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root process started with the capabilities permitted, not effective', () => {
-  const app = fileURLToPath(new URL('..', import.meta.url));
   const dir = mkdtempSync(join(tmpdir(), 'sockscope-caps-live-'));
   chmodSync(dir, 0o755);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -106,15 +104,9 @@ describe.runIf(process.platform === 'linux' && isRoot && hasSetcap)('a non-root 
   };
   const nodeP = node('p');
   // the child bundled where it resolves koffi (apps/exporter/node_modules), readable by 65534
-  const cache = join(app, 'node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  const child = join(cache, `sockscope-caps-child-${process.pid}.mjs`);
-  // esbuild as tsup has it (scripts/release/bundle.mjs does the same)
-  const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as {
-    buildSync(o: { entryPoints: string[]; bundle: boolean; platform: string; format: string; external: string[]; outfile: string; logLevel: string }): unknown;
-  };
-  esbuild.buildSync({ entryPoints: [join(app, 'test/capabilities-child.ts')], bundle: true, platform: 'node', format: 'esm', external: ['koffi'], outfile: child, logLevel: 'error' });
-  afterAll(() => rmSync(child, { force: true }));
+  const bundled = bundleTestChild('capabilities-child');
+  const child = bundled.file;
+  afterAll(bundled.remove);
   const asUser = (extra: string[], exe: string, args: string[]) =>
     spawnSync('setpriv', [...extra, '--reuid', '65534', '--regid', '65534', '--clear-groups', '--', exe, ...args], { encoding: 'utf8', cwd: dir, timeout: 30_000 });
   type Out = { uid: number; before: { permitted: string; effective: string }; after: { effective: string; bounding: string }; report?: { raised: string[]; missing: string[]; error?: string }; rootFds: string };

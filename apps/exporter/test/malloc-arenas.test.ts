@@ -1,12 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bundleTestChild } from './bundle-child.js';
 import { limitMallocArenas, mallocArenaReport, MALLOC_ARENAS, type GlibcCalls } from '../src/malloc-arenas.js';
 
-const app = fileURLToPath(new URL('..', import.meta.url));
 const hostGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
 
 describe('limitMallocArenas', () => {
@@ -59,15 +55,9 @@ describe('limitMallocArenas', () => {
 });
 
 describe.skipIf(process.platform !== 'linux' || !hostGlibc)('malloc arenas of a real process with worker threads', () => {
-  // the child bundled where it resolves koffi (apps/exporter/node_modules)
-  const cache = join(app, 'node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  const child = join(cache, `sockscope-arenas-child-${process.pid}.mjs`);
-  const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as {
-    buildSync(o: { entryPoints: string[]; bundle: boolean; platform: string; format: string; external: string[]; outfile: string; logLevel: string }): unknown;
-  };
-  esbuild.buildSync({ entryPoints: [join(app, 'test/malloc-arenas-child.ts')], bundle: true, platform: 'node', format: 'esm', external: ['koffi'], outfile: child, logLevel: 'error' });
-  afterAll(() => rmSync(child, { force: true }));
+  const bundled = bundleTestChild('malloc-arenas-child');
+  const child = bundled.file;
+  afterAll(bundled.remove);
   const run = (args: string[], env: NodeJS.ProcessEnv = {}) => {
     const base = { ...process.env };
     delete base.MALLOC_ARENA_MAX;

@@ -8,7 +8,7 @@
  *
  * A thread keeps the arena it has, so the limit must come before the agent's modules load (their
  * loading already puts libuv's threads to work): cli.js awaits this first. Set later, where the
- * agent starts serving, it saved 3-4 MB of peak RSS instead of 6-7. koffi is imported
+ * agent starts serving, it saved 3-4 MB of peak RSS instead of 6-9. koffi is imported
  * dynamically, on Linux only (the release bundle rewrites that import to the koffi.node beside it). An
  * operator's `MALLOC_ARENA_MAX` wins (glibc read it at start; it is left alone). With a C library
  * other than glibc (no `gnu_get_libc_version`) it does nothing. Never throws.
@@ -33,9 +33,11 @@ export interface GlibcCalls {
 async function koffiGlibc(): Promise<GlibcCalls> {
   const { default: koffi } = await import('koffi');
   const libc = koffi.load('libc.so.6');
-  const version = libc.func('const char *gnu_get_libc_version(void)');
-  const mallopt = libc.func('int mallopt(int param, int value)');
-  return { version: () => String(version()), mallopt: (p, v) => Number(mallopt(p, v)) };
+  return {
+    // looked up here, not above: a libc.so.6 that is not glibc's lacks the symbol and throws now
+    version: () => String(libc.func('const char *gnu_get_libc_version(void)')()),
+    mallopt: (p, v) => Number(libc.func('int mallopt(int param, int value)')(p, v)),
+  };
 }
 
 let last: MallocArenaReport | undefined;

@@ -15,9 +15,9 @@ const CHILD = fileURLToPath(new URL('./spawner-child.mjs', import.meta.url));
 let shared;
 
 /**
- * The bench's spawner, started on the first call (call it early, while the bench is small: that
- * start is the bench's one fork of itself that is not of a fixed setup step). `run(kind, file,
- * args)` resolves the child's answer (see spawner-child.mjs); rejects when the spawner is gone.
+ * The bench's spawner, started on the first call: call it early, while the bench's process is
+ * small (run.mjs does, first thing), since starting it is a fork too. `run(kind, file, args)`
+ * resolves the child's answer (see spawner-child.mjs); rejects when the spawner is gone.
  */
 export function spawner() {
   if (shared) return shared;

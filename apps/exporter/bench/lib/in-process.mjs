@@ -38,28 +38,33 @@ export async function createInProcess() {
 /** Counts established TCP sockets (both ends of every loopback connection). */
 const isEstablished = (s) => s.protocol === 'tcp' && s.state === 'ESTABLISHED';
 
+/** The bench's error for a collection that saw no socket, with the collector's warnings. */
+const noSockets = (name, warnings) => new BenchError(`${name} returned no sockets: ${(warnings ?? []).map((w) => `${w.code}: ${w.message}`).join('; ')}`);
+
+/** One collection listed (`listSockets`); fails when it saw no socket, with the collector's warnings. */
+async function listChecked(name, collector) {
+  const result = await listSockets(collector, AbortSignal.timeout(60_000));
+  if (result.sockets.length === 0) throw noSockets(name, result.warnings);
+  return result.sockets;
+}
+
 /**
  * One collection streamed (every record parsed in full and handed to a visitor that counts it
  * and keeps none, as the agent's folds keep none) or listed (`listSockets`: every record kept in
  * a list, a library user's table in hand): `{ sockets, established }`.
  */
 async function collectOnce(name, collector, how) {
+  if (how === 'list') {
+    const sockets = await listChecked(name, collector);
+    return { sockets: sockets.length, established: sockets.filter(isEstablished).length };
+  }
   let sockets = 0;
   let established = 0;
-  let warnings;
-  if (how === 'list') {
-    const result = await listSockets(collector, AbortSignal.timeout(60_000));
-    sockets = result.sockets.length;
-    established = result.sockets.filter(isEstablished).length;
-    warnings = result.warnings;
-  } else {
-    const result = await collector.stream(AbortSignal.timeout(60_000), (s) => {
-      sockets++;
-      if (isEstablished(s)) established++;
-    });
-    warnings = result.warnings;
-  }
-  if (sockets === 0) throw new BenchError(`${name} returned no sockets: ${(warnings ?? []).map((w) => `${w.code}: ${w.message}`).join('; ')}`);
+  const { warnings } = await collector.stream(AbortSignal.timeout(60_000), (s) => {
+    sockets++;
+    if (isEstablished(s)) established++;
+  });
+  if (sockets === 0) throw noSockets(name, warnings);
   return { sockets, established };
 }
 
@@ -85,8 +90,7 @@ export async function measureCollect(label, name, collector, how, opts, pair) {
 /** Times the process enricher over freshly collected netlink records (collection not timed). */
 export async function measureAttribution(label, { netlink, enricher }, opts, pair) {
   return sample(label, opts, async () => {
-    const { sockets } = await listSockets(netlink, AbortSignal.timeout(60_000));
-    if (sockets.length === 0) throw new BenchError('linux-netlink returned no sockets');
+    const sockets = await listChecked('linux-netlink', netlink);
     const start = performance.now();
     await enrichRecords(enricher, sockets, AbortSignal.timeout(60_000));
     const ms = performance.now() - start;

@@ -89,21 +89,25 @@ export async function sample(label, { runs, warmup }, fn, pair) {
   return stats;
 }
 
-/**
- * Runs a command to completion, reading all of its output; resolves `{ ms, bytes }` (spawn to
- * exit, timed by the spawner that starts it: see spawner.mjs).
- */
-export async function timeCommand(file, args) {
-  const r = await spawner().run('time', file, args);
+/** Runs a command to completion from the spawner (see spawner.mjs); throws, naming it, its exit and its stderr, when it fails. */
+async function runChecked(kind, file, args) {
+  const r = await spawner().run(kind, file, args);
   if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return { ms: r.ms, bytes: r.bytes };
+  return r;
 }
 
-/** Runs a command to completion from the spawner; resolves its stdout (throws with its stderr when it fails). */
+/**
+ * Runs a command to completion, reading all of its output; resolves `{ ms, bytes }` (spawn to
+ * exit, timed by the spawner that starts it).
+ */
+export async function timeCommand(file, args) {
+  const { ms, bytes } = await runChecked('time', file, args);
+  return { ms, bytes };
+}
+
+/** Runs a command to completion from the spawner; resolves its stdout. */
 export async function commandOutput(file, args) {
-  const r = await spawner().run('output', file, args);
-  if (r.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
-  return r.stdout;
+  return (await runChecked('output', file, args)).stdout;
 }
 
 /** GNU time, which reports a child's peak resident set (`%M`, kB). */
@@ -116,9 +120,9 @@ export const GNU_TIME = '/usr/bin/time';
  */
 export async function peakRssOfCommand(file, args) {
   if (!existsSync(GNU_TIME)) return NaN;
-  const r = await spawner().run('time', GNU_TIME, ['-f', 'SOCKSCOPE_BENCH_MAXRSS_KB %M', file, ...args]);
-  const kb = /SOCKSCOPE_BENCH_MAXRSS_KB (\d+)/.exec(r.stderr)?.[1];
-  if (r.code !== 0 || kb === undefined) throw new Error(`${GNU_TIME} ${file} ${args.join(' ')} exited with ${r.code ?? r.signal}: ${r.stderr.trim()}`);
+  const { stderr } = await runChecked('time', GNU_TIME, ['-f', 'SOCKSCOPE_BENCH_MAXRSS_KB %M', file, ...args]);
+  const kb = /SOCKSCOPE_BENCH_MAXRSS_KB (\d+)/.exec(stderr)?.[1];
+  if (kb === undefined) throw new Error(`${GNU_TIME} ${file} ${args.join(' ')} reported no peak: ${stderr.trim()}`);
   return Number(kb) / 1024;
 }
 

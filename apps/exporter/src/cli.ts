@@ -8,10 +8,22 @@ keepInspectorShut();
 await limitMallocArenas();
 const { main } = await import('./main.js');
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`sockscope: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exit(1);
-  },
-);
+/**
+ * Exits once everything written to stdout and stderr has left the process. Writes to a pipe are
+ * asynchronous on Linux and process.exit() drops what is still queued: `sockscope connections
+ * --json | …` with a few thousand sockets lost the end of its output (8 runs of 10 cut short, exit
+ * code 0). An empty write's callback runs after every earlier write has gone out (or failed).
+ */
+function exitFlushed(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+main(process.argv.slice(2)).then(exitFlushed, (err: unknown) => {
+  process.stderr.write(`sockscope: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  exitFlushed(1);
+});

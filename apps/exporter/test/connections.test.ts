@@ -431,3 +431,31 @@ describe('the agent serves the live connections only when asked', () => {
     await oneLine(['--from', `http://127.0.0.1:${goneAt}`], /connection refused/);
   });
 });
+
+describe('sockscope connections --json into a pipe', () => {
+  it('writes all of a large answer before it exits (thousands of sockets, megabytes of JSON)', async () => {
+    // 1,500 loopback connections held by this process: 3,000 sockets and a listener
+    const server = createServer();
+    const accepted: Socket[] = [];
+    server.on('connection', (s) => accepted.push(s));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const clients: Socket[] = [];
+    try {
+      for (let i = 0; i < 1500; i++) {
+        const c = createConnection(port, '127.0.0.1');
+        clients.push(c);
+        await new Promise<void>((r, j) => c.once('connect', r).once('error', j));
+      }
+      await waitFor(async () => accepted.length === 1500, 'the server to accept 1,500 connections');
+      const r = await runCli(['connections', '--json', '--limit', '100000', '--port', String(port)]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(1 << 20);
+      const rows = (JSON.parse(r.stdout) as { rows: Array<{ state: string }> }).rows;
+      expect(rows.filter((row) => row.state === 'ESTABLISHED').length).toBe(3000);
+    } finally {
+      for (const s of [...clients, ...accepted]) s.destroy();
+      server.close();
+    }
+  });
+});

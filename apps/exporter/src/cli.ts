@@ -13,8 +13,10 @@ const { main } = await import('./main.js');
  * asynchronous on Linux and process.exit() drops what is still queued: `sockscope connections
  * --json | …` with a few thousand sockets lost the end of its output (8 runs of 10 cut short, exit
  * code 0). An empty write's callback runs after every earlier write has gone out (or failed).
+ * A reader that never reads again gets 5 s, then the process exits as before.
  */
 function exitFlushed(code: number): void {
+  setTimeout(() => process.exit(code), 5000).unref();
   let pending = 2;
   const done = () => {
     if (--pending === 0) process.exit(code);

@@ -126,6 +126,10 @@ if (mode === 'all' || mode === 'stall') {
   stallMs = 200;
   console.log(`main thread busy ${stallMs} ms every second, rcvbuf 425984`);
   for (const [label, opts] of variants.slice(1)) await run(label, { ...opts, rcvbuf: 425_984 }, 1000);
+  // The same with the default receive buffer (8 MiB, SO_RCVBUFFORCE as root): what reader 'auto'
+  // reads on the main thread with (MAIN_READER_MIN_RCVBUF and up).
+  console.log(`main thread busy ${stallMs} ms every second, default rcvbuf`);
+  for (const [label, opts] of [...variants.slice(1), ['main thread, every 20 ms (auto)', { reader: 'main', intervalMs: 20 }] as [string, DestroyEventOptions]]) await run(label, opts, 1000);
 }
 if (mode === 'all' || mode === 'memory') {
   // Heap per buffered record: a real destroy datagram parsed 50,000 times and kept.

@@ -9,6 +9,7 @@ export { parseTcpInfo } from './parse/tcp-info.js';
 export { scanDatagram } from './parse/netlink-messages.js';
 export {
   createDestroyEventSource,
+  MAIN_READER_MIN_RCVBUF,
   SKNLGRP_DESTROY_GROUPS,
   type DestroyEventSource,
   type DestroyEventOptions,

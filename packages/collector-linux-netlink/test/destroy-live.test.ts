@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { SocketRecord } from '@sockscope/core';
 import { socketRecordProblems } from '@sockscope/test-utils';
 import { describe, expect, it } from 'vitest';
-import { createDestroyEventSource } from '../src/index.js';
+import { createDestroyEventSource, MAIN_READER_MIN_RCVBUF } from '../src/index.js';
 import { destroyContext, drainUntil, exchange, udpExchange, type Exchange } from './destroy-events.js';
 import { openSockDiagSockets } from './loopback.js';
 import { parseSsOutput } from './ss-text.js';
@@ -55,7 +55,7 @@ function checkExchanges(records: SocketRecord[], exchanges: Exchange[], t0: numb
 
 describe('destroy events, live', { timeout: 60_000 }, () => {
   it('every closed loopback connection arrives once per end, with closedAt and its final byte and segment counts (IPv4 and IPv6, worker reader)', async () => {
-    const src = await createDestroyEventSource({}, destroyContext());
+    const src = await createDestroyEventSource({ reader: 'worker' }, destroyContext());
     src.start();
     const t0 = Date.now();
     const v4 = await exchange('127.0.0.1', sizes(60, 1));
@@ -73,9 +73,10 @@ describe('destroy events, live', { timeout: 60_000 }, () => {
     expect(src.stats()).toMatchObject({ dropped: 0, enobufs: 0, malformed: 0 });
   });
 
-  it('the main-thread reader sees the same', async () => {
-    const src = await createDestroyEventSource({ reader: 'main', intervalMs: 5 }, destroyContext());
+  it('the main-thread reader (the default as root) sees the same', async () => {
+    const src = await createDestroyEventSource({}, destroyContext());
     src.start();
+    expect(src.stats().reader).toBe('main');
     const t0 = Date.now();
     const v4 = await exchange('127.0.0.1', sizes(20, 3));
     const t1 = Date.now();
@@ -165,10 +166,28 @@ describe('destroy events, live', { timeout: 60_000 }, () => {
     }
   });
 
+  it('reads on the main thread, no thread started, with the receive buffer granted to root (8 MiB); on a worker thread with a small one', async () => {
+    const tasks = () => readdirSync('/proc/self/task').length;
+    const before = tasks();
+    const big = await createDestroyEventSource({}, destroyContext());
+    big.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(big.stats()).toMatchObject({ reader: 'main', sockets: [{ rcvbuf: 8 * 1024 * 1024, forced: true }] });
+    expect(tasks()).toBe(before);
+    await big.close();
+    const small = await createDestroyEventSource({ rcvbuf: MAIN_READER_MIN_RCVBUF - 4096 }, destroyContext());
+    small.start();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(small.stats().reader).toBe('worker');
+    expect(tasks()).toBeGreaterThan(before);
+    await small.close();
+    expect(tasks()).toBe(before);
+  });
+
   it('close() stops the reader thread and leaves no netlink socket open', async () => {
     const tasks = () => readdirSync('/proc/self/task').length;
     const before = { sockets: openSockDiagSockets(), tasks: tasks() };
-    const src = await createDestroyEventSource({}, destroyContext());
+    const src = await createDestroyEventSource({ reader: 'worker' }, destroyContext());
     src.start();
     await new Promise((r) => setTimeout(r, 100));
     expect(openSockDiagSockets()).toBe(before.sockets + 1);

@@ -31,17 +31,29 @@ export interface DestroyEventOptions {
   /** Records kept between two drain() calls; beyond, new ones are dropped and counted. Default 50,000. */
   maxBuffered?: number;
   /**
-   * `worker` (default): a worker thread waits in poll() and recv()s, the main thread parses.
-   * `main`: the main thread reads with non-blocking recv() every `intervalMs` (kept for measurement).
+   * Who reads the sockets. `main`: the main thread, with non-blocking recv() every `intervalMs`.
+   * `worker`: a worker thread waits in poll() and recv()s, the main thread parses. `auto`
+   * (default): `main` when the kernel granted every socket a receive buffer of at least
+   * {@link MAIN_READER_MIN_RCVBUF} (seconds of events, enough to wait out any pause of the main
+   * thread), `worker` when it did not (SO_RCVBUF capped by net.core.rmem_max, without CAP_NET_ADMIN):
+   * a worker thread costs about 9 MiB of RSS.
    */
-  reader?: 'worker' | 'main';
-  /** Period of the `main` reader, ms. Default 10. */
+  reader?: 'auto' | 'worker' | 'main';
+  /** Period of the `main` reader, ms. Default 20. */
   intervalMs?: number;
   /** Longest the worker holds a read event to batch it with others, ms. Default 5. */
   flushMs?: number;
   /** Batches (of up to 256 KiB) the worker lets wait for the main thread; beyond, it drops and counts. Default 64. */
   maxInflightBatches?: number;
 }
+
+/**
+ * The smallest receive buffer (as the kernel reports it) with which `reader: 'auto'` reads on the
+ * main thread: 4 MiB, about 4,600 events of ~900 bytes, 1.1 s of 2,000 connections closed a second
+ * (both ends); the default 8 MiB twice that. Measured (scripts/measure-destroy.sh, stall mode): the
+ * main thread busy 200 ms a second lost no event with it.
+ */
+export const MAIN_READER_MIN_RCVBUF = 4 * 1024 * 1024;
 
 /** One subscribed socket. */
 export interface DestroySocketInfo {
@@ -69,6 +81,8 @@ export interface DestroyEventStats {
   buffered: number;
   /** The subscribed sockets and their receive buffers. */
   sockets: DestroySocketInfo[];
+  /** Who reads the sockets, once started (see {@link DestroyEventOptions.reader}). */
+  reader?: 'main' | 'worker';
 }
 
 /** What drain() hands over. */
@@ -195,6 +209,7 @@ export async function createDestroyEventSource(
   // The main-thread reader's counters (the worker keeps its own).
   const mainCounters = { datagrams: 0, dropped: 0, enobufs: 0, truncated: 0 };
   let reader: DestroyReaderHandle | undefined;
+  let readerKind: 'main' | 'worker' | undefined;
   let timer: NodeJS.Timeout | undefined;
   let started = false;
   let closed = false;
@@ -256,9 +271,10 @@ export async function createDestroyEventSource(
     start() {
       if (started || closed || !ffi || subs.length === 0) return;
       started = true;
-      if (options.reader === 'main') {
+      readerKind = options.reader === 'main' || options.reader === 'worker' ? options.reader : subs.every((s) => s.info.rcvbuf >= MAIN_READER_MIN_RCVBUF) ? 'main' : 'worker';
+      if (readerKind === 'main') {
         const f = ffi;
-        timer = setInterval(() => readOnMain(f), options.intervalMs ?? 10);
+        timer = setInterval(() => readOnMain(f), options.intervalMs ?? 20);
         timer.unref();
         return;
       }
@@ -307,7 +323,9 @@ export async function createDestroyEventSource(
     },
     stats() {
       const c = counters();
-      return { received, dropped: c.dropped + droppedHere, enobufs: c.enobufs, malformed, buffered: records.length, sockets: subs.map((s) => ({ ...s.info })) };
+      const out: DestroyEventStats = { received, dropped: c.dropped + droppedHere, enobufs: c.enobufs, malformed, buffered: records.length, sockets: subs.map((s) => ({ ...s.info })) };
+      if (readerKind) out.reader = readerKind;
+      return out;
     },
     async close() {
       if (closed) return;

@@ -1,4 +1,7 @@
-/** The fs calls the scanner makes (node:fs in the worker; injectable in tests). */
+import { openSync, readdirSync, readlinkSync, readSync, closeSync } from 'node:fs';
+import type { Steps } from '@sockscope/core';
+
+/** The fs calls the scanner makes (node:fs and {@link createSmallFileReader}; injectable in tests). */
 export interface ScannerFs {
   readdirSync(path: string): string[];
   readlinkSync(path: string): string;
@@ -19,6 +22,46 @@ export interface ScanResult {
   readlinks: number;
 }
 
+/** Processes with fewer fds than this are read afresh every scan (the reuse check costs two reads per thread). */
+export const REUSE_MIN_FDS = 32;
+
+/** How many fds (or threads, or sorted keys) go between two looks at the clock. */
+const PER_STEP = 256;
+
+/**
+ * A reader of small /proc files (stat, schedstat: thousands a scan) into one Buffer kept for the
+ * reader's life. `fs.readFileSync` gives a file that reports size 0, as /proc files do, a fresh
+ * 64 KiB buffer, malloc'd and freed only when the GC gets to it: at 30,000 connections those
+ * buffers held 31-41 MB of the agent's RSS before they were kept.
+ */
+export function createSmallFileReader(): (path: string, encoding: 'latin1') => string {
+  let buf = Buffer.allocUnsafeSlow(4096);
+  return (path) => {
+    const fd = openSync(path, 'r');
+    try {
+      let n = 0;
+      for (;;) {
+        if (n === buf.length) {
+          const bigger = Buffer.allocUnsafeSlow(buf.length * 2);
+          buf.copy(bigger, 0, 0, n);
+          buf = bigger;
+        }
+        const got = readSync(fd, buf, n, buf.length - n, null);
+        if (got === 0) break;
+        n += got;
+      }
+      return buf.toString('latin1', 0, n);
+    } finally {
+      closeSync(fd);
+    }
+  };
+}
+
+/** The real /proc, read with node:fs and a kept buffer for the small files. */
+export function procScannerFs(): ScannerFs {
+  return { readdirSync: (path) => readdirSync(path), readlinkSync: (path) => readlinkSync(path), readFileSync: createSmallFileReader() };
+}
+
 /**
  * Builds a stateful fd scanner: `scan(procfs, minFds)` maps every socket inode to its pid with
  * one pass over /proc/<pid>/fd (readlink `socket:[N]`), and reuses what the previous scan learned
@@ -35,10 +78,11 @@ export interface ScanResult {
  * An inode held by pid 1 and another process goes to the other one: systemd keeps the listening
  * sockets of socket-activated services open, and the service is the real owner.
  *
- * Self-contained on purpose (no imports, no module-level helpers): its source is what the scan
- * worker evaluates (see fd-scan-worker.ts), so it survives any bundling of the package.
+ * The scan is {@link Steps}: it yields after every process and every 256 fds, so that the agent
+ * runs it on its main thread in slices (`runStepsSliced`) and keeps answering meanwhile. Scans
+ * must not overlap (the caller runs one at a time); one abandoned midway leaves the state valid.
  */
-export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number) => ScanResult {
+export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number) => Steps<ScanResult> {
   interface Known {
     /** '' when it cannot be reused next time. */
     signature: string;
@@ -46,8 +90,8 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     fds: number;
   }
   const known = new Map<number, Known>();
-  // the sort keys, kept across scans: a new buffer per scan would pile up outside the worker's
-  // small heap (ArrayBuffers are external memory, collected late)
+  // the sort keys, kept across scans: a new buffer per scan would pile up outside the JS heap
+  // (ArrayBuffers are external memory, collected late)
   let keyBuffer = new Float64Array(0);
 
   /** Start time, thread ids and their schedstat; undefined when a thread runs now or a file is missing. */
@@ -71,7 +115,7 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     }
   };
 
-  return (procfs, minFds) => {
+  return function* scan(procfs, minFds) {
     // every process's sockets, in /proc order: [pid, inodes] (a reused process's list is the old one)
     const held: { pid: number; inodes: number[] }[] = [];
     let total = 0;
@@ -84,6 +128,7 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     for (let i = 0; i < entries.length; i++) {
       const name = entries[i] as string;
       const c = name.charCodeAt(0);
+      yield;
       if (c < 49 || c > 57) continue; // pids only (no leading zero)
       const pid = Number(name);
       alive.add(pid);
@@ -111,6 +156,7 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
       scanned++;
       const inodes: number[] = [];
       for (let k = 0; k < fds.length; k++) {
+        if (k > 0 && k % PER_STEP === 0) yield;
         let target: string;
         readlinks++;
         try {
@@ -139,6 +185,7 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     const keys = keyBuffer.subarray(0, total);
     let j = 0;
     for (let h = 0; h < held.length && narrow; h++) {
+      yield;
       const list = (held[h] as { inodes: number[] }).inodes;
       for (let k = 0; k < list.length; k++) {
         const inode = list[k] as number;
@@ -156,6 +203,7 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
     if (narrow) {
       keys.sort();
       for (let k = 0; k < total; ) {
+        if ((n & 0x3fff) === 0) yield;
         const inode = Math.floor((keys[k] as number) / SHIFT);
         let owner = -1;
         for (; k < total && Math.floor((keys[k] as number) / SHIFT) === inode; k++) {
@@ -177,7 +225,7 @@ export function createFdScanner(fs: ScannerFs): (procfs: string, minFds: number)
       outInodes.subarray(0, n).sort();
       for (let k = 0; k < n; k++) outPids[k] = owners.get(outInodes[k] as number) as number;
     }
-    // the result is moved to the main thread whole: copy only when repeats made it shorter
+    // copy only when repeats made it shorter
     const inodes = n === total ? outInodes : outInodes.slice(0, n);
     const pids = n === total ? outPids : outPids.slice(0, n);
     return { inodes, pids, denied, scanned, reused, readlinks };

@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { Enricher, PluginContext, ProcessInfo, RecordEnrichment, SocketRecord, Warning } from '@sockscope/core';
+import { TimeSlice, type Enricher, type PluginContext, type ProcessInfo, type RecordEnrichment, type SocketRecord, type Warning } from '@sockscope/core';
 import type { ProcessEnricherConfig } from '../config.js';
 import { procfsWarning } from '../errors.js';
-import { scanSocketOwners } from './fd-scan.js';
-import { FdScanWorker } from './fd-scan-worker.js';
-import { ownerOf } from './fd-scanner.js';
+import { createFdScanner, ownerOf, procScannerFs, REUSE_MIN_FDS, type ScanResult } from './fd-scanner.js';
 import { LruCache } from './lru.js';
 import { isGone, parseCmdline, parseStat, parseStatus, readText } from './proc-files.js';
 
@@ -13,40 +11,46 @@ export const FD_PERMISSION_NOTICE =
   'process enricher: cannot read /proc/<pid>/fd of processes owned by other users (permission denied), so their sockets have no owning process; ' +
   'run sockscope as root or grant it CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH (systemd: AmbientCapabilities=CAP_SYS_PTRACE CAP_DAC_READ_SEARCH)';
 
-/** Message shown once when the scan worker cannot run and the fd scan falls back to the main thread. */
-export const FD_WORKER_NOTICE = 'process enricher: the fd scan worker thread failed, scanning /proc/<pid>/fd on the main thread from now on: ';
+// Yield to the event loop after this much of the fd scan, so that a scrape of a busy host (or of
+// one process holding tens of thousands of sockets) does not freeze the agent.
+const SCAN_SLICE_MS = 4;
 
 /**
  * The process enricher instance. `prepare` maps every socket inode to its pid with one pass over
- * /proc/*\/fd, run by a worker thread (`fd-scan-worker.ts`; the main thread's event loop stays
- * free while it waits), before the collectors read (a socket opened in between has no owner this
- * time); a process that has not run since the previous scan keeps the sockets that scan found
- * (`fd-scanner.ts`). Each record is then given its owner's facts, read once per pid and
- * collection and cached by (pid, start time) across collections.
+ * /proc/*\/fd (`fd-scanner.ts`) before the collectors read (a socket opened in between has no
+ * owner this time), on the main thread in slices of 4 ms so the agent keeps answering; a process
+ * that has not run since the previous scan keeps the sockets that scan found. Each record is then
+ * given its owner's facts, read once per pid and collection and cached by (pid, start time)
+ * across collections.
  */
 export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>): Enricher {
   const procfs = ctx.config.procfs_path;
   let cache = new LruCache<string, ProcessInfo>(ctx.config.cache_size);
   let reportedDenied = false;
-  const worker = new FdScanWorker(procfs);
-  // the first pass reads every fd; do it now, on the worker, rather than in the first collection
-  // (whose records would wait for it), so that collections start from a pass to reuse
-  worker.scan(new AbortController().signal).catch(() => {}); // a failure shows at the first prepare
-
-  /** Socket inode → pid for this collection: from the worker, or on the main thread if it cannot run. */
-  const scan = async (signal: AbortSignal): Promise<{ owner: (inode: number) => number | undefined; denied: number }> => {
-    if (!worker.failed) {
-      try {
-        const r = await worker.scan(signal);
-        return { owner: (inode) => ownerOf(r.inodes, r.pids, inode), denied: r.denied };
-      } catch (err) {
-        if (signal.aborted || !worker.failed) throw err;
-        ctx.reportOnce('process:fd-worker', FD_WORKER_NOTICE + (err as Error).message);
+  const scanner = createFdScanner(procScannerFs());
+  // one scan at a time (the scanner keeps the previous scan's state for reuse): each waits for the one before
+  let last: Promise<unknown> = Promise.resolve();
+  const scan = (signal: AbortSignal): Promise<ScanResult> => {
+    const run = last.then(async () => {
+      signal.throwIfAborted();
+      const steps = scanner(procfs, REUSE_MIN_FDS);
+      const slice = new TimeSlice(SCAN_SLICE_MS);
+      let r = steps.next();
+      while (r.done !== true) {
+        if (slice.due()) {
+          await slice.next();
+          signal.throwIfAborted(); // an abandoned scan leaves the scanner's state valid
+        }
+        r = steps.next();
       }
-    }
-    const { owners, denied } = await scanSocketOwners(procfs, signal);
-    return { owner: (inode) => owners.get(inode), denied };
+      return r.value;
+    });
+    last = run.catch(() => {});
+    return run;
   };
+  // the first pass reads every fd; start it now rather than in the first collection (whose
+  // records would wait for it), so that collections start from a pass to reuse
+  scan(new AbortController().signal).catch(() => {}); // a failure shows at the first prepare
 
   const describe = (pid: number): ProcessInfo | undefined => {
     const dir = `${procfs}/${pid}`;
@@ -72,7 +76,8 @@ export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>)
 
   return {
     async prepare(signal: AbortSignal): Promise<RecordEnrichment> {
-      const { owner, denied } = await scan(signal);
+      const { inodes, pids, denied } = await scan(signal);
+      const owner = (inode: number): number | undefined => ownerOf(inodes, pids, inode);
       if (denied > 0 && !reportedDenied) {
         reportedDenied = true;
         ctx.reportOnce('process:fd-permission', FD_PERMISSION_NOTICE);
@@ -100,7 +105,7 @@ export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>)
     },
     async close() {
       cache = new LruCache<string, ProcessInfo>(1);
-      await worker.close();
+      await last;
     },
   };
 }

@@ -4,9 +4,15 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { runSteps, runStepsSliced, TimeSlice } from '@sockscope/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { FdScanWorker } from '../../src/enrichers/fd-scan-worker.js';
-import { createFdScanner, ownerOf, type ScanResult } from '../../src/enrichers/fd-scanner.js';
+import { createFdScanner, ownerOf, procScannerFs, REUSE_MIN_FDS, type ScanResult } from '../../src/enrichers/fd-scanner.js';
+
+/** The enricher's way: the real fs, on this thread in 4 ms slices. */
+const slicedScanner = (procfs: string, minFds = REUSE_MIN_FDS) => {
+  const steps = createFdScanner(procScannerFs());
+  return () => runStepsSliced(steps(procfs, minFds), new TimeSlice(4));
+};
 
 const owners = (r: ScanResult): [number, number][] => Array.from(r.inodes, (inode, i) => [inode, r.pids[i] as number]);
 
@@ -36,7 +42,10 @@ describe('fd scanner reuse on a hand-made proc tree', () => {
     unlinkSync(link);
     symlinkSync(`socket:[${inode}]`, link);
   };
-  const scanner = () => createFdScanner(fs as never);
+  const scanner = () => {
+    const steps = createFdScanner(fs as never);
+    return (procfs: string, minFds: number) => runSteps(steps(procfs, minFds));
+  };
 
   it('reuses the sockets of a process that has not run since the last scan, without one readlink', () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-fdscan-'));
@@ -167,12 +176,11 @@ function ssOwners(): Map<number, Set<number>> {
 }
 
 // a whole-host scan: give it time on a busy machine (tens of thousands of sockets elsewhere)
-describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('fd scan worker on live processes, against ss -tinpe', { timeout: 60_000 }, () => {
+describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('fd scan on live processes, against ss -tinpe', { timeout: 60_000 }, () => {
   let child: ChildProcess;
   let replies: AsyncIterator<string>;
   let first: Reply;
-  const worker = new FdScanWorker('/proc');
-  const signal = new AbortController().signal;
+  const scan = slicedScanner('/proc');
   const ask = async (command?: string): Promise<Reply> => {
     if (command) child.stdin?.write(command + '\n');
     const r = await replies.next();
@@ -200,62 +208,56 @@ describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('fd sca
     first = await ask();
   });
   afterAll(async () => {
-    await worker.close();
     child?.stdin?.end();
     await new Promise((ok) => (child.exitCode !== null ? ok(null) : child.once('exit', ok)));
   });
 
   it('finds every socket of the child, then reuses them while it sleeps (no readlink of its fds)', async () => {
-    const a = await worker.scan(signal);
+    const a = await scan();
     expectChildOwns(a, first);
-    const b = await worker.scan(signal);
+    const b = await scan();
     expectChildOwns(b, first);
     expect(b.reused).toBeGreaterThanOrEqual(1); // at least the sleeping child
     expect(b.readlinks).toBeLessThan(a.readlinks);
   });
 
   it('a pid that opens a new socket between scans gets it', async () => {
-    await worker.scan(signal);
+    await scan();
     const reply = await ask('new');
     const inode = reply.fds[String(reply.fd)] as number;
-    const r = await worker.scan(signal);
+    const r = await scan();
     expect(ownerOf(r.inodes, r.pids, inode)).toBe(child.pid);
     expectChildOwns(r, reply);
   });
 
   it('fd closed and reopened with another socket inode: the new socket has its owner', async () => {
     const before = await ask('new'); // any reply: the current fds
-    await worker.scan(signal);
-    await worker.scan(signal); // the child sleeps: its sockets are reused now
+    await scan();
+    await scan(); // the child sleeps: its sockets are reused now
     const reply = await ask('swap');
     expect(reply.fd, 'the new socket took the closed one\'s fd').toBe(reply.oldFd);
     const oldInode = before.fds[String(reply.oldFd)] as number;
     const newInode = reply.fds[String(reply.fd)] as number;
     expect(newInode).not.toBe(oldInode);
-    const r = await worker.scan(signal);
+    const r = await scan();
     expect(ownerOf(r.inodes, r.pids, newInode)).toBe(child.pid);
     expect(readlinkSync(`/proc/${child.pid}/fd/${reply.fd}`)).toBe(`socket:[${newInode}]`);
     expectChildOwns(r, reply);
   });
 
-  it('answers from the worker: the main thread reads no fd (the scan result arrives as transferred typed arrays)', async () => {
-    const r = await worker.scan(signal);
+  it('answers with the inodes sorted in a typed array, their pids beside them', async () => {
+    const r = await scan();
     expect(r.inodes).toBeInstanceOf(Float64Array);
     expect(r.pids).toBeInstanceOf(Int32Array);
-    expect(worker.failed).toBeUndefined();
     const sorted = Array.from(r.inodes);
     expect(sorted).toEqual([...sorted].sort((x, y) => x - y));
     expect(readFileSync(`/proc/${child.pid}/comm`, 'utf8')).toMatch(/node|sockscope/);
   });
 });
 
-describe('fd scan worker reading /proc files into its kept buffer', () => {
+describe('fd scan reading /proc files into its kept buffer', () => {
   let root = '';
-  let worker: FdScanWorker | undefined;
-  afterEach(async () => {
-    await worker?.close();
-    rmSync(root, { recursive: true, force: true });
-  });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   it('reads a stat longer than the buffer whole: a start time past byte 4096 that changed means a rescan', async () => {
     root = mkdtempSync(join(tmpdir(), 'fdscan-long-'));
@@ -269,17 +271,16 @@ describe('fd scan worker reading /proc files into its kept buffer', () => {
     writeFileSync(join(dir, 'task', String(pid), 'stat'), `${pid} (p) S 1 ${pid}\n`);
     writeFileSync(join(dir, 'task', String(pid), 'schedstat'), '1000 0 10\n');
     for (let fd = 3; fd < 3 + 40; fd++) symlinkSync(`socket:[${9000 + fd}]`, join(dir, 'fd', String(fd)));
-    worker = new FdScanWorker(root, 1);
-    const signal = new AbortController().signal;
-    const a = await worker.scan(signal);
+    const scan = slicedScanner(root, 1);
+    const a = await scan();
     expect(a.inodes.length).toBe(40);
     // unchanged: reused, no readlink
-    const b = await worker.scan(signal);
+    const b = await scan();
     expect(b.reused).toBe(1);
     expect(b.readlinks).toBe(0);
     // a new start time (a new process under the same pid), written past byte 4096: read afresh
     writeFileSync(join(dir, 'stat'), stat(200));
-    const c = await worker.scan(signal);
+    const c = await scan();
     expect(c.reused).toBe(0);
     expect(c.readlinks).toBe(40);
     expect(Array.from(c.pids)).toEqual(Array.from({ length: 40 }, () => pid));

@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { enrichRecords, type SocketRecord } from '@sockscope/core';
+import { enrichRecords, runSteps, type SocketRecord } from '@sockscope/core';
 import { countLoopTurns, testContext } from '@sockscope/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
-import { scanSocketOwners } from '../../src/enrichers/fd-scan.js';
+import { createFdScanner, procScannerFs } from '../../src/enrichers/fd-scanner.js';
 import { LruCache } from '../../src/enrichers/lru.js';
 import { linkInode, parseCmdline, parseStat, parseStatus } from '../../src/enrichers/proc-files.js';
 import { processEnricher } from '../../src/plugins/process.js';
@@ -121,20 +121,25 @@ describe('processEnricher on a hand-made proc tree', () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     proc(10, 'a', 1, [1000, 1001]);
     proc(20, 'b', 2, [1002]);
-    const r = await scanSocketOwners(root, new AbortController().signal);
-    expect([...r.owners].sort((x, y) => x[0] - y[0])).toEqual([[1000, 10], [1001, 10], [1002, 20]]);
+    const r = runSteps(createFdScanner(procScannerFs())(root, 1));
+    expect(Array.from(r.inodes, (inode, i) => [inode, r.pids[i]])).toEqual([[1000, 10], [1001, 10], [1002, 20]]);
     expect(r.scanned).toBe(2);
   });
 
-  it('yields to the event loop inside one process that holds thousands of sockets', async () => {
+  it('yields to the event loop inside one process that holds thousands of sockets (the scan runs on the main thread)', async () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     proc(10, 'busy', 1, Array.from({ length: 6000 }, (_, i) => 10_000 + i));
+    const e = await processEnricher.create(testContext({ procfs_path: root, cache_size: 8 }));
+    await enrichRecords(e, [socket(10_000)]); // the first scan (started by create) is done by then
     const turns = countLoopTurns();
-    const r = await scanSocketOwners(root, new AbortController().signal);
+    const list = [socket(10_000), socket(15_999)];
+    await enrichRecords(e, list);
     const ticks = turns.stop();
-    expect(r.owners.size).toBe(6000);
-    // 6,000 readlinks take longer than the 4 ms slice: the loop ran at least once meanwhile
+    expect(list.map((s) => s.process?.pid)).toEqual([10, 10]);
+    // 6,000 readlinks (read afresh: the hand-made tree has no task/ files to prove the process slept)
+    // take longer than the 4 ms slice: the loop ran at least once meanwhile
     expect(ticks).toBeGreaterThanOrEqual(1);
+    await e.close?.();
   });
 
 });

@@ -337,7 +337,7 @@ async function serve(args: CliArgs, io: MainIo): Promise<number> {
 function logMallocArenas(logger: ReturnType<typeof createLogger>, arenas: MallocArenaReport | undefined): void {
   if (!arenas) return;
   if ('error' in arenas) logger.warn(`malloc arenas: ${arenas.error}; memory is as without the limit`);
-  else logger.debug('malloc arenas', 'limited' in arenas ? { limit: arenas.limited, glibc: arenas.glibc } : { limit: 'none', reason: arenas.skipped });
+  else logger.debug('malloc arenas', 'limited' in arenas ? { limit: arenas.limited, glibc: arenas.glibc, mmap_trim_threshold: arenas.thresholds } : { limit: 'none', reason: arenas.skipped });
 }
 
 /** What raiseCapabilities did: info once when it raised some, a warning when it failed. */

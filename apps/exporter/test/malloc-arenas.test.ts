@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleTestChild } from './bundle-child.js';
-import { limitMallocArenas, mallocArenaReport, MALLOC_ARENAS, type GlibcCalls } from '../src/malloc-arenas.js';
+import { limitMallocArenas, mallocArenaReport, MALLOC_ARENAS, MALLOC_THRESHOLD, type GlibcCalls } from '../src/malloc-arenas.js';
 
 const hostGlibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime;
 
@@ -11,12 +11,28 @@ describe('limitMallocArenas', () => {
     throw new Error('the C library must not be loaded');
   };
 
-  it('asks glibc for two arenas (M_ARENA_MAX is -8) and keeps the report for the agent to log', async () => {
+  it('asks glibc for two arenas (M_ARENA_MAX is -8) and fixed 128 KiB mmap and trim thresholds (-3, -1), and keeps the report for the agent to log', async () => {
     const calls: [number, number][] = [];
     const report = await limitMallocArenas({ env: {}, platform: 'linux', glibc: glibc(calls) });
-    expect(report).toEqual({ limited: MALLOC_ARENAS, glibc: '2.36' });
-    expect(calls).toEqual([[-8, 2]]);
+    expect(report).toEqual({ limited: MALLOC_ARENAS, glibc: '2.36', thresholds: 131072 });
+    expect(MALLOC_THRESHOLD).toBe(131072);
+    expect(calls).toEqual([[-8, 2], [-3, 131072], [-1, 131072]]);
     expect(mallocArenaReport()).toBe(report);
+  });
+
+  it("leaves an operator's thresholds alone (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES) and still limits the arenas", async () => {
+    for (const [env, why] of [
+      [{ MALLOC_MMAP_THRESHOLD_: '65536' }, 'MALLOC_MMAP_THRESHOLD_'],
+      [{ MALLOC_TRIM_THRESHOLD_: '0' }, 'MALLOC_TRIM_THRESHOLD_'],
+      [{ GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0:glibc.malloc.trim_threshold=1' }, 'GLIBC_TUNABLES'],
+    ] as const) {
+      const calls: [number, number][] = [];
+      expect(await limitMallocArenas({ env, platform: 'linux', glibc: glibc(calls) })).toEqual({ limited: 2, glibc: '2.36', thresholds: `${why} in the environment` });
+      expect(calls).toEqual([[-8, 2]]);
+    }
+    const calls: [number, number][] = [];
+    await limitMallocArenas({ env: { GLIBC_TUNABLES: 'glibc.malloc.tcache_count=0' }, platform: 'linux', glibc: glibc(calls) });
+    expect(calls).toHaveLength(3); // tunables that are not the thresholds do not count
   });
 
   it("leaves an operator's MALLOC_ARENA_MAX alone, another system, and a C library other than glibc", async () => {
@@ -50,7 +66,7 @@ describe('limitMallocArenas', () => {
 
   it('on this machine, through koffi: glibc found and the limit set', async () => {
     if (!hostGlibc) return expect(await limitMallocArenas({ env: {} })).toHaveProperty('skipped');
-    expect(await limitMallocArenas({ env: {} })).toEqual({ limited: 2, glibc: hostGlibc });
+    expect(await limitMallocArenas({ env: {} })).toEqual({ limited: 2, glibc: hostGlibc, thresholds: 131072 });
   });
 });
 
@@ -75,9 +91,20 @@ describe.skipIf(process.platform !== 'linux' || !hostGlibc)('malloc arenas of a 
     // without the limit each new thread takes an arena of its own (glibc allows 8 per core)
     expect(free.after - free.before).toBeGreaterThanOrEqual(4);
     const limited = run([]);
-    expect(limited.report).toEqual({ limited: 2, glibc: hostGlibc });
+    expect(limited.report).toEqual({ limited: 2, glibc: hostGlibc, thresholds: 131072 });
     // with it, at most two more than the process had at the call (measured: 2 before, 4 after, 12 without)
     expect(limited.after - limited.before).toBeLessThanOrEqual(2);
+  });
+
+  it('a freed 1 MiB block does not raise the mmap threshold: the next 1 MiB block is mmap\'d too (given back to the kernel when freed), as it is not without the fix', () => {
+    const fixed = run(['limit', 'thresholds']) as { report?: unknown; mmapAfterFree?: number };
+    expect(fixed.report).toEqual({ limited: 2, glibc: hostGlibc, thresholds: 131072 });
+    expect(fixed.mmapAfterFree).toBeGreaterThanOrEqual(1 << 20);
+    const dynamic = run(['no-limit', 'thresholds']) as { mmapAfterFree?: number };
+    expect(dynamic.mmapAfterFree).toBe(0);
+    const operator = run(['limit', 'thresholds'], { MALLOC_MMAP_THRESHOLD_: '4194304' }) as { report?: unknown; mmapAfterFree?: number };
+    expect(operator.report).toEqual({ limited: 2, glibc: hostGlibc, thresholds: 'MALLOC_MMAP_THRESHOLD_ in the environment' });
+    expect(operator.mmapAfterFree).toBe(0); // glibc kept to the operator's 4 MiB
   });
 
   it("an operator's MALLOC_ARENA_MAX stands: glibc keeps to it and the agent does not call mallopt", () => {

@@ -33,8 +33,14 @@
  *
  * V8 flags apply to every isolate: `--max-semi-space-size=4` also sets the worker threads'
  * young generation, over the `resourceLimits.maxYoungGenerationSizeMb` a worker asks for (the
- * process scan's worker asks for 6 MB, that is 2 MB semi-spaces, and gets 4 MB ones; its new space
- * is 8 MB at 30,000 connections). A bare worker thread costs 9–10 MB of RSS whatever its limits.
+ * process scan's worker, until issue 20 moved the scan to the main thread, asked for 6 MB, that
+ * is 2 MB semi-spaces, and got 4 MB ones; its V8 heap was 12 MB at 30,000 connections). A worker
+ * thread costs 9–10 MB of RSS whatever its limits: a default agent starts none (the destroy-event
+ * reader's only when its receive buffer is small).
+ *
+ * `--max-semi-space-size=2` measured again after that (2026-12-02, 30,000 connections, runs
+ * alternated): default peak 96.4/97.5 vs 98.8/99.3 MB, `raw_endpoint` 212.9/213.8 vs 218.1/195.8 MB,
+ * scrape times within the noise: not taken, a gain inside the noise.
  *
  * Measured again for the agent's baseline memory (issue 20; the real CLI, default config unless
  * said, a private netns, runs alternated, peak = VmHWM after 6 scrapes, scrape = median of scrapes

@@ -30,6 +30,7 @@ export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>)
   const scanner = createFdScanner(procScannerFs());
   // one scan at a time (the scanner keeps the previous scan's state for reuse): each waits for the one before
   let last: Promise<unknown> = Promise.resolve();
+  let closed = false;
   const scan = (signal: AbortSignal): Promise<ScanResult> => {
     const run = last.then(async () => {
       signal.throwIfAborted();
@@ -40,6 +41,7 @@ export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>)
         if (slice.due()) {
           await slice.next();
           signal.throwIfAborted(); // an abandoned scan leaves the scanner's state valid
+          if (closed) throw new Error('process enricher closed');
         }
         r = steps.next();
       }
@@ -105,6 +107,7 @@ export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>)
     },
     async close() {
       cache = new LruCache<string, ProcessInfo>(1);
+      closed = true; // a scan under way stops at its next slice
       await last;
     },
   };

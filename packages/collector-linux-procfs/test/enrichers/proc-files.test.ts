@@ -126,6 +126,15 @@ describe('processEnricher on a hand-made proc tree', () => {
     expect(r.scanned).toBe(2);
   });
 
+  it('close() stops a scan under way at its next slice: a collection waiting for it is refused, not kept for the whole pass', async () => {
+    root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
+    proc(10, 'busy', 1, Array.from({ length: 6000 }, (_, i) => 10_000 + i));
+    const e = await processEnricher.create(testContext({ procfs_path: root, cache_size: 8 })); // its first scan starts
+    const pending = enrichRecords(e, [socket(10_000)]);
+    await e.close?.();
+    await expect(pending).rejects.toThrow('process enricher closed');
+  });
+
   it('yields to the event loop inside one process that holds thousands of sockets (the scan runs on the main thread)', async () => {
     root = mkdtempSync(join(tmpdir(), 'sockscope-procfs-'));
     proc(10, 'busy', 1, Array.from({ length: 6000 }, (_, i) => 10_000 + i));

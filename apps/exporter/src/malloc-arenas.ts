@@ -2,9 +2,9 @@
  * The C library's malloc arenas, limited to two (glibc's `mallopt(M_ARENA_MAX, 2)`, what the
  * `MALLOC_ARENA_MAX=2` environment variable does, set from inside). glibc gives a thread that
  * allocates while another holds the main arena an arena of its own, up to eight per core, and
- * each keeps its freed memory: the agent's threads (the process scan's and the destroy-event
- * reader's workers, libuv's pool, V8's) left five to six arenas of 1.7-5.7 MB resident each in a
- * default-config agent at 30,000 connections.
+ * each keeps its freed memory: the agent's threads (libuv's pool, V8's, and then also the process
+ * scan's and the destroy-event reader's workers) left five to six arenas of 1.7-5.7 MB resident
+ * each in a default-config agent at 30,000 connections.
  *
  * A thread keeps the arena it has, so the limit must come before the agent's modules load (their
  * loading already puts libuv's threads to work): cli.js awaits this first. Set later, where the

@@ -25,7 +25,7 @@ export interface ScanResult {
 /** Processes with fewer fds than this are read afresh every scan (the reuse check costs two reads per thread). */
 export const REUSE_MIN_FDS = 32;
 
-/** How many fds (or threads, or sorted keys) go between two looks at the clock. */
+/** How many fds of one process go between two steps (the result's assembly steps every 16,384 sockets). */
 const PER_STEP = 256;
 
 /**

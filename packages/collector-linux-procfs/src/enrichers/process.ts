@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { TimeSlice, type Enricher, type PluginContext, type ProcessInfo, type RecordEnrichment, type SocketRecord, type Warning } from '@sockscope/core';
+import { runStepsSliced, TimeSlice, type Enricher, type PluginContext, type ProcessInfo, type RecordEnrichment, type SocketRecord, type Warning } from '@sockscope/core';
 import type { ProcessEnricherConfig } from '../config.js';
 import { procfsWarning } from '../errors.js';
 import { createFdScanner, ownerOf, procScannerFs, REUSE_MIN_FDS, type ScanResult } from './fd-scanner.js';
@@ -32,20 +32,13 @@ export function createProcessEnricher(ctx: PluginContext<ProcessEnricherConfig>)
   let last: Promise<unknown> = Promise.resolve();
   let closed = false;
   const scan = (signal: AbortSignal): Promise<ScanResult> => {
-    const run = last.then(async () => {
+    const run = last.then(() => {
       signal.throwIfAborted();
-      const steps = scanner(procfs, REUSE_MIN_FDS);
-      const slice = new TimeSlice(SCAN_SLICE_MS);
-      let r = steps.next();
-      while (r.done !== true) {
-        if (slice.due()) {
-          await slice.next();
-          signal.throwIfAborted(); // an abandoned scan leaves the scanner's state valid
-          if (closed) throw new Error('process enricher closed');
-        }
-        r = steps.next();
-      }
-      return r.value;
+      // an abandoned scan leaves the scanner's state valid
+      return runStepsSliced(scanner(procfs, REUSE_MIN_FDS), new TimeSlice(SCAN_SLICE_MS), () => {
+        signal.throwIfAborted();
+        if (closed) throw new Error('process enricher closed');
+      });
     });
     last = run.catch(() => {});
     return run;

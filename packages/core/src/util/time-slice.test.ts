@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TimeSlice } from './time-slice.js';
+import { runStepsSliced, TimeSlice, type Steps } from './time-slice.js';
 
 describe('TimeSlice', () => {
   it('is due once its time has passed, and next() lets the event loop run before the new slice', async () => {
@@ -29,5 +29,28 @@ describe('TimeSlice', () => {
     slice.restart();
     expect(slice.due()).toBe(false);
     expect(ran).toBe(false);
+  });
+
+  it('runStepsSliced calls resume after each turn of the event loop, and gives up where it throws', async () => {
+    let done = 0;
+    function* steps(): Steps<number> {
+      for (let i = 0; i < 5; i++) {
+        const until = performance.now() + 3;
+        while (performance.now() < until) {
+          // busy: the 2 ms slice runs out every step
+        }
+        done++;
+        yield;
+      }
+      return done;
+    }
+    let turns = 0;
+    expect(await runStepsSliced(steps(), new TimeSlice(2), () => void turns++)).toBe(5);
+    expect(turns).toBeGreaterThanOrEqual(4);
+    done = 0;
+    await expect(runStepsSliced(steps(), new TimeSlice(2), () => {
+      throw new Error('closed');
+    })).rejects.toThrow('closed');
+    expect(done).toBe(1);
   });
 });

@@ -39,11 +39,18 @@ export function runSteps<R>(steps: Steps<R>): R {
   return r.value;
 }
 
-/** Runs steps to the end, letting the event loop run between two of them whenever `slice` is due. */
-export async function runStepsSliced<R>(steps: Steps<R>, slice: TimeSlice): Promise<R> {
+/**
+ * Runs steps to the end, letting the event loop run between two of them whenever `slice` is due.
+ * `resume`, when given, is called after each such turn before the next step: it may throw to give
+ * up (an aborted signal, a closed owner), leaving the steps where they stopped.
+ */
+export async function runStepsSliced<R>(steps: Steps<R>, slice: TimeSlice, resume?: () => void): Promise<R> {
   let r = steps.next();
   while (r.done !== true) {
-    if (slice.due()) await slice.next();
+    if (slice.due()) {
+      await slice.next();
+      resume?.();
+    }
     r = steps.next();
   }
   return r.value;

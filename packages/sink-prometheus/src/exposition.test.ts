@@ -26,6 +26,27 @@ describe('serializeFamilies', () => {
     ]);
   });
 
+  it('writes a histogram per flow sharing one list of bounds, each line whole across chunks, the same in a second exposition', () => {
+    const bounds = [0.005, 0.5, 60];
+    const flows = Array.from({ length: 40 }, (_, i) => ({ labels: { flow: `10.0.0.${i}:${40000 + i}`, cmd: i === 3 ? 'a "b"\\c' : 'x' }, bounds, counts: [i, 2 * i, 3 * i], sum: i / 4, count: 3 * i + 1 }));
+    const fam: MetricFamily = { name: 'd_seconds', help: 'd', type: 'histogram', histograms: [...flows, { labels: {}, bounds, counts: [0, 1, 1], sum: 0.25, count: 2 }] };
+    // the text written by hand from the format, for every flow
+    const expected = ['# HELP d_seconds d', '# TYPE d_seconds histogram'];
+    for (const h of fam.histograms ?? []) {
+      const base = Object.entries(h.labels).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',');
+      const les = ['0.005', '0.5', '60', '+Inf'];
+      les.forEach((le, i) => expected.push(`d_seconds_bucket{${base ? `${base},` : ''}le="${le}"} ${i < 3 ? h.counts[i] : h.count}`));
+      expected.push(`d_seconds_sum${base ? `{${base}}` : ''} ${h.sum}`, `d_seconds_count${base ? `{${base}}` : ''} ${h.count}`);
+    }
+    expect(expected).toContain('d_seconds_bucket{flow="10.0.0.3:40003",cmd="a \\"b\\"\\\\c",le="0.5"} 6');
+    for (let round = 0; round < 2; round++) {
+      const chunks = [...expositionChunks([fam], 256)];
+      expect(chunks.length).toBeGreaterThan(20);
+      for (const c of chunks) expect(c.length).toBeLessThanOrEqual(256);
+      expect(Buffer.concat(chunks).toString('utf8')).toBe(`${expected.join('\n')}\n`);
+    }
+  });
+
   it('merges families of one name and type, skips a conflicting type and empty families', () => {
     const text = serializeFamilies([
       { name: 'x', help: 'first', type: 'gauge', samples: [{ labels: { a: '1' }, value: 1 }] },

@@ -1,4 +1,4 @@
-import { sampleColumns, sampleCount, type HistogramSample, type Labels, type MetricFamily, type Sample } from '@sockscope/core';
+import { sampleColumns, sampleCount, type Labels, type MetricFamily, type Sample } from '@sockscope/core';
 
 /** Content type of the Prometheus text exposition format this serializer writes. */
 export const TEXT_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -93,9 +93,35 @@ export function* expositionChunks(
       for (const f of list) {
         order.restart();
         if (f.type === 'histogram') {
+          const names = histogramNames(cached, name);
           for (const h of f.histograms ?? []) {
-            const full = w.bytes(Buffer.from(histogramText(name, h), 'utf8'));
-            if (full) yield full;
+            const base = order.bytes(h.labels);
+            const les = boundLabels(h.bounds);
+            const last = les.length + 1;
+            for (let i = 0; i <= last; i++) {
+              // the buckets (the +Inf one's count the histogram's), then _sum and _count
+              let line = names.bucket;
+              let le: Buffer = NO_LABELS;
+              let v: number;
+              if (i < les.length) {
+                le = les[i] as Buffer;
+                v = i < les.length - 1 ? (h.counts[i] as number) : h.count;
+              } else if (i < last) {
+                line = names.sum;
+                v = h.sum;
+              } else {
+                line = names.count;
+                v = h.count;
+              }
+              const value = formatValue(v);
+              const need = line.length + base.length + le.length + value.length + 5;
+              if (w.room() < need) {
+                const full = w.flush();
+                if (full) yield full;
+                if (w.room() < need) w.grow(need);
+              }
+              w.line(line, base, value, le);
+            }
           }
           continue;
         }
@@ -262,16 +288,24 @@ class ChunkWriter {
     return full;
   }
 
-  /** `name{labels} value\n`, or `name value\n` without labels; the caller made room. */
-  line(name: Buffer, labels: Buffer, value: string): void {
+  /**
+   * `name{labels} value\n`, or `name value\n` without labels; with `more` (a histogram's `le`)
+   * `name{labels,more} value\n`. The caller made room.
+   */
+  line(name: Buffer, labels: Buffer, value: string, more: Buffer = NO_LABELS): void {
     const buf = this.buf;
     let p = this.pos;
     buf.set(name, p);
     p += name.length;
-    if (labels.length > 0) {
+    if (labels.length > 0 || more.length > 0) {
       buf[p++] = 0x7b; // {
       buf.set(labels, p);
       p += labels.length;
+      if (more.length > 0) {
+        if (labels.length > 0) buf[p++] = 0x2c; // ,
+        buf.set(more, p);
+        p += more.length;
+      }
       buf[p++] = 0x7d; // }
     }
     buf[p++] = 0x20;
@@ -281,17 +315,36 @@ class ChunkWriter {
   }
 }
 
-function histogramText(name: string, h: HistogramSample): string {
-  const base = labelText(h.labels);
-  const sep = base ? ',' : '';
-  let out = '';
-  for (let i = 0; i < h.bounds.length; i++) {
-    out += `${name}_bucket{${base}${sep}le="${formatValue(h.bounds[i] as number)}"} ${formatValue(h.counts[i] as number)}\n`;
+/** A histogram family's sample names as bytes, made with its header. */
+interface HistogramNames {
+  readonly bucket: Buffer;
+  readonly sum: Buffer;
+  readonly count: Buffer;
+}
+const histogramNamesOf = new WeakMap<CachedFamily, HistogramNames>();
+
+function histogramNames(family: CachedFamily, name: string): HistogramNames {
+  let names = histogramNamesOf.get(family);
+  if (names === undefined) {
+    names = { bucket: Buffer.from(`${name}_bucket`, 'utf8'), sum: Buffer.from(`${name}_sum`, 'utf8'), count: Buffer.from(`${name}_count`, 'utf8') };
+    histogramNamesOf.set(family, names);
   }
-  out += `${name}_bucket{${base}${sep}le="+Inf"} ${formatValue(h.count)}\n`;
-  out += `${name}_sum${base ? `{${base}}` : ''} ${formatValue(h.sum)}\n`;
-  out += `${name}_count${base ? `{${base}}` : ''} ${formatValue(h.count)}\n`;
-  return out;
+  return names;
+}
+
+// The `le` labels of a list of bounds as bytes, the +Inf one last: the bounds come from the config,
+// one array shared by every histogram of a family. With a histogram per flow (connection durations
+// under raw_endpoint) the text of each histogram was built as a string and encoded again every
+// scrape: a quarter of what a soak's agent allocated.
+const boundLabelsOf = new WeakMap<readonly number[], Buffer[]>();
+
+function boundLabels(bounds: readonly number[]): Buffer[] {
+  let les = boundLabelsOf.get(bounds);
+  if (les === undefined) {
+    les = [...bounds.map(formatValue), '+Inf'].map((b) => Buffer.from(`le="${b}"`, 'utf8'));
+    boundLabelsOf.set(bounds, les);
+  }
+  return les;
 }
 
 // Flow series keep one labels object for life and it appears in every per-flow family of every

@@ -14,7 +14,7 @@ import { progress, sleep } from './lib/measure.mjs';
 import { startHealthProbe } from './lib/health-probe.mjs';
 import { memoryOf, scrape, startSockscope, writeCheckedConfig } from './lib/agents.mjs';
 import { soakConfig } from './lib/configs.mjs';
-import { machineInfo, writeResults } from './lib/report.mjs';
+import { machineCpuTicks, machineInfo, stealPercent, writeResults } from './lib/report.mjs';
 import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, soakMarkdown, soakText, summarizeProbe, summarizeSoak } from './lib/soak-report.mjs';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -148,6 +148,7 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase, memory) {
   let failed = 0;
   let late = 0;
   const start = performance.now();
+  let cpuBefore = machineCpuTicks();
   const maxScrapes = Math.ceil((seconds * 1000) / intervalMs) + 1;
   for (let i = 0; i < maxScrapes && performance.now() - start < seconds * 1000; i++) {
     const wait = start + i * intervalMs - performance.now();
@@ -171,7 +172,11 @@ async function scrapeLoop(exporter, seconds, intervalMs, phase, memory) {
       throw new BenchError(`the agent exited during the soak; its log:\n${exporter.log()}`);
     }
     const t = (performance.now() - start) / 1000;
-    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: rss.rssMb, collectorMs: r.durations, reused: r.reused });
+    // the machine's stolen CPU since the previous sample: a slow stretch of the VM, told apart from the agent's own
+    const cpuNow = machineCpuTicks();
+    const steal = stealPercent(cpuBefore, cpuNow);
+    cpuBefore = cpuNow;
+    samples.push({ t: Number(t.toFixed(3)), scrapeMs: r.ms, bytes: r.bytes, series: r.series, rssMb: rss.rssMb, collectorMs: r.durations, reused: r.reused, stealPct: steal === undefined ? undefined : Number(steal.toFixed(2)) });
     if (i % 10 === 0) progress(`${phase} ${t.toFixed(0)}/${seconds} s: RSS ${rss.rssMb.toFixed(1)} MB, scrape ${r.ms.toFixed(1)} ms${r.series === undefined ? '' : `, ${r.series} series`}`);
   }
   return { samples, failed, late };

@@ -1,6 +1,6 @@
 // Turns bench results into the printed table and latest.{json,md}.
 import { cpus, loadavg, release } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RATIO_METHOD, SCRAPE_CONFIGS, describeGoal, ratioTo, verdict } from './goals.mjs';
 import { LINEAR_MAX_GROWTH, LINEAR_REFERENCE_N } from './curve.mjs';
@@ -16,6 +16,32 @@ export function machineInfo() {
     date: new Date().toISOString(),
     loadavg: loadavg().map((x) => Number(x.toFixed(2))),
   };
+}
+
+/**
+ * The machine's CPU time so far from /proc/stat, in clock ticks: all of it and the part stolen
+ * (a VM's cores running someone else's work: the hypervisor's "steal"); null where it cannot be read.
+ */
+export function machineCpuTicks(text = readProcStat()) {
+  const line = text?.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) return null;
+  const f = line.trim().split(/\s+/).slice(1, 9).map(Number);
+  if (f.length < 8 || !f.every(Number.isFinite)) return null;
+  return { total: f.reduce((a, b) => a + b, 0), steal: f[7] };
+}
+
+/** Percent of the machine's CPU time stolen between two readings of {@link machineCpuTicks}; undefined without both. */
+export function stealPercent(before, after) {
+  if (!before || !after || after.total <= before.total) return undefined;
+  return (100 * (after.steal - before.steal)) / (after.total - before.total);
+}
+
+function readProcStat() {
+  try {
+    return readFileSync('/proc/stat', 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 // The rows of one N, in print order: [key in the result, label, notes].

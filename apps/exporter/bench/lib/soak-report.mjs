@@ -37,11 +37,29 @@ export function summarizeSoak(samples, seconds) {
   return {
     rss,
     rssGrowthEndVsMiddle: growth,
+    stretches: stretchesOf(samples, seconds),
     scrape: { p50Ms: p50, p99Ms: p99, ratio: p99 / p50, verdict: scrapes.length === 0 ? 'not measured' : p99 <= SCRAPE_P99_GOAL * p50 ? 'PASS' : 'FAIL' },
     verdict: Number.isFinite(growth) ? (growth <= 0.1 ? 'no leak' : 'possible leak') : 'not measured',
     driftWindowSeconds: edge,
     drift,
   };
+}
+
+/**
+ * The window in stretches (a minute each, a tenth of a shorter window): scrape median and the
+ * machine's stolen CPU in each, to tell a slow stretch of the VM from the agent slowing down.
+ * Steal is the mean of the samples' `stealPct`, null where none was read.
+ */
+function stretchesOf(samples, seconds) {
+  const width = Math.min(60, seconds / 10);
+  const out = [];
+  for (let from = 0; from < seconds; from += width) {
+    const inside = samples.filter((s) => s.t >= from && s.t < from + width);
+    if (inside.length === 0) continue;
+    const steal = inside.map((s) => s.stealPct).filter(Number.isFinite);
+    out.push({ fromS: from, scrapeMs: median(inside.map((s) => s.scrapeMs)), stealPct: steal.length ? steal.reduce((a, b) => a + b, 0) / steal.length : null });
+  }
+  return out;
 }
 
 /** Goal of issue 20: a soak's scrape p99 at most this many times its median. */
@@ -194,6 +212,11 @@ export function soakText(result) {
   ];
   for (const [key, d] of Object.entries(s.drift)) {
     lines.push(`${key === 'scrapeMs' ? 'scrape latency' : key.replace('collector:', 'collector ')}: first ${s.driftWindowSeconds} s median ${d.firstMs.toFixed(1)} ms, last ${s.driftWindowSeconds} s median ${d.lastMs.toFixed(1)} ms (${pct(d.change)})`);
+  }
+  const stretches = s.stretches ?? [];
+  if (stretches.length > 0) {
+    const steal = (x) => (x.stealPct === null ? 'steal not read' : `steal ${x.stealPct.toFixed(1)}%`);
+    lines.push(`scrape median by stretch of the window (and the machine's CPU stolen by the hypervisor meanwhile): ${stretches.map((x) => `${x.fromS.toFixed(0)} s ${x.scrapeMs.toFixed(0)} ms, ${steal(x)}`).join('; ')}`);
   }
   const h = result.health;
   if (h) {

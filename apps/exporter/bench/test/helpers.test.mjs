@@ -7,7 +7,8 @@ import { median, summarize } from '../lib/measure.mjs';
 import { collectorDurations, countSeries, scrape, TAIL_BYTES } from '../lib/agents.mjs';
 import { createServer } from 'node:http';
 import { evaluateEarlierGoals } from '../lib/goals.mjs';
-import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, soakVerdicts, summarizeProbe, summarizeSoak } from '../lib/soak-report.mjs';
+import { createLifecycleMemory, lifecycleDelta, lifecycleExpected, lifecycleText, lifecycleTotals, soakText, soakVerdicts, summarizeProbe, summarizeSoak } from '../lib/soak-report.mjs';
+import { machineCpuTicks, stealPercent } from '../lib/report.mjs';
 
 const SPEC = {
   sizes: { kind: 'ints', default: [1000], max: 50_000 },
@@ -125,6 +126,28 @@ test('soak: end within 10% of the middle is no leak; steady growth is flagged', 
   assert.ok(leaking.rssGrowthEndVsMiddle > 0.3); // 160 MB in the middle window, 217 MB at the end
   assert.equal(leaking.drift['collector:linux-netlink'].change, 0);
   assert.ok(leaking.drift.scrapeMs.lastMs > leaking.drift.scrapeMs.firstMs);
+});
+
+test('soak stretches: scrape median and the machine\'s stolen CPU per minute, steal read from /proc/stat', () => {
+  // /proc/stat's first line: user nice system idle iowait irq softirq steal guest guest_nice
+  const a = machineCpuTicks('cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 1 2 3\n');
+  const b = machineCpuTicks('cpu  200 0 70 980 10 0 5 135 0 0\n');
+  assert.deepEqual(a, { total: 1000, steal: 35 });
+  assert.equal(stealPercent(a, b), 25); // 100 of 400 ticks
+  assert.equal(stealPercent(null, b), undefined);
+  assert.equal(machineCpuTicks('intr 1 2\n'), null);
+  assert.ok(machineCpuTicks() === null || machineCpuTicks().total > 0); // this machine's own, where there is one
+  // a VM slowed by steal from 150 s on: the stretches show it beside the scrape times
+  const samples = Array.from({ length: 600 }, (_, t) => ({ t, rssMb: 100, scrapeMs: t < 150 ? 450 : 700, stealPct: t < 150 ? 1 : 20 }));
+  const s = summarizeSoak(samples, 600);
+  assert.equal(s.stretches.length, 10);
+  assert.deepEqual(s.stretches.slice(0, 4).map((x) => [x.fromS, x.scrapeMs, x.stealPct]), [[0, 450, 1], [60, 450, 1], [120, 575, 10.5], [180, 700, 20]]);
+  // a window of 5 minutes: stretches of 30 s
+  assert.deepEqual(summarizeSoak(samples.slice(0, 300), 300).stretches.map((x) => x.fromS), [0, 30, 60, 90, 120, 150, 180, 210, 240, 270]);
+  const text = soakText({ seconds: 600, options: { settle: 0, connections: 1, churn: 0 }, churnPerSecond: 0, scrapes: 600, failedScrapes: 0, lateScrapes: 0, peakRssMb: 100, lastSeries: 1, summary: s, health: null, lifecycle: null });
+  assert.match(text.join('\n'), /by stretch .*: 0 s 450 ms, steal 1\.0%; 60 s 450 ms, steal 1\.0%; 120 s 575 ms, steal 10\.5%; 180 s 700 ms, steal 20\.0%/);
+  // samples of an older result, without steal
+  assert.match(soakText({ seconds: 300, options: { settle: 0, connections: 1, churn: 0 }, churnPerSecond: 0, scrapes: 1, failedScrapes: 0, lateScrapes: 0, peakRssMb: 1, lastSeries: 1, summary: summarizeSoak([{ t: 1, rssMb: 1, scrapeMs: 5 }], 300), health: null, lifecycle: null }).join('\n'), /0 s 5 ms, steal not read/);
 });
 
 test('soak scrape steadiness (issue 20): p99 within 1.5x the median passes, a tail of slow scrapes fails', () => {

@@ -93,33 +93,17 @@ export function* expositionChunks(
       for (const f of list) {
         order.restart();
         if (f.type === 'histogram') {
-          const names = histogramNames(cached, name);
+          const names = cached.histogram as HistogramNames; // made for every family typed histogram, and a group holds one type
           for (const h of f.histograms ?? []) {
             const base = order.bytes(h.labels);
             const les = boundLabels(h.bounds);
-            const last = les.length + 1;
-            for (let i = 0; i <= last; i++) {
-              // the buckets (the +Inf one's count the histogram's), then _sum and _count
-              let line = names.bucket;
-              let le: Buffer = NO_LABELS;
-              let v: number;
-              if (i < les.length) {
-                le = les[i] as Buffer;
-                v = i < les.length - 1 ? (h.counts[i] as number) : h.count;
-              } else if (i < last) {
-                line = names.sum;
-                v = h.sum;
-              } else {
-                line = names.count;
-                v = h.count;
-              }
-              const value = formatValue(v);
-              const need = line.length + base.length + le.length + value.length + 5;
-              if (w.room() < need) {
-                const full = w.flush();
-                if (full) yield full;
-                if (w.room() < need) w.grow(need);
-              }
+            // the buckets (the +Inf one's count the histogram's), then _sum and _count
+            for (let i = 0; i < les.length + 2; i++) {
+              const line = i < les.length ? names.bucket : i === les.length ? names.sum : names.count;
+              const le = i < les.length ? (les[i] as Buffer) : NO_LABELS;
+              const value = formatValue(i < les.length - 1 ? (h.counts[i] as number) : i === les.length ? h.sum : h.count);
+              const full = w.reserve(line.length + base.length + le.length + value.length + 5);
+              if (full) yield full;
               w.line(line, base, value, le);
             }
           }
@@ -144,12 +128,8 @@ export function* expositionChunks(
           const labels = order.bytes(sampleLabels);
           const value = formatValue(v);
           // name, "{", labels, "} ", value, "\n": the value is ASCII, one byte per character
-          const need = nameBytes.length + labels.length + value.length + 4;
-          if (w.room() < need) {
-            const full = w.flush();
-            if (full) yield full;
-            if (w.room() < need) w.grow(need);
-          }
+          const full = w.reserve(nameBytes.length + labels.length + value.length + 4);
+          if (full) yield full;
           w.line(nameBytes, labels, value);
         }
       }
@@ -183,6 +163,8 @@ interface CachedFamily {
   readonly sample: string;
   readonly header: Buffer;
   readonly sampleBytes: Buffer;
+  /** A histogram family's `_bucket`, `_sum` and `_count` names. */
+  readonly histogram?: HistogramNames;
 }
 /** By family name: [text format, OpenMetrics]. */
 const cachedFamilies: [Map<string, CachedFamily>, Map<string, CachedFamily>] = [new Map(), new Map()];
@@ -193,7 +175,8 @@ function familyBytes(name: string, help: string, type: string, sample: string, o
   if (c !== undefined && c.help === help && c.type === type && c.sample === sample) return c;
   if (known.size >= CACHED_NAMES) known.clear();
   const header = Buffer.from(`# HELP ${name} ${escapeHelp(help, om)}\n# TYPE ${name} ${type}\n`, 'utf8');
-  known.set(name, (c = { help, type, sample, header, sampleBytes: Buffer.from(sample, 'utf8') }));
+  const histogram = type === 'histogram' ? { bucket: Buffer.from(`${name}_bucket`, 'utf8'), sum: Buffer.from(`${name}_sum`, 'utf8'), count: Buffer.from(`${name}_count`, 'utf8') } : undefined;
+  known.set(name, (c = { help, type, sample, header, sampleBytes: Buffer.from(sample, 'utf8'), histogram }));
   return c;
 }
 
@@ -278,13 +261,21 @@ class ChunkWriter {
    * header was most of what a small scrape allocated in the exposition).
    */
   bytes(b: Buffer): Buffer | undefined {
-    let full: Buffer | undefined;
-    if (this.room() < b.length) {
-      full = this.flush();
-      if (this.room() < b.length) this.grow(b.length);
-    }
+    const full = this.reserve(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
+    return full;
+  }
+
+  /**
+   * Makes room for `n` bytes in the current chunk, flushing first when they do not fit (and
+   * growing the new chunk for a piece longer than a chunk): returns the chunk so flushed, for the
+   * caller to hand out.
+   */
+  reserve(n: number): Buffer | undefined {
+    if (this.room() >= n) return undefined;
+    const full = this.flush();
+    if (this.room() < n) this.grow(n);
     return full;
   }
 
@@ -320,16 +311,6 @@ interface HistogramNames {
   readonly bucket: Buffer;
   readonly sum: Buffer;
   readonly count: Buffer;
-}
-const histogramNamesOf = new WeakMap<CachedFamily, HistogramNames>();
-
-function histogramNames(family: CachedFamily, name: string): HistogramNames {
-  let names = histogramNamesOf.get(family);
-  if (names === undefined) {
-    names = { bucket: Buffer.from(`${name}_bucket`, 'utf8'), sum: Buffer.from(`${name}_sum`, 'utf8'), count: Buffer.from(`${name}_count`, 'utf8') };
-    histogramNamesOf.set(family, names);
-  }
-  return names;
 }
 
 // The `le` labels of a list of bounds as bytes, the +Inf one last: the bounds come from the config,
